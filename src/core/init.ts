@@ -1,0 +1,18 @@
+import { Rng } from "./rng.ts";
+import { type ModelSpec, paramLayout } from "./spec.ts";
+
+/**
+ * Keras's defaults for Dense: glorot-uniform kernels, U(-l, l) with l = sqrt(6 / (in + out)),
+ * and zero biases.
+ */
+export function initParams(spec: ModelSpec, seed: number): Float32Array {
+  const layout = paramLayout(spec);
+  const params = new Float32Array(layout.size);
+  const rng = Rng.fromSeed(seed, 0x1417);
+  for (const layer of layout.layers) {
+    const limit = Math.sqrt(6 / (layer.inputs + layer.units));
+    const end = layer.kernelOffset + layer.inputs * layer.units;
+    for (let i = layer.kernelOffset; i < end; i++) params[i] = (2 * rng.next() - 1) * limit;
+  }
+  return params;
+}

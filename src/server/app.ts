@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { type ShardProvider, shardRoutes } from "./shards.ts";
+
+export interface AppOptions {
+  /** Serve training shards (the training server). */
+  readonly shards?: ShardProvider;
+}
+
+/**
+ * The one Hono app every runtime serves. The training coordinator mounts the shard route;
+ * the predict server mounts the model routes.
+ */
+export function createApp(options: AppOptions = {}): Hono {
+  const app = new Hono();
+  if (options.shards) app.route("/", shardRoutes(options.shards));
+  app.get("/health", (c) => c.json({ ok: true }));
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+  app.onError((error, c) => {
+    console.error(error);
+    return c.json({ error: "internal error" }, 500);
+  });
+  return app;
+}
