@@ -166,8 +166,8 @@ export class TrainerWorker {
     const batch = this.batchBuffers(capacity);
     const row = plane.gradRow(me);
     const [lo, hi] = plane.slice(me);
-    const workers = plane.buffers.workers;
-    const sum = new Float32Array(hi - lo);
+    const rows = Array.from({ length: plane.buffers.workers }, (_, r) => plane.gradRow(r));
+    const sum = new Float32Array(layout.size);
     const timings = config.profile ? plane.timings.subarray(me * TIMING.width) : undefined;
     const stats = plane.stats.subarray(me * STAT.width);
     const progress = CTL.workerStepBase + me;
@@ -187,20 +187,8 @@ export class TrainerWorker {
       Atomics.store(plane.control, progress, 2 * t + 1);
       barrier(plane);
       const t2 = timings ? performance.now() : 0;
-      sum.set(row.subarray(lo, hi));
-      for (let r = 0; r < workers; r++) {
-        if (r === me) continue;
-        const other = plane.gradRow(r);
-        for (let i = lo; i < hi; i++) sum[i - lo] += other[i];
-      }
-      rmspropUpdate(
-        config.rmsprop,
-        sum,
-        plane.params(t).subarray(lo, hi),
-        plane.ms(t).subarray(lo, hi),
-        plane.params(t + 1).subarray(lo, hi),
-        plane.ms(t + 1).subarray(lo, hi),
-      );
+      sumRows(rows, sum, lo, hi);
+      rmspropUpdate(config.rmsprop, sum, plane.params(t), plane.ms(t), plane.params(t + 1), plane.ms(t + 1), lo, hi);
       const t3 = timings ? performance.now() : 0;
       Atomics.store(plane.control, progress, 2 * t + 2);
       barrier(plane);
@@ -315,6 +303,19 @@ interface BatchBuffers {
   readonly y: Float32Array;
   readonly weights: Float32Array;
   readonly mask: Float32Array;
+}
+
+/**
+ * sum[lo, hi) = Σ_r rows[r][lo, hi), always in worker order so every run adds the same way.
+ * A separate small function: inside the long step loop the JIT optimised it poorly.
+ */
+function sumRows(rows: Float32Array[], sum: Float32Array, lo: number, hi: number): void {
+  sum.set(rows[0].subarray(lo, hi), lo);
+  for (let r = 1; r < rows.length; r++) addInto(sum, rows[r], lo, hi);
+}
+
+function addInto(sum: Float32Array, row: Float32Array, lo: number, hi: number): void {
+  for (let i = lo; i < hi; i++) sum[i] += row[i];
 }
 
 /** Reads a scalar and frees it. */

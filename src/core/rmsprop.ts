@@ -25,7 +25,23 @@ export function rmspropUpdate(
   start = 0,
   end = params.length,
 ): void {
-  const { learningRate, rho, epsilon } = config;
+  updateRange(config.learningRate, config.rho, config.epsilon, grad, params, ms, nextParams, nextMs, start, end);
+}
+
+// Scalars and bounds as plain arguments: with a destructured config object and default
+// parameters in the same function, JavaScriptCore (Bun) ran this loop 4× slower.
+function updateRange(
+  learningRate: number,
+  rho: number,
+  epsilon: number,
+  grad: Float32Array,
+  params: Float32Array,
+  ms: Float32Array,
+  nextParams: Float32Array,
+  nextMs: Float32Array,
+  start: number,
+  end: number,
+): void {
   const decay = 1 - rho;
   for (let i = start; i < end; i++) {
     const g = grad[i];
