@@ -1,9 +1,13 @@
 import { Hono } from "hono";
+import type { LoadedModel } from "../core/layers-format.ts";
+import { predictRoutes } from "./predict.ts";
 import { type ShardProvider, shardRoutes } from "./shards.ts";
 
 export interface AppOptions {
   /** Serve training shards (the training server). */
   readonly shards?: ShardProvider;
+  /** Serve a trained model: /predict, /model, /model.json, /weights.bin (the predict server). */
+  readonly model?: LoadedModel;
 }
 
 /**
@@ -13,6 +17,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions = {}): Hono {
   const app = new Hono();
   if (options.shards) app.route("/", shardRoutes(options.shards));
+  if (options.model) app.route("/", predictRoutes(options.model));
   app.get("/health", (c) => c.json({ ok: true }));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((error, c) => {

@@ -1,0 +1,211 @@
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { predictPixels, predictPixelsBatch } from "../core/forward.ts";
+import {
+  type LoadedModel,
+  MODEL_FILE,
+  toModelJson,
+  WEIGHTS_FILE,
+  weightsBytes,
+} from "../core/layers-format.ts";
+import { decodePngGray, MAX_PNG_SIDE, PngError } from "../core/png.ts";
+import { preprocessGray } from "../core/preprocess.ts";
+import { describeSpec } from "../core/spec.ts";
+import {
+  mediaType,
+  parsePixelQuery,
+  parsePredictJson,
+  RequestError,
+  readBodyLimited,
+} from "./predict-input.ts";
+
+export interface PredictOptions {
+  /** Largest request body accepted by `POST /predict` (default 1 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Most images in one `{"instances": …}` request (default 256). */
+  readonly maxInstances?: number;
+  /** Largest PNG side accepted (default 4096). */
+  readonly maxPngSide?: number;
+  /** `max-age` of `GET /predict` answers in seconds (default one day). */
+  readonly predictMaxAge?: number;
+}
+
+/**
+ * A strong validator for everything derived from the model: SHA-256 over model.json and the
+ * weights. A `GET /predict` answer depends only on its URL and the model, so one ETag per
+ * model is exact for every predict URL.
+ */
+export async function modelEtag(modelJson: string, weights: Uint8Array): Promise<string> {
+  const json = new TextEncoder().encode(modelJson);
+  const all = new Uint8Array(json.length + weights.length);
+  all.set(json);
+  all.set(weights, json.length);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  const hex = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `"${hex}"`;
+}
+
+/** Whether an If-None-Match header (list, weak or `*`) matches `etag`. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((tag) => {
+    const t = tag.trim();
+    return t === "*" || t === etag || t === `W/${etag}`;
+  });
+}
+
+function errorResponse(c: Context, error: unknown): Response {
+  if (error instanceof RequestError || error instanceof PngError) {
+    return c.json({ error: error.message }, error.status);
+  }
+  throw error;
+}
+
+function methodNotAllowed(allow: string) {
+  return (c: Context) => {
+    c.header("Allow", allow);
+    return c.json(
+      { error: `method ${c.req.method} not allowed on ${c.req.path}; use ${allow}` },
+      405,
+    );
+  };
+}
+
+/**
+ * Routes serving a trained model: `/predict` (GET with base64url pixels, POST with JSON or
+ * PNG), `/model` (description and training summary), `/model.json` + `/weights.bin` (the files,
+ * for pages that run the forward pass themselves) and `/health`.
+ */
+export function predictRoutes(model: LoadedModel, options: PredictOptions = {}): Hono {
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const maxInstances = options.maxInstances ?? 256;
+  const maxPngSide = options.maxPngSide ?? MAX_PNG_SIDE;
+  const predictMaxAge = options.predictMaxAge ?? 86400;
+  const size = model.spec.inputSize;
+  const modelJson = JSON.stringify(toModelJson(model.spec, model.summary));
+  const weights = weightsBytes(model.params);
+  const etagPromise = modelEtag(modelJson, weights);
+
+  const app = new Hono();
+
+  app.use(
+    "/predict",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
+      allowHeaders: ["Content-Type", "If-None-Match"],
+      exposeHeaders: ["ETag"],
+      maxAge: 86400,
+    }),
+  );
+
+  app.get("/predict", async (c) => {
+    try {
+      const pixels = parsePixelQuery(c.req.queries("pixels"), size);
+      const etag = await etagPromise;
+      c.header("ETag", etag);
+      c.header("Cache-Control", `public, max-age=${predictMaxAge}, immutable`);
+      if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+      return c.json(predictPixels(model, pixels));
+    } catch (error) {
+      return errorResponse(c, error);
+    }
+  });
+
+  app.post(
+    "/predict",
+    // Fast refusal on a declared Content-Length; readBodyLimited also enforces the real size.
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => c.json({ error: `body too large: the limit is ${maxBodyBytes} bytes` }, 413),
+    }),
+    async (c) => {
+      try {
+        const type = mediaType(c.req.header("content-type"));
+        if (type !== "application/json" && type !== "image/png") {
+          throw new RequestError(
+            415,
+            `unsupported Content-Type ${JSON.stringify(c.req.header("content-type") ?? "(none)")}; expected application/json or image/png`,
+          );
+        }
+        const body = await readBodyLimited(c.req.raw, maxBodyBytes);
+        if (body.length === 0) throw new RequestError(400, `empty body: expected ${type} content`);
+        c.header("Cache-Control", "no-store");
+        if (type === "image/png") return c.json(predictPng(model, body, maxPngSide));
+        let text: string;
+        try {
+          text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+        } catch {
+          throw new RequestError(400, "malformed JSON: body is not valid UTF-8");
+        }
+        const parsed = parsePredictJson(text, size, maxInstances);
+        if (parsed.kind === "single") return c.json(predictPixels(model, parsed.pixels));
+        return c.json({ predictions: predictPixelsBatch(model, parsed.instances) });
+      } catch (error) {
+        return errorResponse(c, error);
+      }
+    },
+  );
+  app.all("/predict", methodNotAllowed("GET, HEAD, POST, OPTIONS"));
+
+  app.get("/model", async (c) =>
+    c.json({
+      architecture: describeSpec(model.spec),
+      inputSize: model.spec.inputSize,
+      classes: model.spec.classes,
+      layers: model.layout.layers.map((l) => ({
+        inputs: l.inputs,
+        units: l.units,
+        activation: l.activation,
+        parameters: l.inputs * l.units + l.units,
+      })),
+      parameters: model.layout.size,
+      summary: model.summary ?? null,
+      etag: await etagPromise,
+      files: { model: `/${MODEL_FILE}`, weights: `/${WEIGHTS_FILE}` },
+    }),
+  );
+  app.all("/model", methodNotAllowed("GET, HEAD"));
+
+  const serveFile = (type: string, body: () => string | Uint8Array) => async (c: Context) => {
+    const etag = await etagPromise;
+    c.header("ETag", etag);
+    // Unversioned URLs: cache, but revalidate so a redeployed model is picked up.
+    c.header("Cache-Control", "public, max-age=300, must-revalidate");
+    c.header("Access-Control-Allow-Origin", "*");
+    if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+    c.header("Content-Type", type);
+    const content = body();
+    return c.body(typeof content === "string" ? content : (content as Uint8Array<ArrayBuffer>));
+  };
+  app.get(
+    `/${MODEL_FILE}`,
+    serveFile("application/json", () => modelJson),
+  );
+  app.all(`/${MODEL_FILE}`, methodNotAllowed("GET, HEAD"));
+  app.get(
+    `/${WEIGHTS_FILE}`,
+    serveFile("application/octet-stream", () => weights),
+  );
+  app.all(`/${WEIGHTS_FILE}`, methodNotAllowed("GET, HEAD"));
+
+  app.get("/health", (c) => c.json({ ok: true, model: describeSpec(model.spec) }));
+  app.all("/health", methodNotAllowed("GET, HEAD"));
+  return app;
+}
+
+function predictPng(model: LoadedModel, body: Uint8Array, maxPngSide: number) {
+  const gray = decodePngGray(body, maxPngSide);
+  const { pixels, hasInk } = preprocessGray(gray);
+  if (!hasInk) {
+    throw new RequestError(422, "PNG has no ink: the image is a single uniform colour");
+  }
+  if (pixels.length !== model.spec.inputSize) {
+    throw new RequestError(
+      422,
+      `PNG input needs a 28×28 model; this model takes ${model.spec.inputSize} inputs`,
+    );
+  }
+  return predictPixels(model, pixels);
+}
