@@ -2,7 +2,11 @@
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops listening. `graceful` lets in-flight requests finish first (for SIGINT/SIGTERM);
+   * the default drops open connections at once, which tests want.
+   */
+  close(options?: { graceful?: boolean }): Promise<void>;
 }
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -14,7 +18,10 @@ interface DenoServe {
   ): { addr: { port: number }; shutdown(): Promise<void> };
 }
 
-export function serve(fetch: FetchHandler, options: { hostname?: string; port?: number } = {}): RunningServer {
+export function serve(
+  fetch: FetchHandler,
+  options: { hostname?: string; port?: number } = {},
+): RunningServer {
   const hostname = options.hostname ?? "127.0.0.1";
   const port = options.port ?? 0;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
@@ -24,12 +31,16 @@ export function serve(fetch: FetchHandler, options: { hostname?: string; port?: 
     return {
       url: `http://${host}:${server.port}`,
       port: server.port as number,
-      close: async () => void (await server.stop(true)),
+      close: async (options) => void (await server.stop(!options?.graceful)),
     };
   }
   if (deno) {
     const server = deno.serve({ hostname, port, onListen: () => {} }, fetch);
-    return { url: `http://${host}:${server.addr.port}`, port: server.addr.port, close: () => server.shutdown() };
+    return {
+      url: `http://${host}:${server.addr.port}`,
+      port: server.addr.port,
+      close: () => server.shutdown(),
+    };
   }
   throw new Error("serve: unsupported runtime (use Bun or Deno)");
 }

@@ -1,0 +1,171 @@
+/**
+ * The drawing page. It predicts in the browser: it fetches `/model.json` + `/weights.bin` once
+ * and runs the same plain-TS `forward.ts` the server uses, after the same `preprocess.ts`.
+ * Chosen over calling `/predict` per stroke because predictions then follow the pen at frame
+ * rate with no request per pointer move, the server does no work while people draw, and the
+ * page keeps working on a flaky connection once the 1.6 MB of weights are loaded.
+ */
+
+import { predictPixels } from "../src/core/forward.ts";
+import { fromLayersModel, type LoadedModel } from "../src/core/layers-format.ts";
+import { preprocessGray, rgbToGray } from "../src/core/preprocess.ts";
+import { describeSpec } from "../src/core/spec.ts";
+
+const pad = must<HTMLCanvasElement>("pad");
+const input = must<HTMLCanvasElement>("input");
+const digit = must<HTMLElement>("digit");
+const bars = must<HTMLElement>("bars");
+const status = must<HTMLElement>("status");
+const clear = must<HTMLButtonElement>("clear");
+
+function must<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page: missing #${id}`);
+  return el as T;
+}
+
+const ctx = pad.getContext("2d", { willReadFrequently: true }) as CanvasRenderingContext2D;
+const inputCtx = input.getContext("2d") as CanvasRenderingContext2D;
+
+// Thick, round strokes: MNIST digits are ~2–3 px wide at 28×28, i.e. ~20 px on this 280 px pad.
+function resetPad(): void {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, pad.width, pad.height);
+  ctx.lineWidth = 20;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.strokeStyle = "#000";
+  inputCtx.clearRect(0, 0, input.width, input.height);
+  inked = false;
+  showProbabilities(null);
+}
+
+const barEls: HTMLElement[] = [];
+const pctEls: HTMLElement[] = [];
+for (let k = 0; k < 10; k++) {
+  const label = document.createElement("span");
+  label.textContent = String(k);
+  const track = document.createElement("div");
+  track.className = "track";
+  const bar = document.createElement("div");
+  bar.className = "bar";
+  bar.dataset.digit = String(k);
+  track.append(bar);
+  const pct = document.createElement("span");
+  pct.className = "pct";
+  bars.append(label, track, pct);
+  barEls.push(bar);
+  pctEls.push(pct);
+}
+
+function showProbabilities(probabilities: readonly number[] | null, label = -1): void {
+  digit.textContent = probabilities ? String(label) : "–";
+  for (let k = 0; k < 10; k++) {
+    const p = probabilities ? probabilities[k] : 0;
+    barEls[k].style.width = `${(p * 100).toFixed(1)}%`;
+    barEls[k].dataset.p = p.toFixed(4);
+    barEls[k].classList.toggle("top", k === label);
+    pctEls[k].textContent = probabilities ? `${(p * 100).toFixed(1)}%` : "";
+  }
+}
+
+let model: LoadedModel | null = null;
+let inked = false;
+let predictions = 0;
+let scheduled = false;
+
+function showInput(pixels28: Uint8Array): void {
+  const image = inputCtx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    image.data.set([pixels28[i], pixels28[i], pixels28[i], 255], 4 * i);
+  }
+  inputCtx.putImageData(image, 0, 0);
+}
+
+function predictNow(): void {
+  scheduled = false;
+  if (!model || !inked) return;
+  // The server's PNG path does exactly this: RGBA → gray → MNIST-style 28×28.
+  const { data, width, height } = ctx.getImageData(0, 0, pad.width, pad.height);
+  const { pixels, hasInk } = preprocessGray(rgbToGray(data, width, height, 4));
+  showInput(pixels);
+  if (!hasInk) return;
+  const { label, probabilities } = predictPixels(model, pixels);
+  showProbabilities(probabilities, label);
+  predictions++;
+  document.body.dataset.predictions = String(predictions);
+}
+
+// At most one prediction per animation frame, however fast pointer events arrive.
+function schedulePredict(): void {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(predictNow);
+}
+
+function padPoint(event: PointerEvent): [number, number] {
+  const rect = pad.getBoundingClientRect();
+  return [
+    ((event.clientX - rect.left) * pad.width) / rect.width,
+    ((event.clientY - rect.top) * pad.height) / rect.height,
+  ];
+}
+
+let drawing = false;
+pad.addEventListener("pointerdown", (event) => {
+  drawing = true;
+  pad.setPointerCapture(event.pointerId);
+  const [x, y] = padPoint(event);
+  ctx.beginPath();
+  ctx.moveTo(x, y);
+  // A zero-length segment so a single tap leaves a dot.
+  ctx.lineTo(x, y);
+  ctx.stroke();
+  inked = true;
+  schedulePredict();
+});
+pad.addEventListener("pointermove", (event) => {
+  if (!drawing) return;
+  const [x, y] = padPoint(event);
+  ctx.lineTo(x, y);
+  ctx.stroke();
+  schedulePredict();
+});
+const stop = () => {
+  drawing = false;
+};
+pad.addEventListener("pointerup", stop);
+pad.addEventListener("pointercancel", stop);
+clear.addEventListener("click", resetPad);
+
+async function loadModel(): Promise<LoadedModel> {
+  const [json, weights] = await Promise.all([
+    fetch("/model.json").then((r) => {
+      if (!r.ok) throw new Error(`GET /model.json: HTTP ${r.status}`);
+      return r.json();
+    }),
+    fetch("/weights.bin").then((r) => {
+      if (!r.ok) throw new Error(`GET /weights.bin: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }),
+  ]);
+  return fromLayersModel(json, new Uint8Array(weights));
+}
+
+resetPad();
+loadModel().then(
+  (loaded) => {
+    model = loaded;
+    const accuracy = loaded.summary
+      ? `, test accuracy ${(loaded.summary.testAccuracy * 100).toFixed(2)}%`
+      : "";
+    status.textContent = `model ${describeSpec(loaded.spec)}${accuracy}. Draw with mouse or finger.`;
+    document.body.dataset.ready = "true";
+    schedulePredict();
+  },
+  (error: Error) => {
+    status.textContent = `could not load the model: ${error.message}`;
+    status.classList.add("error");
+    document.body.dataset.ready = "error";
+  },
+);

@@ -1,0 +1,8 @@
+/** The virtual module `src/cli/build-worker.ts` generates for the workerd bundle. */
+declare module "shardfit:worker-assets" {
+  /** The parsed `model.json`. */
+  export const modelJson: unknown;
+  /** `weights.bin`, a workerd Data module. */
+  export const weights: ArrayBuffer;
+  export const page: { readonly html: string; readonly js: string };
+}
