@@ -1,10 +1,15 @@
+import type { WorkerPlan } from "../src/core/plan.ts";
+import { type RmspropConfig, rmspropUpdate } from "../src/core/rmsprop.ts";
 import { decodeShard, type Shard } from "../src/core/shard.ts";
 import { type ModelSpec, type ParamLayout, paramLayout } from "../src/core/spec.ts";
-import { type RmspropConfig, rmspropUpdate } from "../src/core/rmsprop.ts";
-import type { WorkerPlan } from "../src/core/plan.ts";
-import { barrier, CTL, Plane, type PlaneBuffers, STAT, TIMING } from "../src/train/plane.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
-import { denseLossAndGrads, denseLogits, tensorsFromFlat, weightedCrossEntropy } from "../src/tf/dense.ts";
+import {
+  denseLogits,
+  denseLossAndGrads,
+  tensorsFromFlat,
+  weightedCrossEntropy,
+} from "../src/tf/dense.ts";
+import { barrier, CTL, Plane, type PlaneBuffers, STAT, TIMING } from "../src/train/plane.ts";
 
 /** Where a worker gets its shard: over HTTP from the coordinator, or as bytes. */
 export type ShardSource = { url: string; token?: string } | { bytes: Uint8Array | ArrayBuffer };
@@ -74,7 +79,8 @@ export class TrainerWorker {
       const response = await fetch(source.url, {
         headers: source.token ? { authorization: `Bearer ${source.token}` } : {},
       });
-      if (!response.ok) throw new Error(`${source.url}: HTTP ${response.status} ${await response.text()}`);
+      if (!response.ok)
+        throw new Error(`${source.url}: HTTP ${response.status} ${await response.text()}`);
       bytes = new Uint8Array(await response.arrayBuffer());
     } else {
       bytes = source.bytes instanceof Uint8Array ? source.bytes : new Uint8Array(source.bytes);
@@ -82,7 +88,9 @@ export class TrainerWorker {
     const shard = decodeShard(bytes, name);
     const { inputSize } = this.requireModel().spec;
     if (shard.train.rows * shard.train.cols !== inputSize) {
-      throw new Error(`${name}: images are ${shard.train.rows}×${shard.train.cols}, the model expects ${inputSize} inputs`);
+      throw new Error(
+        `${name}: images are ${shard.train.rows}×${shard.train.cols}, the model expects ${inputSize} inputs`,
+      );
     }
     this.shard = shard;
     return { train: shard.train.count, test: shard.test.count };
@@ -100,12 +108,10 @@ export class TrainerWorker {
   gradients(params: Float32Array, indices: Int32Array | number[]): GradientResult {
     const { layout } = this.requireModel();
     const idx = Int32Array.from(indices);
-    const counts = Int32Array.of(idx.length);
     const batch = this.batchBuffers(idx.length);
     this.fillBatch(batch, idx, 0, idx.length, idx.length);
     const grads = new Float32Array(layout.size);
     const { loss, correct } = this.computeInto(params, batch, grads);
-    void counts;
     return { lossSum: loss * idx.length, correct, count: idx.length, grads };
   }
 
@@ -142,8 +148,8 @@ export class TrainerWorker {
           const hits = tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(yt, 1)), "float32");
           return [weightedCrossEntropy(logits, yt, wt), tf.sum(tf.mul(hits, wt))];
         });
-        lossSum += (await_(l) as number);
-        correct += await_(c) as number;
+        lossSum += readScalar(l);
+        correct += readScalar(c);
       }
     } finally {
       tf.dispose([...tensors.kernels, ...tensors.biases]);
@@ -188,7 +194,16 @@ export class TrainerWorker {
       barrier(plane);
       const t2 = timings ? performance.now() : 0;
       sumRows(rows, sum, lo, hi);
-      rmspropUpdate(config.rmsprop, sum, plane.params(t), plane.ms(t), plane.params(t + 1), plane.ms(t + 1), lo, hi);
+      rmspropUpdate(
+        config.rmsprop,
+        sum,
+        plane.params(t),
+        plane.ms(t),
+        plane.params(t + 1),
+        plane.ms(t + 1),
+        lo,
+        hi,
+      );
       const t3 = timings ? performance.now() : 0;
       Atomics.store(plane.control, progress, 2 * t + 2);
       barrier(plane);
@@ -244,7 +259,13 @@ export class TrainerWorker {
   }
 
   /** Gathers `n` samples into the fixed-size batch; rows past `n` are zero padding. */
-  private fillBatch(batch: BatchBuffers, indices: Int32Array, start: number, n: number, globalCount: number) {
+  private fillBatch(
+    batch: BatchBuffers,
+    indices: Int32Array,
+    start: number,
+    n: number,
+    globalCount: number,
+  ) {
     const train = this.requireShard().train;
     const { inputSize: px, classes } = this.spec!;
     batch.y.fill(0);
@@ -292,7 +313,17 @@ export class TrainerWorker {
       if (timings) timings[TIMING.download] += performance.now() - t1;
       return { loss, correct };
     } finally {
-      tf.dispose([...tensors.kernels, ...tensors.biases, x, y, weights, mask, result.loss, result.correct, ...result.grads]);
+      tf.dispose([
+        ...tensors.kernels,
+        ...tensors.biases,
+        x,
+        y,
+        weights,
+        mask,
+        result.loss,
+        result.correct,
+        ...result.grads,
+      ]);
     }
   }
 }
@@ -319,7 +350,7 @@ function addInto(sum: Float32Array, row: Float32Array, lo: number, hi: number): 
 }
 
 /** Reads a scalar and frees it. */
-function await_(t: tf.Tensor): number {
+function readScalar(t: tf.Tensor): number {
   const v = t.dataSync()[0];
   t.dispose();
   return v;

@@ -27,7 +27,10 @@ export async function readMaybeGz(path: string): Promise<{ bytes: Uint8Array; fi
  * Writes files into `dir` so that none is ever seen half-written: each goes to a temporary
  * name first and is renamed into place once complete.
  */
-export async function writeFilesAtomically(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
+export async function writeFilesAtomically(
+  dir: string,
+  files: Record<string, Uint8Array | string>,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const suffix = `.tmp-${crypto.randomUUID().slice(0, 8)}`;
   const names = Object.keys(files);

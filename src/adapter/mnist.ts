@@ -1,5 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Dataset, IDX_FILES, imageSetFromIdx } from "../core/dataset.ts";
 import { readMaybeGz } from "./files.ts";
 
@@ -20,7 +20,9 @@ export async function loadIdxDataset(dir = defaultMnistDir(), classes = 10): Pro
   const train = await imageSetFromIdx(trainImages, trainLabels, classes);
   const test = await imageSetFromIdx(testImages, testLabels, classes);
   if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new Error(`${testImages.file}: images are ${test.rows}×${test.cols}, expected ${train.rows}×${train.cols} like ${trainImages.file}`);
+    throw new Error(
+      `${testImages.file}: images are ${test.rows}×${test.cols}, expected ${train.rows}×${train.cols} like ${trainImages.file}`,
+    );
   }
   return { train, test };
 }

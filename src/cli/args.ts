@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /** A command-line mistake: the CLIs print the message and exit with code 2. */
 export class UsageError extends Error {
@@ -14,7 +14,12 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(argv: string[],
   }
 }
 
-export function intFlag(name: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function intFlag(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {

@@ -7,7 +7,9 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
  * Progress for a terminal: one cli-progress bar per epoch. When stdout is not a TTY, plain
  * lines (start, every ~10% of an epoch, epoch summaries) so logs stay readable.
  */
-export function progressReporter(stream: NodeJS.WriteStream = process.stdout): (event: TrainEvent) => void {
+export function progressReporter(
+  stream: NodeJS.WriteStream = process.stdout,
+): (event: TrainEvent) => void {
   const tty = Boolean(stream.isTTY);
   let bar: cliProgress.SingleBar | undefined;
   let lastLogged = -1;
@@ -15,23 +17,35 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stdout): (
   return (event) => {
     switch (event.type) {
       case "start":
-        write(`training ${event.parameters.toLocaleString("en")} parameters on ${event.trainSamples} samples: ${event.epochs} epochs × ${event.steps} steps, batch ${event.batchSize}, ${event.workers} workers`);
+        write(
+          `training ${event.parameters.toLocaleString("en")} parameters on ${event.trainSamples} samples: ${event.epochs} epochs × ${event.steps} steps, batch ${event.batchSize}, ${event.workers} workers`,
+        );
         break;
       case "step":
         if (tty) {
           if (!bar) {
             bar = new cliProgress.SingleBar(
-              { format: `epoch ${event.epoch + 1} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | ETA {eta_formatted}`, hideCursor: true, stream },
+              {
+                format: `epoch ${event.epoch + 1} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | ETA {eta_formatted}`,
+                hideCursor: true,
+                stream,
+              },
               cliProgress.Presets.shades_classic,
             );
             bar.start(event.steps, 0, { loss: "-", acc: "-", rate: "-" });
           }
-          bar.update(event.step, { loss: event.loss.toFixed(4), acc: pct(event.accuracy), rate: Math.round(event.samplesPerSecond) });
+          bar.update(event.step, {
+            loss: event.loss.toFixed(4),
+            acc: pct(event.accuracy),
+            rate: Math.round(event.samplesPerSecond),
+          });
         } else {
           const decile = Math.floor((10 * event.step) / event.steps);
           if (decile > lastLogged && decile < 10) {
             lastLogged = decile;
-            write(`epoch ${event.epoch + 1} step ${event.step}/${event.steps} loss ${event.loss.toFixed(4)} acc ${pct(event.accuracy)} ${Math.round(event.samplesPerSecond)} samples/s`);
+            write(
+              `epoch ${event.epoch + 1} step ${event.step}/${event.steps} loss ${event.loss.toFixed(4)} acc ${pct(event.accuracy)} ${Math.round(event.samplesPerSecond)} samples/s`,
+            );
           }
         }
         break;
@@ -40,13 +54,17 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stdout): (
         bar = undefined;
         lastLogged = -1;
         const m = event.metrics;
-        write(`epoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)} acc ${pct(m.trainAccuracy)} | test loss ${m.testLoss.toFixed(4)} acc ${pct(m.testAccuracy)} | ${m.trainSeconds.toFixed(2)} s`);
+        write(
+          `epoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)} acc ${pct(m.trainAccuracy)} | test loss ${m.testLoss.toFixed(4)} acc ${pct(m.testAccuracy)} | ${m.trainSeconds.toFixed(2)} s`,
+        );
         break;
       }
       case "recovered":
         bar?.stop();
         bar = undefined;
-        write(`recovered from a worker failure at epoch ${event.epoch + 1}, step ${event.step}: replaced worker(s) ${event.workers.join(", ")} (${event.reason})`);
+        write(
+          `recovered from a worker failure at epoch ${event.epoch + 1}, step ${event.step}: replaced worker(s) ${event.workers.join(", ")} (${event.reason})`,
+        );
         break;
       case "saved":
         write(`saved model to ${event.dir}/`);

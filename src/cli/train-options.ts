@@ -55,8 +55,14 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     dataDir: v.data,
     out: v.out,
   };
-  if (options.workers !== undefined && options.batchSize !== undefined && options.batchSize < options.workers) {
-    throw new UsageError(`--batch-size ${options.batchSize} must be at least --workers ${options.workers}`);
+  if (
+    options.workers !== undefined &&
+    options.batchSize !== undefined &&
+    options.batchSize < options.workers
+  ) {
+    throw new UsageError(
+      `--batch-size ${options.batchSize} must be at least --workers ${options.workers}`,
+    );
   }
   return { help: v.help ?? false, json: v.json ?? false, options };
 }

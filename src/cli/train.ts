@@ -10,7 +10,10 @@ await runCli(async () => {
     process.stdout.write(TRAIN_HELP);
     return;
   }
-  const result = await train({ ...cli.options, onProgress: cli.json ? undefined : progressReporter() });
+  const result = await train({
+    ...cli.options,
+    onProgress: cli.json ? undefined : progressReporter(),
+  });
   if (cli.json) {
     const last = result.history[result.history.length - 1];
     console.log(

@@ -25,14 +25,20 @@ const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
 
 export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number): IdxArray {
   if (bytes.length < 4) {
-    throw new IdxError(file, `truncated: expected at least a 4-byte header, got ${bytes.length} bytes`);
+    throw new IdxError(
+      file,
+      `truncated: expected at least a 4-byte header, got ${bytes.length} bytes`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   const ndim = bytes[3];
   if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== UNSIGNED_BYTE || ndim === 0) {
     const want = expectedDims ? hex(0x800 | expectedDims) : "0x000008NN";
-    throw new IdxError(file, `wrong magic number: expected ${want} (unsigned-byte IDX), got ${hex(magic)}`);
+    throw new IdxError(
+      file,
+      `wrong magic number: expected ${want} (unsigned-byte IDX), got ${hex(magic)}`,
+    );
   }
   if (expectedDims !== undefined && ndim !== expectedDims) {
     throw new IdxError(
@@ -42,7 +48,10 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number)
   }
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
-    throw new IdxError(file, `truncated header: expected ${headerBytes} bytes, got ${bytes.length}`);
+    throw new IdxError(
+      file,
+      `truncated header: expected ${headerBytes} bytes, got ${bytes.length}`,
+    );
   }
   const dims: number[] = [];
   let size = 1;
@@ -67,7 +76,7 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, 0x800 | dims.length);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d);
   out.set(data, 4 + 4 * dims.length);
   return out;
 }

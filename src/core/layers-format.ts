@@ -77,12 +77,22 @@ export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJs
       bias_constraint: null,
       name: `dense_Dense${i + 1}`,
       trainable: true,
-      ...(i === 0 ? { batch_input_shape: [null, spec.inputSize] as [null, number], dtype: "float32" as const } : {}),
+      ...(i === 0
+        ? { batch_input_shape: [null, spec.inputSize] as [null, number], dtype: "float32" as const }
+        : {}),
     },
   }));
   const weights = layers.flatMap((layer, i) => [
-    { name: `${layer.config.name}/kernel`, shape: [layout.layers[i].inputs, layout.layers[i].units], dtype: "float32" as const },
-    { name: `${layer.config.name}/bias`, shape: [layout.layers[i].units], dtype: "float32" as const },
+    {
+      name: `${layer.config.name}/kernel`,
+      shape: [layout.layers[i].inputs, layout.layers[i].units],
+      dtype: "float32" as const,
+    },
+    {
+      name: `${layer.config.name}/bias`,
+      shape: [layout.layers[i].units],
+      dtype: "float32" as const,
+    },
   ]);
   return {
     modelTopology: {
@@ -124,56 +134,90 @@ export interface LoadedModel {
  * Validates a Layers-format Dense stack (topology, manifest, byte length, finite weights)
  * and returns its spec and flat parameters. `json` is the parsed `model.json`.
  */
-export function fromLayersModel(json: unknown, weights: Uint8Array, files = { model: MODEL_FILE, weights: WEIGHTS_FILE }): LoadedModel {
+export function fromLayersModel(
+  json: unknown,
+  weights: Uint8Array,
+  files = { model: MODEL_FILE, weights: WEIGHTS_FILE },
+): LoadedModel {
   const fail = (msg: string): never => {
     throw new ModelFormatError(files.model, msg);
   };
   const m = json as Partial<ModelJson> | null;
   if (typeof m !== "object" || m === null) fail("expected a JSON object");
   const topology = m!.modelTopology;
-  if (topology?.class_name !== "Sequential") fail(`modelTopology.class_name: expected "Sequential", got ${JSON.stringify(topology?.class_name)}`);
+  if (topology?.class_name !== "Sequential")
+    fail(
+      `modelTopology.class_name: expected "Sequential", got ${JSON.stringify(topology?.class_name)}`,
+    );
   const layers = topology!.config?.layers;
-  if (!Array.isArray(layers) || layers.length === 0) fail("modelTopology.config.layers: expected a non-empty array");
+  if (!Array.isArray(layers) || layers.length === 0)
+    fail("modelTopology.config.layers: expected a non-empty array");
   const units: number[] = [];
   let inputSize = 0;
   layers!.forEach((layer, i) => {
     const where = `modelTopology.config.layers[${i}]`;
-    if (layer?.class_name !== "Dense") fail(`${where}.class_name: expected "Dense", got ${JSON.stringify(layer?.class_name)}`);
+    if (layer?.class_name !== "Dense")
+      fail(`${where}.class_name: expected "Dense", got ${JSON.stringify(layer?.class_name)}`);
     const c = layer.config;
-    if (!Number.isInteger(c?.units) || c.units <= 0) fail(`${where}.config.units: expected a positive integer, got ${JSON.stringify(c?.units)}`);
+    if (!Number.isInteger(c?.units) || c.units <= 0)
+      fail(`${where}.config.units: expected a positive integer, got ${JSON.stringify(c?.units)}`);
     const want = i === layers!.length - 1 ? "softmax" : "relu";
-    if (c.activation !== want) fail(`${where}.config.activation: expected "${want}", got ${JSON.stringify(c.activation)}`);
-    if (c.use_bias === false) fail(`${where}.config.use_bias: expected true`);
+    if (c.activation !== want)
+      fail(`${where}.config.activation: expected "${want}", got ${JSON.stringify(c.activation)}`);
+    if ((c.use_bias as boolean) === false) fail(`${where}.config.use_bias: expected true`);
     if (i === 0) {
       const shape = c.batch_input_shape;
-      if (!Array.isArray(shape) || shape.length !== 2 || !Number.isInteger(shape[1]) || shape[1] <= 0) {
-        fail(`${where}.config.batch_input_shape: expected [null, inputs], got ${JSON.stringify(shape)}`);
+      if (
+        !Array.isArray(shape) ||
+        shape.length !== 2 ||
+        !Number.isInteger(shape[1]) ||
+        shape[1] <= 0
+      ) {
+        fail(
+          `${where}.config.batch_input_shape: expected [null, inputs], got ${JSON.stringify(shape)}`,
+        );
       }
       inputSize = shape![1];
     }
     units.push(c.units);
   });
-  const spec: ModelSpec = { inputSize, hidden: units.slice(0, -1), classes: units[units.length - 1] };
+  const spec: ModelSpec = {
+    inputSize,
+    hidden: units.slice(0, -1),
+    classes: units[units.length - 1],
+  };
   const layout = paramLayout(spec);
 
   const manifest = m!.weightsManifest;
-  if (!Array.isArray(manifest) || manifest.length === 0) fail("weightsManifest: expected a non-empty array");
+  if (!Array.isArray(manifest) || manifest.length === 0)
+    fail("weightsManifest: expected a non-empty array");
   const specs = manifest!.flatMap((group) => group?.weights ?? []);
   const expected = layout.layers.flatMap((l) => [[l.inputs, l.units], [l.units]]);
-  if (specs.length !== expected.length) fail(`weightsManifest: expected ${expected.length} weights, got ${specs.length}`);
+  if (specs.length !== expected.length)
+    fail(`weightsManifest: expected ${expected.length} weights, got ${specs.length}`);
   specs.forEach((s, i) => {
-    if (s.dtype !== undefined && s.dtype !== "float32") fail(`weightsManifest weight ${s.name}: expected dtype float32, got ${s.dtype}`);
+    if (s.dtype !== undefined && s.dtype !== "float32")
+      fail(`weightsManifest weight ${s.name}: expected dtype float32, got ${s.dtype}`);
     if (JSON.stringify(s.shape) !== JSON.stringify(expected[i])) {
-      fail(`weightsManifest weight ${i} (${s.name}): expected shape ${JSON.stringify(expected[i])}, got ${JSON.stringify(s.shape)}`);
+      fail(
+        `weightsManifest weight ${i} (${s.name}): expected shape ${JSON.stringify(expected[i])}, got ${JSON.stringify(s.shape)}`,
+      );
     }
   });
   if (weights.byteLength !== layout.size * 4) {
-    throw new ModelFormatError(files.weights, `expected ${layout.size * 4} bytes (${layout.size} float32 weights), got ${weights.byteLength}`);
+    throw new ModelFormatError(
+      files.weights,
+      `expected ${layout.size * 4} bytes (${layout.size} float32 weights), got ${weights.byteLength}`,
+    );
   }
   const params = new Float32Array(layout.size);
   new Uint8Array(params.buffer).set(weights);
   for (let i = 0; i < params.length; i++) {
-    if (!Number.isFinite(params[i])) throw new ModelFormatError(files.weights, `weight ${i} is ${params[i]}; expected finite numbers`);
+    if (!Number.isFinite(params[i]))
+      throw new ModelFormatError(
+        files.weights,
+        `weight ${i} is ${params[i]}; expected finite numbers`,
+      );
   }
   return { spec, layout, params, summary: m!.userDefinedMetadata?.shardfit };
 }

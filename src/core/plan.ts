@@ -7,7 +7,10 @@ import { Rng } from "./rng.ts";
  * for, so every step is a full global batch from fixed per-worker shapes.
  */
 export function splitCount(count: number, workers: number): number[] {
-  return Array.from({ length: workers }, (_, w) => Math.floor(count / workers) + (w < count % workers ? 1 : 0));
+  return Array.from(
+    { length: workers },
+    (_, w) => Math.floor(count / workers) + (w < count % workers ? 1 : 0),
+  );
 }
 
 export interface Partition {
@@ -60,4 +63,36 @@ export function epochPlans(p: Partition, seed: number, epoch: number): WorkerPla
     counts[p.steps - 1] = last[w];
     return { indices, counts, globalCounts };
   });
+}
+
+/**
+ * Turns explicit global batches (global sample indices) into per-worker plans for a
+ * partition, each worker taking the samples its shard owns. This replays the same global
+ * batches on any number of workers (N workers compute what 1 worker computes).
+ */
+export function plansFromGlobalBatches(
+  p: Partition,
+  batches: readonly ArrayLike<number>[],
+): WorkerPlan[] {
+  const workers = p.shardSizes.length;
+  const owner = (sample: number) => {
+    let w = workers - 1;
+    while (w > 0 && sample < p.shardOffsets[w]) w--;
+    return w;
+  };
+  const local: number[][] = Array.from({ length: workers }, () => []);
+  const counts = Array.from({ length: workers }, () => new Int32Array(batches.length));
+  const globalCounts = Int32Array.from(batches, (b) => b.length);
+  batches.forEach((batch, s) => {
+    for (let i = 0; i < batch.length; i++) {
+      const w = owner(batch[i]);
+      local[w].push(batch[i] - p.shardOffsets[w]);
+      counts[w][s]++;
+    }
+  });
+  return local.map((indices, w) => ({
+    indices: Int32Array.from(indices),
+    counts: counts[w],
+    globalCounts,
+  }));
 }

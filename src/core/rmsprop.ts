@@ -25,7 +25,18 @@ export function rmspropUpdate(
   start = 0,
   end = params.length,
 ): void {
-  updateRange(config.learningRate, config.rho, config.epsilon, grad, params, ms, nextParams, nextMs, start, end);
+  updateRange(
+    config.learningRate,
+    config.rho,
+    config.epsilon,
+    grad,
+    params,
+    ms,
+    nextParams,
+    nextMs,
+    start,
+    end,
+  );
 }
 
 // Scalars and bounds as plain arguments: with a destructured config object and default

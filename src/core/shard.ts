@@ -32,9 +32,14 @@ export function encodeShard(shard: Shard): Uint8Array {
   const e = shard.test.count;
   const out = new Uint8Array(HEADER_BYTES + (t + e) * (px + 1));
   const view = new DataView(out.buffer);
-  [MAGIC, VERSION, rows, cols, t, e].forEach((v, i) => view.setUint32(4 * i, v, true));
+  for (const [i, v] of [MAGIC, VERSION, rows, cols, t, e].entries()) view.setUint32(4 * i, v, true);
   let offset = HEADER_BYTES;
-  for (const part of [shard.train.images, shard.train.labels, shard.test.images, shard.test.labels]) {
+  for (const part of [
+    shard.train.images,
+    shard.train.labels,
+    shard.test.images,
+    shard.test.labels,
+  ]) {
     out.set(part, offset);
     offset += part.length;
   }
@@ -43,16 +48,23 @@ export function encodeShard(shard: Shard): Uint8Array {
 
 export function decodeShard(bytes: Uint8Array, source = "shard"): Shard {
   if (bytes.length < HEADER_BYTES) {
-    throw new Error(`${source}: truncated: expected a ${HEADER_BYTES}-byte header, got ${bytes.length} bytes`);
+    throw new Error(
+      `${source}: truncated: expected a ${HEADER_BYTES}-byte header, got ${bytes.length} bytes`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [magic, version, rows, cols, t, e] = [0, 1, 2, 3, 4, 5].map((i) => view.getUint32(4 * i, true));
+  const [magic, version, rows, cols, t, e] = [0, 1, 2, 3, 4, 5].map((i) =>
+    view.getUint32(4 * i, true),
+  );
   if (magic !== MAGIC) throw new Error(`${source}: not a shardfit shard (bad magic)`);
-  if (version !== VERSION) throw new Error(`${source}: format version ${version}, expected ${VERSION}`);
+  if (version !== VERSION)
+    throw new Error(`${source}: format version ${version}, expected ${VERSION}`);
   const px = rows * cols;
   const expected = HEADER_BYTES + (t + e) * (px + 1);
   if (bytes.length !== expected) {
-    throw new Error(`${source}: expected ${expected} bytes for ${t}+${e} samples of ${rows}×${cols}, got ${bytes.length}`);
+    throw new Error(
+      `${source}: expected ${expected} bytes for ${t}+${e} samples of ${rows}×${cols}, got ${bytes.length}`,
+    );
   }
   let offset = HEADER_BYTES;
   const take = (n: number) => {

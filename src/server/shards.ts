@@ -17,7 +17,10 @@ export function shardRoutes(provider: ShardProvider): Hono {
     const text = c.req.param("index");
     const index = Number(text);
     if (!/^\d+$/.test(text) || index >= provider.count) {
-      return c.json({ error: `shard index must be an integer in 0..${provider.count - 1}, got "${text}"` }, 404);
+      return c.json(
+        { error: `shard index must be an integer in 0..${provider.count - 1}, got "${text}"` },
+        404,
+      );
     }
     const bytes = provider.shard(index);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {

@@ -42,7 +42,7 @@ export function weightedCrossEntropy(
 ): tf.Scalar {
   return tf.tidy(() => {
     const perSample = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1));
-    return tf.sum(tf.mul(perSample, weights));
+    return tf.sum(tf.mul(perSample, weights)) as tf.Scalar;
   });
 }
 
@@ -81,9 +81,9 @@ export function denseLossAndGrads(
       else inputs.push(tf.relu(z));
     }
     const logProbs = tf.logSoftmax(logits);
-    const loss = tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)), weights));
+    const loss = tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)), weights)) as tf.Scalar;
     const hits = tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)), "float32");
-    const correct = tf.sum(tf.mul(hits, mask));
+    const correct = tf.sum(tf.mul(hits, mask)) as tf.Scalar;
 
     // d loss / d logits = wᵢ·(softmax(zᵢ) − yᵢ)
     let dz = tf.mul(tf.sub(tf.exp(logProbs), oneHot), tf.expandDims(weights, 1)) as tf.Tensor2D;

@@ -74,9 +74,15 @@ export class Plane {
     this.control = new Int32Array(buffers.control);
     this.stats = new Float64Array(buffers.stats);
     this.timings = new Float64Array(buffers.timings);
-    this.paramCopies = [new Float32Array(buffers.params, 0, n), new Float32Array(buffers.params, 4 * n, n)];
+    this.paramCopies = [
+      new Float32Array(buffers.params, 0, n),
+      new Float32Array(buffers.params, 4 * n, n),
+    ];
     this.msCopies = [new Float32Array(buffers.ms, 0, n), new Float32Array(buffers.ms, 4 * n, n)];
-    this.gradRows = Array.from({ length: buffers.workers }, (_, w) => new Float32Array(buffers.grads, 4 * n * w, n));
+    this.gradRows = Array.from(
+      { length: buffers.workers },
+      (_, w) => new Float32Array(buffers.grads, 4 * n * w, n),
+    );
   }
 
   get stepsDone(): number {

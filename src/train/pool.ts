@@ -16,7 +16,9 @@ export function spawnTrainer(): PoolMember {
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener("error", (event) => {
       event.preventDefault?.();
-      reject(new Error(`training worker crashed: ${(event as ErrorEvent).message ?? "unknown error"}`));
+      reject(
+        new Error(`training worker crashed: ${(event as ErrorEvent).message ?? "unknown error"}`),
+      );
     });
   });
   failed.catch(() => {}); // observed by whoever races it

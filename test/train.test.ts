@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import type { Dataset } from "../src/core/dataset.ts";
+import { tf, useWasmBackend } from "../src/tf/backend.ts";
+import { type TrainEvent, type TrainResult, train } from "../src/train/train.ts";
+
+let dataset: Dataset;
+let dir: string;
+let result: TrainResult;
+const events: TrainEvent[] = [];
+
+beforeAll(async () => {
+  dataset = await loadIdxDataset();
+  dir = await mkdtemp(join(tmpdir(), "shardfit-train-"));
+  result = await train({
+    dataset,
+    workers: 2,
+    epochs: 2,
+    trainLimit: 12000,
+    out: join(dir, "model"),
+    onProgress: (e) => events.push(e),
+  });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Test images as a [n, 784] float tensor in [0, 1]. */
+function testImages(n: number) {
+  return tf.tidy(() =>
+    tf.div(tf.tensor2d(dataset.test.images.subarray(0, n * 784), [n, 784], "int32").toFloat(), 255),
+  );
+}
+
+describe("a short real training run", () => {
+  test("two epochs over 12,000 samples with 2 workers reach ≥ 93% test accuracy", () => {
+    expect(result.history).toHaveLength(2);
+    expect(result.history[1].testAccuracy).toBeGreaterThanOrEqual(0.93);
+    expect(result.history[1].trainLoss).toBeLessThan(result.history[0].trainLoss);
+    expect(result.workers).toBe(2);
+    expect(result.samplesPerSecond).toBeGreaterThan(0);
+  });
+
+  test("reports start, step, epoch and saved events", () => {
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe("start");
+    expect(types.filter((t) => t === "epoch")).toHaveLength(2);
+    expect(types[types.length - 1]).toBe("saved");
+    expect(events[0]).toMatchObject({
+      type: "start",
+      steps: Math.ceil(12000 / 128),
+      workers: 2,
+      parameters: 407050,
+    });
+  });
+
+  test("writes model.json and weights.bin and nothing half-written", async () => {
+    expect((await readdir(join(dir, "model"))).sort()).toEqual(["model.json", "weights.bin"]);
+    const json = JSON.parse(await readFile(join(dir, "model", "model.json"), "utf8"));
+    expect(json.userDefinedMetadata.shardfit.testAccuracy).toBe(result.history[1].testAccuracy);
+    expect((await readFile(join(dir, "model", "weights.bin"))).length).toBe(407050 * 4);
+  });
+
+  test("the saved model reloads with tf.loadLayersModel and predicts the same", async () => {
+    await useWasmBackend();
+    // Serve the directory over HTTP so tfjs's own loader resolves the weights manifest.
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) =>
+        new Response(Bun.file(join(dir, "model", new URL(req.url).pathname.slice(1)))),
+    });
+    try {
+      const model = await tf.loadLayersModel(`http://127.0.0.1:${server.port}/model.json`);
+      expect(model.layers.map((l) => l.getConfig().units)).toEqual([512, 10]);
+      const n = dataset.test.count;
+      const x = testImages(n);
+      const loaded = model.predict(x) as tf.Tensor2D;
+      // The same weights, straight from memory, through tfjs layers.
+      const reference = tf.tidy(() => {
+        const w = result.params;
+        const k1 = tf.tensor2d(w.subarray(0, 784 * 512), [784, 512]);
+        const b1 = tf.tensor1d(w.subarray(784 * 512, 784 * 512 + 512));
+        const k2 = tf.tensor2d(w.subarray(784 * 512 + 512, 784 * 512 + 512 + 5120), [512, 10]);
+        const b2 = tf.tensor1d(w.subarray(784 * 512 + 512 + 5120));
+        return tf.softmax(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, k1), b1)), k2), b2));
+      });
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(loaded, reference))).dataSync()[0]);
+      expect(diff).toBeLessThanOrEqual(1e-5);
+      const labels = tf.tensor1d(dataset.test.labels, "int32");
+      const accuracy = tf.tidy(
+        () => tf.mean(tf.equal(tf.argMax(loaded, 1), labels).toFloat()).dataSync()[0],
+      );
+      expect(accuracy).toBeCloseTo(result.history[1].testAccuracy, 6);
+      tf.dispose([x, loaded, reference, labels]);
+      model.dispose();
+    } finally {
+      await server.stop(true);
+    }
+  });
+});
+
+describe("the train command", () => {
+  const cli = (...args: string[]) =>
+    Bun.spawn([process.execPath, "src/cli/train.ts", ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+
+  test("trains, prints one JSON line, and exits by itself (no worker left behind)", async () => {
+    const out = join(dir, "cli-model");
+    const proc = cli("--epochs", "1", "--workers", "2", "--hidden", "64", "--json", "--out", out);
+    const timer = setTimeout(() => proc.kill(), 120_000);
+    const [code, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+    clearTimeout(timer);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0]);
+    expect(Object.keys(summary)).toEqual([
+      "epochs",
+      "workers",
+      "batchSize",
+      "trainLoss",
+      "trainAccuracy",
+      "testLoss",
+      "testAccuracy",
+      "trainSeconds",
+      "samplesPerSecond",
+      "modelDir",
+    ]);
+    expect(summary).toMatchObject({ epochs: 1, workers: 2, batchSize: 128, modelDir: out });
+    expect(summary.testAccuracy).toBeGreaterThan(0.9);
+  });
+
+  test.each([
+    [["--workers", "0"], /--workers: expected an integer from 1 to 64, got "0"/],
+    [["--lr", "fast"], /--lr: expected a positive number, got "fast"/],
+    [["--hidden", "512,x"], /--hidden: expected positive integers/],
+    [["--batch-size", "1", "--workers", "2"], /--batch-size 1 must be at least --workers 2/],
+    [["--nope"], /Unknown option '--nope'/],
+  ])("rejects %p with exit code 2", async (args, message) => {
+    const proc = cli(...(args as string[]));
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message as RegExp);
+  });
+
+  test("a bad --data directory is a clear error, exit code 1", async () => {
+    const proc = cli("--data", join(dir, "missing"), "--epochs", "1");
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("train-images-idx3-ubyte: file not found");
+    expect(stderr).not.toContain("    at ");
+  });
+});
