@@ -107,6 +107,8 @@ export interface StepProfile {
   update: number;
   updateBarrier: number;
   stepMs: number;
+  /** Share of the epochs' wall time the main thread spent busy (not waiting). */
+  mainThreadBusyFraction: number;
 }
 
 export interface TrainResult {
@@ -226,6 +228,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     });
     const history: EpochMetrics[] = [];
     let trainSeconds = 0;
+    // Main-thread time spent during epochs (dispatch and progress), for the benchmark.
+    let mainBusyMs = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
       const plans = options.planEpoch
         ? options.planEpoch(parts, epoch)
@@ -234,6 +238,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       const epochStart = plane.stepsDone;
       const t0 = performance.now();
       const poll = setInterval(() => {
+        const busyStart = performance.now();
         const done = plane.stepsDone - epochStart;
         const seen = sumStat(plane, STAT.seen);
         const elapsed = (performance.now() - t0) / 1000;
@@ -246,19 +251,23 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
           accuracy: sumStat(plane, STAT.correct) / Math.max(seen, 1),
           samplesPerSecond: seen / Math.max(elapsed, 1e-9),
         });
+        mainBusyMs += performance.now() - busyStart;
       }, 250);
       try {
         let failures = 0;
         for (;;) {
           const fromStep = plane.stepsDone - epochStart;
           try {
-            await runSteps(
+            const dispatchStart = performance.now();
+            const running = runSteps(
               pool as PoolMember[],
               plane,
               plans,
               fromStep,
               options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs,
             );
+            mainBusyMs += performance.now() - dispatchStart;
+            await running;
             break;
           } catch (error) {
             options.signal?.throwIfAborted();
@@ -313,7 +322,9 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       batchSize,
       trainSeconds,
       samplesPerSecond: (data.train.count * epochs) / trainSeconds,
-      profile: options.profile ? stepProfile(plane) : undefined,
+      profile: options.profile
+        ? { ...stepProfile(plane), mainThreadBusyFraction: mainBusyMs / (1000 * trainSeconds) }
+        : undefined,
     };
     const out = options.out ?? DEFAULTS.out;
     if (out !== false) {
@@ -423,7 +434,7 @@ function sumStat(plane: Plane, field: number): number {
   return total;
 }
 
-function stepProfile(plane: Plane): StepProfile {
+function stepProfile(plane: Plane): Omit<StepProfile, "mainThreadBusyFraction"> {
   const avg = (field: number) => {
     let total = 0;
     let steps = 0;
