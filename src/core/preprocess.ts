@@ -231,7 +231,11 @@ function resampleBox(
   return out;
 }
 
-/** Centre of mass of `v` (w × h) in pixel-centre coordinates. */
+/**
+ * Centre of mass of `v` (w × h) in pixel-index coordinates. MNIST puts this point at index
+ * (14, 14): its test set's mean centre of mass is (14.0, 14.0) in index terms, so centring on
+ * pixel-centre coordinates would shift every digit half a pixel off.
+ */
 function centreOfMass(v: Float64Array, w: number, h: number): { x: number; y: number } {
   let mass = 0;
   let mx = 0;
@@ -240,14 +244,14 @@ function centreOfMass(v: Float64Array, w: number, h: number): { x: number; y: nu
     for (let x = 0; x < w; x++) {
       const m = v[y * w + x];
       mass += m;
-      mx += m * (x + 0.5);
-      my += m * (y + 0.5);
+      mx += m * x;
+      my += m * y;
     }
   }
-  return mass > 0 ? { x: mx / mass, y: my / mass } : { x: w / 2, y: h / 2 };
+  return mass > 0 ? { x: mx / mass, y: my / mass } : { x: (w - 1) / 2, y: (h - 1) / 2 };
 }
 
-/** Integer offset putting `com` at the field's centre, clamped so no ink leaves the field. */
+/** Integer offset putting `com` at index 14, clamped so no ink leaves the field. */
 function placement(com: number, size: number): number {
   const ideal = Math.round(MNIST_SIDE / 2 - com);
   return Math.min(Math.max(ideal, 0), MNIST_SIDE - size);

@@ -1,0 +1,231 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { encode } from "fast-png";
+import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { loadModelDir } from "../src/adapter/model-files.ts";
+import type { Dataset } from "../src/core/dataset.ts";
+import { predictPixels } from "../src/core/forward.ts";
+import type { LoadedModel } from "../src/core/layers-format.ts";
+import {
+  checkPngSize,
+  decodePngGray,
+  MAX_PNG_SIDE,
+  PngError,
+  readPngSize,
+} from "../src/core/png.ts";
+import {
+  type GrayImage,
+  isDarkOnLight,
+  preprocessGray,
+  rgbToGray,
+} from "../src/core/preprocess.ts";
+import { trainedModelDir } from "./support/model-fixture.ts";
+import { grayPng, renderDigit } from "./support/render.ts";
+
+let data: Dataset;
+let model: LoadedModel;
+
+beforeAll(async () => {
+  data = await loadIdxDataset();
+  model = await loadModelDir(await trainedModelDir());
+}, 300_000);
+
+const digit = (i: number) => data.test.images.subarray(i * 784, (i + 1) * 784);
+
+function blank(width: number, height: number, value: number): GrayImage {
+  return { width, height, data: new Uint8Array(width * height).fill(value) };
+}
+
+/** Centre of mass of a 28×28 image in pixel-index coordinates (MNIST centres it at 14). */
+function com(pixels: Uint8Array): { x: number; y: number } {
+  let m = 0;
+  let x = 0;
+  let y = 0;
+  for (let i = 0; i < 784; i++) {
+    m += pixels[i];
+    x += pixels[i] * (i % 28);
+    y += pixels[i] * Math.floor(i / 28);
+  }
+  return { x: x / m, y: y / m };
+}
+
+describe("preprocessGray", () => {
+  test("a blank picture has no ink, in either polarity", () => {
+    for (const v of [0, 255, 128]) {
+      const r = preprocessGray(blank(50, 40, v));
+      expect(r.hasInk).toBe(false);
+      expect(r.pixels.every((p) => p === 0)).toBe(true);
+    }
+  });
+
+  test("dark ink on a light background is inverted to MNIST's white-on-black", () => {
+    const image = blank(100, 100, 240);
+    for (let y = 20; y < 80; y++) for (let x = 40; x < 60; x++) image.data[y * 100 + x] = 10;
+    expect(isDarkOnLight(image)).toBe(true);
+    const r = preprocessGray(image);
+    expect(r.inverted).toBe(true);
+    expect(r.hasInk).toBe(true);
+    expect(Math.max(...r.pixels)).toBe(255);
+    expect(r.pixels[0]).toBe(0);
+  });
+
+  test("a tall bar is scaled to 20 rows, keeps its aspect ratio and is centred by mass", () => {
+    const image = blank(200, 300, 0);
+    for (let y = 50; y < 250; y++) for (let x = 90; x < 110; x++) image.data[y * 200 + x] = 255;
+    const { pixels } = preprocessGray(image);
+    const rows = new Set<number>();
+    const cols = new Set<number>();
+    pixels.forEach((v, i) => {
+      if (v > 0) {
+        rows.add(Math.floor(i / 28));
+        cols.add(i % 28);
+      }
+    });
+    expect(rows.size).toBe(20); // 200 px tall → 20
+    expect(cols.size).toBe(2); // 20 px wide → 2
+    const c = com(pixels);
+    expect(Math.abs(c.x - 14)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(c.y - 14)).toBeLessThanOrEqual(0.5);
+  });
+
+  test("a tiny dot is enlarged (bilinear) to the 20×20 box", () => {
+    const image = blank(64, 64, 255);
+    for (let y = 30; y < 34; y++) for (let x = 30; x < 34; x++) image.data[y * 64 + x] = 0;
+    const { pixels, hasInk } = preprocessGray(image);
+    expect(hasInk).toBe(true);
+    expect(pixels.filter((v) => v > 0).length).toBe(400);
+  });
+
+  test("MNIST digits themselves come back almost unchanged", () => {
+    let same = 0;
+    for (let i = 0; i < 200; i++) {
+      const src = digit(i);
+      const { pixels } = preprocessGray({ width: 28, height: 28, data: src });
+      if (predictPixels(model, pixels).label === predictPixels(model, src).label) same++;
+    }
+    expect(same).toBeGreaterThanOrEqual(198);
+  });
+
+  test("rejects images whose data does not match their size", () => {
+    expect(() => preprocessGray({ width: 10, height: 10, data: new Uint8Array(99) })).toThrow(
+      "expected 10×10×1 = 100 values, got 99",
+    );
+    expect(() => preprocessGray({ width: 0, height: 10, data: new Uint8Array(0) })).toThrow(
+      "width and height must be positive integers, got 0×10",
+    );
+  });
+});
+
+describe("rgbToGray", () => {
+  test("RGB uses luma weights", () => {
+    const g = rgbToGray(Uint8Array.of(255, 0, 0, 0, 255, 0, 0, 0, 255), 3, 1, 3);
+    expect(Array.from(g.data)).toEqual([76, 150, 29]);
+  });
+
+  test("transparent pixels become the background that contrasts with the ink", () => {
+    // Black stroke on a transparent canvas → white background.
+    const black = rgbToGray(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 255), 2, 1, 4);
+    expect(Array.from(black.data)).toEqual([255, 0]);
+    // White stroke on a transparent canvas → black background.
+    const white = rgbToGray(Uint8Array.of(0, 0, 0, 0, 255, 255, 255, 255), 2, 1, 4);
+    expect(Array.from(white.data)).toEqual([0, 255]);
+  });
+});
+
+describe("PNG decoding", () => {
+  test("the IHDR size is read before decoding; oversized images are refused", () => {
+    const png = grayPng(blank(30, 20, 0));
+    expect(readPngSize(png)).toEqual({ width: 30, height: 20 });
+    const huge = png.slice();
+    new DataView(huge.buffer).setUint32(16, MAX_PNG_SIDE + 1);
+    let error: unknown;
+    try {
+      decodePngGray(huge);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PngError);
+    expect((error as PngError).status).toBe(413);
+    expect((error as Error).message).toBe("PNG too large: 4097×20 pixels, the limit is 4096×4096");
+    expect(() => checkPngSize(png, 25)).toThrow("PNG too large: 30×20 pixels, the limit is 25×25");
+  });
+
+  test("non-PNG, truncated and corrupt input are PngErrors with a reason", () => {
+    expect(() => decodePngGray(new TextEncoder().encode("hello, this is not a png file"))).toThrow(
+      "not a PNG: the 8-byte PNG signature is missing",
+    );
+    expect(() => decodePngGray(new Uint8Array(5))).toThrow("expected at least 24 bytes");
+    const png = grayPng(blank(30, 20, 7));
+    expect(() => decodePngGray(png.subarray(0, 40))).toThrow(PngError);
+    const garbled = png.slice();
+    for (let i = 41; i < garbled.length - 12; i++) garbled[i] ^= 0x5a;
+    expect(() => decodePngGray(garbled)).toThrow(/^corrupt PNG/);
+  });
+
+  test("decodes gray 8/16-bit, RGB, RGBA and gray+alpha to the same gray values", () => {
+    const g = Uint8Array.of(0, 50, 200, 255);
+    const cases = [
+      { channels: 1, depth: 8, data: g },
+      { channels: 1, depth: 16, data: Uint16Array.from(g, (v) => v * 257) },
+      { channels: 3, depth: 8, data: Uint8Array.from([...g].flatMap((v) => [v, v, v])) },
+      { channels: 4, depth: 8, data: Uint8Array.from([...g].flatMap((v) => [v, v, v, 255])) },
+      { channels: 2, depth: 8, data: Uint8Array.from([...g].flatMap((v) => [v, 255])) },
+    ] as const;
+    for (const c of cases) {
+      const png = encode({ width: 2, height: 2, ...c });
+      expect(Array.from(decodePngGray(png).data)).toEqual([0, 50, 200, 255]);
+    }
+  });
+
+  test("decodes 1-bit gray and palette images", () => {
+    const oneBit = encode({
+      width: 3,
+      height: 2,
+      channels: 1,
+      depth: 1,
+      data: Uint8Array.of(0b10100000, 0b01000000),
+    });
+    expect(Array.from(decodePngGray(oneBit).data)).toEqual([255, 0, 255, 0, 255, 0]);
+    const palette = encode({
+      width: 2,
+      height: 1,
+      channels: 1,
+      depth: 8,
+      data: Uint8Array.of(1, 0),
+      palette: [
+        [0, 0, 0],
+        [255, 255, 255],
+      ],
+    });
+    expect(Array.from(decodePngGray(palette).data)).toEqual([255, 0]);
+  });
+});
+
+describe("real digits rendered as PNGs", () => {
+  test("280×280, shifted, both polarities: ≥95 % keep their prediction", () => {
+    const count = 200;
+    let agree = 0;
+    let correctOriginal = 0;
+    let correctPng = 0;
+    for (let i = 0; i < count; i++) {
+      const src = digit(i);
+      const darkOnLight = i % 2 === 0;
+      const image = renderDigit(src, {
+        scale: 10,
+        canvas: [420, 360],
+        at: [(i * 37) % 140, (i * 53) % 80],
+        darkOnLight,
+      });
+      const gray = decodePngGray(grayPng(image));
+      const { pixels, inverted } = preprocessGray(gray);
+      expect(inverted).toBe(darkOnLight);
+      const original = predictPixels(model, src).label;
+      const fromPng = predictPixels(model, pixels).label;
+      if (fromPng === original) agree++;
+      if (original === data.test.labels[i]) correctOriginal++;
+      if (fromPng === data.test.labels[i]) correctPng++;
+    }
+    expect(agree / count).toBeGreaterThanOrEqual(0.95);
+    // And accuracy against the true labels is no worse than on the originals (± 2 points).
+    expect(correctPng / count).toBeGreaterThanOrEqual(correctOriginal / count - 0.02);
+  });
+});
