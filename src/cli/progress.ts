@@ -66,6 +66,8 @@ export function progressReporter(
           `recovered from a worker failure at epoch ${event.epoch + 1}, step ${event.step}: replaced worker(s) ${event.workers.join(", ")} (${event.reason})`,
         );
         break;
+      case "checkpoint":
+        break;
       case "saved":
         write(`saved model to ${event.dir}/`);
         break;

