@@ -23,10 +23,9 @@ async function readModelFile(path: string, what: string): Promise<Uint8Array> {
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
   const modelPath = join(dir, MODEL_FILE);
   const weightsPath = join(dir, WEIGHTS_FILE);
-  const [modelBytes, weights] = await Promise.all([
-    readModelFile(modelPath, "model topology"),
-    readModelFile(weightsPath, "model weights"),
-  ]);
+  // One after the other so a missing directory is reported as its model.json, deterministically.
+  const modelBytes = await readModelFile(modelPath, "model topology");
+  const weights = await readModelFile(weightsPath, "model weights");
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(modelBytes));

@@ -1,0 +1,11 @@
+import { loadModelDir } from "../../src/adapter/model-files.ts";
+import type { LoadedModel } from "../../src/core/layers-format.ts";
+import { trainedModelDir } from "./model-fixture.ts";
+
+let cached: Promise<LoadedModel> | undefined;
+
+/** The shared trained fixture model, loaded once per test process. */
+export function fixtureModel(): Promise<LoadedModel> {
+  cached ??= trainedModelDir().then(loadModelDir);
+  return cached;
+}
