@@ -146,7 +146,9 @@ describe("POST /predict (JSON)", () => {
     expect(res.status).toBe(200);
     const { predictions } = (await res.json()) as { predictions: unknown[] };
     expect(predictions).toHaveLength(5);
-    predictions.forEach((p, i) => expectPrediction(p, predictPixels(model, digit(i))));
+    predictions.forEach((p, i) => {
+      expectPrediction(p, predictPixels(model, digit(i)));
+    });
     const max = await postJson({ instances: Array.from({ length: 256 }, () => images[0]) });
     expect(max.status).toBe(200);
   });
