@@ -1,0 +1,17 @@
+/**
+ * `shardfit/core`: the runtime-free part (data, model math, optimizer, formats). It imports
+ * nothing runtime-specific and no tfjs, so it runs in Bun, Deno, workerd and browsers.
+ */
+export * from "./base64url.ts";
+export * from "./dataset.ts";
+export * from "./forward.ts";
+export * from "./idx.ts";
+export * from "./init.ts";
+export * from "./layers-format.ts";
+export * from "./plan.ts";
+export * from "./png.ts";
+export * from "./preprocess.ts";
+export * from "./rmsprop.ts";
+export * from "./rng.ts";
+export * from "./shard.ts";
+export * from "./spec.ts";

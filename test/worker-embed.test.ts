@@ -1,0 +1,67 @@
+import { afterAll, expect, test } from "bun:test";
+import * as Comlink from "comlink";
+import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { sliceSet } from "../src/core/dataset.ts";
+import { initParams } from "../src/core/init.ts";
+import { encodeShard } from "../src/core/shard.ts";
+import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
+import type { TrainerWorker } from "../workers/trainer-core.ts";
+import { referenceLoss } from "./support/reference.ts";
+
+// Exactly what the README shows another program doing: resolve the package's worker subpath,
+// spawn it, and drive it with Comlink.
+const worker = new Worker(import.meta.resolve("shardfit/worker"), { type: "module" });
+const trainer = Comlink.wrap<TrainerWorker>(worker);
+afterAll(() => {
+  trainer[Comlink.releaseProxy]();
+  worker.terminate();
+});
+
+test("the embeddable worker loads a spec and a shard, computes gradients and evaluates", async () => {
+  const data = await loadIdxDataset();
+  const shard = encodeShard({
+    train: sliceSet(data.train, 0, 256),
+    test: sliceSet(data.test, 0, 500),
+  });
+  expect(await trainer.loadModel(DEFAULT_SPEC)).toBe(407050);
+  expect(await trainer.loadShard({ bytes: shard })).toEqual({ train: 256, test: 500 });
+
+  const layout = paramLayout(DEFAULT_SPEC);
+  const params = initParams(DEFAULT_SPEC, 5);
+  const indices = Array.from({ length: 32 }, (_, i) => i * 7);
+  const g = await trainer.gradients(params, indices);
+  expect(g.count).toBe(32);
+  expect(g.grads.length).toBe(layout.size);
+  const x = indices.map((i) =>
+    Array.from(data.train.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255),
+  );
+  const labels = indices.map((i) => data.train.labels[i]);
+  const expected = referenceLoss(
+    layout,
+    params,
+    x,
+    labels,
+    indices.map(() => 1),
+  );
+  expect(Math.abs(g.lossSum - expected) / expected).toBeLessThan(1e-5);
+
+  // A small step against the gradient lowers the loss on the same samples.
+  const stepped = params.map((p, i) => p - 0.05 * g.grads[i]);
+  const after = await trainer.gradients(stepped, indices);
+  expect(after.lossSum).toBeLessThan(g.lossSum);
+
+  const evaluation = await trainer.evaluate(params);
+  expect(evaluation.count).toBe(500);
+  expect(evaluation.correct).toBeGreaterThanOrEqual(0);
+  expect(evaluation.lossSum / 500).toBeGreaterThan(1); // untrained: about ln(10)
+  expect(await trainer.tensorCount()).toBe(0);
+});
+
+test("bad input to the worker is a clear error", async () => {
+  await expect(trainer.loadShard({ bytes: new Uint8Array(10) })).rejects.toThrow(
+    /shard bytes: truncated/,
+  );
+  await expect(trainer.gradients(new Float32Array(407050), [100000])).rejects.toThrow(
+    /sample index 100000 outside this shard's 0..255/,
+  );
+});
