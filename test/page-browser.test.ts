@@ -150,7 +150,7 @@ test("draw a 1 with touch events", async () => {
     // Playwright has no touch drag, so send the raw CDP touch events a finger would.
     const cdp = await context.newCDPSession(page);
     const x = box.x + box.width / 2;
-    const touch = (type: string, y: number) =>
+    const touch = (type: "touchStart" | "touchMove" | "touchEnd", y: number) =>
       cdp.send("Input.dispatchTouchEvent", {
         type,
         touchPoints: type === "touchEnd" ? [] : [{ x, y: box.y + y, radiusX: 4, radiusY: 4 }],
