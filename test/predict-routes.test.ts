@@ -278,7 +278,11 @@ describe("POST /predict (JSON)", () => {
 
 describe("POST /predict (PNG)", () => {
   const png = (body: Uint8Array) =>
-    app.request("/predict", { method: "POST", headers: { "content-type": "image/png" }, body });
+    app.request("/predict", {
+      method: "POST",
+      headers: { "content-type": "image/png" },
+      body: body.slice(),
+    });
 
   test("a photo-like PNG of a digit is preprocessed and classified", async () => {
     let agree = 0;
