@@ -11,7 +11,10 @@ afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 test("the default training run reaches ≥ 97.7% test accuracy", async () => {
   dir = await mkdtemp(join(tmpdir(), "shardfit-full-"));
   const out = join(dir, "mnist");
-  const proc = Bun.spawn([process.execPath, "src/cli/train.ts", "--json", "--workers", "2", "--out", out], { stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn(
+    [process.execPath, "src/cli/train.ts", "--json", "--workers", "2", "--out", out],
+    { stdout: "pipe", stderr: "inherit" },
+  );
   const [code, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
   expect(code).toBe(0);
   const summary = JSON.parse(stdout.trim());

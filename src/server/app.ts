@@ -19,7 +19,9 @@ export function createApp(options: AppOptions = {}): Hono {
   if (options.shards) app.route("/", shardRoutes(options.shards));
   if (options.model) app.route("/", predictRoutes(options.model));
   app.get("/health", (c) => c.json({ ok: true }));
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+  app.notFound((c) =>
+    c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),
+  );
   app.onError((error, c) => {
     console.error(error);
     return c.json({ error: "internal error" }, 500);

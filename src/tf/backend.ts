@@ -1,23 +1,26 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
-let ready: Promise<void> | undefined;
+let wasmPathsSet = false;
 
 /**
- * Switches tfjs to its WASM backend, once per realm (main thread or worker).
+ * Switches tfjs to its WASM backend (in the main thread or a worker).
  *
  * The .wasm files are loaded from the installed `@tensorflow/tfjs-backend-wasm` package so
  * they always match its JS glue. Under Bun and Deno tfjs sees a Node-like platform and reads
  * them with `fs`, which wants a path; a browser fetches them, which wants a URL.
  */
-export function useWasmBackend(): Promise<void> {
-  ready ??= (async () => {
+export async function useWasmBackend(): Promise<void> {
+  if (!wasmPathsSet) {
     const dist = new URL("./", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
     setWasmPaths(tf.env().platformName === "node" ? decodeURIComponent(dist.pathname) : dist.href);
-    if (!(await tf.setBackend("wasm"))) throw new Error("tfjs: the wasm backend failed to start");
-    await tf.ready();
-  })();
-  return ready;
+    wasmPathsSet = true;
+  }
+  // Checked on every call: another caller in the same realm may have switched backends.
+  if (tf.getBackend() !== "wasm" && !(await tf.setBackend("wasm"))) {
+    throw new Error("tfjs: the wasm backend failed to start");
+  }
+  await tf.ready();
 }
 
 export { tf };
