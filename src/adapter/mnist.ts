@@ -11,12 +11,17 @@ export function defaultMnistDir(): string {
 /** Loads the four standard MNIST-format files from `dir` (each raw or `.gz`). */
 export async function loadIdxDataset(dir = defaultMnistDir(), classes = 10): Promise<Dataset> {
   const read = (name: string) => readMaybeGz(join(dir, name));
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    read(IDX_FILES.trainImages),
-    read(IDX_FILES.trainLabels),
-    read(IDX_FILES.testImages),
-    read(IDX_FILES.testLabels),
-  ]);
+  const reads = await Promise.allSettled(
+    [IDX_FILES.trainImages, IDX_FILES.trainLabels, IDX_FILES.testImages, IDX_FILES.testLabels].map(
+      read,
+    ),
+  );
+  // Report the first problem in file order, not whichever read happened to fail first.
+  const failed = reads.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const [trainImages, trainLabels, testImages, testLabels] = reads.map(
+    (r) => (r as PromiseFulfilledResult<{ bytes: Uint8Array; file: string }>).value,
+  );
   const train = await imageSetFromIdx(trainImages, trainLabels, classes);
   const test = await imageSetFromIdx(testImages, testLabels, classes);
   if (train.rows !== test.rows || train.cols !== test.cols) {
