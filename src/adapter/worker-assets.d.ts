@@ -1,4 +1,4 @@
-/** The virtual module `src/cli/build-worker.ts` generates for the workerd bundle. */
+/** The virtual module `src/adapter/worker-bundle.ts` generates for the workerd bundle. */
 declare module "shardfit:worker-assets" {
   /** The parsed `model.json`. */
   export const modelJson: unknown;

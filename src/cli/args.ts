@@ -14,6 +14,13 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(argv: string[],
   }
 }
 
+export function intFlag(name: string, text: string, min: number, max?: number): number;
+export function intFlag(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max?: number,
+): number | undefined;
 export function intFlag(
   name: string,
   text: string | undefined,
@@ -37,13 +44,30 @@ export function positiveNumberFlag(name: string, text: string | undefined): numb
   return n;
 }
 
-/** Runs a CLI main: usage errors exit 2 with the message, other errors exit 1 without a stack trace. */
-export async function runCli(main: () => Promise<void>): Promise<void> {
+/** The flags every serving command shares. */
+export const SERVE_FLAGS = {
+  model: { type: "string", default: "models/mnist" },
+  port: { type: "string", default: "8787" },
+  host: { type: "string", default: "127.0.0.1" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * Runs a CLI's main: a UsageError prints `command: message` and the usage, exit code 2; any
+ * other error prints `command: message` (no stack trace), exit code 1.
+ */
+export async function runCli(
+  command: string,
+  usage: string,
+  main: () => Promise<void>,
+): Promise<void> {
   try {
     await main();
   } catch (error) {
-    const usage = error instanceof UsageError;
-    console.error(`error: ${(error as Error).message ?? error}${usage ? "\n(see --help)" : ""}`);
-    process.exit(usage ? 2 : 1);
+    const isUsage = error instanceof UsageError;
+    console.error(
+      `${command}: ${(error as Error)?.message ?? error}${isUsage ? `\n\n${usage}` : ""}`,
+    );
+    process.exit(isUsage ? 2 : 1);
   }
 }

@@ -4,7 +4,7 @@ import { runCli } from "./args.ts";
 import { progressReporter } from "./progress.ts";
 import { parseTrainArgs, TRAIN_HELP } from "./train-options.ts";
 
-await runCli(async () => {
+await runCli("train", TRAIN_HELP, async () => {
   const cli = parseTrainArgs(process.argv.slice(2));
   if (cli.help) {
     process.stdout.write(TRAIN_HELP);

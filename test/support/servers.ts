@@ -4,8 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
-import { buildWorker } from "../../src/cli/build-worker.ts";
-import { workerdBinary } from "../../src/cli/serve-workerd.ts";
+import { buildWorker, workerdBinary } from "../../src/adapter/worker-bundle.ts";
 
 export type Runtime = "bun" | "deno" | "workerd";
 export const RUNTIMES: readonly Runtime[] = ["bun", "deno", "workerd"];
