@@ -61,5 +61,7 @@ console.log(
     epochRssMb: epochRss,
     liveTensors: result.history.map((h) => h.liveTensors),
     samplesPerSecond: result.samplesPerSecond,
+    /** Per epoch: the first includes the fresh workers' warm-up (JIT, XNNPACK setup). */
+    epochSamplesPerSecond: result.history.map((h) => (steps * 128) / h.trainSeconds),
   }),
 );
