@@ -365,7 +365,10 @@ say(
     `1 worker alone: ${fmt(speedup(1), 2)}×`,
 );
 say(`- 2 workers ≥ 1.7× 1 worker: ${fmt(scaling, 2)}× (${verdict(scaling >= 1.7)})`);
-say(`- main thread busy < 5% of step time: ${pct(busy(maxW), 2)} (${verdict(busy(maxW) < 0.05)})`);
+say(
+  `- main thread busy < 5% of step time (${maxW} workers, median of ${reps}): ` +
+    `${pct(busy(maxW), 2)} (${verdict(busy(maxW) < 0.05)})`,
+);
 if (scaling < 1.7) {
   const p1 = medianRun(1).profile;
   const p2 = medianRun(2).profile;
@@ -391,7 +394,12 @@ if (speedup(2) < 10) {
   say(
     `  why: fit takes ${fmt(median(fitRuns.map((r) => r.msPerStep)), 1)} ms/step, so 10× needs a ` +
       `${fmt(median(fitRuns.map((r) => r.msPerStep)) / 10, 2)} ms step; shardfit's 2-worker ` +
-      `step is ${fmt(medianRun(2).profile.stepMs, 2)} ms (breakdown above)`,
+      `step is ${fmt(medianRun(2).profile.stepMs, 2)} ms (breakdown above), and each run's ` +
+      `fresh workers warm up inside its one timed epoch: with warm workers (epochs 2–3 of the ` +
+      `memory run) 2 workers reach ${memory.epochSamplesPerSecond
+        .slice(1)
+        .map((v) => `${fmt(v / fitSps, 2)}×`)
+        .join(", ")} fit`,
   );
 }
 say();
