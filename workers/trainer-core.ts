@@ -9,6 +9,7 @@ import {
   tensorsFromFlat,
   weightedCrossEntropy,
 } from "../src/tf/dense.ts";
+import { copyInto } from "../src/tf/transfer.ts";
 import { barrier, CTL, Plane, type PlaneBuffers, STAT, TIMING } from "../src/train/plane.ts";
 
 /** Where a worker gets its shard: over HTTP from the coordinator, or as bytes. */
@@ -305,8 +306,8 @@ export class TrainerWorker {
     try {
       const t1 = timings ? performance.now() : 0;
       layout.layers.forEach((l, i) => {
-        out.set(result.grads[2 * i].dataSync() as Float32Array, l.kernelOffset);
-        out.set(result.grads[2 * i + 1].dataSync() as Float32Array, l.biasOffset);
+        copyInto(result.grads[2 * i], out, l.kernelOffset);
+        copyInto(result.grads[2 * i + 1], out, l.biasOffset);
       });
       const loss = result.loss.dataSync()[0];
       const correct = result.correct.dataSync()[0];

@@ -74,9 +74,17 @@ export function denseLossAndGrads(
     const { kernels, biases } = params;
     const last = kernels.length - 1;
     const inputs: tf.Tensor2D[] = [x];
+    // xᵀ serves the first layer twice: forward as (Kᵀ·xᵀ)ᵀ and backward as dK = xᵀ·dz. In
+    // that form the wasm matMul (XNNPACK) packs the small xᵀ instead of re-packing the large
+    // first kernel, which is a new tensor every step (measured ~0.3 ms of a batch-64 step).
+    const xT = tf.transpose(x);
     let logits: tf.Tensor2D = x;
     for (let l = 0; l <= last; l++) {
-      const z = tf.add(tf.matMul(inputs[l], kernels[l]), biases[l]) as tf.Tensor2D;
+      const product =
+        l === 0
+          ? tf.transpose(tf.matMul(tf.transpose(kernels[0]), xT))
+          : tf.matMul(inputs[l], kernels[l]);
+      const z = tf.add(product, biases[l]) as tf.Tensor2D;
       if (l === last) logits = z;
       else inputs.push(tf.relu(z));
     }
@@ -89,7 +97,7 @@ export function denseLossAndGrads(
     let dz = tf.mul(tf.sub(tf.exp(logProbs), oneHot), tf.expandDims(weights, 1)) as tf.Tensor2D;
     const grads: tf.Tensor[] = new Array(2 * kernels.length);
     for (let l = last; l >= 0; l--) {
-      grads[2 * l] = tf.matMul(tf.transpose(inputs[l]), dz);
+      grads[2 * l] = tf.matMul(l === 0 ? xT : tf.transpose(inputs[l]), dz);
       grads[2 * l + 1] = tf.sum(dz, 0);
       if (l > 0) {
         const da = tf.matMul(dz, tf.transpose(kernels[l]));
