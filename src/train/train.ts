@@ -110,7 +110,7 @@ export type TrainEvent =
   | { type: "checkpoint"; dir: string; epoch: number }
   | { type: "saved"; dir: string };
 
-/** Per-step averages in milliseconds (present when `profile` is set). */
+/** Per-step averages in milliseconds over the last epoch (present when `profile` is set). */
 export interface StepProfile {
   upload: number;
   compute: number;
@@ -119,7 +119,7 @@ export interface StepProfile {
   update: number;
   updateBarrier: number;
   stepMs: number;
-  /** Share of the epochs' wall time the main thread spent busy (not waiting). */
+  /** Share of the last epoch's wall time the main thread spent busy (not waiting). */
   mainThreadBusyFraction: number;
 }
 
@@ -264,13 +264,16 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       parameters: layout.size,
     });
     let trainSeconds = 0;
-    // Main-thread time spent during epochs (dispatch and progress), for the benchmark.
+    // Main-thread time spent during the epoch (dispatch and progress), for the benchmark.
     let mainBusyMs = 0;
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
       const plans = options.planEpoch
         ? options.planEpoch(parts, epoch)
         : epochPlans(parts, seed, epoch);
       plane.stats.fill(0);
+      // The profile describes the last epoch: the first one includes the workers' warm-up.
+      plane.timings.fill(0);
+      mainBusyMs = 0;
       const epochStart = plane.stepsDone;
       const t0 = performance.now();
       const poll = setInterval(() => {
@@ -391,7 +394,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       trainSeconds,
       samplesPerSecond: (data.train.count * (epochs - startEpoch)) / trainSeconds,
       profile: options.profile
-        ? { ...stepProfile(plane), mainThreadBusyFraction: mainBusyMs / (1000 * trainSeconds) }
+        ? {
+            ...stepProfile(plane),
+            mainThreadBusyFraction: mainBusyMs / (1000 * history[history.length - 1].trainSeconds),
+          }
         : undefined,
     };
     if (out !== false) {
