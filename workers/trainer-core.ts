@@ -177,13 +177,11 @@ export class TrainerWorker {
     const sum = new Float32Array(layout.size);
     const timings = config.profile ? plane.timings.subarray(me * TIMING.width) : undefined;
     const stats = plane.stats.subarray(me * STAT.width);
-    const progress = CTL.workerStepBase + me;
     let start = 0;
     for (let s = 0; s < run.fromStep; s++) start += plan.counts[s];
 
     for (let s = run.fromStep; s < plan.counts.length; s++) {
       const t = run.globalStep + (s - run.fromStep);
-      Atomics.store(plane.control, progress, 2 * t);
       if (config.fault?.atStep === t) injectFault(config.fault.kind);
       const n = plan.counts[s];
       this.fillBatch(batch, plan.indices, start, n, plan.globalCounts[s]);
@@ -191,7 +189,6 @@ export class TrainerWorker {
       const t0 = timings ? performance.now() : 0;
       const { loss, correct } = this.computeInto(plane.params(t), batch, row, timings);
       const t1 = timings ? performance.now() : 0;
-      Atomics.store(plane.control, progress, 2 * t + 1);
       barrier(plane);
       const t2 = timings ? performance.now() : 0;
       sumRows(rows, sum, lo, hi);
@@ -206,7 +203,6 @@ export class TrainerWorker {
         hi,
       );
       const t3 = timings ? performance.now() : 0;
-      Atomics.store(plane.control, progress, 2 * t + 2);
       barrier(plane);
       Atomics.store(plane.control, CTL.stepsDone, t + 1);
       stats[STAT.loss] += loss * plan.globalCounts[s];

@@ -27,8 +27,8 @@ export const CTL = {
   abort: 2,
   /** Steps completed since the run started (selects the current params copy). */
   stepsDone: 3,
-  /** Per-worker: the global step this worker last started (finds a stuck worker). */
-  workerStepBase: 8,
+  /** Number of slots. */
+  length: 4,
 } as const;
 
 /** Float64 slots of `stats`, per worker, reset at each epoch. */
@@ -51,7 +51,7 @@ export function allocatePlane(workers: number, paramCount: number): PlaneBuffers
   return {
     workers,
     paramCount,
-    control: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (CTL.workerStepBase + workers)),
+    control: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * CTL.length),
     params: new SharedArrayBuffer(2 * paramCount * f32),
     ms: new SharedArrayBuffer(2 * paramCount * f32),
     grads: new SharedArrayBuffer(workers * paramCount * f32),

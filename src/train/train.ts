@@ -392,7 +392,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       workers,
       batchSize,
       trainSeconds,
-      samplesPerSecond: (data.train.count * (epochs - startEpoch)) / trainSeconds,
+      samplesPerSecond:
+        trainSeconds > 0 ? (data.train.count * (epochs - startEpoch)) / trainSeconds : 0,
       profile: options.profile
         ? {
             ...stepProfile(plane),
