@@ -23,7 +23,7 @@ import { KERAS_RMSPROP } from "../core/rmsprop.ts";
 import { encodeShard } from "../core/shard.ts";
 import { DEFAULT_SPEC, type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
 import { createApp } from "../server/app.ts";
-import { newToken } from "../server/shards.ts";
+import { newToken, type ShardProvider } from "../server/shards.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { allocatePlane, Plane, STAT, TIMING } from "./plane.ts";
 import { type PoolMember, spawnTrainer, terminate } from "./pool.ts";
@@ -177,24 +177,6 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   if (batchSize < workers)
     throw new Error(`batchSize ${batchSize} is smaller than workers ${workers}`);
   const parts = partition(data.train.count, workers, batchSize);
-  const testSizes = splitCount(data.test.count, workers);
-  const shards = new Map<number, Uint8Array>();
-  const shard = (w: number) => {
-    let bytes = shards.get(w);
-    if (!bytes) {
-      const testStart = testSizes.slice(0, w).reduce((a, b) => a + b, 0);
-      const trainStart = parts.shardOffsets[w];
-      bytes = encodeShard({
-        train: sliceSet(data.train, trainStart, trainStart + parts.shardSizes[w]),
-        test: sliceSet(data.test, testStart, testStart + testSizes[w]),
-      });
-      shards.set(w, bytes);
-    }
-    return bytes;
-  };
-  const token = newToken();
-  const server = serve(createApp({ shards: { token, count: workers, shard } }).fetch);
-
   const out = options.out ?? DEFAULTS.out;
   const checkpointDir = options.checkpointDir ?? (out === false ? false : `${out}.checkpoint`);
   const plane = new Plane(allocatePlane(workers, layout.size));
@@ -218,6 +200,9 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     plane.load(0, initParams(spec, seed), new Float32Array(layout.size));
   }
 
+  // Started only once nothing before it can throw: an open port must not outlive a failed call.
+  const token = newToken();
+  const server = serve(createApp({ shards: shardProvider(data, parts, token) }).fetch);
   const pool: (PoolMember | undefined)[] = new Array(workers);
   const spawns = new Array<number>(workers).fill(0);
   const aborted = abortPromise(options.signal);
@@ -429,6 +414,29 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     stopAll();
     await server.close();
   }
+}
+
+/** Each worker's shard: its contiguous part of the training set and an even part of the test set. */
+function shardProvider(data: Dataset, parts: Partition, token: string): ShardProvider {
+  const testSizes = splitCount(data.test.count, parts.shardSizes.length);
+  const cache = new Map<number, Uint8Array>();
+  return {
+    token,
+    count: parts.shardSizes.length,
+    shard(w) {
+      let bytes = cache.get(w);
+      if (!bytes) {
+        const testStart = testSizes.slice(0, w).reduce((a, b) => a + b, 0);
+        const trainStart = parts.shardOffsets[w];
+        bytes = encodeShard({
+          train: sliceSet(data.train, trainStart, trainStart + parts.shardSizes[w]),
+          test: sliceSet(data.test, testStart, testStart + testSizes[w]),
+        });
+        cache.set(w, bytes);
+      }
+      return bytes;
+    },
+  };
 }
 
 /** Workers that failed during a step (threw, exited or hung), to be replaced. */
