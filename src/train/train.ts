@@ -25,8 +25,10 @@ import { DEFAULT_SPEC, type ModelSpec, paramLayout, validateSpec } from "../core
 import { createApp } from "../server/app.ts";
 import { newToken, type ShardProvider } from "../server/shards.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { allocatePlane, Plane, STAT, TIMING } from "./plane.ts";
+import { allocatePlane, Plane, STAT } from "./plane.ts";
 import { type PoolMember, spawnTrainer, terminate } from "./pool.ts";
+import { stepProfile, sumStat } from "./profile.ts";
+import { abortPromise, runSteps, StepFailure } from "./steps.ts";
 
 export interface TrainOptions {
   /** Worker threads (default: the number of cores). */
@@ -439,106 +441,6 @@ function shardProvider(data: Dataset, parts: Partition, token: string): ShardPro
   };
 }
 
-/** Workers that failed during a step (threw, exited or hung), to be replaced. */
-class StepFailure extends Error {
-  constructor(
-    readonly workers: number[],
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Runs the plan's remaining steps on every worker. If one fails (an error, a crash, or no
- * step finishing within the deadline), aborts the others — they stop at their next barrier,
- * leaving the last completed step's state intact — and throws which workers to replace.
- */
-async function runSteps(
-  pool: PoolMember[],
-  plane: Plane,
-  plans: WorkerPlan[],
-  fromStep: number,
-  stepTimeoutMs: number,
-  aborted: Promise<never>,
-) {
-  plane.resetBarrier();
-  const globalStep = plane.stepsDone;
-  const settled = new Array<boolean>(pool.length).fill(false);
-  const failed = new Map<number, string>();
-  const runs = pool.map((m, w) =>
-    Promise.race([m.api.runEpoch({ plan: plans[w], fromStep, globalStep }), m.failed])
-      .catch((error: Error) => {
-        if (error?.name !== "AbortedError") failed.set(w, error?.message ?? String(error));
-        throw error;
-      })
-      .finally(() => {
-        settled[w] = true;
-      }),
-  );
-  let watchdog: ReturnType<typeof setInterval> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    let lastDone = plane.stepsDone;
-    let lastChange = performance.now();
-    watchdog = setInterval(
-      () => {
-        const done = plane.stepsDone;
-        if (done !== lastDone) {
-          lastDone = done;
-          lastChange = performance.now();
-        } else if (performance.now() - lastChange > stepTimeoutMs) {
-          reject(new Error(`no step finished within ${stepTimeoutMs} ms`));
-        }
-      },
-      Math.min(1000, stepTimeoutMs / 4),
-    );
-  });
-  try {
-    await Promise.race([Promise.all(runs), hung, aborted]);
-  } catch (error) {
-    plane.abort();
-    if ((error as Error)?.name === "AbortError") throw error;
-    // Give the healthy workers a moment to notice the abort and return.
-    await Promise.race([Promise.allSettled(runs), sleep(2000)]);
-    const lost = [...failed.keys()];
-    for (let w = 0; w < pool.length; w++) if (!settled[w] && !lost.includes(w)) lost.push(w);
-    if (lost.length === 0) throw error;
-    const reasons = lost
-      .map((w) => `worker ${w}: ${failed.get(w) ?? "stopped answering"}`)
-      .join("; ");
-    throw new StepFailure(lost, reasons);
-  } finally {
-    clearInterval(watchdog);
-  }
-}
-
-function sumStat(plane: Plane, field: number): number {
-  let total = 0;
-  for (let w = 0; w < plane.buffers.workers; w++) total += plane.stats[w * STAT.width + field];
-  return total;
-}
-
-function stepProfile(plane: Plane): Omit<StepProfile, "mainThreadBusyFraction"> {
-  const avg = (field: number) => {
-    let total = 0;
-    let steps = 0;
-    for (let w = 0; w < plane.buffers.workers; w++) {
-      total += plane.timings[w * TIMING.width + field];
-      steps += plane.timings[w * TIMING.width + TIMING.steps];
-    }
-    return steps ? total / steps : 0;
-  };
-  const p = {
-    upload: avg(TIMING.upload),
-    compute: avg(TIMING.compute),
-    download: avg(TIMING.download),
-    gradBarrier: avg(TIMING.gradBarrier),
-    update: avg(TIMING.update),
-    updateBarrier: avg(TIMING.updateBarrier),
-  };
-  return { ...p, stepMs: p.compute + p.gradBarrier + p.update + p.updateBarrier };
-}
-
 function checkOptions(o: Record<string, number>) {
   const rules: Record<string, (v: number) => boolean> = {
     workers: (v) => Number.isInteger(v) && v >= 1 && v <= 64,
@@ -551,15 +453,3 @@ function checkOptions(o: Record<string, number>) {
     if (!ok(o[name])) throw new RangeError(`${name}: invalid value ${o[name]}`);
   }
 }
-
-/** Rejects with the signal's AbortError when it aborts (never settles without a signal). */
-function abortPromise(signal?: AbortSignal): Promise<never> {
-  const promise = new Promise<never>((_, reject) => {
-    if (signal?.aborted) reject(signal.reason);
-    signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  promise.catch(() => {});
-  return promise;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
