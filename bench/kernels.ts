@@ -11,6 +11,7 @@ import { initParams } from "../src/core/init.ts";
 import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../src/tf/dense.ts";
+import { copyInto } from "../src/tf/transfer.ts";
 
 export interface KernelRow {
   name: string;
@@ -74,9 +75,15 @@ export async function kernelBench(batches: number[], samples = 30): Promise<Kern
     await add("fwd x·W1, W1 reused (packed once)", `${b}×${IN} · ${IN}×${HID}`, mm, () =>
       tf.matMul(x, w1).dispose(),
     );
-    await add("fwd x·W1, new W1 tensor (worker path)", `${b}×${IN} · ${IN}×${HID}`, mm, () => {
+    await add("fwd x·W1, new W1 tensor", `${b}×${IN} · ${IN}×${HID}`, mm, () => {
       const w = tf.tensor2d(w1Data, [IN, HID]);
       tf.matMul(x, w).dispose();
+      w.dispose();
+    });
+    // dense.ts: (W1ᵀ·xᵀ)ᵀ with xᵀ shared with the backward, so XNNPACK packs xᵀ, not W1.
+    await add("fwd (W1ᵀ·xᵀ)ᵀ, new W1 (worker path)", `${HID}×${IN} · ${IN}×${b}`, mm, () => {
+      const w = tf.tensor2d(w1Data, [IN, HID]);
+      tf.tidy(() => tf.transpose(tf.matMul(tf.transpose(w), xT))).dispose();
       w.dispose();
     });
     await add("dW1 = xᵀ·dz, xᵀ precomputed", `${IN}×${b} · ${b}×${HID}`, mm, () =>
@@ -90,7 +97,8 @@ export async function kernelBench(batches: number[], samples = 30): Promise<Kern
     await add("dW1 = matMul(x, dz, true) (autodiff)", `(${b}×${IN})ᵀ · ${b}×${HID}`, mm, () =>
       tf.matMul(x, dz, true, false).dispose(),
     );
-    // The whole worker step: upload params + batch, forward, backward, download gradients.
+    // The whole worker step as computeInto runs it: upload params + batch, forward, backward,
+    // gradients copied out of the wasm heap.
     const y = new Float32Array(b * OUT);
     for (let i = 0; i < b; i++) y[i * OUT + (i % OUT)] = 1;
     const weights = new Float32Array(b).fill(1 / b);
@@ -103,8 +111,8 @@ export async function kernelBench(batches: number[], samples = 30): Promise<Kern
       const mt = tf.tensor1d(mask);
       const r = denseLossAndGrads(t, xt, yt, wt, mt);
       layout.layers.forEach((l, i) => {
-        grads.set(r.grads[2 * i].dataSync() as Float32Array, l.kernelOffset);
-        grads.set(r.grads[2 * i + 1].dataSync() as Float32Array, l.biasOffset);
+        copyInto(r.grads[2 * i], grads, l.kernelOffset);
+        copyInto(r.grads[2 * i + 1], grads, l.biasOffset);
       });
       r.loss.dataSync();
       r.correct.dataSync();
