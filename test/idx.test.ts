@@ -49,7 +49,9 @@ describe("IDX reader", () => {
       "x.idx: truncated: dimensions 3×2×2 need 12 data bytes, found 4",
     );
     expect(() => parseIdx(new Uint8Array(2), "y.idx")).toThrow(/y.idx: truncated/);
-    expect(() => parseIdx(new Uint8Array(0), "empty.idx")).toThrow("empty.idx: truncated: expected at least a 4-byte header, got 0 bytes");
+    expect(() => parseIdx(new Uint8Array(0), "empty.idx")).toThrow(
+      "empty.idx: truncated: expected at least a 4-byte header, got 0 bytes",
+    );
     expect(() =>
       parseIdx(encodeIdx([3, 2, 2], new Uint8Array(12)).subarray(0, 10), "z.idx", 3),
     ).toThrow(/truncated header/);
