@@ -20,6 +20,8 @@ export function spawnTrainer(): PoolMember {
         new Error(`training worker crashed: ${(event as ErrorEvent).message ?? "unknown error"}`),
       );
     });
+    // Bun reports a worker that exited; Deno has no such event (the step deadline catches it).
+    worker.addEventListener("close", () => reject(new Error("training worker exited")));
   });
   failed.catch(() => {}); // observed by whoever races it
   return { worker, api: Comlink.wrap<TrainerWorker>(worker), failed };

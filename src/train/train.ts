@@ -55,7 +55,7 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Collect per-phase step timings (costs a few performance.now() calls per step). */
   profile?: boolean;
-  /** A step that takes longer than this is treated as a hung worker (default 120 s). */
+  /** A step that takes longer than this is treated as a hung worker (default 30 s). */
   stepTimeoutMs?: number;
   /**
    * Replaces the default per-shard shuffle with explicit plans (e.g. the same global
@@ -145,7 +145,7 @@ export const DEFAULTS = {
   seed: 1,
   hidden: DEFAULT_SPEC.hidden,
   out: "models/mnist",
-  stepTimeoutMs: 120_000,
+  stepTimeoutMs: 30_000,
 } as const;
 
 const MAX_CONSECUTIVE_FAILURES = 3;
