@@ -1,4 +1,6 @@
+import * as v from "valibot";
 import { type ModelSpec, type ParamLayout, paramLayout } from "./spec.ts";
+import { at, expecting, objectMessage, show, validate } from "./validate.ts";
 
 /**
  * TensorFlow.js Layers format: `model.json` (a Keras `Sequential` topology plus a weights
@@ -130,9 +132,116 @@ export interface LoadedModel {
   readonly summary?: TrainingSummary;
 }
 
+const positiveInt = (what = "a positive integer") =>
+  v.pipe(v.number(expecting(what)), v.integer(expecting(what)), v.minValue(1, expecting(what)));
+
+const DenseLayer = v.object({
+  class_name: v.literal("Dense"),
+  // Extra Keras fields (initializers, regularizers, …) are allowed and ignored.
+  config: v.looseObject(
+    {
+      units: positiveInt(),
+      // Which activation depends on the position; checked on the whole list below.
+      activation: v.unknown(),
+      use_bias: v.optional(v.literal(true)),
+      batch_input_shape: v.optional(
+        v.custom<[unknown, number]>(
+          (x) => Array.isArray(x) && x.length === 2 && Number.isInteger(x[1]) && x[1] > 0,
+          expecting("[null, inputs]"),
+        ),
+      ),
+    },
+    objectMessage("a Dense layer config object"),
+  ),
+});
+
+const DenseLayers = v.pipe(
+  v.array(DenseLayer, expecting("a non-empty array")),
+  v.minLength(1, expecting("a non-empty array")),
+  // Hidden layers are ReLU, the last is softmax; the first declares the input width.
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const layers = dataset.value;
+    for (let i = 0; i < layers.length; i++) {
+      const config = layers[i].config;
+      const want = i === layers.length - 1 ? "softmax" : "relu";
+      if (config.activation !== want) {
+        addIssue({
+          message: `expected "${want}", got ${show(config.activation)}`,
+          path: [at(layers, i), at(layers[i], "config"), at(config, "activation")],
+        });
+        return;
+      }
+      if (i === 0 && config.batch_input_shape === undefined) {
+        addIssue({
+          message: "expected [null, inputs], got undefined",
+          path: [at(layers, 0), at(layers[0], "config"), at(config, "batch_input_shape")],
+        });
+        return;
+      }
+    }
+  }),
+);
+
+const WeightSpec = v.object({
+  name: v.string(),
+  shape: v.array(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  dtype: v.optional(v.literal("float32")),
+});
+
+const ModelJsonSchema = v.object(
+  {
+    modelTopology: v.object(
+      {
+        class_name: v.literal("Sequential"),
+        config: v.object(
+          { layers: DenseLayers },
+          objectMessage("an object", { layers: "an array of layers" }),
+        ),
+      },
+      objectMessage("a Sequential model topology object", {
+        class_name: '"Sequential"',
+        config: "an object",
+      }),
+    ),
+    format: v.optional(v.literal("layers-model")),
+    weightsManifest: v.pipe(
+      v.array(
+        v.object(
+          { paths: v.array(v.string()), weights: v.array(WeightSpec) },
+          objectMessage("a weights group object", {
+            paths: "an array of file names",
+            weights: "an array of weight specs",
+          }),
+        ),
+        expecting("a non-empty array"),
+      ),
+      v.minLength(1, expecting("a non-empty array")),
+    ),
+    // Free-form metadata, shown by GET /model as it is and never used for inference: only
+    // its being an object is checked, so an older or foreign summary does not stop a model.
+    userDefinedMetadata: v.optional(
+      v.looseObject({
+        shardfit: v.optional(
+          v.custom<TrainingSummary>(
+            (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+            expecting("an object"),
+          ),
+        ),
+      }),
+    ),
+  },
+  objectMessage("a JSON object", {
+    modelTopology: "a Sequential model topology object",
+    weightsManifest: "a non-empty array",
+  }),
+);
+
 /**
  * Validates a Layers-format Dense stack (topology, manifest, byte length, finite weights)
- * and returns its spec and flat parameters. `json` is the parsed `model.json`.
+ * and returns its spec and flat parameters. `json` is the parsed `model.json`. The structure
+ * is checked by a valibot schema; the manifest shapes against the layout, the byte length
+ * and the finite weights are plain checks below.
  */
 export function fromLayersModel(
   json: unknown,
@@ -142,62 +251,20 @@ export function fromLayersModel(
   const fail = (msg: string): never => {
     throw new ModelFormatError(files.model, msg);
   };
-  const m = json as Partial<ModelJson> | null;
-  if (typeof m !== "object" || m === null) fail("expected a JSON object");
-  const topology = m!.modelTopology;
-  if (topology?.class_name !== "Sequential")
-    fail(
-      `modelTopology.class_name: expected "Sequential", got ${JSON.stringify(topology?.class_name)}`,
-    );
-  const layers = topology!.config?.layers;
-  if (!Array.isArray(layers) || layers.length === 0)
-    fail("modelTopology.config.layers: expected a non-empty array");
-  const units: number[] = [];
-  let inputSize = 0;
-  layers!.forEach((layer, i) => {
-    const where = `modelTopology.config.layers[${i}]`;
-    if (layer?.class_name !== "Dense")
-      fail(`${where}.class_name: expected "Dense", got ${JSON.stringify(layer?.class_name)}`);
-    const c = layer.config;
-    if (!Number.isInteger(c?.units) || c.units <= 0)
-      fail(`${where}.config.units: expected a positive integer, got ${JSON.stringify(c?.units)}`);
-    const want = i === layers!.length - 1 ? "softmax" : "relu";
-    if (c.activation !== want)
-      fail(`${where}.config.activation: expected "${want}", got ${JSON.stringify(c.activation)}`);
-    if ((c.use_bias as boolean) === false) fail(`${where}.config.use_bias: expected true`);
-    if (i === 0) {
-      const shape = c.batch_input_shape;
-      if (
-        !Array.isArray(shape) ||
-        shape.length !== 2 ||
-        !Number.isInteger(shape[1]) ||
-        shape[1] <= 0
-      ) {
-        fail(
-          `${where}.config.batch_input_shape: expected [null, inputs], got ${JSON.stringify(shape)}`,
-        );
-      }
-      inputSize = shape![1];
-    }
-    units.push(c.units);
-  });
+  const m = validate(ModelJsonSchema, json, fail);
+  const layers = m.modelTopology.config.layers;
   const spec: ModelSpec = {
-    inputSize,
-    hidden: units.slice(0, -1),
-    classes: units[units.length - 1],
+    inputSize: layers[0].config.batch_input_shape![1],
+    hidden: layers.slice(0, -1).map((l) => l.config.units),
+    classes: layers[layers.length - 1].config.units,
   };
   const layout = paramLayout(spec);
 
-  const manifest = m!.weightsManifest;
-  if (!Array.isArray(manifest) || manifest.length === 0)
-    fail("weightsManifest: expected a non-empty array");
-  const specs = manifest!.flatMap((group) => group?.weights ?? []);
+  const specs = m.weightsManifest.flatMap((group) => group.weights);
   const expected = layout.layers.flatMap((l) => [[l.inputs, l.units], [l.units]]);
   if (specs.length !== expected.length)
     fail(`weightsManifest: expected ${expected.length} weights, got ${specs.length}`);
   specs.forEach((s, i) => {
-    if (s.dtype !== undefined && s.dtype !== "float32")
-      fail(`weightsManifest weight ${s.name}: expected dtype float32, got ${s.dtype}`);
     if (JSON.stringify(s.shape) !== JSON.stringify(expected[i])) {
       fail(
         `weightsManifest weight ${i} (${s.name}): expected shape ${JSON.stringify(expected[i])}, got ${JSON.stringify(s.shape)}`,
@@ -219,5 +286,5 @@ export function fromLayersModel(
         `weight ${i} is ${params[i]}; expected finite numbers`,
       );
   }
-  return { spec, layout, params, summary: m!.userDefinedMetadata?.shardfit };
+  return { spec, layout, params, summary: m.userDefinedMetadata?.shardfit };
 }

@@ -1,4 +1,8 @@
+import * as v from "valibot";
 import { base64UrlLength, decodeBase64Url } from "../core/base64url.ts";
+import { at, kind, objectMessage, validate } from "../core/validate.ts";
+
+export { show } from "../core/validate.ts";
 
 /**
  * Validation of what clients send to `/predict`. Every problem becomes a RequestError whose
@@ -16,23 +20,84 @@ export class RequestError extends Error {
   }
 }
 
-/** A short, JSON-ish rendering of an arbitrary value for error messages. */
-export function show(value: unknown): string {
-  if (typeof value === "number") return String(value);
-  if (value === undefined) return "undefined";
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
+/**
+ * One image: exactly `size` numbers in 0..255, as a Float32Array. valibot checks the shape
+ * (an array of the right length); the per-pixel type and range check is a plain loop inside
+ * the schema: a valibot item schema per pixel (`pipe(number(), finite(), minValue(0),
+ * maxValue(255))`) made a 784-pixel body about 3× as slow to parse (≈18 µs instead of ≈6 µs
+ * per call, JSON.parse included), and the loop also fills the Float32Array in the same pass.
+ * Its issues carry a path like valibot's own, so the message is still `pixels[783]: …`.
+ */
+function pixelArraySchema(size: number) {
+  return v.pipe(
+    v.custom<unknown[]>(
+      Array.isArray,
+      (issue) => `expected an array of ${size} numbers 0..255, got ${kind(issue.input)}`,
+    ),
+    v.length(size, (issue) => `expected ${size} pixel values, got ${issue.received}`),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const values = dataset.value;
+      const out = new Float32Array(size);
+      for (let i = 0; i < size; i++) {
+        const x = values[i];
+        let problem: string | undefined;
+        if (typeof x !== "number") problem = `expected a number 0..255, got ${kind(x)}`;
+        else if (!Number.isFinite(x)) problem = `expected a finite number, got ${x}`;
+        else if (x < 0 || x > 255) problem = `expected a value in 0..255, got ${x}`;
+        if (problem !== undefined) {
+          addIssue({ message: problem, path: [at(values, i)] });
+          return NEVER;
+        }
+        out[i] = x as number;
+      }
+      return out;
+    }),
+  );
 }
 
-function kind(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return typeof value === "object" ? "an object" : `${typeof value} ${show(value)}`;
+const BODY = 'a JSON object {"pixels": [...]} or {"instances": [[...], ...]}';
+
+function predictBodySchema(size: number, maxInstances: number) {
+  const image = pixelArraySchema(size);
+  const images = `1..${maxInstances} images`;
+  return v.pipe(
+    // strictObject alone would take an array for an object with keys "0", "1", …
+    v.custom<Record<string, unknown>>(
+      (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+      (issue) => `expected ${BODY}, got ${kind(issue.input)}`,
+    ),
+    v.strictObject(
+      {
+        pixels: v.optional(image),
+        instances: v.optional(
+          v.pipe(
+            v.custom<unknown[]>(
+              Array.isArray,
+              (issue) => `expected an array of ${images}, got ${kind(issue.input)}`,
+            ),
+            v.minLength(1, (issue) => `expected ${images}, got ${issue.received}`),
+            v.maxLength(maxInstances, (issue) => `expected ${images}, got ${issue.received}`),
+            v.array(image),
+          ),
+        ),
+      },
+      objectMessage(BODY, { pixels: "", instances: "" }),
+    ),
+    v.check(
+      (body) => (body.pixels === undefined) !== (body.instances === undefined),
+      (issue) => {
+        const both = (issue.input as { pixels?: unknown }).pixels !== undefined;
+        return `expected exactly one of "pixels" or "instances", got ${both ? "both" : "neither"}`;
+      },
+    ),
+  );
+}
+
+type PredictBodySchema = ReturnType<typeof predictBodySchema>;
+const bodySchemas = new Map<string, PredictBodySchema>();
+
+function requestFail(text: string): never {
+  throw new RequestError(400, text);
 }
 
 /** One image: exactly `size` finite numbers in 0..255. */
@@ -41,28 +106,7 @@ export function parsePixelArray(
   size: number,
   field: string,
 ): Uint8Array | Float32Array {
-  if (!Array.isArray(value)) {
-    throw new RequestError(
-      400,
-      `${field}: expected an array of ${size} numbers 0..255, got ${kind(value)}`,
-    );
-  }
-  if (value.length !== size) {
-    throw new RequestError(400, `${field}: expected ${size} pixel values, got ${value.length}`);
-  }
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    const v = value[i];
-    if (typeof v !== "number") {
-      throw new RequestError(400, `${field}[${i}]: expected a number 0..255, got ${kind(v)}`);
-    }
-    if (!Number.isFinite(v))
-      throw new RequestError(400, `${field}[${i}]: expected a finite number, got ${v}`);
-    if (v < 0 || v > 255)
-      throw new RequestError(400, `${field}[${i}]: expected a value in 0..255, got ${v}`);
-    out[i] = v;
-  }
-  return out;
+  return validate(pixelArraySchema(size), value, requestFail, field);
 }
 
 export type PredictBody =
@@ -79,46 +123,16 @@ export function parsePredictJson(text: string, size: number, maxInstances: numbe
   } catch (error) {
     throw new RequestError(400, `malformed JSON: ${(error as Error).message}`);
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new RequestError(
-      400,
-      `body: expected a JSON object {"pixels": [...]} or {"instances": [[...], ...]}, got ${kind(json)}`,
-    );
+  const key = `${size}/${maxInstances}`;
+  let schema = bodySchemas.get(key);
+  if (!schema) {
+    schema = predictBodySchema(size, maxInstances);
+    bodySchemas.set(key, schema);
   }
-  const keys = Object.keys(json);
-  const unknown = keys.filter((k) => k !== "pixels" && k !== "instances");
-  if (unknown.length > 0) {
-    throw new RequestError(
-      400,
-      `body: unexpected field ${show(unknown[0])}; expected "pixels" or "instances"`,
-    );
-  }
-  if (keys.length !== 1) {
-    throw new RequestError(
-      400,
-      `body: expected exactly one of "pixels" or "instances", got ${keys.length === 0 ? "neither" : "both"}`,
-    );
-  }
-  const body = json as { pixels?: unknown; instances?: unknown };
-  if ("pixels" in body)
-    return { kind: "single", pixels: parsePixelArray(body.pixels, size, "pixels") };
-  const instances = body.instances;
-  if (!Array.isArray(instances)) {
-    throw new RequestError(
-      400,
-      `instances: expected an array of 1..${maxInstances} images, got ${kind(instances)}`,
-    );
-  }
-  if (instances.length < 1 || instances.length > maxInstances) {
-    throw new RequestError(
-      400,
-      `instances: expected 1..${maxInstances} images, got ${instances.length}`,
-    );
-  }
-  return {
-    kind: "batch",
-    instances: instances.map((image, i) => parsePixelArray(image, size, `instances[${i}]`)),
-  };
+  const body = validate(schema, json, requestFail, "body");
+  return body.pixels
+    ? { kind: "single", pixels: body.pixels }
+    : { kind: "batch", instances: body.instances! };
 }
 
 /** Parses `?pixels=<base64url>` into exactly `size` bytes. */

@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as v from "valibot";
 import { writeFilesAtomically } from "../adapter/files.ts";
 import { describeSpec, type ModelSpec, paramLayout, sameSpec } from "../core/spec.ts";
+import { expecting, objectMessage, validate } from "../core/validate.ts";
 import type { EpochMetrics } from "./train.ts";
 
 /**
@@ -54,6 +56,75 @@ export class CheckpointError extends Error {
   override name = "CheckpointError";
 }
 
+const intAtLeast = (min: number, what: string) =>
+  v.pipe(v.number(expecting(what)), v.integer(expecting(what)), v.minValue(min, expecting(what)));
+const count = intAtLeast(0, "an integer ≥ 0");
+const positive = intAtLeast(1, "a positive integer");
+/** A metric is a number, or null where JSON.stringify wrote a NaN (read back as NaN). */
+const metric = v.pipe(
+  v.nullable(v.number()),
+  v.transform((x) => x ?? Number.NaN),
+);
+
+/** What says the file is a checkpoint at all, checked first for a clearer message. */
+const CheckpointHeader = v.object(
+  { format: v.literal("shardfit-checkpoint"), version: v.literal(1) },
+  objectMessage("a JSON object", { format: '"shardfit-checkpoint"', version: "1" }),
+);
+
+const CheckpointSchema = v.object(
+  {
+    format: v.literal("shardfit-checkpoint"),
+    version: v.literal(1),
+    spec: v.object(
+      { inputSize: positive, hidden: v.array(positive), classes: positive },
+      objectMessage("a model spec object", {
+        inputSize: "a positive integer",
+        hidden: "an array of positive integers",
+        classes: "a positive integer",
+      }),
+    ),
+    epoch: count,
+    stepsDone: count,
+    rng: v.object(
+      { seed: v.number(), nextEpoch: count },
+      objectMessage("an object", { seed: "a number", nextEpoch: "an integer ≥ 0" }),
+    ),
+    batchSize: positive,
+    learningRate: v.pipe(
+      v.number(expecting("a positive number")),
+      v.gtValue(0, expecting("a positive number")),
+    ),
+    workers: positive,
+    trainSamples: positive,
+    history: v.array(
+      // Loose: a field added to EpochMetrics later survives a resume from an older build.
+      v.looseObject({
+        epoch: count,
+        trainLoss: metric,
+        trainAccuracy: metric,
+        testLoss: metric,
+        testAccuracy: metric,
+        trainSeconds: v.number(),
+        liveTensors: v.array(v.number()),
+      }),
+    ),
+    stateChecksum: v.pipe(v.string(), v.regex(/^[0-9a-f]{8}$/, expecting("8 hex digits"))),
+  },
+  objectMessage("a JSON object", {
+    spec: "a model spec object",
+    epoch: "an integer ≥ 0",
+    stepsDone: "an integer ≥ 0",
+    rng: "an object {seed, nextEpoch}",
+    batchSize: "a positive integer",
+    learningRate: "a positive number",
+    workers: "a positive integer",
+    trainSamples: "a positive integer",
+    history: "an array of epoch metrics",
+    stateChecksum: "8 hex digits",
+  }),
+);
+
 /** Settings a resumed run must share with its checkpoint to continue the same run. */
 export interface ResumeExpectations {
   spec: ModelSpec;
@@ -77,17 +148,18 @@ export async function loadCheckpoint(
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
-  let checkpoint: Checkpoint;
+  let json: unknown;
   try {
-    checkpoint = JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
     throw new CheckpointError(`${jsonPath}: not valid JSON (${(error as Error).message})`);
   }
-  if (checkpoint?.format !== "shardfit-checkpoint" || checkpoint.version !== 1) {
-    throw new CheckpointError(
-      `${jsonPath}: not a shardfit checkpoint (format ${JSON.stringify(checkpoint?.format)}, version ${checkpoint?.version})`,
-    );
-  }
+  validate(CheckpointHeader, json, (msg) => {
+    throw new CheckpointError(`${jsonPath}: not a shardfit checkpoint (${msg})`);
+  });
+  const checkpoint: Checkpoint = validate(CheckpointSchema, json, (msg) => {
+    throw new CheckpointError(`${jsonPath}: ${msg}`);
+  });
   if (!sameSpec(checkpoint.spec, expect.spec)) {
     throw new CheckpointError(
       `${jsonPath}: the checkpoint is of a ${describeSpec(checkpoint.spec)} model, this run trains ${describeSpec(expect.spec)}`,
@@ -96,7 +168,7 @@ export async function loadCheckpoint(
   const settings: [string, number, number][] = [
     ["batchSize", checkpoint.batchSize, expect.batchSize],
     ["learningRate", checkpoint.learningRate, expect.learningRate],
-    ["seed", checkpoint.rng?.seed, expect.seed],
+    ["seed", checkpoint.rng.seed, expect.seed],
     ["trainSamples", checkpoint.trainSamples, expect.trainSamples],
   ];
   for (const [name, saved, wanted] of settings) {
