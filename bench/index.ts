@@ -20,8 +20,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
 import { prepareFitBaseline } from "./fit-baseline.ts";
@@ -40,34 +40,23 @@ const USAGE = `Usage: bun bench/index.ts [--reps N] [--steps N] [--json]
 const BATCH = 128;
 const FIT_MAX_SECONDS_PER_REP = 30;
 
-function fail(message: string): never {
-  console.error(`bench: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-let values: { reps: string; steps: string; json?: boolean; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      reps: { type: "string", default: "5" },
-      steps: { type: "string", default: "200" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const reps = Number(values.reps);
-const steps = Number(values.steps);
-if (!Number.isInteger(reps) || reps < 1 || reps > 20) fail("--reps: expected 1..20");
-if (!Number.isInteger(steps) || steps < 10 || steps > 468) fail("--steps: expected 10..468");
+const { reps, steps, json } = flagsOrExit("bench", USAGE, () => {
+  const flags = parseFlags(process.argv.slice(2), {
+    reps: { type: "string", default: "5" },
+    steps: { type: "string", default: "200" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  return {
+    reps: intFlag("reps", flags.reps, 1, 20),
+    steps: intFlag("steps", flags.steps, 10, 468),
+    json: flags.json ?? false,
+  };
+});
 
 const log = (message: string) => console.error(`[bench ${elapsed()}] ${message}`);
 const started = performance.now();
@@ -471,7 +460,7 @@ await mkdir(resultsDir, { recursive: true });
 const file = join(resultsDir, `${report.date.replace(/[:.]/g, "-")}.json`);
 await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 log(`wrote ${file}`);
-if (values.json) console.log(JSON.stringify(summary));
+if (json) console.log(JSON.stringify(summary));
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;

@@ -8,8 +8,8 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 
 const USAGE = `Usage: bun bench/load.ts [--model DIR] [--clients N] [--seconds S] [--url URL]
 
@@ -18,36 +18,26 @@ const USAGE = `Usage: bun bench/load.ts [--model DIR] [--clients N] [--seconds S
   --seconds S    duration (default 10)
   --url URL      load an already running server instead of spawning one`;
 
-function fail(message: string): never {
-  console.error(`bench:load: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-let values: { model: string; clients: string; seconds: string; url?: string; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      model: { type: "string", default: "models/mnist" },
-      clients: { type: "string", default: "20" },
-      seconds: { type: "string", default: "10" },
-      url: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const clients = Number(values.clients);
-const seconds = Number(values.seconds);
-if (!Number.isInteger(clients) || clients < 1 || clients > 1000)
-  fail("--clients: expected 1..1000");
-if (!(seconds > 0 && seconds <= 600)) fail("--seconds: expected a number in (0, 600]");
+const values = flagsOrExit("bench:load", USAGE, () => {
+  const flags = parseFlags(process.argv.slice(2), {
+    model: { type: "string", default: "models/mnist" },
+    clients: { type: "string", default: "20" },
+    seconds: { type: "string", default: "10" },
+    url: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  return {
+    model: flags.model,
+    url: flags.url,
+    clients: intFlag("clients", flags.clients, 1, 1000),
+    seconds: intFlag("seconds", flags.seconds, 1, 600),
+  };
+});
+const { clients, seconds } = values;
 
 const root = join(import.meta.dir, "..");
 let server: ReturnType<typeof Bun.spawn> | undefined;
@@ -62,7 +52,10 @@ if (!base) {
   let text = "";
   while (!/on (http:\/\/\S+)/.test(text)) {
     const { value, done } = await reader.read();
-    if (done) fail(`the server exited before listening:\n${text}`);
+    if (done) {
+      console.error(`bench:load: the server exited before listening:\n${text}`);
+      process.exit(1);
+    }
     text += new TextDecoder().decode(value);
   }
   base = (text.match(/on (http:\/\/\S+)/) as RegExpMatchArray)[1];

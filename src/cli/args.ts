@@ -71,3 +71,17 @@ export async function runCli(
     process.exit(isUsage ? 2 : 1);
   }
 }
+
+/**
+ * For top-level scripts (benchmarks): runs `parse`, and on a UsageError prints
+ * `command: message` and the usage and exits with code 2; `--help` handling is the caller's.
+ */
+export function flagsOrExit<T>(command: string, usage: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${command}: ${error.message}\n\n${usage}`);
+    process.exit(2);
+  }
+}
