@@ -2,6 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../src/adapter/mnist.ts";
 import { sliceSet } from "../src/core/dataset.ts";
+import { forward } from "../src/core/forward.ts";
 import { initParams } from "../src/core/init.ts";
 import { encodeShard } from "../src/core/shard.ts";
 import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
@@ -50,10 +51,23 @@ test("the embeddable worker loads a spec and a shard, computes gradients and eva
   const after = await trainer.gradients(stepped, indices);
   expect(after.lossSum).toBeLessThan(g.lossSum);
 
-  const evaluation = await trainer.evaluate(params);
+  // Evaluation against the plain-TS forward pass over the same 500 test images.
+  const evaluation = await trainer.evaluate(stepped);
   expect(evaluation.count).toBe(500);
-  expect(evaluation.correct).toBeGreaterThanOrEqual(0);
-  expect(evaluation.lossSum / 500).toBeGreaterThan(1); // untrained: about ln(10)
+  const probabilities = forward(
+    { layout, params: stepped },
+    Float32Array.from(data.test.images.subarray(0, 500 * 784), (v) => v / 255),
+    500,
+  );
+  let correct = 0;
+  let lossSum = 0;
+  for (let i = 0; i < 500; i++) {
+    const row = probabilities.subarray(i * 10, (i + 1) * 10);
+    if (row.indexOf(Math.max(...row)) === data.test.labels[i]) correct++;
+    lossSum -= Math.log(row[data.test.labels[i]]);
+  }
+  expect(evaluation.correct).toBe(correct);
+  expect(Math.abs(evaluation.lossSum - lossSum) / lossSum).toBeLessThan(1e-4);
   expect(await trainer.tensorCount()).toBe(0);
 });
 
