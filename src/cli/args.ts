@@ -52,6 +52,12 @@ export const SERVE_FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The serving flags plus where the workerd bundle goes (build-worker, serve-workerd). */
+export const WORKERD_FLAGS = {
+  ...SERVE_FLAGS,
+  out: { type: "string", default: "dist/worker" },
+} as const;
+
 /**
  * Runs a CLI's main: a UsageError prints `command: message` and the usage, exit code 2; any
  * other error prints `command: message` (no stack trace), exit code 1.

@@ -1,7 +1,7 @@
 /** `npm run build:worker -- --model DIR [--out DIR] [--port N]`: writes the workerd bundle. */
 import { resolve } from "node:path";
 import { buildWorker } from "../adapter/worker-bundle.ts";
-import { intFlag, parseFlags, runCli, SERVE_FLAGS } from "./args.ts";
+import { intFlag, parseFlags, runCli, WORKERD_FLAGS } from "./args.ts";
 
 const USAGE = `Usage: build-worker [--model DIR] [--out DIR] [--port N]
 
@@ -12,10 +12,7 @@ const USAGE = `Usage: build-worker [--model DIR] [--out DIR] [--port N]
   -h, --help    show this help`;
 
 await runCli("build-worker", USAGE, async () => {
-  const flags = parseFlags(process.argv.slice(2), {
-    ...SERVE_FLAGS,
-    out: { type: "string", default: "dist/worker" },
-  });
+  const flags = parseFlags(process.argv.slice(2), WORKERD_FLAGS);
   if (flags.help) return console.log(USAGE);
   const port = intFlag("port", flags.port, 1, 65535);
   const config = await buildWorker({ model: flags.model, out: flags.out, port });

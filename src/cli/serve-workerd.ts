@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { buildWorker, workerdBinary } from "../adapter/worker-bundle.ts";
-import { intFlag, parseFlags, runCli, SERVE_FLAGS } from "./args.ts";
+import { intFlag, parseFlags, runCli, WORKERD_FLAGS } from "./args.ts";
 
 const USAGE = `Usage: serve-workerd [--model DIR] [--port N] [--host ADDR] [--out DIR]
 
@@ -15,10 +15,7 @@ const USAGE = `Usage: serve-workerd [--model DIR] [--port N] [--host ADDR] [--ou
   -h, --help    show this help`;
 
 await runCli("serve-workerd", USAGE, async () => {
-  const flags = parseFlags(process.argv.slice(2), {
-    ...SERVE_FLAGS,
-    out: { type: "string", default: "dist/worker" },
-  });
+  const flags = parseFlags(process.argv.slice(2), WORKERD_FLAGS);
   if (flags.help) return console.log(USAGE);
   const port = intFlag("port", flags.port, 1, 65535);
   const config = await buildWorker({ model: flags.model, out: flags.out, port });
