@@ -6,7 +6,8 @@
  * over the second epoch only.
  */
 import type { Dataset } from "../src/core/dataset.ts";
-import { type StepProfile, train } from "../src/train/train.ts";
+import { train } from "../src/train/train.ts";
+import type { StepProfile } from "../src/train/types.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
 
 export interface ShardfitRun {

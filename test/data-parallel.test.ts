@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import { initParams } from "../src/core/init.ts";
 import { plansFromGlobalBatches } from "../src/core/plan.ts";
 import { Rng } from "../src/core/rng.ts";
+import { trainWithHooks } from "../src/train/testing.ts";
 import { train } from "../src/train/train.ts";
 import { maxAbsDiff } from "./support/reference.ts";
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
 
 /** The same global batches whatever the worker count: one seeded permutation per epoch. */
 function sameGlobalBatches(workers: number) {
-  return train({
+  const options = {
     dataset,
     workers,
     epochs: 2,
@@ -25,6 +26,8 @@ function sameGlobalBatches(workers: number) {
     trainLimit: SAMPLES,
     testLimit: 600,
     out: false,
+  } as const;
+  return trainWithHooks(options, {
     planEpoch: (partition, epoch) => {
       const order = Rng.fromSeed(77, epoch).shuffle(
         Int32Array.from({ length: SAMPLES }, (_, i) => i),

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
-import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import {
   forward,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadModelDir } from "../src/adapter/model-files.ts";
+import { loadModelDir } from "../src/adapter/fs/model-files.ts";
 import { initParams } from "../src/core/init.ts";
 import { toModelJson, weightsBytes } from "../src/core/layers-format.ts";
 import { DEFAULT_SPEC } from "../src/core/spec.ts";

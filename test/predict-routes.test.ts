@@ -3,13 +3,14 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
-import { loadIdxDataset } from "../src/adapter/mnist.ts";
-import { loadModelDir } from "../src/adapter/model-files.ts";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { loadModelDir } from "../src/adapter/fs/model-files.ts";
 import { encodeBase64Url } from "../src/core/base64url.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import { predictPixels } from "../src/core/forward.ts";
 import { fromLayersModel, type LoadedModel } from "../src/core/layers-format.ts";
 import { createApp } from "../src/server/app.ts";
+import { createShardApp } from "../src/server/shards.ts";
 import { fixtureModel } from "./support/predict-app.ts";
 import { grayPng, renderDigit } from "./support/render.ts";
 
@@ -399,8 +400,8 @@ describe("other routes", () => {
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
   });
 
-  test("an app without a model has no predict routes", async () => {
-    const bare = createApp();
+  test("the training coordinator's app has no predict routes", async () => {
+    const bare = createShardApp({ token: "t", count: 0, shard: () => new Uint8Array() });
     expect((await bare.request("/predict")).status).toBe(404);
     expect(await (await bare.request("/health")).json()).toEqual({ ok: true });
   });

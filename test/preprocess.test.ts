@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { encode } from "fast-png";
-import { loadIdxDataset } from "../src/adapter/mnist.ts";
-import { loadModelDir } from "../src/adapter/model-files.ts";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { loadModelDir } from "../src/adapter/fs/model-files.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import { predictPixels } from "../src/core/forward.ts";
 import type { LoadedModel } from "../src/core/layers-format.ts";

@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/dataset.ts";
-import { type TrainEvent, type TrainOptions, type TrainResult, train } from "../src/train/train.ts";
+import { trainWithHooks } from "../src/train/testing.ts";
+import { train } from "../src/train/train.ts";
+import type { TrainEvent, TrainOptions, TrainResult } from "../src/train/types.ts";
 import { maxAbsDiff } from "./support/reference.ts";
 
 let dataset: Dataset;
@@ -32,12 +34,10 @@ describe("worker failures", () => {
     "a worker that fails by %p is replaced and the step redone",
     async (kind) => {
       const events: TrainEvent[] = [];
-      const result = await train({
-        ...small(),
-        faults: [{ worker: 1, atStep: 17, kind }],
-        stepTimeoutMs: 3000,
-        onProgress: (e) => events.push(e),
-      });
+      const result = await trainWithHooks(
+        { ...small(), stepTimeoutMs: 3000, onProgress: (e) => events.push(e) },
+        { faults: [{ worker: 1, atStep: 17, kind }] },
+      );
       const recovered = events.filter((e) => e.type === "recovered");
       expect(recovered).toHaveLength(1);
       expect(recovered[0]).toMatchObject({ epoch: 1, step: 5, workers: [1] });
@@ -50,11 +50,10 @@ describe("worker failures", () => {
 
   test("repeated failures stop the run with a clear error and keep the checkpoint", async () => {
     const checkpointDir = join(dir, "failing");
-    const run = train({
-      ...small(),
-      checkpointDir,
-      faults: [{ worker: 0, atStep: 17, kind: "throw", repeat: true }],
-    });
+    const run = trainWithHooks(
+      { ...small(), checkpointDir },
+      { faults: [{ worker: 0, atStep: 17, kind: "throw", repeat: true }] },
+    );
     await expect(run).rejects.toThrow(
       /training stopped: 3 worker failures in a row at epoch 2, step 6 .*injected fault: worker threw.*checkpoint after epoch 1/,
     );

@@ -1,6 +1,6 @@
 /**
  * The same app on three real runtimes: Bun and Deno (src/cli/serve.ts) and workerd (the
- * build:worker bundle), each a separate process on 127.0.0.1. Predictions for real MNIST test
+ * build:edge bundle), each a separate process on 127.0.0.1. Predictions for real MNIST test
  * images must agree across them and with tfjs's own loadLayersModel of the served files.
  * Cold start and /predict latency are measured and printed, not asserted.
  */
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { ImageSet } from "../src/core/dataset.ts";
 import { trainedModelDir } from "./support/model-fixture.ts";
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { decodeShard, encodeShard } from "../src/core/shard.ts";
-import { createApp } from "../src/server/app.ts";
+import { createShardApp } from "../src/server/shards.ts";
 
 const shard = encodeShard({
   train: {
@@ -12,7 +12,7 @@ const shard = encodeShard({
   },
   test: { count: 1, rows: 2, cols: 2, images: Uint8Array.of(9, 9, 9, 9), labels: Uint8Array.of(7) },
 });
-const app = createApp({ shards: { token: "secret", count: 1, shard: () => shard } });
+const app = createShardApp({ token: "secret", count: 1, shard: () => shard });
 
 describe("GET /shards/:index", () => {
   test("answers the run's token with the binary shard", async () => {

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadIdxDataset } from "../src/adapter/mnist.ts";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
-import { type TrainEvent, type TrainResult, train } from "../src/train/train.ts";
+import { train } from "../src/train/train.ts";
+import type { TrainEvent, TrainResult } from "../src/train/types.ts";
 
 let dataset: Dataset;
 let dir: string;
@@ -139,7 +140,10 @@ describe("the train command", () => {
     [["--workers", "0"], /--workers: expected an integer from 1 to 64, got "0"/],
     [["--lr", "fast"], /--lr: expected a positive number, got "fast"/],
     [["--hidden", "512,x"], /--hidden: expected positive integers/],
-    [["--batch-size", "1", "--workers", "2"], /--batch-size 1 must be at least --workers 2/],
+    [
+      ["--batch-size", "1", "--workers", "2"],
+      /--batch-size: expected an integer from 2 to 65536, got "1"/,
+    ],
     [["--nope"], /Unknown option '--nope'/],
   ])("rejects %p with exit code 2", async (args, message) => {
     const proc = cli(...(args as string[]));

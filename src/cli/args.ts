@@ -52,11 +52,16 @@ export const SERVE_FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** The serving flags plus where the workerd bundle goes (build-worker, serve-workerd). */
-export const WORKERD_FLAGS = {
-  ...SERVE_FLAGS,
-  out: { type: "string", default: "dist/worker" },
+/** build-edge: the model, where the edge bundle goes, and the port its config names. */
+export const EDGE_BUILD_FLAGS = {
+  model: SERVE_FLAGS.model,
+  port: SERVE_FLAGS.port,
+  help: SERVE_FLAGS.help,
+  out: { type: "string", default: "dist/edge" },
 } as const;
+
+/** serve-edge: the serving flags plus where the edge bundle goes. */
+export const EDGE_SERVE_FLAGS = { ...SERVE_FLAGS, out: EDGE_BUILD_FLAGS.out } as const;
 
 /**
  * Runs a CLI's main: a UsageError prints `command: message` and the usage, exit code 2; any

@@ -1,5 +1,5 @@
 import cliProgress from "cli-progress";
-import type { TrainEvent } from "../train/train.ts";
+import type { TrainEvent } from "../train/types.ts";
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 

@@ -2,8 +2,9 @@
  * `bun src/cli/serve.ts` / `deno run -A src/cli/serve.ts`: serves a trained model, its predict
  * API and the drawing page. The same file runs on both runtimes; serve() picks the listener.
  */
-import { loadModelDir } from "../adapter/model-files.ts";
+import { loadModelDir } from "../adapter/fs/model-files.ts";
 import { buildPage } from "../adapter/page-build.ts";
+import { runtimeDescription } from "../adapter/runtime.ts";
 import { serve } from "../adapter/serve.ts";
 import { describeSpec } from "../core/spec.ts";
 import { createApp } from "../server/app.ts";
@@ -31,9 +32,9 @@ await runCli("serve", USAGE, async () => {
   // The page bundles in the background so /health and /predict answer as soon as we listen.
   const app = mountPage(createApp({ model }), buildPage());
   const server = serve(app.fetch, { hostname: flags.host, port });
-  const runtime =
-    typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Deno ${process.versions.deno}`;
-  console.log(`shardfit: serving ${describeSpec(model.spec)} on ${server.url} (${runtime})`);
+  console.log(
+    `shardfit: serving ${describeSpec(model.spec)} on ${server.url} (${runtimeDescription()})`,
+  );
 
   // Finish in-flight requests, then exit, so Ctrl-C and `kill` never cut a response short.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

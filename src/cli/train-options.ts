@@ -1,12 +1,12 @@
-import { parseHidden } from "../core/spec.ts";
-import { DEFAULTS, type TrainOptions } from "../train/train.ts";
-import { intFlag, parseFlags, positiveNumberFlag, UsageError } from "./args.ts";
+import { ConfigError, DEFAULTS, LIMITS, resolveTrainConfig } from "../train/config.ts";
+import type { TrainOptions } from "../train/types.ts";
+import { parseFlags, UsageError } from "./args.ts";
 
 export const TRAIN_HELP = `Usage: shardfit train [options]
 
 Trains Dense(512, relu) → Dense(10, softmax) on MNIST, data-parallel over tfjs-wasm workers.
 
-  --workers N       worker threads (default: cores = ${navigator.hardwareConcurrency})
+  --workers N       worker threads, 1 to ${LIMITS.workers} (default: cores = ${navigator.hardwareConcurrency})
   --epochs N        epochs (default ${DEFAULTS.epochs})
   --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize})
   --lr X            RMSprop learning rate (default ${DEFAULTS.learningRate})
@@ -27,7 +27,22 @@ export interface TrainCli {
   readonly options: TrainOptions;
 }
 
-/** Maps argv to `train()` options; every mistake is a UsageError naming the flag. */
+/** The flag of each numeric option, for turning a library ConfigError into a usage error. */
+const FLAGS = {
+  workers: "workers",
+  epochs: "epochs",
+  batchSize: "batch-size",
+  learningRate: "lr",
+  seed: "seed",
+  hidden: "hidden",
+} as const satisfies Partial<Record<keyof TrainOptions, string>>;
+
+type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden">];
+
+/**
+ * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
+ * resolveTrainConfig, whose errors come back here as UsageErrors naming the flag.
+ */
 export function parseTrainArgs(argv: string[]): TrainCli {
   const v = parseFlags(argv, {
     workers: { type: "string" },
@@ -43,32 +58,45 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
-  let hidden: number[] | undefined;
-  try {
-    hidden = v.hidden === undefined ? undefined : parseHidden(v.hidden);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const number = (flag: NumericFlag) => parseNumber(v[flag]);
   const options: TrainOptions = {
-    workers: intFlag("workers", v.workers, 1, 64),
-    epochs: intFlag("epochs", v.epochs, 1, 10_000),
-    batchSize: intFlag("batch-size", v["batch-size"], 1, 1 << 20),
-    learningRate: positiveNumberFlag("lr", v.lr),
-    seed: intFlag("seed", v.seed, -(2 ** 31), 2 ** 31 - 1),
-    hidden,
+    workers: number("workers"),
+    epochs: number("epochs"),
+    batchSize: number("batch-size"),
+    learningRate: number("lr"),
+    seed: number("seed"),
+    hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     dataDir: v.data,
     out: v.out,
     checkpointDir: v["checkpoint-dir"],
     resume: v.resume ?? false,
   };
-  if (
-    options.workers !== undefined &&
-    options.batchSize !== undefined &&
-    options.batchSize < options.workers
-  ) {
-    throw new UsageError(
-      `--batch-size ${options.batchSize} must be at least --workers ${options.workers}`,
-    );
+  try {
+    resolveTrainConfig(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError) || !(error.option in FLAGS)) throw error;
+    const flag = FLAGS[error.option as keyof typeof FLAGS];
+    throw new UsageError(`--${flag}: expected ${error.expected}, got "${v[flag]}"`);
   }
   return { help: v.help ?? false, json: v.json ?? false, options };
+}
+
+/** Text to number; what is not a number becomes NaN, which the config rules refuse. */
+function parseNumber(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  return text.trim() === "" ? Number.NaN : Number(text);
+}
+
+/** `--hidden 512` or `--hidden 256,128` (an empty string means no hidden layer). */
+function parseHidden(text: string): number[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((part) => {
+    const n = Number(part.trim());
+    if (part.trim() === "" || !Number.isInteger(n) || n <= 0) {
+      throw new UsageError(
+        `--hidden: expected positive integers separated by commas, got "${text}"`,
+      );
+    }
+    return n;
+  });
 }

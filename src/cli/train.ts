@@ -1,4 +1,6 @@
 /** `bun run train` / `deno task train`: a thin shell over train(). */
+import { currentRuntime } from "../adapter/runtime.ts";
+import { TrainingStopped } from "../train/recovery.ts";
 import { train } from "../train/train.ts";
 import { runCli } from "./args.ts";
 import { progressReporter } from "./progress.ts";
@@ -23,11 +25,13 @@ await runCli("train", TRAIN_HELP, async () => {
       report?.(event);
     },
   }).catch((error) => {
+    if (error instanceof TrainingStopped && completedEpochs > 0) {
+      throw new Error(`${error.message} Continue with: ${resumeCommand()}`);
+    }
     if (!stop.signal.aborted) throw error;
     const kept =
       completedEpochs > 0 ? `the checkpoint after epoch ${completedEpochs} is kept; ` : "";
-    const args = [...process.argv.slice(2).filter((a) => a !== "--resume"), "--resume"];
-    console.error(`\ninterrupted: ${kept}continue with: bun run train -- ${args.join(" ")}`);
+    console.error(`\ninterrupted: ${kept}continue with: ${resumeCommand()}`);
     process.exit(130);
   });
   if (cli.json) {
@@ -48,3 +52,10 @@ await runCli("train", TRAIN_HELP, async () => {
     );
   }
 });
+
+/** This command again, with `--resume`, as the user ran it (Bun or Deno). */
+function resumeCommand(): string {
+  const args = [...process.argv.slice(2).filter((a) => a !== "--resume"), "--resume"];
+  const runner = currentRuntime() === "deno" ? "deno task train" : "bun run train";
+  return `${runner} -- ${args.join(" ")}`;
+}

@@ -3,11 +3,14 @@
  * nothing runtime-specific and no tfjs, so it runs in Bun, Deno, workerd and browsers.
  */
 export * from "./base64url.ts";
+export * from "./checkpoint-format.ts";
 export * from "./dataset.ts";
 export * from "./forward.ts";
 export * from "./idx.ts";
 export * from "./init.ts";
 export * from "./layers-format.ts";
+export * from "./metrics.ts";
+export * from "./optimizer.ts";
 export * from "./plan.ts";
 export * from "./png.ts";
 export * from "./preprocess.ts";

@@ -66,18 +66,6 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
   return { layers, size: offset };
 }
 
-/** Parses `--hidden 512` or `--hidden 256,128` (an empty string means no hidden layer). */
-export function parseHidden(text: string): number[] {
-  if (text.trim() === "") return [];
-  return text.split(",").map((part) => {
-    const n = Number(part.trim());
-    if (!Number.isInteger(n) || n <= 0) {
-      throw new Error(`--hidden: expected positive integers separated by commas, got "${text}"`);
-    }
-    return n;
-  });
-}
-
 export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return (
     a.inputSize === b.inputSize &&

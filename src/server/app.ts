@@ -1,30 +1,16 @@
 import { Hono } from "hono";
 import type { LoadedModel } from "../core/layers-format.ts";
+import { withJsonErrors } from "./errors.ts";
 import { predictRoutes } from "./predict.ts";
-import { type ShardProvider, shardRoutes } from "./shards.ts";
 
 export interface AppOptions {
-  /** Serve training shards (the training server). */
-  readonly shards?: ShardProvider;
-  /** Serve a trained model: /predict, /model, /model.json, /weights.bin (the predict server). */
-  readonly model?: LoadedModel;
+  /** The trained model: /predict, /model, /model.json, /weights.bin. */
+  readonly model: LoadedModel;
 }
 
-/**
- * The one Hono app every runtime serves. The training coordinator mounts the shard route;
- * the predict server mounts the model routes.
- */
-export function createApp(options: AppOptions = {}): Hono {
+/** The predict app every runtime serves (Bun, Deno, workerd); the page mounts on top. */
+export function createApp(options: AppOptions): Hono {
   const app = new Hono();
-  if (options.shards) app.route("/", shardRoutes(options.shards));
-  if (options.model) app.route("/", predictRoutes(options.model));
-  app.get("/health", (c) => c.json({ ok: true }));
-  app.notFound((c) =>
-    c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),
-  );
-  app.onError((error, c) => {
-    console.error(error);
-    return c.json({ error: "internal error" }, 500);
-  });
-  return app;
+  app.route("/", predictRoutes(options.model));
+  return withJsonErrors(app);
 }

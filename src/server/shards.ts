@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { withJsonErrors } from "./errors.ts";
 
 export interface ShardProvider {
   /** The run's secret: requests must send `Authorization: Bearer <token>`. */
@@ -29,6 +30,17 @@ export function shardRoutes(provider: ShardProvider): Hono {
     });
   });
   return app;
+}
+
+/**
+ * The training coordinator's app: the shard route and `/health`, nothing of the predict
+ * server (no model, no PNG decoding).
+ */
+export function createShardApp(provider: ShardProvider): Hono {
+  const app = new Hono();
+  app.route("/", shardRoutes(provider));
+  app.get("/health", (c) => c.json({ ok: true }));
+  return withJsonErrors(app);
 }
 
 /** A random run token (128 bits, hex). */

@@ -1,17 +1,81 @@
 import * as Comlink from "comlink";
-import type { TrainerWorker } from "../../workers/trainer-core.ts";
+import type { TrainerWorker } from "../worker/trainer.ts";
 
 /** One spawned training worker and its Comlink proxy. */
 export interface PoolMember {
   readonly worker: Worker;
   readonly api: Comlink.Remote<TrainerWorker>;
-  /** Rejects when the worker reports an uncaught error. */
+  /** Rejects when the worker reports an uncaught error or exits. */
   readonly failed: Promise<never>;
 }
 
+/** Prepares a fresh member for slot w (`spawn` counts earlier spawns into that slot). */
+export type MemberSetup = (member: PoolMember, w: number, spawn: number) => Promise<void>;
+
 const WORKER_URL = new URL("../../workers/trainer.ts", import.meta.url);
 
-export function spawnTrainer(): PoolMember {
+/**
+ * The training workers of one run, by slot. A failed member is replaced in its slot; every
+ * wait on members also ends when the run is aborted.
+ */
+export class WorkerPool {
+  private readonly members: (PoolMember | undefined)[];
+  private readonly spawns: number[];
+
+  constructor(
+    readonly size: number,
+    private readonly setup: MemberSetup,
+    private readonly aborted: Promise<never>,
+  ) {
+    this.members = new Array(size);
+    this.spawns = new Array(size).fill(0);
+  }
+
+  /** Spawns and sets up the members of the given slots (all by default). */
+  async start(slots = Array.from({ length: this.size }, (_, w) => w)): Promise<void> {
+    await Promise.all(slots.map((w) => this.startSlot(w)));
+  }
+
+  /** Terminates the members of `slots` and starts fresh ones in their place. */
+  async replace(slots: number[]): Promise<void> {
+    for (const w of slots) this.stopSlot(w);
+    await this.start(slots);
+  }
+
+  /** The live members in slot order (all slots must be started). */
+  all(): PoolMember[] {
+    return this.members.map((m, w) => {
+      if (!m) throw new Error(`worker pool: slot ${w} has no worker`);
+      return m;
+    });
+  }
+
+  /** Calls every member; rejects if the run is aborted first. */
+  each<T>(call: (api: Comlink.Remote<TrainerWorker>, w: number) => Promise<T>): Promise<T[]> {
+    return Promise.race([this.aborted, Promise.all(this.all().map((m, w) => call(m.api, w)))]);
+  }
+
+  terminateAll(): void {
+    for (let w = 0; w < this.size; w++) this.stopSlot(w);
+  }
+
+  private async startSlot(w: number): Promise<void> {
+    const member = spawnTrainer();
+    this.members[w] = member;
+    const spawn = this.spawns[w]++;
+    await Promise.race([this.aborted, this.setup(member, w, spawn), member.failed]);
+  }
+
+  private stopSlot(w: number): void {
+    const member = this.members[w];
+    if (!member) return;
+    member.api[Comlink.releaseProxy]();
+    member.worker.terminate();
+    this.members[w] = undefined;
+  }
+}
+
+function spawnTrainer(): PoolMember {
   const worker = new Worker(WORKER_URL, { type: "module" });
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener("error", (event) => {
@@ -25,9 +89,4 @@ export function spawnTrainer(): PoolMember {
   });
   failed.catch(() => {}); // observed by whoever races it
   return { worker, api: Comlink.wrap<TrainerWorker>(worker), failed };
-}
-
-export function terminate(member: PoolMember): void {
-  member.api[Comlink.releaseProxy]();
-  member.worker.terminate();
 }

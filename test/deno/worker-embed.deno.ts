@@ -1,12 +1,12 @@
 // The README's embedding example, under Deno: resolve `shardfit/worker`, spawn, drive with Comlink.
 import assert from "node:assert/strict";
 import * as Comlink from "comlink";
-import { loadIdxDataset } from "../../src/adapter/mnist.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { sliceSet } from "../../src/core/dataset.ts";
 import { initParams } from "../../src/core/init.ts";
 import { encodeShard } from "../../src/core/shard.ts";
 import { DEFAULT_SPEC } from "../../src/core/spec.ts";
-import type { TrainerWorker } from "../../workers/trainer-core.ts";
+import type { TrainerWorker } from "../../src/worker/trainer.ts";
 
 declare const Deno: { test(name: string, fn: () => Promise<void>): void };
 

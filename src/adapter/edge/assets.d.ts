@@ -1,5 +1,5 @@
-/** The virtual module `src/adapter/worker-bundle.ts` generates for the workerd bundle. */
-declare module "shardfit:worker-assets" {
+/** The virtual module `src/adapter/edge/bundle.ts` generates for the edge bundle. */
+declare module "shardfit:edge-assets" {
   /** The parsed `model.json`. */
   export const modelJson: unknown;
   /** `weights.bin`, a workerd Data module. */

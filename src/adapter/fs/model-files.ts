@@ -1,0 +1,42 @@
+import { join } from "node:path";
+import {
+  fromLayersModel,
+  type LoadedModel,
+  MODEL_FILE,
+  type TrainingSummary,
+  toModelJson,
+  WEIGHTS_FILE,
+  weightsBytes,
+} from "../../core/layers-format.ts";
+import type { ModelSpec } from "../../core/spec.ts";
+import { readRequired, writeFilesAtomically } from "./files.ts";
+
+/** Loads and validates `model.json` + `weights.bin` from `dir` (Bun and Deno provide node:fs). */
+export async function loadModelDir(dir: string): Promise<LoadedModel> {
+  const modelPath = join(dir, MODEL_FILE);
+  const weightsPath = join(dir, WEIGHTS_FILE);
+  const hint = "train a model first";
+  // One after the other so a missing directory is reported as its model.json, deterministically.
+  const modelBytes = await readRequired(modelPath, "model topology", hint);
+  const weights = await readRequired(weightsPath, "model weights", hint);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(modelBytes));
+  } catch (error) {
+    throw new Error(`${modelPath}: invalid JSON: ${(error as Error).message}`);
+  }
+  return fromLayersModel(json, weights, { model: modelPath, weights: weightsPath });
+}
+
+/** Writes `model.json` + `weights.bin` into `dir`, never leaving a half-written pair. */
+export async function saveModelDir(
+  dir: string,
+  spec: ModelSpec,
+  params: Float32Array,
+  summary: TrainingSummary,
+): Promise<void> {
+  await writeFilesAtomically(dir, {
+    [WEIGHTS_FILE]: weightsBytes(params),
+    [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary)),
+  });
+}

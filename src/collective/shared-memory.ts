@@ -1,0 +1,206 @@
+import { type Optimizer, type OptimizerSpec, optimizerFor } from "../core/optimizer.ts";
+import { AbortedError, type Collective } from "./collective.ts";
+import { TIMING } from "./telemetry.ts";
+
+/**
+ * The collective over SharedArrayBuffers, for worker threads of one process: a ZeRO-1 style
+ * update where each worker owns a slice of the parameters. Ownership rules:
+ *
+ * - The coordinator allocates every buffer once and writes them only between epochs.
+ * - Params and each optimizer state vector are double-buffered: step t reads copy `t % 2`
+ *   and writes copy `(t + 1) % 2`, so a step that fails half-way leaves step t intact.
+ * - Worker w writes only its gradient row, and only its slice `[lo, hi)` of the next copies.
+ * - Two barriers per step order these writes: after all gradients are written, and after
+ *   all slices are updated.
+ */
+export interface SharedPlaneBuffers {
+  readonly workers: number;
+  readonly paramCount: number;
+  readonly stateNames: readonly string[];
+  readonly control: SharedArrayBuffer;
+  readonly params: SharedArrayBuffer;
+  /** One double-buffered vector per optimizer state name, in that order. */
+  readonly state: SharedArrayBuffer;
+  readonly grads: SharedArrayBuffer;
+}
+
+/** Int32 slots of `control`. */
+const CTL = {
+  barrierCount: 0,
+  barrierGeneration: 1,
+  abort: 2,
+  /** Steps completed since the run started (selects the current copy). */
+  stepsDone: 3,
+  length: 4,
+} as const;
+
+const F32 = Float32Array.BYTES_PER_ELEMENT;
+
+export function allocateSharedPlane(
+  workers: number,
+  paramCount: number,
+  stateNames: readonly string[],
+): SharedPlaneBuffers {
+  return {
+    workers,
+    paramCount,
+    stateNames,
+    control: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * CTL.length),
+    params: new SharedArrayBuffer(2 * paramCount * F32),
+    state: new SharedArrayBuffer(2 * stateNames.length * paramCount * F32),
+    grads: new SharedArrayBuffer(workers * paramCount * F32),
+  };
+}
+
+/** Typed views over the plane; cheap to build in every realm. The coordinator's handle. */
+export class SharedPlane {
+  protected readonly control: Int32Array;
+  private readonly paramCopies: Float32Array[];
+  /** stateCopies[copy][k]: state vector k of copy `copy`. */
+  private readonly stateCopies: Float32Array[][];
+  protected readonly gradRows: Float32Array[];
+
+  constructor(readonly buffers: SharedPlaneBuffers) {
+    const n = buffers.paramCount;
+    const k = buffers.stateNames.length;
+    this.control = new Int32Array(buffers.control);
+    this.paramCopies = [0, 1].map((c) => new Float32Array(buffers.params, c * n * F32, n));
+    this.stateCopies = [0, 1].map((c) =>
+      Array.from(
+        { length: k },
+        (_, s) => new Float32Array(buffers.state, (c * k + s) * n * F32, n),
+      ),
+    );
+    this.gradRows = Array.from(
+      { length: buffers.workers },
+      (_, w) => new Float32Array(buffers.grads, w * n * F32, n),
+    );
+  }
+
+  get stepsDone(): number {
+    return Atomics.load(this.control, CTL.stepsDone);
+  }
+
+  params(step = this.stepsDone): Float32Array {
+    return this.paramCopies[step & 1];
+  }
+
+  /** The optimizer state vectors at `step`, in `stateNames` order. */
+  state(step = this.stepsDone): readonly Float32Array[] {
+    return this.stateCopies[step & 1];
+  }
+
+  /** The slice of parameters worker w reduces and updates. */
+  slice(worker: number): [number, number] {
+    const n = this.buffers.paramCount;
+    const w = this.buffers.workers;
+    return [Math.floor((worker * n) / w), Math.floor(((worker + 1) * n) / w)];
+  }
+
+  /** Coordinator only, between epochs: sets the state the next step reads. */
+  load(stepsDone: number, params: Float32Array, state: readonly Float32Array[]): void {
+    Atomics.store(this.control, CTL.stepsDone, stepsDone);
+    this.params(stepsDone).set(params);
+    this.state(stepsDone).forEach((vector, k) => {
+      vector.set(state[k]);
+    });
+  }
+
+  /** Coordinator only, before the workers start (or restart) their steps. */
+  resetBarrier(): void {
+    Atomics.store(this.control, CTL.barrierCount, 0);
+    Atomics.store(this.control, CTL.abort, 0);
+  }
+
+  /** Wakes every worker parked at a barrier; each then throws an AbortedError. */
+  abort(): void {
+    Atomics.store(this.control, CTL.abort, 1);
+    Atomics.add(this.control, CTL.barrierGeneration, 1);
+    Atomics.notify(this.control, CTL.barrierGeneration);
+  }
+}
+
+/** Worker w's side of the plane: the {@link Collective} over shared memory. */
+export class SharedMemoryCollective extends SharedPlane implements Collective {
+  readonly gradient: Float32Array;
+  private readonly optimizer: Optimizer;
+  private readonly lo: number;
+  private readonly hi: number;
+  private readonly sum: Float32Array;
+
+  constructor(
+    buffers: SharedPlaneBuffers,
+    readonly rank: number,
+    optimizer: OptimizerSpec,
+    /** This worker's timings row, when profiling. */
+    private readonly timings?: Float64Array,
+  ) {
+    super(buffers);
+    this.gradient = this.gradRows[rank];
+    this.optimizer = optimizerFor(optimizer);
+    [this.lo, this.hi] = this.slice(rank);
+    this.sum = new Float32Array(buffers.paramCount);
+  }
+
+  get size(): number {
+    return this.buffers.workers;
+  }
+
+  async reduceAndUpdate(step: number): Promise<void> {
+    const timings = this.timings;
+    const t0 = timings ? performance.now() : 0;
+    this.barrier();
+    const t1 = timings ? performance.now() : 0;
+    sumRows(this.gradRows, this.sum, this.lo, this.hi);
+    this.optimizer.update(
+      this.sum,
+      this.params(step),
+      this.state(step),
+      this.params(step + 1),
+      this.state(step + 1),
+      this.lo,
+      this.hi,
+    );
+    const t2 = timings ? performance.now() : 0;
+    this.barrier();
+    Atomics.store(this.control, CTL.stepsDone, step + 1);
+    if (timings) {
+      timings[TIMING.gradBarrier] += t1 - t0;
+      timings[TIMING.update] += t2 - t1;
+      timings[TIMING.updateBarrier] += performance.now() - t2;
+    }
+  }
+
+  /**
+   * Blocks until all workers arrive (generation-counting barrier on Atomics). Waits in short
+   * slices so an abort from the coordinator wakes every worker instead of leaving it parked.
+   */
+  private barrier(): void {
+    const ctl = this.control;
+    const generation = Atomics.load(ctl, CTL.barrierGeneration);
+    if (Atomics.load(ctl, CTL.abort)) throw new AbortedError();
+    if (Atomics.add(ctl, CTL.barrierCount, 1) === this.buffers.workers - 1) {
+      Atomics.store(ctl, CTL.barrierCount, 0);
+      Atomics.add(ctl, CTL.barrierGeneration, 1);
+      Atomics.notify(ctl, CTL.barrierGeneration);
+      return;
+    }
+    while (Atomics.load(ctl, CTL.barrierGeneration) === generation) {
+      Atomics.wait(ctl, CTL.barrierGeneration, generation, 200);
+    }
+    if (Atomics.load(ctl, CTL.abort)) throw new AbortedError();
+  }
+}
+
+/**
+ * sum[lo, hi) = Σ_r rows[r][lo, hi), always in worker order so every run adds the same way.
+ * Small separate functions: inside a long loop the JIT optimised this poorly.
+ */
+function sumRows(rows: Float32Array[], sum: Float32Array, lo: number, hi: number): void {
+  sum.set(rows[0].subarray(lo, hi), lo);
+  for (let r = 1; r < rows.length; r++) addInto(sum, rows[r], lo, hi);
+}
+
+function addInto(sum: Float32Array, row: Float32Array, lo: number, hi: number): void {
+  for (let i = lo; i < hi; i++) sum[i] += row[i];
+}

@@ -1,0 +1,232 @@
+import * as v from "valibot";
+import type { EpochMetrics } from "./metrics.ts";
+import { type OptimizerSpec, optimizerFor } from "./optimizer.ts";
+import { describeSpec, type ModelSpec, paramLayout, sameSpec } from "./spec.ts";
+import { expecting, objectMessage, validate } from "./validate.ts";
+
+/**
+ * A training checkpoint is two files: `checkpoint.json` (what was trained, how far, with which
+ * settings, the history) and `state.bin` (the weights, then each optimizer state vector in the
+ * order `optimizerState` names them; float32, flat layout). Shuffles are seeded by
+ * (seed, epoch, worker), so the seed and the next epoch are the whole generator state.
+ * Runtime-free: the file I/O lives in src/adapter/fs/checkpoint-files.ts.
+ */
+export interface Checkpoint {
+  format: "shardfit-checkpoint";
+  version: 2;
+  spec: ModelSpec;
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimizer steps completed. */
+  stepsDone: number;
+  rng: { seed: number; nextEpoch: number };
+  batchSize: number;
+  optimizer: OptimizerSpec;
+  /** Names of the optimizer state vectors stored after the weights in state.bin. */
+  optimizerState: string[];
+  workers: number;
+  trainSamples: number;
+  history: EpochMetrics[];
+  /** FNV-1a of state.bin, to catch a truncated or mixed-up pair of files. */
+  stateChecksum: string;
+}
+
+export interface CheckpointState {
+  checkpoint: Checkpoint;
+  params: Float32Array;
+  /** The optimizer state vectors, in `checkpoint.optimizerState` order. */
+  optimizerState: Float32Array[];
+}
+
+export const CHECKPOINT_FILE = "checkpoint.json";
+export const STATE_FILE = "state.bin";
+
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+/** Settings a resumed run must share with its checkpoint to continue the same run. */
+export interface ResumeExpectations {
+  spec: ModelSpec;
+  batchSize: number;
+  optimizer: OptimizerSpec;
+  seed: number;
+  trainSamples: number;
+}
+
+/** The two files' contents; `stateChecksum` is filled in from the state bytes. */
+export function encodeCheckpoint(state: CheckpointState): { json: string; state: Uint8Array } {
+  const vectors = [state.params, ...state.optimizerState];
+  const n = state.params.length;
+  const bytes = new Uint8Array(4 * n * vectors.length);
+  vectors.forEach((vector, k) => {
+    new Float32Array(bytes.buffer, 4 * n * k, n).set(vector);
+  });
+  const checkpoint = { ...state.checkpoint, stateChecksum: fnv1a(bytes) };
+  return { json: JSON.stringify(checkpoint, null, 1), state: bytes };
+}
+
+/**
+ * Parses and checks a checkpoint against the run that wants to resume from it. `files` names
+ * the two files in error messages.
+ */
+export function decodeCheckpoint(
+  jsonText: string,
+  stateBytes: Uint8Array,
+  expect: ResumeExpectations,
+  files = { json: CHECKPOINT_FILE, state: STATE_FILE },
+): CheckpointState {
+  const checkpoint = parseCheckpointJson(jsonText, files.json);
+  checkSameRun(checkpoint, expect, files.json);
+  const n = paramLayout(checkpoint.spec).size;
+  const vectors = 1 + checkpoint.optimizerState.length;
+  if (stateBytes.length !== 4 * n * vectors) {
+    throw new CheckpointError(
+      `${files.state}: expected ${4 * n * vectors} bytes (weights and ${checkpoint.optimizerState.join(", ")} of ${n} parameters), got ${stateBytes.length}`,
+    );
+  }
+  if (fnv1a(stateBytes) !== checkpoint.stateChecksum) {
+    throw new CheckpointError(
+      `${files.state}: checksum does not match ${CHECKPOINT_FILE} (corrupt or from another checkpoint)`,
+    );
+  }
+  const copy = stateBytes.slice();
+  const [params, ...optimizerState] = Array.from(
+    { length: vectors },
+    (_, k) => new Float32Array(copy.buffer, 4 * n * k, n),
+  );
+  return { checkpoint, params, optimizerState };
+}
+
+function parseCheckpointJson(text: string, file: string): Checkpoint {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  validate(CheckpointHeader, json, (msg) => {
+    throw new CheckpointError(`${file}: not a shardfit checkpoint of version 2 (${msg})`);
+  });
+  return validate(CheckpointSchema, json, (msg) => {
+    throw new CheckpointError(`${file}: ${msg}`);
+  });
+}
+
+function checkSameRun(checkpoint: Checkpoint, expect: ResumeExpectations, file: string): void {
+  if (!sameSpec(checkpoint.spec, expect.spec)) {
+    throw new CheckpointError(
+      `${file}: the checkpoint is of a ${describeSpec(checkpoint.spec)} model, this run trains ${describeSpec(expect.spec)}`,
+    );
+  }
+  const settings: [string, unknown, unknown][] = [
+    ["batchSize", checkpoint.batchSize, expect.batchSize],
+    ["optimizer", checkpoint.optimizer.type, expect.optimizer.type],
+    ["learningRate", checkpoint.optimizer.learningRate, expect.optimizer.learningRate],
+    [
+      "optimizerState",
+      checkpoint.optimizerState.join(","),
+      optimizerFor(expect.optimizer).stateNames.join(","),
+    ],
+    ["seed", checkpoint.rng.seed, expect.seed],
+    ["trainSamples", checkpoint.trainSamples, expect.trainSamples],
+  ];
+  for (const [name, saved, wanted] of settings) {
+    if (saved !== wanted)
+      throw new CheckpointError(
+        `${file}: ${name} is ${saved} in the checkpoint, ${wanted} in this run`,
+      );
+  }
+}
+
+/** 32-bit FNV-1a, hex: enough to detect accidental corruption, not tampering. */
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+const intAtLeast = (min: number, what: string) =>
+  v.pipe(v.number(expecting(what)), v.integer(expecting(what)), v.minValue(min, expecting(what)));
+const count = intAtLeast(0, "an integer ≥ 0");
+const positive = intAtLeast(1, "a positive integer");
+const positiveNumber = v.pipe(
+  v.number(expecting("a positive number")),
+  v.gtValue(0, expecting("a positive number")),
+);
+/** A metric is a number, or null where JSON.stringify wrote a NaN (read back as NaN). */
+const metric = v.pipe(
+  v.nullable(v.number()),
+  v.transform((x) => x ?? Number.NaN),
+);
+
+/** What says the file is a checkpoint this build reads, checked first for a clearer message. */
+const CheckpointHeader = v.object(
+  { format: v.literal("shardfit-checkpoint"), version: v.literal(2) },
+  objectMessage("a JSON object", { format: '"shardfit-checkpoint"', version: "2" }),
+);
+
+const CheckpointSchema = v.object(
+  {
+    format: v.literal("shardfit-checkpoint"),
+    version: v.literal(2),
+    spec: v.object(
+      { inputSize: positive, hidden: v.array(positive), classes: positive },
+      objectMessage("a model spec object", {
+        inputSize: "a positive integer",
+        hidden: "an array of positive integers",
+        classes: "a positive integer",
+      }),
+    ),
+    epoch: count,
+    stepsDone: count,
+    rng: v.object(
+      { seed: v.number(), nextEpoch: count },
+      objectMessage("an object", { seed: "a number", nextEpoch: "an integer ≥ 0" }),
+    ),
+    batchSize: positive,
+    optimizer: v.object(
+      {
+        type: v.literal("rmsprop", expecting('"rmsprop"')),
+        learningRate: positiveNumber,
+        rho: positiveNumber,
+        epsilon: positiveNumber,
+      },
+      objectMessage("an optimizer object", {
+        type: '"rmsprop"',
+        learningRate: "a positive number",
+        rho: "a positive number",
+        epsilon: "a positive number",
+      }),
+    ),
+    optimizerState: v.array(v.string()),
+    workers: positive,
+    trainSamples: positive,
+    history: v.array(
+      // Loose: a field added to EpochMetrics later survives a resume from an older build.
+      v.looseObject({
+        epoch: count,
+        trainLoss: metric,
+        trainAccuracy: metric,
+        testLoss: metric,
+        testAccuracy: metric,
+        trainSeconds: v.number(),
+        liveTensors: v.array(v.number()),
+      }),
+    ),
+    stateChecksum: v.pipe(v.string(), v.regex(/^[0-9a-f]{8}$/, expecting("8 hex digits"))),
+  },
+  objectMessage("a JSON object", {
+    spec: "a model spec object",
+    epoch: "an integer ≥ 0",
+    stepsDone: "an integer ≥ 0",
+    rng: "an object {seed, nextEpoch}",
+    batchSize: "a positive integer",
+    optimizer: "an optimizer object",
+    optimizerState: "an array of state vector names",
+    workers: "a positive integer",
+    trainSamples: "a positive integer",
+    history: "an array of epoch metrics",
+    stateChecksum: "8 hex digits",
+  }),
+);

@@ -1,0 +1,12 @@
+/** What one epoch of training measured (kept in checkpoints and the training summary). */
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** Wall time of the epoch's training steps (not evaluation or checkpointing). */
+  trainSeconds: number;
+  /** Live tfjs tensors in each worker after the epoch (flat across epochs = no leak). */
+  liveTensors: number[];
+}

@@ -1,0 +1,115 @@
+import type { Dataset } from "../core/dataset.ts";
+import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
+import { KERAS_RMSPROP } from "../core/rmsprop.ts";
+import { DEFAULT_SPEC } from "../core/spec.ts";
+import { show } from "../core/validate.ts";
+import type { TrainOptions } from "./types.ts";
+
+export const DEFAULTS = {
+  epochs: 5,
+  batchSize: 128,
+  learningRate: KERAS_RMSPROP.learningRate,
+  seed: 1,
+  hidden: DEFAULT_SPEC.hidden,
+  out: "models/mnist",
+  stepTimeoutMs: 30_000,
+} as const;
+
+/** The bounds of the rules below, for help texts. */
+export const LIMITS = {
+  workers: 64,
+  epochs: 10_000,
+  batchSize: 1 << 16,
+  hiddenUnits: 1 << 14,
+} as const;
+
+/** Every setting of a run, resolved and checked. */
+export interface TrainConfig {
+  readonly workers: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerSpec;
+  readonly seed: number;
+  readonly hidden: readonly number[];
+  readonly dataDir?: string;
+  readonly dataset?: Dataset;
+  readonly trainLimit: number;
+  readonly testLimit: number;
+  readonly out: string | false;
+  readonly checkpointDir: string | false;
+  readonly resume: boolean;
+  readonly profile: boolean;
+  readonly stepTimeoutMs: number;
+}
+
+/** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
+export class ConfigError extends RangeError {
+  override name = "ConfigError";
+  constructor(
+    readonly option: keyof TrainOptions,
+    readonly expected: string,
+    readonly got: unknown,
+  ) {
+    super(`${option}: expected ${expected}, got ${show(got)}`);
+  }
+}
+
+const isInt = (v: unknown, min: number, max: number) =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+
+function intOption(
+  options: TrainOptions,
+  name: keyof TrainOptions,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = options[name] ?? fallback;
+  if (!isInt(value, min, max))
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, value);
+  return value as number;
+}
+
+/** The one place that owns defaults and rules, for `train()` and the CLI alike. */
+export function resolveTrainConfig(options: TrainOptions): TrainConfig {
+  const workers = intOption(
+    options,
+    "workers",
+    navigator.hardwareConcurrency ?? 1,
+    1,
+    LIMITS.workers,
+  );
+  const batchSize = intOption(options, "batchSize", DEFAULTS.batchSize, workers, LIMITS.batchSize);
+  const learningRate = options.learningRate ?? DEFAULTS.learningRate;
+  if (!Number.isFinite(learningRate) || learningRate <= 0) {
+    throw new ConfigError("learningRate", "a positive number", learningRate);
+  }
+  const hidden = options.hidden ?? DEFAULTS.hidden;
+  if (!Array.isArray(hidden) || !hidden.every((h) => isInt(h, 1, LIMITS.hiddenUnits))) {
+    throw new ConfigError("hidden", `an array of integers from 1 to ${LIMITS.hiddenUnits}`, hidden);
+  }
+  const out = options.out ?? DEFAULTS.out;
+  return {
+    workers,
+    epochs: intOption(options, "epochs", DEFAULTS.epochs, 1, LIMITS.epochs),
+    batchSize,
+    optimizer: rmsprop(learningRate),
+    seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
+    hidden: [...hidden],
+    dataDir: options.dataDir,
+    dataset: options.dataset,
+    trainLimit: intOption(
+      options,
+      "trainLimit",
+      Number.MAX_SAFE_INTEGER,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    testLimit: intOption(options, "testLimit", Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER),
+    out,
+    checkpointDir: options.checkpointDir ?? (out === false ? false : `${out}.checkpoint`),
+    resume: options.resume ?? false,
+    profile: options.profile ?? false,
+    stepTimeoutMs: intOption(options, "stepTimeoutMs", DEFAULTS.stepTimeoutMs, 1, 24 * 3_600_000),
+  };
+}

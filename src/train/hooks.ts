@@ -1,0 +1,16 @@
+import type { Partition, WorkerPlan } from "../core/plan.ts";
+import type { FaultInjection } from "../worker/faults.ts";
+
+/** Test hooks: what tests may change in a run, kept out of the public `TrainOptions`. */
+export interface TestHooks {
+  /**
+   * Replaces the default per-shard shuffle with explicit plans (e.g. the same global
+   * batches for any worker count, via `plansFromGlobalBatches`).
+   */
+  planEpoch?: (partition: Partition, epoch: number) => WorkerPlan[];
+  /**
+   * Makes a worker fail at a global step. The replacement worker runs clean unless `repeat`
+   * is set (then every replacement fails too).
+   */
+  faults?: (FaultInjection & { worker: number; repeat?: boolean })[];
+}

@@ -1,0 +1,52 @@
+import { STAT, type Telemetry } from "../collective/telemetry.ts";
+import type { TrainEvent } from "./types.ts";
+
+const POLL_MS = 250;
+
+/**
+ * Emits a `step` event every 250 ms from the workers' telemetry while an epoch runs, and
+ * counts the main thread's busy time for the benchmark. The workers never wait for it.
+ */
+export class ProgressPoller {
+  /** Main-thread milliseconds spent polling and dispatching this epoch. */
+  busyMs = 0;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly telemetry: Telemetry,
+    private readonly stepsDone: () => number,
+    private readonly epoch: { index: number; firstStep: number; steps: number },
+    private readonly emit: (event: TrainEvent) => void,
+  ) {
+    this.timer = setInterval(() => this.measure(() => this.poll()), POLL_MS);
+  }
+
+  /** Runs `work` on the main thread, counting its time as busy. */
+  measure<T>(work: () => T): T {
+    const start = performance.now();
+    try {
+      return work();
+    } finally {
+      this.busyMs += performance.now() - start;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private poll(): void {
+    const seen = this.telemetry.sum(STAT.seen);
+    const elapsed = (performance.now() - this.startedAt) / 1000;
+    this.emit({
+      type: "step",
+      epoch: this.epoch.index,
+      step: this.stepsDone() - this.epoch.firstStep,
+      steps: this.epoch.steps,
+      loss: this.telemetry.sum(STAT.loss) / Math.max(seen, 1),
+      accuracy: this.telemetry.sum(STAT.correct) / Math.max(seen, 1),
+      samplesPerSecond: seen / Math.max(elapsed, 1e-9),
+    });
+  }
+}

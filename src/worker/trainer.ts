@@ -1,0 +1,193 @@
+import { SharedMemoryCollective, type SharedPlaneBuffers } from "../collective/shared-memory.ts";
+import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
+import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { WorkerPlan } from "../core/plan.ts";
+import { decodeShard, type Shard } from "../core/shard.ts";
+import { type ModelSpec, type ParamLayout, paramLayout } from "../core/spec.ts";
+import { tf, useWasmBackend } from "../tf/backend.ts";
+import { type Batch, createBatch, fillBatch } from "./batch.ts";
+import { type EvalResult, evaluateSet } from "./evaluate.ts";
+import { type FaultInjection, injectFault } from "./faults.ts";
+import { computeGradientsInto } from "./gradients.ts";
+
+export type { EvalResult, FaultInjection };
+
+/** Where a worker gets its shard: over HTTP from the coordinator, or as bytes. */
+export type ShardSource = { url: string; token?: string } | { bytes: Uint8Array | ArrayBuffer };
+
+export interface GradientResult extends EvalResult {
+  /** Gradient of the *mean* loss over the given samples, in flat-layout order. */
+  grads: Float32Array;
+}
+
+/** How a worker joins a run on the shared-memory plane of its coordinator. */
+export interface SharedPlaneMembership {
+  readonly plane: SharedPlaneBuffers;
+  readonly telemetry: TelemetryBuffers;
+  readonly worker: number;
+  readonly optimizer: OptimizerSpec;
+  readonly profile?: boolean;
+  readonly fault?: FaultInjection;
+}
+
+export interface EpochRun {
+  readonly plan: WorkerPlan;
+  /** First step of the plan to run (> 0 when a failed step is redone). */
+  readonly fromStep: number;
+  /** Global step number of `fromStep` (selects the current params copy). */
+  readonly globalStep: number;
+}
+
+interface RunMembership {
+  readonly collective: SharedMemoryCollective;
+  readonly stats: Float64Array;
+  readonly timings?: Float64Array;
+  readonly fault?: FaultInjection;
+}
+
+/**
+ * What a training worker does, on tfjs's wasm backend. It holds one shard; once it has
+ * joined a run it trains whole epochs in lockstep with its peers through the collective.
+ * Every tensor it creates is disposed before a call returns.
+ */
+export class TrainerWorker {
+  private model?: { spec: ModelSpec; layout: ParamLayout };
+  private shard?: Shard;
+  private run?: RunMembership;
+  private batch?: Batch;
+
+  async loadModel(spec: ModelSpec): Promise<number> {
+    await useWasmBackend();
+    this.model = { spec, layout: paramLayout(spec) };
+    return this.model.layout.size;
+  }
+
+  /** Loads this worker's shard; returns its train and test sample counts. */
+  async loadShard(source: ShardSource): Promise<{ train: number; test: number }> {
+    const { spec } = this.requireModel();
+    const name = "url" in source ? source.url : "shard bytes";
+    const shard = decodeShard(await shardBytes(source), name);
+    if (shard.train.rows * shard.train.cols !== spec.inputSize) {
+      throw new Error(
+        `${name}: images are ${shard.train.rows}×${shard.train.cols}, the model expects ${spec.inputSize} inputs`,
+      );
+    }
+    this.shard = shard;
+    return { train: shard.train.count, test: shard.test.count };
+  }
+
+  joinSharedPlane(membership: SharedPlaneMembership): void {
+    const telemetry = new Telemetry(membership.telemetry);
+    const timings = membership.profile ? telemetry.timingsRow(membership.worker) : undefined;
+    this.run = {
+      collective: new SharedMemoryCollective(
+        membership.plane,
+        membership.worker,
+        membership.optimizer,
+        timings,
+      ),
+      stats: telemetry.statsRow(membership.worker),
+      timings,
+      fault: membership.fault,
+    };
+  }
+
+  /**
+   * Loss and gradient of the mean loss over the given training samples of this shard
+   * (indices local to the shard), at `params`.
+   */
+  gradients(params: Float32Array, indices: Int32Array | number[]): GradientResult {
+    const { layout } = this.requireModel();
+    const idx = Int32Array.from(indices);
+    const batch = this.batchOf(idx.length);
+    fillBatch(batch, this.requireShard().train, idx, 0, idx.length, idx.length);
+    const grads = new Float32Array(layout.size);
+    const { loss, correct } = computeGradientsInto(layout, params, batch, grads);
+    return { lossSum: loss * idx.length, correct, count: idx.length, grads };
+  }
+
+  /** Loss and accuracy over this shard's test samples, at `params` (or the run's current). */
+  evaluate(params?: Float32Array): EvalResult {
+    const weights = params ?? this.requireRun().collective.params();
+    return evaluateSet(this.requireModel().layout, weights, this.requireShard().test);
+  }
+
+  /**
+   * Runs the plan's steps `[fromStep, steps)` in lockstep with the other workers: compute
+   * this shard's part of the global gradient, then reduce and update through the collective.
+   */
+  async runEpoch(run: EpochRun): Promise<{ steps: number }> {
+    const { layout } = this.requireModel();
+    const train = this.requireShard().train;
+    const { collective, stats, timings, fault } = this.requireRun();
+    const { plan } = run;
+    const batch = this.batchOf(Math.max(...plan.counts));
+    let start = 0;
+    for (let s = 0; s < run.fromStep; s++) start += plan.counts[s];
+    for (let s = run.fromStep; s < plan.counts.length; s++) {
+      const step = run.globalStep + (s - run.fromStep);
+      if (fault?.atStep === step) injectFault(fault.kind);
+      const n = plan.counts[s];
+      fillBatch(batch, train, plan.indices, start, n, plan.globalCounts[s]);
+      start += n;
+      const t0 = timings ? performance.now() : 0;
+      const params = collective.params(step);
+      const { loss, correct } = computeGradientsInto(
+        layout,
+        params,
+        batch,
+        collective.gradient,
+        timings,
+      );
+      if (timings) timings[TIMING.compute] += performance.now() - t0;
+      await collective.reduceAndUpdate(step);
+      stats[STAT.loss] += loss * plan.globalCounts[s];
+      stats[STAT.correct] += correct;
+      stats[STAT.seen] += n;
+      if (timings) timings[TIMING.steps] += 1;
+    }
+    return { steps: plan.counts.length - run.fromStep };
+  }
+
+  /** Live tfjs tensors in this worker (a leak check for tests). */
+  tensorCount(): number {
+    return tf.memory().numTensors;
+  }
+
+  private requireModel() {
+    if (!this.model) throw new Error("worker: call loadModel(spec) first");
+    return this.model;
+  }
+
+  private requireShard(): Shard {
+    if (!this.shard) throw new Error("worker: call loadShard(source) first");
+    return this.shard;
+  }
+
+  private requireRun(): RunMembership {
+    if (!this.run) throw new Error("worker: call joinSharedPlane(membership) first");
+    return this.run;
+  }
+
+  /** The batch buffers for `capacity` samples, reused while the capacity stays the same. */
+  private batchOf(capacity: number): Batch {
+    const { spec } = this.requireModel();
+    if (this.batch?.capacity !== capacity) {
+      this.batch = createBatch(capacity, spec.inputSize, spec.classes);
+    }
+    return this.batch;
+  }
+}
+
+async function shardBytes(source: ShardSource): Promise<Uint8Array> {
+  if ("bytes" in source) {
+    return source.bytes instanceof Uint8Array ? source.bytes : new Uint8Array(source.bytes);
+  }
+  const response = await fetch(source.url, {
+    headers: source.token ? { authorization: `Bearer ${source.token}` } : {},
+  });
+  if (!response.ok) {
+    throw new Error(`${source.url}: HTTP ${response.status} ${await response.text()}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
