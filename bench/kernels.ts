@@ -1,6 +1,6 @@
 /**
  * Kernel-level evidence: GFLOP/s of the tfjs-wasm matMuls a training step is made of, at a
- * worker's shapes, and of the whole step (the worker's computeInto, replayed in this thread).
+ * worker's shapes, and of the whole step (the workers' computeGradientsInto, in this thread).
  * Run in the main thread on the same wasm backend the workers use (single-threaded SIMD).
  *
  * mitata's `measure` with batching disabled (batch_threshold 0): every sample is one call, so
@@ -10,8 +10,8 @@ import { measure } from "mitata";
 import { initParams } from "../src/core/init.ts";
 import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
-import { denseLossAndGrads, tensorsFromFlat } from "../src/tf/dense.ts";
-import { copyInto } from "../src/tf/transfer.ts";
+import { createBatch } from "../src/worker/batch.ts";
+import { computeGradientsInto } from "../src/worker/gradients.ts";
 
 export interface KernelRow {
   name: string;
@@ -97,26 +97,15 @@ export async function kernelBench(batches: number[], samples = 30): Promise<Kern
     await add("dW1 = matMul(x, dz, true) (autodiff)", `(${b}×${IN})ᵀ · ${b}×${HID}`, mm, () =>
       tf.matMul(x, dz, true, false).dispose(),
     );
-    // The whole worker step as computeInto runs it: upload params + batch, forward, backward,
-    // gradients copied out of the wasm heap.
-    const y = new Float32Array(b * OUT);
-    for (let i = 0; i < b; i++) y[i * OUT + (i % OUT)] = 1;
-    const weights = new Float32Array(b).fill(1 / b);
-    const mask = new Float32Array(b).fill(1);
-    await add("full step compute (computeInto)", `batch ${b}`, stepFlops(b), () => {
-      const t = tensorsFromFlat(layout, params);
-      const xt = tf.tensor2d(xData, [b, IN]);
-      const yt = tf.tensor2d(y, [b, OUT]);
-      const wt = tf.tensor1d(weights);
-      const mt = tf.tensor1d(mask);
-      const r = denseLossAndGrads(t, xt, yt, wt, mt);
-      layout.layers.forEach((l, i) => {
-        copyInto(r.grads[2 * i], grads, l.kernelOffset);
-        copyInto(r.grads[2 * i + 1], grads, l.biasOffset);
-      });
-      r.loss.dataSync();
-      r.correct.dataSync();
-      tf.dispose([...t.kernels, ...t.biases, xt, yt, wt, mt, r.loss, r.correct, ...r.grads]);
+    // The whole worker step, the workers' own function: upload params + batch, forward,
+    // backward, gradients copied out of the wasm heap.
+    const batch = createBatch(b, IN, OUT);
+    batch.x.set(xData);
+    for (let i = 0; i < b; i++) batch.y[i * OUT + (i % OUT)] = 1;
+    batch.weights.fill(1 / b);
+    batch.mask.fill(1);
+    await add("full step compute (computeGradientsInto)", `batch ${b}`, stepFlops(b), () => {
+      computeGradientsInto(layout, params, batch, grads);
     });
     tf.dispose([x, xT, w1, dz]);
   }

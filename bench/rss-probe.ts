@@ -5,22 +5,23 @@
  * Run by bench/index.ts as a child so the benchmark's own tensors do not count.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 import { train } from "../src/train/train.ts";
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
+const USAGE = "Usage: bun bench/rss-probe.ts [--workers N] [--epochs N] [--steps N]";
+const { workers, epochs, steps } = flagsOrExit("rss-probe", USAGE, () => {
+  const flags = parseFlags(process.argv.slice(2), {
     workers: { type: "string", default: "2" },
     epochs: { type: "string", default: "3" },
     steps: { type: "string", default: "200" },
-  },
-  strict: true,
+  });
+  return {
+    workers: intFlag("workers", flags.workers, 1, 64),
+    epochs: intFlag("epochs", flags.epochs, 1, 100),
+    steps: intFlag("steps", flags.steps, 1, 10_000),
+  };
 });
-const workers = Number(values.workers);
-const epochs = Number(values.epochs);
-const steps = Number(values.steps);
 
 const MB = 1024 * 1024;
 const dataset = await loadIdxDataset();

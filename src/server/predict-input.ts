@@ -2,8 +2,6 @@ import * as v from "valibot";
 import { base64UrlLength, decodeBase64Url } from "../core/base64url.ts";
 import { at, kind, objectMessage, validate } from "../core/validate.ts";
 
-export { show } from "../core/validate.ts";
-
 /**
  * Validation of what clients send to `/predict`. Every problem becomes a RequestError whose
  * message names the field and says what was expected and what arrived, so the route can
