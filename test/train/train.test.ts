@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../src/core/dataset.ts";
-import { tf, useWasmBackend } from "../src/tf/backend.ts";
-import { train } from "../src/train/train.ts";
-import type { TrainEvent, TrainResult } from "../src/train/types.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import type { Dataset } from "../../src/core/dataset.ts";
+import { tf, useWasmBackend } from "../../src/tf/backend.ts";
+import { train } from "../../src/train/train.ts";
+import type { TrainEvent, TrainResult } from "../../src/train/types.ts";
 
 let dataset: Dataset;
 let dir: string;

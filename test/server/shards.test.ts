@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { decodeShard, encodeShard } from "../src/core/shard.ts";
-import { createShardApp } from "../src/server/shards.ts";
+import { decodeShard, encodeShard } from "../../src/core/shard.ts";
+import { createShardApp } from "../../src/server/shards.ts";
 
 const shard = encodeShard({
   train: {

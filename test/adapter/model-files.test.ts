@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadModelDir } from "../src/adapter/fs/model-files.ts";
-import { initParams } from "../src/core/init.ts";
-import { toModelJson, weightsBytes } from "../src/core/layers-format.ts";
-import { DEFAULT_SPEC } from "../src/core/spec.ts";
+import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
+import { initParams } from "../../src/core/init.ts";
+import { toModelJson, weightsBytes } from "../../src/core/layers-format.ts";
+import { DEFAULT_SPEC } from "../../src/core/spec.ts";
 
 let root: string;
 const params = initParams(DEFAULT_SPEC, 1);

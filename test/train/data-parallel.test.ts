@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../src/core/dataset.ts";
-import { initParams } from "../src/core/init.ts";
-import { plansFromGlobalBatches } from "../src/core/plan.ts";
-import { Rng } from "../src/core/rng.ts";
-import { trainWithHooks } from "../src/train/testing.ts";
-import { train } from "../src/train/train.ts";
-import { maxAbsDiff } from "./support/reference.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import type { Dataset } from "../../src/core/dataset.ts";
+import { initParams } from "../../src/core/init.ts";
+import { plansFromGlobalBatches } from "../../src/core/plan.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { trainWithHooks } from "../../src/train/testing.ts";
+import { train } from "../../src/train/train.ts";
+import { maxAbsDiff } from "../support/reference.ts";
 
 // 1000 samples in batches of 128: 7 full steps and a partial one of 104, for 2 epochs.
 const SAMPLES = 1000;

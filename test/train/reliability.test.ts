@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../src/core/dataset.ts";
-import { trainWithHooks } from "../src/train/testing.ts";
-import { train } from "../src/train/train.ts";
-import type { TrainEvent, TrainOptions, TrainResult } from "../src/train/types.ts";
-import { maxAbsDiff } from "./support/reference.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import type { Dataset } from "../../src/core/dataset.ts";
+import { trainWithHooks } from "../../src/train/testing.ts";
+import { train } from "../../src/train/train.ts";
+import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
+import { maxAbsDiff } from "../support/reference.ts";
 
 let dataset: Dataset;
 let dir: string;

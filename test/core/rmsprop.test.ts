@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { KERAS_RMSPROP, rmspropUpdate } from "../src/core/rmsprop.ts";
-import { maxAbsDiff, referenceRmsprop } from "./support/reference.ts";
+import { KERAS_RMSPROP, rmspropUpdate } from "../../src/core/rmsprop.ts";
+import { maxAbsDiff, referenceRmsprop } from "../support/reference.ts";
 
 describe("Keras RMSprop", () => {
   test("matches a plain reference of Keras's formula over several steps", () => {

@@ -1,13 +1,13 @@
 import { afterAll, expect, test } from "bun:test";
 import * as Comlink from "comlink";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { sliceSet } from "../src/core/dataset.ts";
-import { forward } from "../src/core/forward.ts";
-import { initParams } from "../src/core/init.ts";
-import { encodeShard } from "../src/core/shard.ts";
-import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
-import type { TrainerWorker } from "../src/worker/trainer.ts";
-import { referenceLoss } from "./support/reference.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import { sliceSet } from "../../src/core/dataset.ts";
+import { forward } from "../../src/core/forward.ts";
+import { initParams } from "../../src/core/init.ts";
+import { encodeShard } from "../../src/core/shard.ts";
+import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
+import type { TrainerWorker } from "../../src/worker/trainer.ts";
+import { referenceLoss } from "../support/reference.ts";
 
 // Exactly what the README shows another program doing: resolve the package's worker subpath,
 // spawn it, and drive it with Comlink.

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { initParams } from "../src/core/init.ts";
-import { Rng } from "../src/core/rng.ts";
-import { type ModelSpec, paramLayout } from "../src/core/spec.ts";
-import { tf, useWasmBackend } from "../src/tf/backend.ts";
-import { denseLossAndGrads, tensorsFromFlat } from "../src/tf/dense.ts";
-import { finiteDifferences, maxRelativeError, referenceLoss } from "./support/reference.ts";
+import { initParams } from "../../src/core/init.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { type ModelSpec, paramLayout } from "../../src/core/spec.ts";
+import { tf, useWasmBackend } from "../../src/tf/backend.ts";
+import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
+import { finiteDifferences, maxRelativeError, referenceLoss } from "../support/reference.ts";
 
 const spec: ModelSpec = { inputSize: 6, hidden: [5, 4], classes: 3 };
 const layout = paramLayout(spec);

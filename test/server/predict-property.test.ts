@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { Hono } from "hono";
-import { encodeBase64Url } from "../src/core/base64url.ts";
-import { predictPixels } from "../src/core/forward.ts";
-import type { LoadedModel } from "../src/core/layers-format.ts";
-import { createApp } from "../src/server/app.ts";
-import { fixtureModel } from "./support/predict-app.ts";
+import { encodeBase64Url } from "../../src/core/base64url.ts";
+import { predictPixels } from "../../src/core/forward.ts";
+import type { LoadedModel } from "../../src/core/layers-format.ts";
+import { createApp } from "../../src/server/app.ts";
+import { fixtureModel } from "../support/predict-app.ts";
 
 /**
  * Random bodies, content types and query strings thrown at /predict through app.request():

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { tf, useWasmBackend } from "../src/tf/backend.ts";
-import { copyInto } from "../src/tf/transfer.ts";
+import { tf, useWasmBackend } from "../../src/tf/backend.ts";
+import { copyInto } from "../../src/tf/transfer.ts";
 
 test.each(["wasm", "cpu"])(
   "copyInto equals dataSync on the %s backend, at any offset",

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { trainedModelDir } from "./support/model-fixture.ts";
-import { type RealServer, startServer } from "./support/servers.ts";
+import { trainedModelDir } from "../support/model-fixture.ts";
+import { type RealServer, startServer } from "../support/servers.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = [
@@ -20,7 +20,7 @@ const ARGS = [
   "--disable-sync",
   "--no-first-run",
 ];
-const ARTIFACTS = join(import.meta.dir, "artifacts");
+const ARTIFACTS = join(import.meta.dir, "../artifacts");
 
 let server: RealServer;
 let browser: Browser;

@@ -3,9 +3,9 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { IDX_FILES, imageSetFromIdx } from "../src/core/dataset.ts";
-import { encodeIdx, IdxError, parseIdx, readIdx } from "../src/core/idx.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import { IDX_FILES, imageSetFromIdx } from "../../src/core/dataset.ts";
+import { encodeIdx, IdxError, parseIdx, readIdx } from "../../src/core/idx.ts";
 
 describe("IDX reader", () => {
   test("the real MNIST files parse", async () => {

@@ -1,25 +1,25 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { encode } from "fast-png";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { loadModelDir } from "../src/adapter/fs/model-files.ts";
-import type { Dataset } from "../src/core/dataset.ts";
-import { predictPixels } from "../src/core/forward.ts";
-import type { LoadedModel } from "../src/core/layers-format.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
+import type { Dataset } from "../../src/core/dataset.ts";
+import { predictPixels } from "../../src/core/forward.ts";
+import type { LoadedModel } from "../../src/core/layers-format.ts";
 import {
   checkPngSize,
   decodePngGray,
   MAX_PNG_SIDE,
   PngError,
   readPngSize,
-} from "../src/core/png.ts";
+} from "../../src/core/png.ts";
 import {
   type GrayImage,
   isDarkOnLight,
   preprocessGray,
   rgbToGray,
-} from "../src/core/preprocess.ts";
-import { trainedModelDir } from "./support/model-fixture.ts";
-import { grayPng, renderDigit } from "./support/render.ts";
+} from "../../src/core/preprocess.ts";
+import { trainedModelDir } from "../support/model-fixture.ts";
+import { grayPng, renderDigit } from "../support/render.ts";
 
 let data: Dataset;
 let model: LoadedModel;

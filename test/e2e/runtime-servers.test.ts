@@ -8,16 +8,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import type { ImageSet } from "../src/core/dataset.ts";
-import { trainedModelDir } from "./support/model-fixture.ts";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import type { ImageSet } from "../../src/core/dataset.ts";
+import { trainedModelDir } from "../support/model-fixture.ts";
 import {
   percentiles,
   type RealServer,
   RUNTIMES,
   type Runtime,
   startServer,
-} from "./support/servers.ts";
+} from "../support/servers.ts";
 
 interface Prediction {
   label: number;
@@ -174,9 +174,9 @@ test("cold start and /predict latency per runtime (printed, not asserted)", asyn
   }
   console.log(`\n/predict over loopback, ${LATENCY_REQUESTS} sequential GETs per runtime:`);
   console.table(rows);
-  await mkdir(join(import.meta.dir, "artifacts"), { recursive: true });
+  await mkdir(join(import.meta.dir, "../artifacts"), { recursive: true });
   await writeFile(
-    join(import.meta.dir, "artifacts/runtime-figures.json"),
+    join(import.meta.dir, "../artifacts/runtime-figures.json"),
     `${JSON.stringify(rows, null, 2)}\n`,
   );
   expect(rows.length).toBe(3);
@@ -195,13 +195,13 @@ describe("the serve CLI", () => {
   }
 
   test("bad flags: a clear message and exit code 2, under Bun and Deno", async () => {
-    const bin = join(import.meta.dir, "../node_modules/.bin");
+    const bin = join(import.meta.dir, "../../node_modules/.bin");
     for (const cmd of [
       [join(bin, "bun"), "src/cli/serve.ts", "--modle", "x"],
       [join(bin, "deno"), "run", "-A", "src/cli/serve.ts", "--port", "http"],
     ]) {
       const proc = Bun.spawn(cmd, {
-        cwd: join(import.meta.dir, ".."),
+        cwd: join(import.meta.dir, "../.."),
         stdout: "pipe",
         stderr: "pipe",
       });
@@ -215,12 +215,12 @@ describe("the serve CLI", () => {
   test("a missing model directory: exit code 1 naming the file", async () => {
     const proc = Bun.spawn(
       [
-        join(import.meta.dir, "../node_modules/.bin/bun"),
+        join(import.meta.dir, "../../node_modules/.bin/bun"),
         "src/cli/serve.ts",
         "--model",
         "/nonexistent/m",
       ],
-      { cwd: join(import.meta.dir, ".."), stdout: "pipe", stderr: "pipe" },
+      { cwd: join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe" },
     );
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     expect(code).toBe(1);

@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import {
+  allocateSharedPlane,
+  SharedMemoryCollective,
+  SharedPlane,
+} from "../../src/collective/shared-memory.ts";
+import { TIMING } from "../../src/collective/telemetry.ts";
+import { optimizerFor, rmsprop } from "../../src/core/optimizer.ts";
+
+const N = 1000;
+const ramp = (scale: number) => Float32Array.from({ length: N }, (_, i) => scale * Math.sin(i));
+
+describe("shared-memory plane", () => {
+  test.each([1, 2, 3, 7, 64])("the slices of %i workers cover every parameter once", (workers) => {
+    const plane = new SharedPlane(allocateSharedPlane(workers, N, ["meanSquare"]));
+    const owners = new Int32Array(N);
+    for (let w = 0; w < workers; w++) {
+      const [lo, hi] = plane.slice(w);
+      for (let i = lo; i < hi; i++) owners[i]++;
+    }
+    expect(owners.every((count) => count === 1)).toBe(true);
+  });
+
+  test("one participant: reduceAndUpdate applies the optimizer into the next copy", async () => {
+    const buffers = allocateSharedPlane(1, N, ["meanSquare"]);
+    const coordinator = new SharedPlane(buffers);
+    const params = ramp(1);
+    const meanSquare = ramp(0.1).map(Math.abs);
+    coordinator.load(4, params, [meanSquare]);
+    const timings = new Float64Array(TIMING.width);
+    const worker = new SharedMemoryCollective(buffers, 0, rmsprop(), timings);
+    const grad = ramp(0.3);
+    worker.gradient.set(grad);
+    await worker.reduceAndUpdate(4);
+
+    const expectedParams = new Float32Array(N);
+    const expectedState = new Float32Array(N);
+    optimizerFor(rmsprop()).update(
+      grad,
+      params,
+      [meanSquare],
+      expectedParams,
+      [expectedState],
+      0,
+      N,
+    );
+    expect(coordinator.stepsDone).toBe(5);
+    expect(coordinator.params()).toEqual(expectedParams);
+    expect(coordinator.state()[0]).toEqual(expectedState);
+    // Step 4's copy is left as it was, so a failed step can be redone from it.
+    expect(coordinator.params(4)).toEqual(params);
+    expect(coordinator.state(4)[0]).toEqual(meanSquare);
+    expect(timings[TIMING.update]).toBeGreaterThan(0);
+  });
+
+  test("an aborted plane throws AbortedError at the next barrier", async () => {
+    const buffers = allocateSharedPlane(2, N, ["meanSquare"]);
+    new SharedPlane(buffers).abort();
+    const worker = new SharedMemoryCollective(buffers, 0, rmsprop());
+    await expect(worker.reduceAndUpdate(0)).rejects.toMatchObject({ name: "AbortedError" });
+  });
+});
