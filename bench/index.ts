@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
+import { coldEpoch, wholeRun } from "./cold.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
 import { prepareFitBaseline } from "./fit-baseline.ts";
 import { type KernelRow, kernelBench, stepFlops } from "./kernels.ts";
@@ -125,6 +126,17 @@ const medianRun = (w: number) => {
   return runs[medianIndex(runs.map((r) => r.samplesPerSecond))];
 };
 const fitMedianRun = fitRuns[medianIndex(fitRuns.map((r) => r.samplesPerSecond))];
+
+// --- 2b. Cold start and a whole run ---------------------------------------------------------
+log("cold epochs: fresh train() calls, one full epoch each");
+const colds = [];
+for (let r = 0; r < Math.min(reps, 3); r++) colds.push(await coldEpoch(dataset, 2));
+const cold = colds[medianIndex(colds.map((c) => c.seconds))];
+log("a whole default run (5 epochs of 60,000, evaluation, checkpoints, saving)");
+const whole = await wholeRun(2);
+const fitEpochSeconds = (samples: number) => samples / fitSps;
+const coldSpeedup = fitEpochSeconds(cold.samples) / cold.seconds;
+const runSpeedup = (whole.epochs * fitEpochSeconds(whole.samples)) / whole.seconds;
 
 // --- 3. Kernels --------------------------------------------------------------------------
 log("kernel GFLOP/s");
@@ -239,6 +251,19 @@ say(
     .join(", ")}`,
 );
 
+say(
+  `cold: one full epoch (${fmt(cold.samples, 0)} samples) of a fresh 2-worker train() call took ` +
+    `${fmt(cold.seconds, 2)} s from the call (${fmt(cold.startSeconds, 2)} s of it start-up: ` +
+    `workers, shards, warm-up; median of ${colds.length}) vs ${fmt(fitEpochSeconds(cold.samples), 1)} s ` +
+    `for an epoch of fit (extrapolated): coldSpeedup ${fmt(coldSpeedup, 2)}×`,
+);
+say(
+  `whole run: train() with its defaults (2 workers, ${whole.epochs} epochs, evaluation, ` +
+    `checkpoints, saving) took ${fmt(whole.seconds, 2)} s (test accuracy ` +
+    `${fmt(whole.testAccuracy, 4)}) vs ${fmt(whole.epochs * fitEpochSeconds(whole.samples), 1)} s ` +
+    `for ${whole.epochs} epochs of fit (extrapolated): runSpeedup ${fmt(runSpeedup, 2)}×`,
+);
+
 say();
 say(
   "shardfit step breakdown (ms per step of the second epoch, averaged over workers; the median " +
@@ -257,6 +282,7 @@ say(
       "update barrier",
       "step",
       "waiting",
+      "active cols",
       "main busy",
       "main CPU",
     ],
@@ -274,6 +300,7 @@ say(
         fmt(p.updateBarrier, 2),
         fmt(p.stepMs, 2),
         pct((p.gradBarrier + p.updateBarrier) / p.stepMs),
+        pct(p.activeColumns / DEFAULT_SPEC.inputSize, 0),
         pct(p.mainThreadBusyFraction, 2),
         run.cpu ? pct(run.cpu.mainThreadShare, 1) : "n/a",
       ];
@@ -282,7 +309,9 @@ say(
 );
 say(
   "compute = upload (params + batch into tfjs) + forward/backward + download (gradients out); " +
-    "waiting = both barriers; main busy = train()'s own count of main-thread work during the " +
+    "waiting = both barriers; active cols = the first layer's input columns computed per step " +
+    "(pixels with ink in the worker's batch, padded to a multiple of 16); main busy = train()'s " +
+    "own count of main-thread work during the " +
     "second epoch; main CPU = the main thread's CPU time from /proc over that epoch (incl. " +
     "message handling, the epoch's evaluation and GC; 10 ms ticks).",
 );
@@ -369,13 +398,14 @@ say(
 );
 
 say();
-say("Targets (shardfit: second epoch, warm workers)");
+say("Targets (issue 13; shardfit: second epoch, warm workers, unless said otherwise)");
 const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
 say(
-  `- 2 workers ≥ 10× fit: ${fmt(speedup(2), 2)}× (${verdict(speedup(2) >= 10)}); ` +
+  `- 2 workers ≥ 15× fit (goal 18×): ${fmt(speedup(2), 2)}× (${verdict(speedup(2) >= 15)}); ` +
     `1 worker alone: ${fmt(speedup(1), 2)}×`,
 );
-say(`- 2 workers ≥ 1.7× 1 worker: ${fmt(scaling, 2)}× (${verdict(scaling >= 1.7)})`);
+say(`- cold epoch ≥ 12× fit: ${fmt(coldSpeedup, 2)}× (${verdict(coldSpeedup >= 12)})`);
+say(`- 2 workers ≥ 1.8× 1 worker: ${fmt(scaling, 2)}× (${verdict(scaling >= 1.8)})`);
 say(
   `- main thread busy < 5% of step time (${maxW} workers, median of ${reps}): ` +
     `${pct(busy(maxW), 2)} (${verdict(busy(maxW) < 0.05)})`,
@@ -385,7 +415,7 @@ const p2 = medianRun(2).profile;
 const c2 = medianRun(2).cpu;
 const kernel = (b: number, prefix: string) =>
   kernels.find((k) => k.batch === b && k.name.startsWith(prefix))!.p50Ms;
-if (scaling < 1.7) {
+if (scaling < 1.8) {
   const alone1 = kernel(BATCH, "full step");
   const alone2 = kernel(perWorkerBatch, "full step");
   const contention = p2.compute - alone2;
@@ -408,10 +438,10 @@ if (scaling < 1.7) {
         : ""),
   );
 }
-if (speedup(2) < 10) {
+if (speedup(2) < 15) {
   const fitMs = median(fitRuns.map((r) => r.msPerStep));
   say(
-    `  why: fit takes ${fmt(fitMs, 1)} ms/step, so 10× needs a ${fmt(fitMs / 10, 2)} ms step; ` +
+    `  why: fit takes ${fmt(fitMs, 1)} ms/step, so 15× needs a ${fmt(fitMs / 15, 2)} ms step; ` +
       `shardfit's 2-worker step is ${fmt(p2.stepMs, 2)} ms: compute ${fmt(p2.compute, 2)} ` +
       `(incl. upload ${fmt(p2.upload, 2)}, download ${fmt(p2.download, 2)}), barrier waits ` +
       `${fmt(p2.gradBarrier + p2.updateBarrier, 2)}, reduce+RMSprop ${fmt(p2.update, 2)}; in the ` +
@@ -433,6 +463,14 @@ const summary = {
   ),
   speedup: Object.fromEntries(workerCounts.map((w) => [String(w), round(speedup(w), 2)])),
   mainThreadBusyFraction: round(busy(maxW), 4),
+  coldSpeedup: round(coldSpeedup, 2),
+  runSpeedup: round(runSpeedup, 2),
+  activeColumnFraction: Object.fromEntries(
+    workerCounts.map((w) => [
+      String(w),
+      round(medianRun(w).profile.activeColumns / DEFAULT_SPEC.inputSize, 3),
+    ]),
+  ),
 };
 const report = {
   date: new Date().toISOString(),
@@ -449,6 +487,8 @@ const report = {
     ]),
   ),
   throughputCpu,
+  cold: colds,
+  whole,
   parallelProbes: probes,
   kernels,
   predict,

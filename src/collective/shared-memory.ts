@@ -126,7 +126,6 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
   private readonly optimizer: Optimizer;
   private readonly lo: number;
   private readonly hi: number;
-  private readonly sum: Float32Array;
 
   constructor(
     buffers: SharedPlaneBuffers,
@@ -139,7 +138,6 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
     this.gradient = this.gradRows[rank];
     this.optimizer = optimizerFor(optimizer);
     [this.lo, this.hi] = this.slice(rank);
-    this.sum = new Float32Array(buffers.paramCount);
   }
 
   get size(): number {
@@ -151,9 +149,10 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
     const t0 = timings ? performance.now() : 0;
     this.barrier();
     const t1 = timings ? performance.now() : 0;
-    sumRows(this.gradRows, this.sum, this.lo, this.hi);
+    // Reduce and update in one pass; the rows are summed in worker order, so every run adds
+    // the same way.
     this.optimizer.update(
-      this.sum,
+      this.gradRows,
       this.params(step),
       this.state(step),
       this.params(step + 1),
@@ -190,17 +189,4 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
     }
     if (Atomics.load(ctl, CTL.abort)) throw new AbortedError();
   }
-}
-
-/**
- * sum[lo, hi) = Σ_r rows[r][lo, hi), always in worker order so every run adds the same way.
- * Small separate functions: inside a long loop the JIT optimised this poorly.
- */
-function sumRows(rows: Float32Array[], sum: Float32Array, lo: number, hi: number): void {
-  sum.set(rows[0].subarray(lo, hi), lo);
-  for (let r = 1; r < rows.length; r++) addInto(sum, rows[r], lo, hi);
-}
-
-function addInto(sum: Float32Array, row: Float32Array, lo: number, hi: number): void {
-  for (let i = lo; i < hi; i++) sum[i] += row[i];
 }

@@ -16,6 +16,8 @@ export const TIMING = {
   update: 4,
   updateBarrier: 5,
   steps: 6,
+  /** Σ active input columns of the steps' batches (not milliseconds). */
+  activeColumns: 7,
   width: 8,
 } as const;
 
@@ -43,6 +45,8 @@ export interface PhaseAverages {
   update: number;
   updateBarrier: number;
   stepMs: number;
+  /** Mean active input columns per step (see src/worker/active-columns.ts). */
+  activeColumns: number;
 }
 
 export class Telemetry {
@@ -94,6 +98,7 @@ export class Telemetry {
       gradBarrier: avg(TIMING.gradBarrier),
       update: avg(TIMING.update),
       updateBarrier: avg(TIMING.updateBarrier),
+      activeColumns: avg(TIMING.activeColumns),
     };
     return { ...p, stepMs: p.compute + p.gradBarrier + p.update + p.updateBarrier };
   }

@@ -1,4 +1,4 @@
-import { KERAS_RMSPROP, type RmspropConfig, rmspropUpdate } from "./rmsprop.ts";
+import { KERAS_RMSPROP, type RmspropConfig, rmspropUpdateSum } from "./rmsprop.ts";
 
 /**
  * An optimizer as plain data, so it can cross into a worker or a checkpoint; `optimizerFor`
@@ -12,11 +12,12 @@ export interface Optimizer {
   /** Names of the state vectors, in the order `update` takes them. */
   readonly stateNames: readonly string[];
   /**
-   * One step over `[lo, hi)`: reads the current params and state, writes the next ones
-   * (separate arrays, so a step that fails half-way leaves the current state intact).
+   * One step over `[lo, hi)` with the gradient Σ `grads` (summed in order, in float32): reads
+   * the current params and state, writes the next ones (separate arrays, so a step that fails
+   * half-way leaves the current state intact).
    */
   update(
-    grad: Float32Array,
+    grads: readonly Float32Array[],
     params: Float32Array,
     state: readonly Float32Array[],
     nextParams: Float32Array,
@@ -34,8 +35,8 @@ export function optimizerFor(spec: OptimizerSpec): Optimizer {
   return {
     spec,
     stateNames: ["meanSquare"],
-    update(grad, params, state, nextParams, nextState, lo, hi) {
-      rmspropUpdate(spec, grad, params, state[0], nextParams, nextState[0], lo, hi);
+    update(grads, params, state, nextParams, nextState, lo, hi) {
+      rmspropUpdateSum(spec, grads, params, state[0], nextParams, nextState[0], lo, hi);
     },
   };
 }

@@ -8,8 +8,8 @@ export interface RmspropConfig {
 export const KERAS_RMSPROP: RmspropConfig = { learningRate: 1e-3, rho: 0.9, epsilon: 1e-7 };
 
 /**
- * One RMSprop step over `[start, end)`, Keras's form (eps outside the square root, unlike
- * tfjs's): ms ← ρ·ms + (1−ρ)·g²; w ← w − lr·g / (√ms + ε).
+ * One RMSprop step over `[start, end)` in the form of Keras 2 / tf.keras (ε outside the square
+ * root; Keras 3 and tfjs put it inside): ms ← ρ·ms + (1−ρ)·g²; w ← w − lr·g / (√ms + ε).
  *
  * Reads the current weights and accumulator and writes the next ones to separate arrays
  * (they may alias): the trainer double-buffers them so a failed step leaves the previous
@@ -25,24 +25,44 @@ export function rmspropUpdate(
   start = 0,
   end = params.length,
 ): void {
-  updateRange(
-    config.learningRate,
-    config.rho,
-    config.epsilon,
-    grad,
-    params,
-    ms,
-    nextParams,
-    nextMs,
-    start,
-    end,
-  );
+  rmspropUpdateSum(config, [grad], params, ms, nextParams, nextMs, start, end);
 }
 
-// Scalars and bounds as plain arguments: with a destructured config object and default
-// parameters in the same function, JavaScriptCore (Bun) ran this loop 4× slower.
-function updateRange(
-  learningRate: number,
+/**
+ * The same step with g = the sum of `grads` (added in order, in float32, as a Float32Array
+ * accumulator would), fused into one pass: the data-parallel reduce and update at once.
+ */
+export function rmspropUpdateSum(
+  config: RmspropConfig,
+  grads: readonly Float32Array[],
+  params: Float32Array,
+  ms: Float32Array,
+  nextParams: Float32Array,
+  nextMs: Float32Array,
+  start: number,
+  end: number,
+): void {
+  const { learningRate: lr, rho, epsilon } = config;
+  if (grads.length === 1) {
+    updateOne(lr, rho, epsilon, grads[0], params, ms, nextParams, nextMs, start, end);
+  } else if (grads.length === 2) {
+    updateTwo(lr, rho, epsilon, grads[0], grads[1], params, ms, nextParams, nextMs, start, end);
+  } else {
+    const sum = new Float32Array(end - start);
+    for (const g of grads) addSlice(sum, g, start);
+    updateOne(lr, rho, epsilon, sum, params, ms, nextParams, nextMs, start, end, start);
+  }
+}
+
+function addSlice(sum: Float32Array, grad: Float32Array, start: number): void {
+  for (let i = 0; i < sum.length; i++) sum[i] += grad[start + i];
+}
+
+// Scalars and bounds as plain arguments, one small function per row count: with a
+// destructured config object and default parameters in the same function, JavaScriptCore
+// (Bun) ran this loop 4× slower.
+function updateOne(
+  lr: number,
   rho: number,
   epsilon: number,
   grad: Float32Array,
@@ -52,12 +72,35 @@ function updateRange(
   nextMs: Float32Array,
   start: number,
   end: number,
+  gradOffset = 0,
 ): void {
   const decay = 1 - rho;
   for (let i = start; i < end; i++) {
-    const g = grad[i];
+    const g = grad[i - gradOffset];
     const m = rho * ms[i] + decay * g * g;
     nextMs[i] = m;
-    nextParams[i] = params[i] - (learningRate * g) / (Math.sqrt(m) + epsilon);
+    nextParams[i] = params[i] - (lr * g) / (Math.sqrt(m) + epsilon);
+  }
+}
+
+function updateTwo(
+  lr: number,
+  rho: number,
+  epsilon: number,
+  g0: Float32Array,
+  g1: Float32Array,
+  params: Float32Array,
+  ms: Float32Array,
+  nextParams: Float32Array,
+  nextMs: Float32Array,
+  start: number,
+  end: number,
+): void {
+  const decay = 1 - rho;
+  for (let i = start; i < end; i++) {
+    const g = Math.fround(g0[i] + g1[i]);
+    const m = rho * ms[i] + decay * g * g;
+    nextMs[i] = m;
+    nextParams[i] = params[i] - (lr * g) / (Math.sqrt(m) + epsilon);
   }
 }

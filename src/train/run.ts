@@ -11,7 +11,7 @@ import { initParams } from "../core/init.ts";
 import type { TrainingSummary } from "../core/layers-format.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import { optimizerFor } from "../core/optimizer.ts";
-import { epochPlans, type Partition, partition } from "../core/plan.ts";
+import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
 import { type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
 import type { TrainConfig } from "./config.ts";
@@ -315,5 +315,7 @@ function memberSetup(
       fault,
     });
     await api.loadShard({ url: `${shardsUrl}/${worker}`, token });
+    // Before the clock starts: the first epoch then runs at full speed.
+    await api.warmUp(splitCount(ctx.config.batchSize, ctx.config.workers)[worker]);
   };
 }

@@ -1,26 +1,41 @@
 import type { ImageSet } from "../core/dataset.ts";
+import { activeColumns, gatherScaled } from "./active-columns.ts";
 
 /**
- * A fixed-size training batch (tfjs keeps one compiled shape per size): inputs scaled to
- * [0, 1], one-hot labels, per-sample loss weights (1/B of the global batch for real rows,
- * 0 for padding) and a mask of real rows for the accuracy count.
+ * A fixed-capacity batch: the inputs of its active columns only (see active-columns.ts),
+ * scaled to [0, 1]; one-hot labels; per-sample loss weights (1/B of the global batch for real
+ * rows, 0 for padding) and a mask of real rows for the accuracy count.
  */
 export interface Batch {
   readonly capacity: number;
+  /** Inputs of the active columns, [capacity × width] row-major (padding rows zero). */
   readonly x: Float32Array;
+  /** The active input columns, ascending; the first `width` entries are valid. */
+  readonly columns: Int32Array;
+  width: number;
   readonly y: Float32Array;
   readonly weights: Float32Array;
   readonly mask: Float32Array;
+  /** Scratch: which columns are active. */
+  readonly mark: Uint8Array;
 }
 
 export function createBatch(capacity: number, inputSize: number, classes: number): Batch {
   return {
     capacity,
     x: new Float32Array(capacity * inputSize),
+    columns: new Int32Array(inputSize),
+    width: inputSize,
     y: new Float32Array(capacity * classes),
     weights: new Float32Array(capacity),
     mask: new Float32Array(capacity),
+    mark: new Uint8Array(inputSize),
   };
+}
+
+/** The batch's active inputs as a [capacity × width] view. */
+export function activeInputs(batch: Batch): Float32Array {
+  return batch.x.subarray(0, batch.capacity * batch.width);
 }
 
 /**
@@ -37,22 +52,23 @@ export function fillBatch(
 ): void {
   const px = set.rows * set.cols;
   const classes = batch.y.length / batch.capacity;
-  batch.y.fill(0);
-  batch.weights.fill(0);
-  batch.mask.fill(0);
-  if (n < batch.capacity) batch.x.fill(0, n * px);
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
     if (sample < 0 || sample >= set.count) {
       throw new RangeError(`sample index ${sample} outside this shard's 0..${set.count - 1}`);
     }
-    scaleInto(batch.x, i * px, set.images, sample * px, px);
+  }
+  const width = activeColumns(set.images, px, indices, start, n, batch.mark, batch.columns);
+  batch.width = width;
+  batch.y.fill(0);
+  batch.weights.fill(0);
+  batch.mask.fill(0);
+  batch.x.fill(0, n * width, batch.capacity * width);
+  for (let i = 0; i < n; i++) {
+    const sample = indices[start + i];
+    gatherScaled(batch.x, i * width, set.images, sample * px, batch.columns, width);
     batch.y[i * classes + set.labels[sample]] = 1;
     batch.weights[i] = 1 / globalCount;
     batch.mask[i] = 1;
   }
-}
-
-function scaleInto(dst: Float32Array, at: number, src: Uint8Array, from: number, n: number) {
-  for (let j = 0; j < n; j++) dst[at + j] = src[from + j] / 255;
 }

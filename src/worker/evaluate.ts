@@ -1,8 +1,9 @@
 import type { ImageSet } from "../core/dataset.ts";
 import type { ParamLayout } from "../core/spec.ts";
 import { tf } from "../tf/backend.ts";
-import { denseLogits, tensorsFromFlat, weightedCrossEntropy } from "../tf/dense.ts";
-import { createBatch, fillBatch } from "./batch.ts";
+import { denseLogits, weightedCrossEntropy } from "../tf/dense.ts";
+import { activeInputs, createBatch, fillBatch } from "./batch.ts";
+import { tensorsForBatch } from "./gradients.ts";
 
 export interface EvalResult {
   /** Σ cross-entropy over the evaluated samples. */
@@ -16,20 +17,20 @@ const EVAL_CHUNK = 500;
 
 /** Loss and accuracy of the Dense stack at `params` over all of `set`. */
 export function evaluateSet(layout: ParamLayout, params: Float32Array, set: ImageSet): EvalResult {
-  const tensors = tensorsFromFlat(layout, params);
   const px = set.rows * set.cols;
   const classes = layout.layers[layout.layers.length - 1].units;
   const batch = createBatch(EVAL_CHUNK, px, classes);
   const order = Int32Array.from({ length: set.count }, (_, i) => i);
   let lossSum = 0;
   let correct = 0;
-  try {
-    for (let start = 0; start < set.count; start += EVAL_CHUNK) {
-      const n = Math.min(EVAL_CHUNK, set.count - start);
-      // Weight 1 per real sample: the sum of losses, not the mean.
-      fillBatch(batch, set, order, start, n, 1);
+  for (let start = 0; start < set.count; start += EVAL_CHUNK) {
+    const n = Math.min(EVAL_CHUNK, set.count - start);
+    // Weight 1 per real sample: the sum of losses, not the mean.
+    fillBatch(batch, set, order, start, n, 1);
+    const tensors = tensorsForBatch(layout, params, batch);
+    try {
       const [l, c] = tf.tidy(() => {
-        const xt = tf.tensor2d(batch.x, [EVAL_CHUNK, px]);
+        const xt = tf.tensor2d(activeInputs(batch), [EVAL_CHUNK, batch.width]);
         const yt = tf.tensor2d(batch.y, [EVAL_CHUNK, classes]);
         const wt = tf.tensor1d(batch.weights);
         const logits = denseLogits(tensors, xt);
@@ -38,9 +39,9 @@ export function evaluateSet(layout: ParamLayout, params: Float32Array, set: Imag
       });
       lossSum += readScalar(l);
       correct += readScalar(c);
+    } finally {
+      tf.dispose([...tensors.kernels, ...tensors.biases]);
     }
-  } finally {
-    tf.dispose([...tensors.kernels, ...tensors.biases]);
   }
   return { lossSum, correct, count: set.count };
 }

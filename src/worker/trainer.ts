@@ -144,9 +144,31 @@ export class TrainerWorker {
       stats[STAT.loss] += loss * plan.globalCounts[s];
       stats[STAT.correct] += correct;
       stats[STAT.seen] += n;
-      if (timings) timings[TIMING.steps] += 1;
+      if (timings) {
+        timings[TIMING.steps] += 1;
+        timings[TIMING.activeColumns] += batch.width;
+      }
     }
     return { steps: plan.counts.length - run.fromStep };
+  }
+
+  /**
+   * Computes a few gradients of this shard's first samples into scratch memory, so the first
+   * real steps do not pay for JIT compilation, kernel set-up and wasm memory growth. Changes
+   * no state: the weights are the run's current ones (or zeros before joining one).
+   */
+  warmUp(capacity: number, steps = 4): void {
+    const { layout } = this.requireModel();
+    const train = this.requireShard().train;
+    const n = Math.min(capacity, train.count);
+    const batch = this.batchOf(capacity);
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    const params = this.run?.collective.params() ?? new Float32Array(layout.size);
+    const scratch = new Float32Array(layout.size);
+    for (let s = 0; s < steps; s++) {
+      fillBatch(batch, train, order, 0, n, n);
+      computeGradientsInto(layout, params, batch, scratch);
+    }
   }
 
   /** Live tfjs tensors in this worker (a leak check for tests). */

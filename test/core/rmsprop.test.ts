@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { KERAS_RMSPROP, rmspropUpdate } from "../../src/core/rmsprop.ts";
+import { KERAS_RMSPROP, rmspropUpdate, rmspropUpdateSum } from "../../src/core/rmsprop.ts";
 import { maxAbsDiff, referenceRmsprop } from "../support/reference.ts";
 
 describe("Keras RMSprop", () => {
@@ -60,6 +60,29 @@ describe("Keras RMSprop", () => {
     expect(Array.from(sliced[0])).toEqual(Array.from(whole[0]));
     expect(Array.from(sliced[1])).toEqual(Array.from(whole[1]));
   });
+
+  test.each([2, 3])(
+    "the fused reduce + update of %i gradient rows equals updating with their float32 sum",
+    (rows) => {
+      const rand = mulberry(11 + rows);
+      const n = 257;
+      const grads = Array.from({ length: rows }, () =>
+        Float32Array.from({ length: n }, () => rand() - 0.5),
+      );
+      const p = Float32Array.from({ length: n }, () => rand());
+      const ms = Float32Array.from({ length: n }, () => rand() * 0.01);
+      // The sum as a Float32Array accumulator makes it: row by row, rounded each time.
+      const sum = new Float32Array(n);
+      for (const g of grads) for (let i = 0; i < n; i++) sum[i] += g[i];
+      const expected = [new Float32Array(n), new Float32Array(n)];
+      rmspropUpdate(KERAS_RMSPROP, sum, p, ms, expected[0], expected[1]);
+      const fused = [new Float32Array(n), new Float32Array(n)];
+      rmspropUpdateSum(KERAS_RMSPROP, grads, p, ms, fused[0], fused[1], 3, n);
+      expect(Array.from(fused[0].subarray(3))).toEqual(Array.from(expected[0].subarray(3)));
+      expect(Array.from(fused[1].subarray(3))).toEqual(Array.from(expected[1].subarray(3)));
+      expect(fused[0][2]).toBe(0);
+    },
+  );
 });
 
 function mulberry(seed: number) {

@@ -1,0 +1,93 @@
+/**
+ * Active input columns. A pixel that is zero in every sample of a batch contributes nothing
+ * to x·W1, and its row of dW1 is exactly zero; MNIST batches of 64 have ink in only ~63% of
+ * the 784 pixels. The first layer is therefore computed over the batch's active columns only:
+ * x and W1 are gathered to those columns/rows, dW1 is scattered back and the other rows are
+ * zero. Exact: only zero terms are skipped.
+ */
+
+/** Column counts are padded to a multiple of this (with all-zero columns), so few shapes occur. */
+export const COLUMN_ALIGN = 16;
+
+/**
+ * Marks the pixels nonzero in any of `n` samples (`indices[start..start+n)` into `images`),
+ * writes their indices ascending into `columns`, padded with unmarked ones to a multiple of
+ * COLUMN_ALIGN (at least one block), and returns the count.
+ */
+export function activeColumns(
+  images: Uint8Array,
+  px: number,
+  indices: Int32Array,
+  start: number,
+  n: number,
+  mark: Uint8Array,
+  columns: Int32Array,
+): number {
+  mark.fill(0);
+  for (let i = 0; i < n; i++) markNonzero(images, indices[start + i] * px, px, mark);
+  let width = 0;
+  for (let j = 0; j < px; j++) if (mark[j]) columns[width++] = j;
+  const padded = Math.min(
+    px,
+    Math.max(COLUMN_ALIGN, Math.ceil(width / COLUMN_ALIGN) * COLUMN_ALIGN),
+  );
+  for (let j = 0; width < padded; j++) if (!mark[j]) columns[width++] = j;
+  columns.subarray(0, width).sort();
+  return width;
+}
+
+function markNonzero(images: Uint8Array, from: number, px: number, mark: Uint8Array): void {
+  for (let j = 0; j < px; j++) if (images[from + j] !== 0) mark[j] = 1;
+}
+
+/** dst[at + k] = src[from + columns[k]] / 255 for k < width: one sample's active inputs. */
+export function gatherScaled(
+  dst: Float32Array,
+  at: number,
+  src: Uint8Array,
+  from: number,
+  columns: Int32Array,
+  width: number,
+): void {
+  for (let k = 0; k < width; k++) dst[at + k] = src[from + columns[k]] / 255;
+}
+
+/** out[k·units …] = kernel row columns[k], for k < width: W1 restricted to the active rows. */
+export function gatherRows(
+  flat: Float32Array,
+  kernelOffset: number,
+  units: number,
+  columns: Int32Array,
+  width: number,
+  out: Float32Array,
+): void {
+  for (let k = 0; k < width; k++) {
+    const row = kernelOffset + columns[k] * units;
+    out.set(flat.subarray(row, row + units), k * units);
+  }
+}
+
+/**
+ * Writes the compact gradient rows (`rows`, [width × units]) to their kernel rows in `out`
+ * and zeroes every other row of the [inputs × units] kernel.
+ */
+export function scatterRows(
+  rows: Float32Array,
+  out: Float32Array,
+  kernelOffset: number,
+  inputs: number,
+  units: number,
+  columns: Int32Array,
+  width: number,
+): void {
+  let next = 0;
+  for (let j = 0; j < inputs; j++) {
+    const at = kernelOffset + j * units;
+    if (next < width && columns[next] === j) {
+      out.set(rows.subarray(next * units, (next + 1) * units), at);
+      next++;
+    } else {
+      out.fill(0, at, at + units);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import type { Dataset } from "../../src/core/dataset.ts";
+import { initParams } from "../../src/core/init.ts";
+import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
+import { tf, useWasmBackend } from "../../src/tf/backend.ts";
+import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
+import { copyInto } from "../../src/tf/transfer.ts";
+import { activeColumns, COLUMN_ALIGN } from "../../src/worker/active-columns.ts";
+import { createBatch, fillBatch } from "../../src/worker/batch.ts";
+import { computeGradientsInto } from "../../src/worker/gradients.ts";
+import { maxAbsDiff } from "../support/reference.ts";
+
+let data: Dataset;
+beforeAll(async () => {
+  data = await loadIdxDataset();
+  await useWasmBackend();
+});
+
+const PX = 784;
+
+describe("active columns", () => {
+  test("are the pixels with ink in some sample, padded with blank ones to a multiple of 16", () => {
+    const indices = Int32Array.from({ length: 64 }, (_, i) => 7 * i);
+    const columns = new Int32Array(PX);
+    const width = activeColumns(data.train.images, PX, indices, 0, 64, new Uint8Array(PX), columns);
+    const inked = new Set<number>();
+    for (const s of indices)
+      for (let j = 0; j < PX; j++) if (data.train.images[s * PX + j]) inked.add(j);
+    const chosen = Array.from(columns.subarray(0, width));
+    expect(width % COLUMN_ALIGN).toBe(0);
+    expect(width - inked.size).toBeLessThan(COLUMN_ALIGN);
+    expect(width).toBeLessThan(PX);
+    for (const j of inked) expect(chosen).toContain(j);
+    expect(chosen).toEqual([...chosen].sort((a, b) => a - b));
+    expect(new Set(chosen).size).toBe(width);
+  });
+
+  test("a blank batch still has one block of columns", () => {
+    const blank = new Uint8Array(4 * PX);
+    const columns = new Int32Array(PX);
+    const width = activeColumns(
+      blank,
+      PX,
+      Int32Array.of(0, 1, 2, 3),
+      0,
+      4,
+      new Uint8Array(PX),
+      columns,
+    );
+    expect(width).toBe(COLUMN_ALIGN);
+  });
+
+  test("gradients over the active columns equal the dense computation; inactive rows are 0", () => {
+    const layout = paramLayout(DEFAULT_SPEC);
+    const params = initParams(DEFAULT_SPEC, 3);
+    const n = 50; // capacity 64: 14 rows of padding
+    const indices = Int32Array.from({ length: n }, (_, i) => 1000 + 13 * i);
+    const batch = createBatch(64, PX, 10);
+    fillBatch(batch, data.train, indices, 0, n, 128);
+    const sparse = new Float32Array(layout.size).fill(Number.NaN);
+    const got = computeGradientsInto(layout, params, batch, sparse);
+
+    // The reference: every column, the first kernel whole.
+    const x = new Float32Array(64 * PX);
+    const y = new Float32Array(64 * 10);
+    const w = new Float32Array(64);
+    indices.forEach((s, i) => {
+      for (let j = 0; j < PX; j++) x[i * PX + j] = data.train.images[s * PX + j] / 255;
+      y[i * 10 + data.train.labels[s]] = 1;
+      w[i] = 1 / 128;
+    });
+    const dense = new Float32Array(layout.size);
+    const tensors = tensorsFromFlat(layout, params);
+    const inputs = [tf.tensor2d(x, [64, PX]), tf.tensor2d(y, [64, 10]), tf.tensor1d(w)] as const;
+    const r = denseLossAndGrads(tensors, ...inputs, tf.tensor1d(w.map((v) => (v ? 1 : 0))));
+    layout.layers.forEach((l, i) => {
+      copyInto(r.grads[2 * i], dense, l.kernelOffset);
+      copyInto(r.grads[2 * i + 1], dense, l.biasOffset);
+    });
+    expect(got.loss).toBeCloseTo(r.loss.dataSync()[0], 6);
+    expect(got.correct).toBe(r.correct.dataSync()[0]);
+    expect(maxAbsDiff(sparse, dense)).toBeLessThan(1e-6);
+    // Rows of blank pixels are exactly zero, as in the dense computation.
+    const blankRows = Array.from({ length: PX }, (_, j) => j).filter((j) =>
+      indices.every((s) => data.train.images[s * PX + j] === 0),
+    );
+    expect(blankRows.length).toBeGreaterThan(100);
+    for (const j of blankRows) {
+      const row = sparse.subarray(j * 512, (j + 1) * 512);
+      expect(row.every((v) => v === 0)).toBe(true);
+    }
+    tf.dispose([...tensors.kernels, ...tensors.biases, ...inputs, r.loss, r.correct, ...r.grads]);
+  });
+});
