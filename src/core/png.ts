@@ -108,7 +108,7 @@ function grayFromDecoded(png: DecodedPng): GrayImage {
 }
 
 /** Decodes a PNG (any colour type or depth) to 8-bit grayscale; PngError on bad input. */
-export function decodePngGray(bytes: Uint8Array, maxSide = MAX_PNG_SIDE): GrayImage {
+export async function decodePngGray(bytes: Uint8Array, maxSide = MAX_PNG_SIDE): Promise<GrayImage> {
   checkPngSize(bytes, maxSide);
   const parts = readPngChunks(bytes);
   const { interlaced, bitDepth } = parts.header;
@@ -120,7 +120,7 @@ export function decodePngGray(bytes: Uint8Array, maxSide = MAX_PNG_SIDE): GrayIm
     );
   }
   // Stored (level 0) deflate: fast-png's own inflate of it is a copy, not a second inflate.
-  const safe = minimalPng(parts, zlibSync(inflateImageData(parts), { level: 0 }));
+  const safe = minimalPng(parts, zlibSync(await inflateImageData(parts), { level: 0 }));
   let png: DecodedPng;
   try {
     png = decode(safe);
