@@ -76,8 +76,8 @@ async function writeSlices(
 ): Promise<void> {
   for (const part of parts) {
     for (let at = 0; at < part.length; ) {
-      const end = at + writeSize(remaining());
       await turn.take();
+      const end = at + writeSize(remaining());
       // Never a SharedArrayBuffer here: the bytes come from a request body.
       await writer.write(part.subarray(at, end) as Uint8Array<ArrayBuffer>);
       at = end;
