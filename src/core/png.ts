@@ -1,26 +1,21 @@
 import { convertIndexedToRgb, type DecodedPng, decode } from "fast-png";
+import { zlibSync } from "fflate";
+import { minimalPng, PNG_SIGNATURE, readPngChunks } from "./png-chunks.ts";
+import { PngError } from "./png-error.ts";
+import { inflateImageData } from "./png-inflate.ts";
 import { type GrayImage, grayAlphaToGray, rgbToGray } from "./preprocess.ts";
+
+export { PngError } from "./png-error.ts";
 
 /**
  * PNG → grayscale with fast-png (pure JS, so it runs on workerd and in browsers). The size is
  * checked from the IHDR before decoding because the decoder allocates width × height ×
- * channels up front: a tiny compressed file can declare a gigapixel image.
+ * channels up front: a tiny compressed file can declare a gigapixel image. The image data is
+ * inflated here, bounded by that size (fast-png inflates without a bound, ancillary chunks
+ * included), and fast-png decodes a rebuilt PNG holding only the needed chunks.
  */
 
 export const MAX_PNG_SIDE = 4096;
-
-const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** A PNG the caller sent is unusable; `status` is the HTTP status that fits. */
-export class PngError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 413 = 400,
-  ) {
-    super(message);
-    this.name = "PngError";
-  }
-}
 
 /** Width and height from the IHDR (bytes 16..23, big-endian), validating signature and chunk. */
 export function readPngSize(bytes: Uint8Array): { width: number; height: number } {
@@ -29,7 +24,7 @@ export function readPngSize(bytes: Uint8Array): { width: number; height: number 
       `not a PNG: expected at least 24 bytes (signature + IHDR), got ${bytes.length}`,
     );
   }
-  if (!SIGNATURE.every((b, i) => bytes[i] === b))
+  if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b))
     throw new PngError("not a PNG: the 8-byte PNG signature is missing");
   const chunk = String.fromCharCode(bytes[12], bytes[13], bytes[14], bytes[15]);
   if (chunk !== "IHDR")
@@ -113,11 +108,22 @@ function grayFromDecoded(png: DecodedPng): GrayImage {
 }
 
 /** Decodes a PNG (any colour type or depth) to 8-bit grayscale; PngError on bad input. */
-export function decodePngGray(bytes: Uint8Array, maxSide = MAX_PNG_SIDE): GrayImage {
+export async function decodePngGray(bytes: Uint8Array, maxSide = MAX_PNG_SIDE): Promise<GrayImage> {
   checkPngSize(bytes, maxSide);
+  const parts = readPngChunks(bytes);
+  const { interlaced, bitDepth } = parts.header;
+  // fast-png 8 de-interlaces packed (1/2/4-bit) rows as if each pixel were a whole byte.
+  if (interlaced && bitDepth < 8) {
+    throw new PngError(
+      `unsupported PNG: Adam7-interlaced images need a bit depth of 8 or 16, got ${bitDepth}`,
+      422,
+    );
+  }
+  // Stored (level 0) deflate: fast-png's own inflate of it is a copy, not a second inflate.
+  const safe = minimalPng(parts, zlibSync(await inflateImageData(parts), { level: 0 }));
   let png: DecodedPng;
   try {
-    png = decode(bytes);
+    png = decode(safe);
   } catch (error) {
     throw new PngError(`corrupt PNG: ${(error as Error).message}`);
   }

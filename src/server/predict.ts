@@ -132,7 +132,7 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
         const body = await readBodyLimited(c.req.raw, maxBodyBytes);
         if (body.length === 0) throw new RequestError(400, `empty body: expected ${type} content`);
         c.header("Cache-Control", "no-store");
-        if (type === "image/png") return c.json(predictPng(model, body, maxPngSide));
+        if (type === "image/png") return c.json(await predictPng(model, body, maxPngSide));
         let text: string;
         try {
           text = new TextDecoder("utf-8", { fatal: true }).decode(body);
@@ -195,8 +195,8 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
   return app;
 }
 
-function predictPng(model: LoadedModel, body: Uint8Array, maxPngSide: number) {
-  const gray = decodePngGray(body, maxPngSide);
+async function predictPng(model: LoadedModel, body: Uint8Array, maxPngSide: number) {
+  const gray = await decodePngGray(body, maxPngSide);
   const { pixels, hasInk } = preprocessGray(gray);
   if (!hasInk) {
     throw new RequestError(422, "PNG has no ink: the image is a single uniform colour");

@@ -19,6 +19,13 @@ import {
   rgbToGray,
 } from "../../src/core/preprocess.ts";
 import { trainedModelDir } from "../support/model-fixture.ts";
+import {
+  adam7Scanlines,
+  bombPng,
+  rawGrayPng,
+  withHugeIccp,
+  withIccp,
+} from "../support/png-bombs.ts";
 import { grayPng, renderDigit } from "../support/render.ts";
 
 let data: Dataset;
@@ -132,14 +139,14 @@ describe("rgbToGray", () => {
 });
 
 describe("PNG decoding", () => {
-  test("the IHDR size is read before decoding; oversized images are refused", () => {
+  test("the IHDR size is read before decoding; oversized images are refused", async () => {
     const png = grayPng(blank(30, 20, 0));
     expect(readPngSize(png)).toEqual({ width: 30, height: 20 });
     const huge = png.slice();
     new DataView(huge.buffer).setUint32(16, MAX_PNG_SIDE + 1);
     let error: unknown;
     try {
-      decodePngGray(huge);
+      await decodePngGray(huge);
     } catch (e) {
       error = e;
     }
@@ -149,19 +156,19 @@ describe("PNG decoding", () => {
     expect(() => checkPngSize(png, 25)).toThrow("PNG too large: 30×20 pixels, the limit is 25×25");
   });
 
-  test("non-PNG, truncated and corrupt input are PngErrors with a reason", () => {
-    expect(() => decodePngGray(new TextEncoder().encode("hello, this is not a png file"))).toThrow(
-      "not a PNG: the 8-byte PNG signature is missing",
-    );
-    expect(() => decodePngGray(new Uint8Array(5))).toThrow("expected at least 24 bytes");
+  test("non-PNG, truncated and corrupt input are PngErrors with a reason", async () => {
+    await expect(
+      decodePngGray(new TextEncoder().encode("hello, this is not a png file")),
+    ).rejects.toThrow("not a PNG: the 8-byte PNG signature is missing");
+    await expect(decodePngGray(new Uint8Array(5))).rejects.toThrow("expected at least 24 bytes");
     const png = grayPng(blank(30, 20, 7));
-    expect(() => decodePngGray(png.subarray(0, 40))).toThrow(PngError);
+    await expect(decodePngGray(png.subarray(0, 40))).rejects.toThrow(PngError);
     const garbled = png.slice();
     for (let i = 41; i < garbled.length - 12; i++) garbled[i] ^= 0x5a;
-    expect(() => decodePngGray(garbled)).toThrow(/^corrupt PNG/);
+    await expect(decodePngGray(garbled)).rejects.toThrow(/^corrupt PNG/);
   });
 
-  test("decodes gray 8/16-bit, RGB, RGBA and gray+alpha to the same gray values", () => {
+  test("decodes gray 8/16-bit, RGB, RGBA and gray+alpha to the same gray values", async () => {
     const g = Uint8Array.of(0, 50, 200, 255);
     const cases = [
       { channels: 1, depth: 8, data: g },
@@ -172,11 +179,11 @@ describe("PNG decoding", () => {
     ] as const;
     for (const c of cases) {
       const png = encode({ width: 2, height: 2, ...c });
-      expect(Array.from(decodePngGray(png).data)).toEqual([0, 50, 200, 255]);
+      expect(Array.from((await decodePngGray(png)).data)).toEqual([0, 50, 200, 255]);
     }
   });
 
-  test("decodes 1-bit gray and palette images", () => {
+  test("decodes 1-bit gray and palette images", async () => {
     const oneBit = encode({
       width: 3,
       height: 2,
@@ -184,7 +191,7 @@ describe("PNG decoding", () => {
       depth: 1,
       data: Uint8Array.of(0b10100000, 0b01000000),
     });
-    expect(Array.from(decodePngGray(oneBit).data)).toEqual([255, 0, 255, 0, 255, 0]);
+    expect(Array.from((await decodePngGray(oneBit)).data)).toEqual([255, 0, 255, 0, 255, 0]);
     const palette = encode({
       width: 2,
       height: 1,
@@ -196,12 +203,138 @@ describe("PNG decoding", () => {
         [255, 255, 255],
       ],
     });
-    expect(Array.from(decodePngGray(palette).data)).toEqual([255, 0]);
+    expect(Array.from((await decodePngGray(palette)).data)).toEqual([255, 0]);
+  });
+});
+
+async function pngError(decoding: Promise<unknown>): Promise<PngError> {
+  try {
+    await decoding;
+  } catch (error) {
+    expect(error).toBeInstanceOf(PngError);
+    return error as PngError;
+  }
+  throw new Error("expected a PngError, but the PNG decoded");
+}
+
+/** `width × height` samples of `depth` bits, varied so that misplaced pixels show. */
+function graySamples(width: number, height: number, depth: 1 | 8): Uint8Array {
+  return Uint8Array.from({ length: width * height }, (_, i) => (i * 37 + 11) % (1 << depth));
+}
+
+describe("PNG decompression bombs and ancillary chunks", () => {
+  test("a 65 KB PNG declaring 1×1 pixels whose IDAT inflates to 64 MiB is refused (422)", async () => {
+    const bomb = bombPng();
+    expect(bomb.length).toBeLessThan(70_000);
+    const error = await pngError(decodePngGray(bomb));
+    expect(error.status).toBe(422);
+    expect(error.message).toBe(
+      "PNG image data inflates to more than 2 bytes, all that its 1×1 header allows",
+    );
+  });
+
+  test("the bound is exact: one byte over is 422, one byte short is corrupt (400)", async () => {
+    const samples = graySamples(5, 3, 8);
+    const filtered = Uint8Array.from({ length: 3 * 6 }, (_, i) =>
+      i % 6 === 0 ? 0 : samples[Math.floor(i / 6) * 5 + (i % 6) - 1],
+    );
+    expect(Array.from((await decodePngGray(rawGrayPng(5, 3, filtered))).data)).toEqual(
+      Array.from(samples),
+    );
+    const over = await pngError(decodePngGray(rawGrayPng(5, 3, Uint8Array.of(...filtered, 0))));
+    expect(over.status).toBe(422);
+    expect(over.message).toContain("more than 18 bytes, all that its 5×3 header allows");
+    const short = await pngError(decodePngGray(rawGrayPng(5, 3, filtered.subarray(0, 17))));
+    expect(short.status).toBe(400);
+    expect(short.message).toBe(
+      "corrupt PNG: IDAT data inflates to 17 bytes, its 5×3 header needs 18",
+    );
+  });
+
+  test("Adam7-interlaced images decode, and their bound adds up the seven passes", async () => {
+    for (const [width, height] of [
+      [1, 1],
+      [3, 5],
+      [9, 10],
+      [17, 4],
+    ]) {
+      const samples = graySamples(width, height, 8);
+      const scanlines = adam7Scanlines(width, height, samples, 8);
+      const png = rawGrayPng(width, height, scanlines, { interlace: 1 });
+      const size = { width, height };
+      expect({ ...size, data: Array.from((await decodePngGray(png)).data) }).toEqual({
+        ...size,
+        data: Array.from(samples),
+      });
+      const over = rawGrayPng(width, height, Uint8Array.of(...scanlines, 0), { interlace: 1 });
+      const error = await pngError(decodePngGray(over));
+      expect({ ...size, status: error.status, message: error.message }).toEqual({
+        ...size,
+        status: 422,
+        message: `PNG image data inflates to more than ${scanlines.length} bytes, all that its ${width}×${height} header allows`,
+      });
+    }
+  });
+
+  test("interlaced images below 8 bits per sample are refused (422), not decoded wrongly", async () => {
+    const samples = graySamples(9, 10, 1);
+    const png = rawGrayPng(9, 10, adam7Scanlines(9, 10, samples, 1), { depth: 1, interlace: 1 });
+    const error = await pngError(decodePngGray(png));
+    expect(error.status).toBe(422);
+    expect(error.message).toBe(
+      "unsupported PNG: Adam7-interlaced images need a bit depth of 8 or 16, got 1",
+    );
+  });
+
+  test("a digit carrying a 64 MiB compressed iCCP profile decodes to the same pixels", async () => {
+    const plain = grayPng(
+      renderDigit(data.test.images.subarray(0, 784), {
+        scale: 2,
+        canvas: [60, 60],
+        at: [2, 2],
+        darkOnLight: true,
+      }),
+    );
+    const heavy = withHugeIccp(plain);
+    expect(heavy.length).toBeGreaterThan(plain.length + 60_000);
+    expect(await decodePngGray(heavy)).toEqual(await decodePngGray(plain));
+  });
+
+  test("ancillary chunks are never inflated: an iCCP profile that is not zlib is ignored", async () => {
+    const plain = grayPng(
+      renderDigit(data.test.images.subarray(784, 1568), {
+        scale: 1,
+        canvas: [28, 28],
+        at: [0, 0],
+        darkOnLight: false,
+      }),
+    );
+    const odd = withIccp(plain, new TextEncoder().encode("not a zlib stream at all"));
+    expect(await decodePngGray(odd)).toEqual(await decodePngGray(plain));
+  });
+
+  test("broken chunk structure is a 400 naming the chunk", async () => {
+    const png = grayPng(blank(4, 4, 9));
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const longIdat = png.slice();
+    view(longIdat).setUint32(33, 1_000_000);
+    expect((await pngError(decodePngGray(longIdat))).message).toMatch(
+      /^corrupt PNG: chunk "IDAT" at byte 33 declares 1000000 data bytes, only \d+ remain$/,
+    );
+    const noIend = png.subarray(0, png.length - 12);
+    expect((await pngError(decodePngGray(noIend))).message).toBe(
+      `corrupt PNG: the file ends at byte ${noIend.length} before the IEND chunk`,
+    );
+    const badDepth = png.slice();
+    badDepth[24] = 3;
+    expect((await pngError(decodePngGray(badDepth))).message).toBe(
+      "corrupt PNG: IHDR bit depth 3 is not allowed for colour type 0 (expected 1, 2, 4, 8, 16)",
+    );
   });
 });
 
 describe("real digits rendered as PNGs", () => {
-  test("280×280, shifted, both polarities: ≥95 % keep their prediction", () => {
+  test("280×280, shifted, both polarities: ≥95 % keep their prediction", async () => {
     const count = 200;
     let agree = 0;
     let correctOriginal = 0;
@@ -215,7 +348,7 @@ describe("real digits rendered as PNGs", () => {
         at: [(i * 37) % 140, (i * 53) % 80],
         darkOnLight,
       });
-      const gray = decodePngGray(grayPng(image));
+      const gray = await decodePngGray(grayPng(image));
       const { pixels, inverted } = preprocessGray(gray);
       expect(inverted).toBe(darkOnLight);
       const original = predictPixels(model, src).label;

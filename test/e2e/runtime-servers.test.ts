@@ -11,6 +11,8 @@ import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { ImageSet } from "../../src/core/dataset.ts";
 import { trainedModelDir } from "../support/model-fixture.ts";
+import { bombPng, MiB, withHugeIccp } from "../support/png-bombs.ts";
+import { grayPng, renderDigit } from "../support/render.ts";
 import {
   percentiles,
   type RealServer,
@@ -181,6 +183,84 @@ test("cold start and /predict latency per runtime (printed, not asserted)", asyn
   );
   expect(rows.length).toBe(3);
 }, 120_000);
+
+/** Resident set size of a live process in bytes, from /proc/<pid>/status (Linux). */
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kB = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!kB) throw new Error(`no VmRSS line in /proc/${pid}/status`);
+  return Number(kB[1]) * 1024;
+}
+
+async function postPng(server: RealServer, body: Uint8Array) {
+  const started = performance.now();
+  const res = await fetch(`${server.url}/predict`, {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: body.slice(),
+  });
+  const json = (await res.json()) as { error?: string; label?: number };
+  return { status: res.status, json, ms: performance.now() - started };
+}
+
+describe("hostile PNGs are refused or ignored without being inflated", () => {
+  let bomb: Uint8Array;
+  let digit: Uint8Array;
+  let heavy: Uint8Array;
+  const figures: Record<string, string | number>[] = [];
+
+  beforeAll(() => {
+    // 64 MiB of zeros behind a 1×1 header, and a valid digit carrying a 64 MiB iCCP profile.
+    bomb = bombPng(64 * MiB);
+    const first = test10k.images.subarray(0, 784);
+    digit = grayPng(
+      renderDigit(first, { scale: 2, canvas: [60, 60], at: [2, 2], darkOnLight: true }),
+    );
+    heavy = withHugeIccp(digit, 64 * MiB);
+  });
+
+  for (const runtime of RUNTIMES) {
+    test(`${runtime}: a PNG bomb is a 422 and a huge iCCP profile is ignored, within 100 ms; RSS grows < 20 MB`, async () => {
+      const server = servers.get(runtime) as RealServer;
+      const plain = await postPng(server, digit); // also warms up the PNG path
+      expect(plain.status).toBe(200);
+      const before = await rssBytes(server.process.pid);
+      const bombs = [];
+      const heavies = [];
+      for (let i = 0; i < 3; i++) {
+        bombs.push(await postPng(server, bomb));
+        heavies.push(await postPng(server, heavy));
+      }
+      const growth = (await rssBytes(server.process.pid)) - before;
+      // The issue's bound, on the median of three so one scheduling hiccup on 2 shared cores
+      // does not decide it.
+      const bombMs = percentiles(bombs.map((a) => a.ms)).p50;
+      const heavyMs = percentiles(heavies.map((a) => a.ms)).p50;
+      figures.push({
+        runtime,
+        "bomb status": bombs[0].status,
+        "bomb p50 ms": Number(bombMs.toFixed(1)),
+        "iCCP p50 ms": Number(heavyMs.toFixed(1)),
+        "RSS growth MB": Number((growth / 1e6).toFixed(1)),
+      });
+      for (const answer of bombs) {
+        expect(answer.status).toBe(422);
+        expect(answer.json.error).toBe(
+          "PNG image data inflates to more than 2 bytes, all that its 1×1 header allows",
+        );
+      }
+      for (const answer of heavies) expect(answer).toMatchObject({ status: 200, json: plain.json });
+      expect(bombMs).toBeLessThan(100);
+      expect(heavyMs).toBeLessThan(100);
+      expect(growth).toBeLessThan(20e6);
+    }, 60_000);
+  }
+
+  afterAll(() => {
+    console.log(`\nPNG bomb (${bomb.length} B) and 64 MiB iCCP digit (${heavy.length} B), 3 each:`);
+    console.table(figures);
+  });
+});
 
 describe("the serve CLI", () => {
   for (const runtime of ["bun", "deno"] as const) {

@@ -11,6 +11,7 @@ import { predictPixels } from "../../src/core/forward.ts";
 import { fromLayersModel, type LoadedModel } from "../../src/core/layers-format.ts";
 import { createApp } from "../../src/server/app.ts";
 import { createShardApp } from "../../src/server/shards.ts";
+import { bombPng, withHugeIccp } from "../support/png-bombs.ts";
 import { fixtureModel } from "../support/predict-app.ts";
 import { grayPng, renderDigit } from "../support/render.ts";
 
@@ -329,6 +330,25 @@ describe("POST /predict (PNG)", () => {
       "no ink",
     );
     await expectError(await png(new Uint8Array(0)), 400, "empty body");
+  });
+
+  test("a decompression bomb is a 422 naming the reason; a huge iCCP profile is ignored", async () => {
+    await expectError(
+      await png(bombPng()),
+      422,
+      "PNG image data inflates to more than 2 bytes, all that its 1×1 header allows",
+    );
+    const plain = grayPng(
+      renderDigit(digit(3), { scale: 2, canvas: [60, 60], at: [2, 2], darkOnLight: true }),
+    );
+    const [fromPlain, fromHeavy] = await Promise.all(
+      [plain, withHugeIccp(plain)].map(async (body) => {
+        const res = await png(body);
+        expect(res.status).toBe(200);
+        return res.json();
+      }),
+    );
+    expect(fromHeavy).toEqual(fromPlain);
   });
 });
 
