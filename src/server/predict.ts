@@ -55,11 +55,12 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
-function errorResponse(c: Context, error: unknown): Response {
-  if (error instanceof RequestError || error instanceof PngError) {
-    return c.json({ error: error.message }, error.status);
+function utf8(body: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    throw new RequestError(400, "malformed JSON: body is not valid UTF-8");
   }
-  throw error;
 }
 
 function methodNotAllowed(allow: string) {
@@ -100,17 +101,14 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
     }),
   );
 
+  // Client mistakes throw RequestError or PngError; the app's one onError answers them.
   app.get("/predict", async (c) => {
-    try {
-      const pixels = parsePixelQuery(c.req.queries("pixels"), size);
-      const etag = await etagPromise;
-      c.header("ETag", etag);
-      c.header("Cache-Control", `public, max-age=${predictMaxAge}, immutable`);
-      if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-      return c.json(predictPixels(model, pixels));
-    } catch (error) {
-      return errorResponse(c, error);
-    }
+    const pixels = parsePixelQuery(c.req.queries("pixels"), size);
+    const etag = await etagPromise;
+    c.header("ETag", etag);
+    c.header("Cache-Control", `public, max-age=${predictMaxAge}, immutable`);
+    if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+    return c.json(predictPixels(model, pixels));
   });
 
   app.post(
@@ -121,30 +119,20 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
       onError: (c) => c.json({ error: `body too large: the limit is ${maxBodyBytes} bytes` }, 413),
     }),
     async (c) => {
-      try {
-        const type = mediaType(c.req.header("content-type"));
-        if (type !== "application/json" && type !== "image/png") {
-          throw new RequestError(
-            415,
-            `unsupported Content-Type ${JSON.stringify(c.req.header("content-type") ?? "(none)")}; expected application/json or image/png`,
-          );
-        }
-        const body = await readBodyLimited(c.req.raw, maxBodyBytes);
-        if (body.length === 0) throw new RequestError(400, `empty body: expected ${type} content`);
-        c.header("Cache-Control", "no-store");
-        if (type === "image/png") return c.json(await predictPng(model, body, maxPngSide));
-        let text: string;
-        try {
-          text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-        } catch {
-          throw new RequestError(400, "malformed JSON: body is not valid UTF-8");
-        }
-        const parsed = parsePredictJson(text, size, maxInstances);
-        if (parsed.kind === "single") return c.json(predictPixels(model, parsed.pixels));
-        return c.json({ predictions: predictPixelsBatch(model, parsed.instances) });
-      } catch (error) {
-        return errorResponse(c, error);
+      const type = mediaType(c.req.header("content-type"));
+      if (type !== "application/json" && type !== "image/png") {
+        throw new RequestError(
+          415,
+          `unsupported Content-Type ${JSON.stringify(c.req.header("content-type") ?? "(none)")}; expected application/json or image/png`,
+        );
       }
+      const body = await readBodyLimited(c.req.raw, maxBodyBytes);
+      if (body.length === 0) throw new RequestError(400, `empty body: expected ${type} content`);
+      c.header("Cache-Control", "no-store");
+      if (type === "image/png") return c.json(await predictPng(model, body, maxPngSide));
+      const parsed = parsePredictJson(utf8(body), size, maxInstances);
+      if (parsed.kind === "single") return c.json(predictPixels(model, parsed.pixels));
+      return c.json({ predictions: predictPixelsBatch(model, parsed.instances) });
     },
   );
   app.all("/predict", methodNotAllowed("GET, HEAD, POST, OPTIONS"));
