@@ -5,10 +5,14 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** node:util parseArgs (present in Bun and Deno), strict, with errors as UsageError. */
+/**
+ * node:util parseArgs (present in Bun and Deno), strict, with errors as UsageError. A leading
+ * `--` is dropped: `deno task train -- --json` passes it on, where `npm run` and `bun` do not.
+ */
 export function parseFlags<T extends ParseArgsConfig["options"]>(argv: string[], options: T) {
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

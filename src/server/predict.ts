@@ -9,7 +9,7 @@ import {
   WEIGHTS_FILE,
   weightsBytes,
 } from "../core/layers-format.ts";
-import { decodePngGray, MAX_PNG_SIDE, PngError } from "../core/png.ts";
+import { decodePngGray, MAX_PNG_SIDE } from "../core/png.ts";
 import { preprocessGray } from "../core/preprocess.ts";
 import { describeSpec } from "../core/spec.ts";
 import {

@@ -1,25 +1,16 @@
 /**
- * The drawing page in a real Chromium (Debian's /usr/bin/chromium via playwright-core),
- * served by a real Bun server: draw strokes with mouse and touch, see a prediction and the
+ * The drawing page in a real Chromium (the system's, else @sparticuz/chromium's: see
+ * support/browser.ts), served by a real Bun server: draw strokes with mouse and touch, see a prediction and the
  * chart, and check that the page predicts exactly what the server predicts for the same canvas.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../support/browser.ts";
 import { trainedModelDir } from "../support/model-fixture.ts";
 import { type RealServer, startServer } from "../support/servers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const ARTIFACTS = join(import.meta.dir, "../artifacts");
 
 let server: RealServer;
@@ -27,7 +18,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   server = await startServer("bun", await trainedModelDir());
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -54,6 +45,15 @@ function pageState(page: Page): Promise<PageState> {
       topBars: document.querySelectorAll("#bars .bar.top").length,
     };
   });
+}
+
+/**
+ * Waits until the page has run the prediction its last pointer event scheduled (in the next
+ * animation frame, before ours) and its bars' width transitions have ended.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  await page.waitForFunction(() => document.getAnimations().length === 0);
 }
 
 /** Drags the mouse through `points` (pad coordinates, 0..280) with many intermediate moves. */
@@ -93,7 +93,7 @@ test("draw a 7 with the mouse: the digit and the bar chart update", async () => 
       [130, 240],
     ]);
     await page.waitForFunction(() => Number(document.body.dataset.predictions ?? 0) > 0);
-    await page.waitForTimeout(200); // let the last animation frame and bar transition finish
+    await settled(page);
     const after = await pageState(page);
     console.log(`page predicts ${after.digit}: ${after.probabilities.join(" ")}`);
     expect(after.digit).toBe("7");
@@ -159,7 +159,7 @@ test("draw a 1 with touch events", async () => {
     for (let y = 60; y <= 230; y += 10) await touch("touchMove", y);
     await touch("touchEnd", 230);
     await page.waitForFunction(() => Number(document.body.dataset.predictions ?? 0) > 0);
-    await page.waitForTimeout(100);
+    await settled(page);
     const state = await pageState(page);
     expect(state.digit).toBe("1");
     expect(state.probabilities.indexOf(Math.max(...state.probabilities))).toBe(1);

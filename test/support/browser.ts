@@ -1,0 +1,58 @@
+/**
+ * The Chromium the browser tests drive, through playwright-core (which downloads nothing):
+ * the system's (`CHROMIUM_PATH`, else Debian's /usr/bin/chromium) when there is one, else the
+ * headless Chromium shipped in the npm package @sparticuz/chromium, so the tests pass on a
+ * machine with only Node and npm.
+ */
+import { existsSync } from "node:fs";
+import sparticuz from "@sparticuz/chromium";
+import { type Browser, chromium } from "playwright-core";
+
+const SYSTEM_CHROMIUM = "/usr/bin/chromium";
+
+/** Root with no network: no sandbox, and none of Chromium's background connections. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--headless",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export interface ChromiumChoice {
+  readonly source: "system" | "@sparticuz/chromium";
+  readonly executablePath: string;
+}
+
+/** Picks the browser; unpacks the bundled one (to the OS temp dir, once) if it is needed. */
+export async function findChromium(env = process.env): Promise<ChromiumChoice> {
+  const system = env.CHROMIUM_PATH ?? SYSTEM_CHROMIUM;
+  if (existsSync(system)) return { source: "system", executablePath: system };
+  if (env.CHROMIUM_PATH !== undefined) {
+    throw new Error(`CHROMIUM_PATH: expected a Chromium executable, got "${system}" (not found)`);
+  }
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    throw new Error(
+      `no Chromium: ${SYSTEM_CHROMIUM} not found, and @sparticuz/chromium ships x86-64 Linux only` +
+        ` (this is ${process.platform}-${process.arch}); install Chromium or set CHROMIUM_PATH`,
+    );
+  }
+  return { source: "@sparticuz/chromium", executablePath: await sparticuz.executablePath() };
+}
+
+/** Launches the chosen Chromium and logs which one it is and how long it took. */
+export async function launchChromium(): Promise<Browser> {
+  const start = performance.now();
+  const { source, executablePath } = await findChromium();
+  const found = performance.now();
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const launched = performance.now();
+  console.log(
+    `browser: ${source} Chromium ${browser.version()} at ${executablePath}` +
+      ` (found/unpacked in ${Math.round(found - start)} ms, launched in ${Math.round(launched - found)} ms)`,
+  );
+  return browser;
+}
