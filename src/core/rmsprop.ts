@@ -19,13 +19,13 @@ export function rmspropUpdate(
   config: RmspropConfig,
   grad: Float32Array,
   params: Float32Array,
-  ms: Float32Array,
+  meanSquare: Float32Array,
   nextParams: Float32Array,
-  nextMs: Float32Array,
+  nextMeanSquare: Float32Array,
   start = 0,
   end = params.length,
 ): void {
-  rmspropUpdateSum(config, [grad], params, ms, nextParams, nextMs, start, end);
+  rmspropUpdateSum(config, [grad], params, meanSquare, nextParams, nextMeanSquare, start, end);
 }
 
 /**
@@ -36,21 +36,56 @@ export function rmspropUpdateSum(
   config: RmspropConfig,
   grads: readonly Float32Array[],
   params: Float32Array,
-  ms: Float32Array,
+  meanSquare: Float32Array,
   nextParams: Float32Array,
-  nextMs: Float32Array,
+  nextMeanSquare: Float32Array,
   start: number,
   end: number,
 ): void {
   const { learningRate: lr, rho, epsilon } = config;
   if (grads.length === 1) {
-    updateOne(lr, rho, epsilon, grads[0], params, ms, nextParams, nextMs, start, end);
+    updateOne(
+      lr,
+      rho,
+      epsilon,
+      grads[0],
+      params,
+      meanSquare,
+      nextParams,
+      nextMeanSquare,
+      start,
+      end,
+    );
   } else if (grads.length === 2) {
-    updateTwo(lr, rho, epsilon, grads[0], grads[1], params, ms, nextParams, nextMs, start, end);
+    updateTwo(
+      lr,
+      rho,
+      epsilon,
+      grads[0],
+      grads[1],
+      params,
+      meanSquare,
+      nextParams,
+      nextMeanSquare,
+      start,
+      end,
+    );
   } else {
     const sum = new Float32Array(end - start);
     for (const g of grads) addSlice(sum, g, start);
-    updateOne(lr, rho, epsilon, sum, params, ms, nextParams, nextMs, start, end, start);
+    updateOne(
+      lr,
+      rho,
+      epsilon,
+      sum,
+      params,
+      meanSquare,
+      nextParams,
+      nextMeanSquare,
+      start,
+      end,
+      start,
+    );
   }
 }
 
@@ -67,9 +102,9 @@ function updateOne(
   epsilon: number,
   grad: Float32Array,
   params: Float32Array,
-  ms: Float32Array,
+  meanSquare: Float32Array,
   nextParams: Float32Array,
-  nextMs: Float32Array,
+  nextMeanSquare: Float32Array,
   start: number,
   end: number,
   gradOffset = 0,
@@ -77,8 +112,8 @@ function updateOne(
   const decay = 1 - rho;
   for (let i = start; i < end; i++) {
     const g = grad[i - gradOffset];
-    const m = rho * ms[i] + decay * g * g;
-    nextMs[i] = m;
+    const m = rho * meanSquare[i] + decay * g * g;
+    nextMeanSquare[i] = m;
     nextParams[i] = params[i] - (lr * g) / (Math.sqrt(m) + epsilon);
   }
 }
@@ -90,17 +125,17 @@ function updateTwo(
   g0: Float32Array,
   g1: Float32Array,
   params: Float32Array,
-  ms: Float32Array,
+  meanSquare: Float32Array,
   nextParams: Float32Array,
-  nextMs: Float32Array,
+  nextMeanSquare: Float32Array,
   start: number,
   end: number,
 ): void {
   const decay = 1 - rho;
   for (let i = start; i < end; i++) {
     const g = Math.fround(g0[i] + g1[i]);
-    const m = rho * ms[i] + decay * g * g;
-    nextMs[i] = m;
+    const m = rho * meanSquare[i] + decay * g * g;
+    nextMeanSquare[i] = m;
     nextParams[i] = params[i] - (lr * g) / (Math.sqrt(m) + epsilon);
   }
 }
