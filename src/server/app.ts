@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { LoadedModel } from "../core/layers-format.ts";
 import { predictRoutes } from "./predict.ts";
 import { type ShardProvider, shardRoutes } from "./shards.ts";
@@ -23,6 +24,8 @@ export function createApp(options: AppOptions = {}): Hono {
     c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),
   );
   app.onError((error, c) => {
+    // Middleware such as bearerAuth answers by throwing its response.
+    if (error instanceof HTTPException) return error.getResponse();
     console.error(error);
     return c.json({ error: "internal error" }, 500);
   });
