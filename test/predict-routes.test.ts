@@ -321,7 +321,16 @@ describe("POST /predict (PNG)", () => {
     const garbled = ok.slice();
     for (let i = 41; i < garbled.length - 12; i++) garbled[i] ^= 0x5a;
     await expectError(await png(garbled), 400, /^corrupt PNG/);
-    await expectError(await png(ok.subarray(0, 30)), 400, /PNG/);
+    await expectError(
+      await png(ok.subarray(0, 30)),
+      400,
+      /^corrupt PNG: truncated: chunk "IHDR" at byte 8 needs 25 bytes, 22 left$/,
+    );
+    await expectError(
+      await png(ok.subarray(0, ok.length - 12)),
+      400,
+      new RegExp(`^corrupt PNG: truncated: no IEND chunk in ${ok.length - 12} bytes$`),
+    );
     await expectError(
       await png(grayPng({ width: 40, height: 40, data: new Uint8Array(1600).fill(200) })),
       422,

@@ -155,7 +155,12 @@ describe("PNG decoding", () => {
     );
     expect(() => decodePngGray(new Uint8Array(5))).toThrow("expected at least 24 bytes");
     const png = grayPng(blank(30, 20, 7));
-    expect(() => decodePngGray(png.subarray(0, 40))).toThrow(PngError);
+    expect(() => decodePngGray(png.subarray(0, 40))).toThrow(
+      new PngError("corrupt PNG: truncated: no IEND chunk in 40 bytes"),
+    );
+    expect(() => decodePngGray(png.subarray(0, png.length - 1))).toThrow(
+      `corrupt PNG: truncated: chunk "IEND" at byte ${png.length - 12} needs 12 bytes, 11 left`,
+    );
     const garbled = png.slice();
     for (let i = 41; i < garbled.length - 12; i++) garbled[i] ^= 0x5a;
     expect(() => decodePngGray(garbled)).toThrow(/^corrupt PNG/);

@@ -56,6 +56,27 @@ export function checkPngSize(
   return size;
 }
 
+/**
+ * Walks the chunk list (length, type, data, CRC) up to IEND, so a cut-off upload is reported
+ * as truncated rather than as the decoder's out-of-bounds read.
+ */
+export function checkPngComplete(bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = SIGNATURE.length;
+  while (at + 8 <= bytes.length) {
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    const size = 12 + view.getUint32(at);
+    if (at + size > bytes.length) {
+      throw new PngError(
+        `corrupt PNG: truncated: chunk "${type}" at byte ${at} needs ${size} bytes, ${bytes.length - at} left`,
+      );
+    }
+    if (type === "IEND") return;
+    at += size;
+  }
+  throw new PngError(`corrupt PNG: truncated: no IEND chunk in ${bytes.length} bytes`);
+}
+
 /** Unpacks 1/2/4-bit samples (rows padded to whole bytes) and scales them to 0..255. */
 function unpackLowDepth(
   data: ArrayLike<number>,
@@ -115,6 +136,7 @@ function grayFromDecoded(png: DecodedPng): GrayImage {
 /** Decodes a PNG (any colour type or depth) to 8-bit grayscale; PngError on bad input. */
 export function decodePngGray(bytes: Uint8Array, maxSide = MAX_PNG_SIDE): GrayImage {
   checkPngSize(bytes, maxSide);
+  checkPngComplete(bytes);
   let png: DecodedPng;
   try {
     png = decode(bytes);
