@@ -136,13 +136,17 @@ export function referenceGradient(
   return { loss, grad };
 }
 
-export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++)
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / scale);
-  return worst;
+/**
+ * The largest absolute error, divided by the largest magnitude in `expected` (its peak): one
+ * scale for the whole vector, so entries near zero do not blow the ratio up.
+ */
+export function maxErrorRelativeToPeak(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+): number {
+  let peak = 0;
+  for (let i = 0; i < expected.length; i++) peak = Math.max(peak, Math.abs(expected[i]));
+  return maxAbsDiff(actual, expected) / peak;
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
