@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { PngError } from "../core/png-error.ts";
 import { RequestError } from "./predict-input.ts";
 
@@ -15,6 +16,8 @@ export function withJsonErrors(app: Hono): Hono {
     if (error instanceof RequestError || error instanceof PngError) {
       return c.json({ error: error.message }, error.status);
     }
+    // Middleware such as bearerAuth answers by throwing its response.
+    if (error instanceof HTTPException) return error.getResponse();
     console.error(error);
     return c.json({ error: "internal error" }, 500);
   });

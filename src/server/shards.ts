@@ -1,4 +1,5 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { withJsonErrors } from "./errors.ts";
 
 export interface ShardProvider {
@@ -11,10 +12,21 @@ export interface ShardProvider {
 /** `GET /shards/:index`: a worker's shard in the binary format of core/shard.ts. */
 export function shardRoutes(provider: ShardProvider): Hono {
   const app = new Hono();
+  // bearerAuth compares in constant time, so response timing does not leak the token.
+  app.use(
+    "/shards/*",
+    bearerAuth({
+      token: provider.token,
+      noAuthenticationHeader: {
+        message: unauthorized("missing run token: send Authorization: Bearer <token>"),
+      },
+      invalidAuthenticationHeader: {
+        message: unauthorized('malformed Authorization header: expected "Bearer <run token>"'),
+      },
+      invalidToken: { message: unauthorized("wrong run token") },
+    }),
+  );
   app.get("/shards/:index", (c) => {
-    if (c.req.header("authorization") !== `Bearer ${provider.token}`) {
-      return c.json({ error: "missing or wrong run token (Authorization: Bearer …)" }, 401);
-    }
     const text = c.req.param("index");
     const index = Number(text);
     if (!/^\d+$/.test(text) || index >= provider.count) {
@@ -41,6 +53,11 @@ export function createShardApp(provider: ShardProvider): Hono {
   app.route("/", shardRoutes(provider));
   app.get("/health", (c) => c.json({ ok: true }));
   return withJsonErrors(app);
+}
+
+/** A 401 JSON answer for bearerAuth (whose default would be plain text, or 400). */
+function unauthorized(error: string) {
+  return (c: Context) => c.json({ error }, 401);
 }
 
 /** A random run token (128 bits, hex). */

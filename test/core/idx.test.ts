@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { IDX_FILES, imageSetFromIdx } from "../../src/core/dataset.ts";
-import { encodeIdx, IdxError, parseIdx, readIdx } from "../../src/core/idx.ts";
+import { encodeIdx, IdxError, parseIdx } from "../../src/core/idx.ts";
 
 describe("IDX reader", () => {
   test("the real MNIST files parse", async () => {
@@ -89,8 +89,37 @@ describe("IDX reader", () => {
     ).rejects.toThrow("lab: label 2 is 12, expected a class in 0..9");
   });
 
-  test("corrupt gzip is an IdxError naming the file", async () => {
-    const gz = gzipSync(encodeIdx([2], Uint8Array.of(1, 2)));
-    await expect(readIdx(gz.subarray(0, gz.length - 6), "bad.gz", 1)).rejects.toThrow(/bad.gz/);
+  describe("a bad .gz file in a --data directory", () => {
+    /** A valid 2-image set, with the training labels replaced by `trainLabelsGz`. */
+    async function dirWithTrainLabels(trainLabelsGz: Uint8Array) {
+      const dir = await mkdtemp(join(tmpdir(), "shardfit-idx-"));
+      const images = encodeIdx([2, 2, 2], new Uint8Array(8));
+      const labels = encodeIdx([2], Uint8Array.of(1, 2));
+      await writeFile(join(dir, IDX_FILES.trainImages), images);
+      await writeFile(join(dir, `${IDX_FILES.trainLabels}.gz`), trainLabelsGz);
+      await writeFile(join(dir, IDX_FILES.testImages), images);
+      await writeFile(join(dir, IDX_FILES.testLabels), labels);
+      return { dir, path: join(dir, `${IDX_FILES.trainLabels}.gz`) };
+    }
+
+    test("corrupt gzip data is an IdxError naming the path and the decoder's reason", async () => {
+      const gz = gzipSync(encodeIdx([2], Uint8Array.of(1, 2)));
+      const { dir, path } = await dirWithTrainLabels(gz.subarray(0, gz.length - 6));
+      const error = await loadIdxDataset(dir).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IdxError);
+      expect((error as IdxError).file).toBe(path);
+      expect((error as IdxError).message).toMatch(
+        new RegExp(`^${RegExp.escape(path)}: corrupt gzip data \\(.+\\)$`),
+      );
+    });
+
+    test("gzipped but truncated IDX data names the path, expected vs found", async () => {
+      const { dir, path } = await dirWithTrainLabels(
+        gzipSync(encodeIdx([2], Uint8Array.of(1, 2)).subarray(0, 9)),
+      );
+      await expect(loadIdxDataset(dir)).rejects.toThrow(
+        `${path}: truncated: dimensions 2 need 2 data bytes, found 1`,
+      );
+    });
   });
 });

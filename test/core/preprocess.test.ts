@@ -162,7 +162,12 @@ describe("PNG decoding", () => {
     ).rejects.toThrow("not a PNG: the 8-byte PNG signature is missing");
     await expect(decodePngGray(new Uint8Array(5))).rejects.toThrow("expected at least 24 bytes");
     const png = grayPng(blank(30, 20, 7));
-    await expect(decodePngGray(png.subarray(0, 40))).rejects.toThrow(PngError);
+    await expect(decodePngGray(png.subarray(0, 40))).rejects.toThrow(
+      new PngError("corrupt PNG: the file ends at byte 40 before the IEND chunk"),
+    );
+    await expect(decodePngGray(png.subarray(0, png.length - 1))).rejects.toThrow(
+      `corrupt PNG: the file ends at byte ${png.length - 1} before the IEND chunk`,
+    );
     const garbled = png.slice();
     for (let i = 41; i < garbled.length - 12; i++) garbled[i] ^= 0x5a;
     await expect(decodePngGray(garbled)).rejects.toThrow(/^corrupt PNG/);

@@ -3,12 +3,17 @@ import assert from "node:assert/strict";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { sliceSet } from "../../src/core/dataset.ts";
+import { forward } from "../../src/core/forward.ts";
 import { initParams } from "../../src/core/init.ts";
 import { encodeShard } from "../../src/core/shard.ts";
-import { DEFAULT_SPEC } from "../../src/core/spec.ts";
+import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
 import type { TrainerWorker } from "../../src/worker/trainer.ts";
+import { maxErrorRelativeToPeak, referenceGradient } from "../support/reference.ts";
 
 declare const Deno: { test(name: string, fn: () => Promise<void>): void };
+
+const relativeError = (actual: number, expected: number) =>
+  Math.abs(actual - expected) / Math.abs(expected);
 
 Deno.test("the embeddable worker runs under Deno through the shardfit/worker export", async () => {
   const worker = new Worker(import.meta.resolve("shardfit/worker"), { type: "module" });
@@ -21,15 +26,52 @@ Deno.test("the embeddable worker runs under Deno through the shardfit/worker exp
     });
     assert.equal(await trainer.loadModel(DEFAULT_SPEC), 407050);
     assert.deepEqual(await trainer.loadShard({ bytes: shardBytes }), { train: 64, test: 100 });
+
+    // Gradients and loss against the float64 plain-JS backprop reference.
+    const layout = paramLayout(DEFAULT_SPEC);
     const params = initParams(DEFAULT_SPEC, 1);
-    const g = await trainer.gradients(params, [0, 1, 2]);
-    assert.equal(g.grads.length, 407050);
-    assert.ok(
-      g.lossSum / 3 > 1.5 && g.lossSum / 3 < 3.5,
-      `untrained mean loss ${g.lossSum / 3} should be near ln 10`,
+    const indices = Array.from({ length: 32 }, (_, i) => 2 * i);
+    const g = await trainer.gradients(params, indices);
+    const n = indices.length;
+    assert.equal(g.count, n);
+    const x = indices.map((i) =>
+      Float64Array.from(data.train.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255),
     );
-    const evaluation = await trainer.evaluate(params);
+    const reference = referenceGradient(
+      layout,
+      params,
+      x,
+      indices.map((i) => data.train.labels[i]),
+    );
+    const gradError = maxErrorRelativeToPeak(g.grads, reference.grad);
+    assert.ok(gradError <= 1e-5, `gradient error relative to peak ${gradError}`);
+    const lossError = relativeError(g.lossSum / n, reference.loss);
+    assert.ok(lossError <= 1e-5, `mean loss ${g.lossSum / n} vs ${reference.loss}`);
+
+    // A step against the gradient lowers the loss on the same samples.
+    const stepped = params.map((p, i) => p - 0.5 * g.grads[i]);
+    const after = await trainer.gradients(stepped, indices);
+    assert.ok(after.lossSum < g.lossSum, `loss ${after.lossSum} after a step, ${g.lossSum} before`);
+
+    // Evaluation against the plain-TS forward pass over the same 100 test images.
+    const evaluation = await trainer.evaluate(stepped);
     assert.equal(evaluation.count, 100);
+    const probabilities = forward(
+      { layout, params: stepped },
+      Float32Array.from(data.test.images.subarray(0, 100 * 784), (v) => v / 255),
+      100,
+    );
+    let correct = 0;
+    let lossSum = 0;
+    for (let i = 0; i < 100; i++) {
+      const row = probabilities.subarray(i * 10, (i + 1) * 10);
+      if (row.indexOf(Math.max(...row)) === data.test.labels[i]) correct++;
+      lossSum -= Math.log(row[data.test.labels[i]]);
+    }
+    assert.equal(evaluation.correct, correct);
+    const evalError = relativeError(evaluation.lossSum, lossSum);
+    assert.ok(evalError <= 1e-4, `test loss sum ${evaluation.lossSum} vs ${lossSum}`);
+    assert.equal(await trainer.tensorCount(), 0);
   } finally {
     trainer[Comlink.releaseProxy]();
     worker.terminate();

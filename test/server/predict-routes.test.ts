@@ -85,16 +85,27 @@ describe("GET /predict", () => {
     expect(correct).toBeGreaterThanOrEqual(85);
   });
 
-  test("a different model has a different ETag", async () => {
+  test("the ETag is the model's: the same on repeat and after a restart, new for a new model", async () => {
+    const q = `/predict?pixels=${encodeBase64Url(digit(0))}`;
+    const etag = (await app.request(q)).headers.get("etag") as string;
+    expect((await app.request(q)).headers.get("etag")).toBe(etag);
+    expect((await createApp({ model }).request(q)).headers.get("etag")).toBe(etag);
+    expect(((await (await app.request("/model")).json()) as { etag: string }).etag).toBe(etag);
+
     const params = model.params.slice();
     params[0] += 1;
-    const other = createApp({ model: { ...model, params } });
-    const a = (await app.request("/model")).headers;
-    const q = `/predict?pixels=${encodeBase64Url(digit(0))}`;
-    const e1 = (await app.request(q)).headers.get("etag");
-    const e2 = (await other.request(q)).headers.get("etag");
-    expect(e1).not.toBe(e2);
-    expect(a.get("content-type")).toContain("json");
+    const changed = { ...model, params };
+    const other = createApp({ model: changed });
+    const otherEtag = (await other.request(q)).headers.get("etag");
+    expect(otherEtag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(otherEtag).not.toBe(etag);
+    // A client revalidating the old model's answer gets the new model's, not a 304.
+    const revalidated = await other.request(q, { headers: { "if-none-match": etag } });
+    expect(revalidated.status).toBe(200);
+    expect(revalidated.headers.get("etag")).toBe(otherEtag);
+    expect(await revalidated.json()).toEqual(
+      JSON.parse(JSON.stringify(predictPixels(changed, digit(0)))),
+    );
   });
 
   test("missing, repeated, malformed and wrong-length pixels are 400s naming the problem", async () => {
@@ -323,7 +334,16 @@ describe("POST /predict (PNG)", () => {
     const garbled = ok.slice();
     for (let i = 41; i < garbled.length - 12; i++) garbled[i] ^= 0x5a;
     await expectError(await png(garbled), 400, /^corrupt PNG/);
-    await expectError(await png(ok.subarray(0, 30)), 400, /PNG/);
+    await expectError(
+      await png(ok.subarray(0, 30)),
+      400,
+      /^corrupt PNG: chunk "IHDR" at byte 8 declares 13 data bytes, only 10 remain$/,
+    );
+    await expectError(
+      await png(ok.subarray(0, ok.length - 12)),
+      400,
+      new RegExp(`^corrupt PNG: truncated: no IEND chunk in ${ok.length - 12} bytes$`),
+    );
     await expectError(
       await png(grayPng({ width: 40, height: 40, data: new Uint8Array(1600).fill(200) })),
       422,

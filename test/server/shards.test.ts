@@ -24,14 +24,30 @@ describe("GET /shards/:index", () => {
     expect(Array.from(decoded.test.images)).toEqual([9, 9, 9, 9]);
   });
 
-  test.each([undefined, "Bearer wrong", "secret"])(
-    "refuses authorization %p with 401",
-    async (auth) => {
-      const res = await app.request("/shards/0", { headers: auth ? { authorization: auth } : {} });
-      expect(res.status).toBe(401);
-      expect((await res.json()).error).toContain("token");
-    },
-  );
+  test.each([
+    [undefined, "missing run token: send Authorization: Bearer <token>"],
+    ["secret", 'malformed Authorization header: expected "Bearer <run token>"'],
+    ["Basic c2VjcmV0", 'malformed Authorization header: expected "Bearer <run token>"'],
+    ["Bearer wrong", "wrong run token"],
+    // Other lengths: a prefix and an extension of the real token.
+    ["Bearer secre", "wrong run token"],
+    ["Bearer secret0", "wrong run token"],
+    // Near misses: same length, one character off (last, first, case).
+    ["Bearer secreu", "wrong run token"],
+    ["Bearer tecret", "wrong run token"],
+    ["Bearer Secret", "wrong run token"],
+  ])("refuses authorization %p with a 401 naming the problem", async (auth, reason) => {
+    const res = await app.request("/shards/0", { headers: auth ? { authorization: auth } : {} });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(res.headers.get("www-authenticate")).toStartWith("Bearer");
+    expect(await res.json()).toEqual({ error: reason });
+  });
+
+  test("checks the token before the index, so a wrong token learns nothing about shards", async () => {
+    const res = await app.request("/shards/7", { headers: { authorization: "Bearer wrong" } });
+    expect(res.status).toBe(401);
+  });
 
   test.each(["1", "-1", "x", "0.5"])(
     "unknown shard %p is a 404 naming the range",

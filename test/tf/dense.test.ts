@@ -4,7 +4,12 @@ import { Rng } from "../../src/core/rng.ts";
 import { type ModelSpec, paramLayout } from "../../src/core/spec.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
-import { finiteDifferences, maxRelativeError, referenceLoss } from "../support/reference.ts";
+import {
+  finiteDifferences,
+  maxErrorRelativeToPeak,
+  referenceGradient,
+  referenceLoss,
+} from "../support/reference.ts";
 
 const spec: ModelSpec = { inputSize: 6, hidden: [5, 4], classes: 3 };
 const layout = paramLayout(spec);
@@ -88,8 +93,8 @@ for (const backend of ["cpu", "wasm"] as const) {
       const hand = handGradients();
       const auto = autodiffGradients();
       const fd = finiteDifferences(layout, params, x, labels, weights);
-      expect(maxRelativeError(hand.flat, auto)).toBeLessThanOrEqual(1e-4);
-      expect(maxRelativeError(hand.flat, fd)).toBeLessThanOrEqual(1e-4);
+      expect(maxErrorRelativeToPeak(hand.flat, auto)).toBeLessThanOrEqual(1e-4);
+      expect(maxErrorRelativeToPeak(hand.flat, fd)).toBeLessThanOrEqual(1e-4);
       expect(hand.loss).toBeCloseTo(referenceLoss(layout, params, x, labels, weights), 5);
       // Guards against a vacuous pass (an all-zero gradient would match nothing above anyway).
       expect(Math.max(...hand.flat.map(Math.abs))).toBeGreaterThan(1e-3);
@@ -97,3 +102,13 @@ for (const backend of ["cpu", "wasm"] as const) {
     });
   });
 }
+
+test("the float64 backprop reference agrees with finite differences (it checks train())", () => {
+  // `weights` is the mean over the first batch − 2 samples, which is what referenceGradient takes.
+  const real = batch - 2;
+  const fd = finiteDifferences(layout, params, x, labels, weights);
+  const { loss, grad } = referenceGradient(layout, params, x.slice(0, real), labels.slice(0, real));
+  expect(maxErrorRelativeToPeak(grad, fd)).toBeLessThanOrEqual(1e-7);
+  expect(loss).toBeCloseTo(referenceLoss(layout, params, x, labels, weights), 12);
+  expect(Math.max(...grad.map(Math.abs))).toBeGreaterThan(1e-3);
+});

@@ -40,7 +40,14 @@ describe("a short real training run", () => {
     expect(result.history[1].testAccuracy).toBeGreaterThanOrEqual(0.93);
     expect(result.history[1].trainLoss).toBeLessThan(result.history[0].trainLoss);
     expect(result.workers).toBe(2);
-    expect(result.samplesPerSecond).toBeGreaterThan(0);
+  });
+
+  test("throughput is the samples trained over the training time", () => {
+    const epochSeconds = result.history.map((h) => h.trainSeconds);
+    expect(Math.min(...epochSeconds)).toBeGreaterThan(0);
+    expect(result.trainSeconds).toBeCloseTo(epochSeconds[0] + epochSeconds[1], 9);
+    const expected = (12000 * 2) / result.trainSeconds;
+    expect(Math.abs(result.samplesPerSecond / expected - 1)).toBeLessThan(1e-12);
   });
 
   test("reports start, step, epoch and saved events", () => {
@@ -134,6 +141,11 @@ describe("the train command", () => {
     ]);
     expect(summary).toMatchObject({ epochs: 1, workers: 2, batchSize: 128, modelDir: out });
     expect(summary.testAccuracy).toBeGreaterThan(0.9);
+    // One epoch over all 60,000 training images.
+    expect(summary.trainSeconds).toBeGreaterThan(0);
+    expect(Math.abs((summary.samplesPerSecond * summary.trainSeconds) / 60000 - 1)).toBeLessThan(
+      1e-12,
+    );
   });
 
   test.each([
