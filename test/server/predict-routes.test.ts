@@ -342,7 +342,7 @@ describe("POST /predict (PNG)", () => {
     await expectError(
       await png(ok.subarray(0, ok.length - 12)),
       400,
-      new RegExp(`^corrupt PNG: truncated: no IEND chunk in ${ok.length - 12} bytes$`),
+      new RegExp(`^corrupt PNG: the file ends at byte ${ok.length - 12} before the IEND chunk$`),
     );
     await expectError(
       await png(grayPng({ width: 40, height: 40, data: new Uint8Array(1600).fill(200) })),
