@@ -1,6 +1,8 @@
 /**
- * A small seeded generator (sfc32) whose whole state is four uint32s, so checkpoints can
- * store it and a resumed run draws exactly the numbers an uninterrupted one would.
+ * A small seeded generator (sfc32, four uint32s of state). Training derives every generator
+ * it needs from integers — `fromSeed(seed, epoch, worker)` for a shuffle, `fromSeed(seed, tag)`
+ * for initialisation — so a checkpoint only stores `{seed, nextEpoch}` and a resumed run draws
+ * exactly the numbers an uninterrupted one would.
  */
 export type RngState = [number, number, number, number];
 
@@ -14,18 +16,19 @@ export class Rng {
     [this.a, this.b, this.c, this.d] = state.map((v) => v >>> 0);
   }
 
-  /** Seeds from any number of integers (e.g. `seed`, `epoch`) with splitmix32 mixing. */
+  /**
+   * Seeds from a sequence of integers (each taken as 64 bits: low and high words). Each of the
+   * four state words absorbs the words in order through a bijective mixer, so the order
+   * matters and equal values do not cancel: (1, 0, 1) and (0, 1, 1) seed different streams.
+   */
   static fromSeed(...seeds: number[]): Rng {
-    let h = 0x9e3779b9;
-    const next = () => {
-      h = (h + 0x9e3779b9) | 0;
-      let z = h;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
+    const words = seeds.flatMap((s) => [s | 0, Math.floor(s / 2 ** 32) | 0]);
+    const lane = (start: number) => {
+      let h = start;
+      for (const w of words) h = mix32((h ^ w) + 0x9e3779b9);
+      return mix32(h ^ words.length);
     };
-    for (const s of seeds) h = (h ^ Math.imul(s | 0, 0x27d4eb2d) ^ Math.floor(s / 2 ** 32)) | 0;
-    const rng = new Rng([next(), next(), next(), next()]);
+    const rng = new Rng([lane(0x243f6a88), lane(0x85a308d3), lane(0x13198a2e), lane(0x03707344)]);
     for (let i = 0; i < 12; i++) rng.nextUint32();
     return rng;
   }
@@ -67,4 +70,12 @@ export class Rng {
     }
     return values;
   }
+}
+
+/** murmur3's 32-bit finaliser: a bijection that spreads every input bit over the output. */
+function mix32(x: number): number {
+  let z = x | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { KERAS_RMSPROP, rmspropUpdate, rmspropUpdateSum } from "../../src/core/rmsprop.ts";
 import { maxAbsDiff, referenceRmsprop } from "../support/reference.ts";
 
-describe("Keras RMSprop", () => {
+describe("RMSprop as Keras 2 / tf.keras define it", () => {
   test("matches a plain reference of Keras's formula over several steps", () => {
     fc.assert(
       fc.property(
@@ -27,7 +27,7 @@ describe("Keras RMSprop", () => {
     );
   });
 
-  test("eps sits outside the square root (Keras), not inside (tfjs)", () => {
+  test("eps sits outside the square root (Keras 2), not inside (tfjs, Keras 3)", () => {
     // With g = 1e-7 and empty history: Keras moves by lr·g/(√(0.1)·g + eps) ≈ 7.6e-4;
     // tfjs's √(ms + eps) form would move by only ≈ 3e-7.
     const params = Float32Array.of(0);
