@@ -1,0 +1,6 @@
+/** General Sequential models (conv, pooling, dense, dropout, reshape): spec, layout, files. */
+export * from "./init.ts";
+export * from "./initializers.ts";
+export * from "./presets.ts";
+export * from "./sequential.ts";
+export * from "./topology.ts";
