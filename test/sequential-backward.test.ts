@@ -59,15 +59,16 @@ const MODELS: Record<string, SequentialSpec> = {
       dense(3, { activation: "softmax" }),
     ],
   },
-  "conv stride [2,1] no bias → conv same (flipped-kernel dX) → reshape → dense": {
-    inputShape: [8, 6, 2],
-    layers: [
-      conv2d(4, 2, { strides: [2, 1], activation: "relu", useBias: false }),
-      conv2d(3, 3, { padding: "same", activation: "relu", kernelInitializer: HE_NORMAL }),
-      reshape([60]),
-      dense(3, { activation: "softmax" }),
-    ],
-  },
+  "conv stride [2,1] no bias → conv 4×2 same (flipped-kernel dX, uneven padding) → reshape → dense":
+    {
+      inputShape: [8, 6, 2],
+      layers: [
+        conv2d(4, 2, { strides: [2, 1], activation: "relu", useBias: false }),
+        conv2d(3, [4, 2], { padding: "same", activation: "relu", kernelInitializer: HE_NORMAL }),
+        reshape([60]),
+        dense(3, { activation: "softmax" }),
+      ],
+    },
   "mlp 6→5→4→3": mlpSpec([5, 4], 6, 3),
 };
 
