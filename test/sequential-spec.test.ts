@@ -122,7 +122,7 @@ describe("sequential layout", () => {
     expect(
       bad({ inputShape: [4], layers: [dense(3, { activation: "softmax" }), dense(2)] }),
     ).toThrow(
-      'layer 0 (dense "dense_Dense1"): activation: softmax is only supported on the last layer',
+      'layer 0 (dense "dense_Dense1"): activation: softmax is only supported on the last layer, a Dense',
     );
     expect(bad({ inputShape: [4], layers: [dense(3, { activation: "tanh" as "relu" })] })).toThrow(
       'activation: expected "relu", "linear" or "softmax", got "tanh"',

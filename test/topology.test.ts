@@ -214,7 +214,7 @@ describe("tfjs Layers topology", () => {
       ],
       [
         edit(json, 5, "activation", "softmax"),
-        `layer 5 (dense "${name(5)}"): activation: softmax is only supported on the last layer`,
+        `layer 5 (dense "${name(5)}"): activation: softmax is only supported on the last layer, a Dense`,
       ],
       [{ class_name: "Model", config: {} }, `class_name: expected "Sequential", got "Model"`],
       ["{not json", "not valid JSON"],

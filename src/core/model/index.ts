@@ -1,6 +1,7 @@
 /** General Sequential models (conv, pooling, dense, dropout, reshape): spec, layout, files. */
 
 export * from "./dropout.ts";
+export * from "./forward.ts";
 export * from "./init.ts";
 export * from "./initializers.ts";
 export * from "./presets.ts";

@@ -201,13 +201,14 @@ function windowedShape(
   return [rows, cols, channels];
 }
 
-function checkActivation(c: Checker, activation: Activation, isLast: boolean): void {
+function checkActivation(c: Checker, activation: Activation, finalDense: boolean): void {
   if (!["linear", "relu", "softmax"].includes(activation)) {
     c.fail(`activation: expected "relu", "linear" or "softmax", got ${JSON.stringify(activation)}`);
   }
   // The softmax is fused with the cross-entropy in training, so only the output may have one.
-  if (activation === "softmax" && !isLast)
-    c.fail(`activation: softmax is only supported on the last layer`);
+  if (activation === "softmax" && !finalDense) {
+    c.fail(`activation: softmax is only supported on the last layer, a Dense`);
+  }
 }
 
 function checkPadding(c: Checker, padding: Padding): void {
@@ -225,7 +226,7 @@ function outputShape(c: Checker, layer: LayerSpec, input: Shape, isLast: boolean
       c.pair("kernelSize", layer.kernelSize);
       c.pair("strides", layer.strides);
       checkPadding(c, layer.padding);
-      checkActivation(c, layer.activation, isLast);
+      checkActivation(c, layer.activation, false);
       return windowedShape(c, input, layer.kernelSize, layer.strides, layer.padding, layer.filters);
     case "maxPooling2d":
       requireRank(c, input, 3, "[height, width, channels]");
