@@ -104,7 +104,6 @@ describe("plain-TS Sequential forward against tfjs", () => {
           kernelSize: [4, 3],
           strides: [2, 1],
           padding: "same",
-
           inputShape: [28, 28, 1],
         }),
         tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: "same" }),
