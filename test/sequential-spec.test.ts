@@ -130,6 +130,9 @@ describe("sequential layout", () => {
     expect(bad({ inputShape: [6], layers: [reshape([4, 2])] })).toThrow(
       'layer 0 (reshape "reshape_Reshape1"): targetShape: [4, 2] holds 8 values, the input [6] holds 6',
     );
+    expect(bad({ inputShape: [6], layers: [flatten()] })).toThrow(
+      'layer 0 (flatten "flatten_Flatten1"): expected an input of rank ≥ 2, got shape [6]',
+    );
     expect(bad({ inputShape: [6], layers: [dropout(1)] })).toThrow(
       "rate: expected a number in [0, 1), got 1",
     );

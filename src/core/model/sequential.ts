@@ -240,6 +240,8 @@ function outputShape(c: Checker, layer: LayerSpec, input: Shape, isLast: boolean
       checkActivation(c, layer.activation, isLast);
       return [layer.units];
     case "flatten":
+      // tfjs's Flatten rejects a flat input (Keras's accepts it); keep every model loadable.
+      if (input.length < 2) c.fail(`expected an input of rank ≥ 2, got shape ${showShape(input)}`);
       return [shapeSize(input)];
     case "reshape": {
       const target = layer.targetShape;
