@@ -2,11 +2,14 @@
  * Conv2D forward/backward throughput on tfjs-wasm for the convnet's three conv layers
  * (`bun bench/conv.ts [batch]`): tf.conv2d vs src/tf/conv2d.ts's im2col forward, and its
  * forward + hand-derived backward (kernel, bias and, past the first layer, input gradients).
- * Median of 20 runs each. FLOPs count 2·B·oh·ow·kh·kw·cin·cout per product (forward, dK, dX).
+ * Then the whole convnet step of src/tf/sequential.ts. Median of 20 runs each. FLOPs count 2·B·oh·ow·kh·kw·cin·cout per product (forward, dK, dX).
  */
-import { conv2d } from "../src/core/model/sequential.ts";
+import { initSequentialParams } from "../src/core/model/init.ts";
+import { CONVNET_SPEC } from "../src/core/model/presets.ts";
+import { conv2d, sequentialLayout } from "../src/core/model/sequential.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { conv2dBackward, conv2dForward, convWindow, im2col } from "../src/tf/conv2d.ts";
+import { sequentialLossAndGrads, sequentialTensors } from "../src/tf/sequential.ts";
 
 const batch = Number(process.argv[2] ?? 32);
 await useWasmBackend();
@@ -64,3 +67,21 @@ for (const [h, w, cin, cout] of shapes) {
 console.log(
   `batch ${batch}: conv forward+backward ${total.ms.toFixed(2)} ms, ${(total.flops / total.ms / 1e6).toFixed(2)} GFLOP/s`,
 );
+
+// The whole convnet step (forward, loss, every gradient) as a worker would run it.
+const layout = sequentialLayout(CONVNET_SPEC);
+const params = sequentialTensors(layout, initSequentialParams(layout, 1));
+const x = tf.randomUniform([batch, 784]);
+const y = tf
+  .oneHot(tf.randomUniform([batch], 0, 10, "int32") as tf.Tensor1D, 10)
+  .toFloat() as tf.Tensor2D;
+const w = tf.fill([batch], 1 / batch) as tf.Tensor1D;
+const mask = tf.ones([batch]) as tf.Tensor1D;
+const stepMs = median(() => {
+  const r = sequentialLossAndGrads(layout, params, x, y, w, mask);
+  return [r.loss, r.correct, ...r.grads];
+});
+console.log(
+  `convnet step (batch ${batch}, wasm, one thread): ${stepMs.toFixed(2)} ms, ${Math.round((batch / stepMs) * 1000)} samples/s`,
+);
+tf.dispose([...params, x, y, w, mask]);

@@ -8,6 +8,7 @@ import {
   dense,
   dropout,
   flatten,
+  type MaxPooling2DLayer,
   maxPooling2d,
   reshape,
   type SequentialLayout,
@@ -19,12 +20,13 @@ import { Rng } from "../src/core/rng.ts";
 import { paramLayout } from "../src/core/spec.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../src/tf/dense.ts";
+import { maxPoolBackward } from "../src/tf/max-pool.ts";
 import {
   sequentialLogits,
   sequentialLossAndGrads,
   sequentialTensors,
 } from "../src/tf/sequential.ts";
-import { maxRelativeError } from "./support/reference.ts";
+import { maxAbsDiff, maxRelativeError } from "./support/reference.ts";
 import { finiteDifferencesOf, referenceSequentialLoss } from "./support/sequential-reference.ts";
 
 /** Small models covering every layer, padding, stride and the dX paths (flipped conv, conv2dTranspose). */
@@ -248,6 +250,70 @@ for (const backend of ["cpu", "wasm"] as const) {
     });
   });
 }
+
+describe("maxPoolBackward", () => {
+  const CONFIGS: [number[], MaxPooling2DLayer][] = [
+    [[1, 4, 4, 1], maxPooling2d(2)],
+    [[2, 6, 4, 3], maxPooling2d(2)],
+    [[4, 11, 11, 3], maxPooling2d(2)],
+    [[2, 7, 7, 2], maxPooling2d(3, { strides: 2, padding: "same" })],
+    [[2, 7, 6, 2], maxPooling2d(2, { padding: "same" })],
+    [[1, 6, 6, 2], maxPooling2d(2, { strides: 1 })],
+    [[3, 5, 8, 2], maxPooling2d([2, 3], { strides: [1, 2], padding: "same" })],
+  ];
+
+  test("on wasm equals tfjs-cpu autodiff, every time (wasm's own MaxPoolGrad leaves stale memory)", async () => {
+    const cases = CONFIGS.map(([shape, layer], k) => {
+      const rng = Rng.fromSeed(k);
+      const x = Float32Array.from({ length: shapeSize(shape) }, () => rng.next() * 2 - 1);
+      return { shape: shape as [number, number, number, number], layer, x, rng };
+    });
+    await tf.setBackend("cpu");
+    const expected = cases.map(({ shape, layer, x, rng }) =>
+      tf.tidy(() => {
+        const xt = tf.tensor4d(x, shape);
+        const y = tf.maxPool(
+          xt,
+          layer.poolSize as [number, number],
+          layer.strides as [number, number],
+          layer.padding,
+        );
+        const dy = Float32Array.from({ length: y.size }, () => rng.next() * 2 - 1);
+        const f = (t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.maxPool(
+                t as tf.Tensor4D,
+                layer.poolSize as [number, number],
+                layer.strides as [number, number],
+                layer.padding,
+              ),
+              tf.tensor(dy, y.shape),
+            ),
+          );
+        return {
+          dy,
+          dyShape: y.shape as [number, number, number, number],
+          dx: tf.grad(f)(xt).dataSync(),
+        };
+      }),
+    );
+    await useWasmBackend();
+    // Twice over, so later calls run on reused (dirty) wasm memory.
+    for (let round = 0; round < 2; round++) {
+      cases.forEach(({ shape, layer, x }, k) => {
+        const dx = tf.tidy(() =>
+          maxPoolBackward(
+            tf.tensor4d(x, shape),
+            tf.tensor4d(expected[k].dy, expected[k].dyShape),
+            layer,
+          ).dataSync(),
+        );
+        expect(maxAbsDiff(dx, expected[k].dx)).toBeLessThan(1e-6);
+      });
+    }
+  });
+});
 
 describe("sequentialLossAndGrads input checks", () => {
   test("a model without a softmax Dense output, or wrong masks, is a clear error", async () => {

@@ -157,12 +157,7 @@ function backwardLayer(
     case "maxPooling2d":
       return {
         weights: [],
-        input: maxPoolBackward(
-          input as tf.Tensor4D,
-          output as tf.Tensor4D,
-          dOut as tf.Tensor4D,
-          spec,
-        ),
+        input: maxPoolBackward(input as tf.Tensor4D, dOut as tf.Tensor4D, spec),
       };
     case "flatten":
     case "reshape":
