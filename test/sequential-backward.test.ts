@@ -40,17 +40,18 @@ const MODELS: Record<string, SequentialSpec> = {
       dense(4, { activation: "softmax" }),
     ],
   },
-  "conv 3×2 stride 2 same → maxpool 3 stride 2 same → dropout → dense relu → dense": {
-    inputShape: [7, 7, 1],
-    layers: [
-      conv2d(2, [3, 2], { strides: 2, padding: "same" }),
-      maxPooling2d(3, { strides: 2, padding: "same" }),
-      dropout(0.3),
-      flatten(),
-      dense(5, { activation: "relu" }),
-      dense(3, { activation: "softmax" }),
-    ],
-  },
+  "conv 3×2 (8 filters > 6 taps) stride 2 same → maxpool 3 stride 2 same → dropout → dense relu → dense":
+    {
+      inputShape: [7, 7, 1],
+      layers: [
+        conv2d(8, [3, 2], { strides: 2, padding: "same" }),
+        maxPooling2d(3, { strides: 2, padding: "same" }),
+        dropout(0.3),
+        flatten(),
+        dense(5, { activation: "relu" }),
+        dense(3, { activation: "softmax" }),
+      ],
+    },
   "conv → conv stride 2 same → conv 2×3 stride 2 valid, no bias → flatten → dense": {
     inputShape: [9, 9, 1],
     layers: [
