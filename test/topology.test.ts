@@ -128,6 +128,11 @@ describe("tfjs Layers topology", () => {
                 class_name: "Dense",
                 config: {
                   name: "dense",
+                  dtype: {
+                    module: "keras",
+                    class_name: "DTypePolicy",
+                    config: { name: "float32" },
+                  },
                   units: 10,
                   activation: "softmax",
                   kernel_initializer: {
@@ -215,6 +220,10 @@ describe("tfjs Layers topology", () => {
       [
         edit(json, 5, "activation", "softmax"),
         `layer 5 (dense "${name(5)}"): activation: softmax is only supported on the last layer, a Dense`,
+      ],
+      [
+        edit(json, 0, "dtype", { class_name: "DTypePolicy", config: { name: "mixed_float16" } }),
+        `${conv}: dtype: expected "float32" (the only one supported), got "mixed_float16"`,
       ],
       [{ class_name: "Model", config: {} }, `class_name: expected "Sequential", got "Model"`],
       ["{not json", "not valid JSON"],

@@ -191,7 +191,12 @@ function activation(f: Fields): Activation {
 function commonChecks(f: Fields): void {
   if (f.get("trainable") === false) f.error("trainable", "true (frozen layers are not supported)");
   f.only("data_format", "channels_last");
-  f.only("dtype", "float32");
+  // Keras 3 writes the dtype as a policy object, {"class_name": "DTypePolicy", "config": {"name": …}}.
+  const dtype = f.get("dtype");
+  const name = isObject(dtype) && isObject(dtype.config) ? dtype.config.name : dtype;
+  if (name !== undefined && name !== null && name !== "float32") {
+    f.error("dtype", `"float32" (the only one supported)`, name);
+  }
 }
 
 function weighted(f: Fields) {
