@@ -1,0 +1,360 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { dropoutMasks } from "../src/core/model/dropout.ts";
+import { initSequentialParams } from "../src/core/model/init.ts";
+import { HE_NORMAL } from "../src/core/model/initializers.ts";
+import { mlpSpec } from "../src/core/model/presets.ts";
+import {
+  conv2d,
+  dense,
+  dropout,
+  flatten,
+  type MaxPooling2DLayer,
+  maxPooling2d,
+  reshape,
+  type SequentialLayout,
+  type SequentialSpec,
+  sequentialLayout,
+  shapeSize,
+} from "../src/core/model/sequential.ts";
+import { Rng } from "../src/core/rng.ts";
+import { paramLayout } from "../src/core/spec.ts";
+import { tf, useWasmBackend } from "../src/tf/backend.ts";
+import { denseLossAndGrads, tensorsFromFlat } from "../src/tf/dense.ts";
+import { maxPoolBackward } from "../src/tf/max-pool.ts";
+import {
+  sequentialLogits,
+  sequentialLossAndGrads,
+  sequentialTensors,
+} from "../src/tf/sequential.ts";
+import { maxAbsDiff, maxRelativeError } from "./support/reference.ts";
+import { finiteDifferencesOf, referenceSequentialLoss } from "./support/sequential-reference.ts";
+
+/** Small models covering every layer, padding, stride and the dX paths (flipped conv, conv2dTranspose). */
+const MODELS: Record<string, SequentialSpec> = {
+  "conv valid relu → maxpool → dense": {
+    inputShape: [6, 5, 2],
+    layers: [
+      conv2d(3, 3, { activation: "relu" }),
+      maxPooling2d(2),
+      flatten(),
+      dense(4, { activation: "softmax" }),
+    ],
+  },
+  "conv 3×2 (8 filters > 6 taps) stride 2 same → maxpool 3 stride 2 same → dropout → dense relu → dense":
+    {
+      inputShape: [7, 7, 1],
+      layers: [
+        conv2d(8, [3, 2], { strides: 2, padding: "same" }),
+        maxPooling2d(3, { strides: 2, padding: "same" }),
+        dropout(0.3),
+        flatten(),
+        dense(5, { activation: "relu" }),
+        dense(3, { activation: "softmax" }),
+      ],
+    },
+  "conv → conv stride 2 same → conv 2×3 stride 2 valid, no bias → flatten → dense": {
+    inputShape: [9, 9, 1],
+    layers: [
+      conv2d(2, 3, { activation: "relu" }),
+      conv2d(3, 3, { strides: 2, padding: "same", activation: "relu" }),
+      conv2d(2, [2, 3], { strides: 2, useBias: false }),
+      flatten(),
+      dense(3, { activation: "softmax" }),
+    ],
+  },
+  "conv stride [2,1] no bias → conv 4×2 same (flipped-kernel dX, uneven padding) → reshape → dense":
+    {
+      inputShape: [8, 6, 2],
+      layers: [
+        conv2d(4, 2, { strides: [2, 1], activation: "relu", useBias: false }),
+        conv2d(3, [4, 2], { padding: "same", activation: "relu", kernelInitializer: HE_NORMAL }),
+        reshape([60]),
+        dense(3, { activation: "softmax" }),
+      ],
+    },
+  "mlp 6→5→4→3": mlpSpec([5, 4], 6, 3),
+};
+
+const BATCH = 5;
+
+interface Case {
+  layout: SequentialLayout;
+  params: Float32Array;
+  x: number[][];
+  labels: number[];
+  weights: number[];
+  masks: Float32Array[];
+  autodiff: Float32Array;
+  fd: Float64Array;
+  loss: number;
+}
+
+function makeCase(spec: SequentialSpec, seed: number): Omit<Case, "autodiff" | "fd" | "loss"> {
+  const layout = sequentialLayout(spec);
+  const rng = Rng.fromSeed(seed);
+  const params = initSequentialParams(layout, seed);
+  // Non-zero biases so every term of the backward pass is exercised.
+  for (const l of layout.layers)
+    if (l.weights[1])
+      for (let i = 0; i < l.weights[1].size; i++)
+        params[l.weights[1].offset + i] = 0.2 * (rng.next() - 0.5);
+  const size = shapeSize(layout.inputShape);
+  const x = Array.from({ length: BATCH }, () =>
+    Array.from({ length: size }, () => rng.next() * 2 - 0.5),
+  );
+  const classes = layout.outputShape[0];
+  const labels = x.map(() => rng.int(classes));
+  // The last row is padding, as in a partial batch: zero weight, masked out of accuracy.
+  const weights = x.map((_, i) => (i < BATCH - 1 ? 1 / (BATCH - 1) : 0));
+  const masks = dropoutMasks(layout, BATCH, Rng.fromSeed(seed, 99));
+  return { layout, params, x, labels, weights, masks };
+}
+
+/** tfjs autodiff of a straightforward functional forward (tf.conv2d, tf.maxPool, …), on cpu. */
+function autodiff(c: Omit<Case, "autodiff" | "fd" | "loss">): Float32Array {
+  const params = sequentialTensors(c.layout, c.params);
+  const grads = tf.tidy(() => {
+    const x = tf.tensor(c.x.flat(), [BATCH, ...c.layout.inputShape]);
+    const y = tf.oneHot(tf.tensor1d(c.labels, "int32"), c.layout.outputShape[0]).toFloat();
+    const w = tf.tensor1d(c.weights);
+    const f = (...ps: tf.Tensor[]) => {
+      let a: tf.Tensor = x;
+      let k = 0;
+      let d = 0;
+      for (const layer of c.layout.layers) {
+        const s = layer.spec;
+        if (s.kind === "conv2d") {
+          a = tf.conv2d(
+            a as tf.Tensor4D,
+            ps[k++] as tf.Tensor4D,
+            s.strides as [number, number],
+            s.padding,
+          );
+          if (s.useBias) a = tf.add(a, ps[k++]);
+        } else if (s.kind === "dense") {
+          a = tf.matMul(a as tf.Tensor2D, ps[k++] as tf.Tensor2D);
+          if (s.useBias) a = tf.add(a, ps[k++]);
+        } else if (s.kind === "maxPooling2d") {
+          a = tf.maxPool(
+            a as tf.Tensor4D,
+            s.poolSize as [number, number],
+            s.strides as [number, number],
+            s.padding,
+          );
+        } else if (s.kind === "dropout") {
+          a = tf.mul(a, tf.tensor(c.masks[d++], a.shape));
+        } else {
+          a = tf.reshape(a, [BATCH, ...layer.outputShape]);
+        }
+        if ("activation" in s && s.activation === "relu") a = tf.relu(a);
+      }
+      return tf.sum(
+        tf.mul(tf.losses.softmaxCrossEntropy(y, a, undefined, undefined, tf.Reduction.NONE), w),
+      ) as tf.Scalar;
+    };
+    return tf.grads(f)(params);
+  });
+  const flat = new Float32Array(c.layout.size);
+  c.layout.weights.forEach((wl, i) => {
+    flat.set(grads[i].dataSync(), wl.offset);
+  });
+  tf.dispose([...grads, ...params]);
+  return flat;
+}
+
+function hand(c: Case) {
+  const params = sequentialTensors(c.layout, c.params);
+  const x = tf.tensor2d(c.x);
+  const y = tf.tidy(
+    () =>
+      tf.oneHot(tf.tensor1d(c.labels, "int32"), c.layout.outputShape[0]).toFloat() as tf.Tensor2D,
+  );
+  const w = tf.tensor1d(c.weights);
+  const mask = tf.tensor1d(c.weights.map((v) => (v > 0 ? 1 : 0)));
+  const r = sequentialLossAndGrads(c.layout, params, x, y, w, mask, { dropoutMasks: c.masks });
+  const flat = new Float32Array(c.layout.size);
+  c.layout.weights.forEach((wl, i) => {
+    expect(r.grads[i].shape).toEqual([...wl.shape]);
+    flat.set(r.grads[i].dataSync(), wl.offset);
+  });
+  const loss = r.loss.dataSync()[0];
+  const correct = r.correct.dataSync()[0];
+  const logits = sequentialLogits(c.layout, params, x);
+  const argMax = logits.argMax(1);
+  const predicted = Array.from(argMax.dataSync());
+  tf.dispose([...params, x, y, w, mask, r.loss, r.correct, ...r.grads, logits, argMax]);
+  return { flat, loss, correct, predicted };
+}
+
+const cases = new Map<string, Case>();
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  Object.entries(MODELS).forEach(([name, spec], i) => {
+    const c = makeCase(spec, 11 + i);
+    const loss = (p: ArrayLike<number>) =>
+      referenceSequentialLoss(c.layout, p, c.x, c.labels, c.weights, c.masks);
+    cases.set(name, {
+      ...c,
+      autodiff: autodiff(c),
+      fd: finiteDifferencesOf(loss, c.params),
+      loss: loss(c.params),
+    });
+  });
+});
+
+for (const backend of ["cpu", "wasm"] as const) {
+  describe(`hand-derived Sequential backward (${backend} backend)`, () => {
+    for (const name of Object.keys(MODELS)) {
+      test(`${name}: matches tfjs autodiff and float64 finite differences`, async () => {
+        if (backend === "wasm") await useWasmBackend();
+        else await tf.setBackend("cpu");
+        expect(tf.getBackend()).toBe(backend);
+        const c = cases.get(name)!;
+        const before = tf.memory().numTensors;
+        const h = hand(c);
+        expect(maxRelativeError(h.flat, c.autodiff)).toBeLessThanOrEqual(1e-4);
+        expect(maxRelativeError(h.flat, c.fd)).toBeLessThanOrEqual(1e-4);
+        expect(h.loss).toBeCloseTo(c.loss, 5);
+        // Every weight tensor gets a gradient that is not vacuously zero.
+        for (const wl of c.layout.weights) {
+          const part = h.flat.subarray(wl.offset, wl.offset + wl.size);
+          expect(Math.max(...part.map(Math.abs))).toBeGreaterThan(1e-4);
+        }
+        // Accuracy counts the real rows whose logits' argmax is the label.
+        const correct = h.predicted.filter((p, i) => c.weights[i] > 0 && p === c.labels[i]).length;
+        expect(h.correct).toBe(correct);
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+
+    test("the mlp preset gives denseLossAndGrads's gradients", async () => {
+      if (backend === "wasm") await useWasmBackend();
+      else await tf.setBackend("cpu");
+      const c = cases.get("mlp 6→5→4→3")!;
+      const old = paramLayout({ inputSize: 6, hidden: [5, 4], classes: 3 });
+      const t = tensorsFromFlat(old, c.params);
+      const x = tf.tensor2d(c.x);
+      const y = tf.tidy(
+        () => tf.oneHot(tf.tensor1d(c.labels, "int32"), 3).toFloat() as tf.Tensor2D,
+      );
+      const w = tf.tensor1d(c.weights);
+      const mask = tf.tensor1d(c.weights.map((v) => (v > 0 ? 1 : 0)));
+      const r = denseLossAndGrads(t, x, y, w, mask);
+      const flat = new Float32Array(old.size);
+      old.layers.forEach((l, i) => {
+        flat.set(r.grads[2 * i].dataSync(), l.kernelOffset);
+        flat.set(r.grads[2 * i + 1].dataSync(), l.biasOffset);
+      });
+      expect(maxRelativeError(hand(c).flat, flat)).toBeLessThanOrEqual(1e-5);
+      tf.dispose([...t.kernels, ...t.biases, x, y, w, mask, r.loss, r.correct, ...r.grads]);
+    });
+  });
+}
+
+describe("maxPoolBackward", () => {
+  const CONFIGS: [number[], MaxPooling2DLayer][] = [
+    [[1, 4, 4, 1], maxPooling2d(2)],
+    [[2, 6, 4, 3], maxPooling2d(2)],
+    [[4, 11, 11, 3], maxPooling2d(2)],
+    [[2, 7, 7, 2], maxPooling2d(3, { strides: 2, padding: "same" })],
+    [[2, 7, 6, 2], maxPooling2d(2, { padding: "same" })],
+    [[1, 6, 6, 2], maxPooling2d(2, { strides: 1 })],
+    [[3, 5, 8, 2], maxPooling2d([2, 3], { strides: [1, 2], padding: "same" })],
+  ];
+
+  test("on wasm equals tfjs-cpu autodiff, every time (wasm's own MaxPoolGrad leaves stale memory)", async () => {
+    const cases = CONFIGS.map(([shape, layer], k) => {
+      const rng = Rng.fromSeed(k);
+      const x = Float32Array.from({ length: shapeSize(shape) }, () => rng.next() * 2 - 1);
+      return { shape: shape as [number, number, number, number], layer, x, rng };
+    });
+    await tf.setBackend("cpu");
+    const expected = cases.map(({ shape, layer, x, rng }) =>
+      tf.tidy(() => {
+        const xt = tf.tensor4d(x, shape);
+        const y = tf.maxPool(
+          xt,
+          layer.poolSize as [number, number],
+          layer.strides as [number, number],
+          layer.padding,
+        );
+        const dy = Float32Array.from({ length: y.size }, () => rng.next() * 2 - 1);
+        const f = (t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.maxPool(
+                t as tf.Tensor4D,
+                layer.poolSize as [number, number],
+                layer.strides as [number, number],
+                layer.padding,
+              ),
+              tf.tensor(dy, y.shape),
+            ),
+          );
+        return {
+          dy,
+          dyShape: y.shape as [number, number, number, number],
+          dx: tf.grad(f)(xt).dataSync(),
+        };
+      }),
+    );
+    await useWasmBackend();
+    // Twice over, so later calls run on reused (dirty) wasm memory.
+    for (let round = 0; round < 2; round++) {
+      cases.forEach(({ shape, layer, x }, k) => {
+        const dx = tf.tidy(() =>
+          maxPoolBackward(
+            tf.tensor4d(x, shape),
+            tf.tensor4d(expected[k].dy, expected[k].dyShape),
+            layer,
+          ).dataSync(),
+        );
+        expect(maxAbsDiff(dx, expected[k].dx)).toBeLessThan(1e-6);
+      });
+    }
+  });
+});
+
+describe("sequentialLossAndGrads input checks", () => {
+  test("a model without a softmax Dense output, or wrong masks, is a clear error", async () => {
+    await tf.setBackend("cpu");
+    const layout = sequentialLayout({ inputShape: [4], layers: [dense(3)] });
+    const params = sequentialTensors(layout, new Float32Array(layout.size));
+    const x = tf.zeros([2, 4]);
+    const y = tf.zeros([2, 3]) as tf.Tensor2D;
+    const w = tf.ones([2]) as tf.Tensor1D;
+    expect(() => sequentialLossAndGrads(layout, params, x, y, w, w)).toThrow(
+      "the last layer must be a softmax Dense (categorical cross-entropy), got dense with linear",
+    );
+    const drop = sequentialLayout({
+      inputShape: [4],
+      layers: [dropout(0.5), dense(3, { activation: "softmax" })],
+    });
+    const p2 = sequentialTensors(drop, new Float32Array(drop.size));
+    expect(() => sequentialLossAndGrads(drop, p2, x, y, w, w, { dropoutMasks: [] })).toThrow(
+      "expected 1 dropout masks (one per Dropout layer), got 0",
+    );
+    expect(() =>
+      sequentialLossAndGrads(drop, p2, x, y, w, w, { dropoutMasks: [new Float32Array(4)] }),
+    ).toThrow("dropout mask 0 (dropout_Dropout1): expected 2×4 values, got 4");
+    expect(() => sequentialTensors(layout, new Float32Array(3))).toThrow(
+      "expected 15 parameters for this layout, got 3",
+    );
+    tf.dispose([...params, ...p2, x, y, w]);
+  });
+
+  test("dropout masks keep 1 − rate of the units, scaled by 1/(1 − rate), reproducibly", () => {
+    const layout = sequentialLayout({
+      inputShape: [1000],
+      layers: [dropout(0.25), dense(2, { activation: "softmax" })],
+    });
+    const [m] = dropoutMasks(layout, 8, Rng.fromSeed(3));
+    expect(m.length).toBe(8000);
+    const kept = m.filter((v) => v !== 0);
+    expect(kept.every((v) => Math.abs(v - 4 / 3) < 1e-6)).toBe(true);
+    expect(kept.length / m.length).toBeGreaterThan(0.72);
+    expect(kept.length / m.length).toBeLessThan(0.78);
+    expect(dropoutMasks(layout, 8, Rng.fromSeed(3))[0]).toEqual(m);
+  });
+});
