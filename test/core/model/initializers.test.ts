@@ -10,8 +10,8 @@ import {
   type InitializerSpec,
   LECUN_NORMAL,
   TFJS_GLOROT_NORMAL,
-} from "../src/core/model/initializers.ts";
-import { Rng } from "../src/core/rng.ts";
+} from "../../../src/core/model/initializers.ts";
+import { Rng } from "../../../src/core/rng.ts";
 
 const SHAPE = [3, 3, 32, 64]; // the convnet's second kernel: fanIn 288, fanOut 576
 const draw = (init: InitializerSpec, shape = SHAPE, seed = 1) =>
