@@ -31,7 +31,7 @@ describe("ema", () => {
         (values, w) => {
           const got = ema(values, w);
           const want = emaClosedForm(values, w);
-          got.forEach((g, i) => expect(g as number).toBeCloseTo(want[i], 9));
+          for (const [i, g] of got.entries()) expect(g as number).toBeCloseTo(want[i], 9);
         },
       ),
     );

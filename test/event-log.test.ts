@@ -53,7 +53,9 @@ describe("history", () => {
   });
 
   test("bad bounds are refused by name", () => {
-    expect(() => log({ maxThinned: 1 })).toThrow("EventLog: maxThinned must be an integer ≥ 2, got 1");
+    expect(() => log({ maxThinned: 1 })).toThrow(
+      "EventLog: maxThinned must be an integer ≥ 2, got 1",
+    );
     expect(() => log({ subscriberQueue: 2.5 })).toThrow("subscriberQueue");
   });
 });

@@ -66,7 +66,10 @@ class Subscriber<E> implements Subscription<E> {
     if (this.closed) return;
     if (this.queue.length >= this.limit) {
       const victim = this.queue.findIndex((e) => this.droppable(e.event));
-      if (victim < 0) return this.close();
+      if (victim < 0) {
+        this.close();
+        return;
+      }
       this.queue.splice(victim, 1);
       this.dropped++;
     }
