@@ -13,29 +13,30 @@ export const PAGE_HTML = fileURLToPath(new URL("index.html", PUBLIC_DIR));
  * separate build step and the page always matches the core modules it imports.
  */
 export async function buildPage(): Promise<PageAssets> {
-  const [html, js] = await Promise.all([readFile(PAGE_HTML, "utf8"), bundle()]);
+  const [html, js] = await Promise.all([readFile(PAGE_HTML, "utf8"), bundleForBrowser(PAGE_ENTRY)]);
   return { html, js };
 }
 
-async function bundle(): Promise<string> {
+/** Bundles a browser module (and everything it imports) into one minified ES module. */
+export async function bundleForBrowser(entry: string): Promise<string> {
   if (typeof Bun !== "undefined") {
     const result = await Bun.build({
-      entrypoints: [PAGE_ENTRY],
+      entrypoints: [entry],
       target: "browser",
       format: "esm",
       minify: true,
     });
     if (!result.success) {
-      throw new Error(`${PAGE_ENTRY}: ${result.logs.map((l) => l.message).join("; ")}`);
+      throw new Error(`${entry}: ${result.logs.map((l) => l.message).join("; ")}`);
     }
     return await result.outputs[0].text();
   }
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   if (deno) {
-    const args = ["bundle", "--quiet", "--platform", "browser", "--minify", PAGE_ENTRY];
+    const args = ["bundle", "--quiet", "--platform", "browser", "--minify", entry];
     return await new Promise((resolve, reject) => {
       execFile(deno.execPath(), args, { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`deno bundle ${PAGE_ENTRY}: ${stderr || error.message}`));
+        if (error) reject(new Error(`deno bundle ${entry}: ${stderr || error.message}`));
         else resolve(stdout);
       });
     });

@@ -19,19 +19,37 @@ function systemChromium(): string | undefined {
   return SYSTEM_CHROMIUM.find((path) => existsSync(path));
 }
 
+// Without a locale of its own the bundled build reports "en-US@posix" (from LANG=C), an
+// invalid tag that makes Intl.NumberFormat(navigator.language) throw in pages.
+const LOCALE_ARGS = ["--lang=en-US"];
+const LOCALE_ENV = { ...process.env, LANG: "en_US.UTF-8" };
+
 export async function launchBrowser(): Promise<Browser> {
   const system = systemChromium();
   if (system) {
     return chromium.launch({
       executablePath: system,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        ...LOCALE_ARGS,
+      ],
+      env: LOCALE_ENV,
       timeout: 30_000,
     });
   }
   return chromium.launch({
     executablePath: await sparticuz.executablePath(),
-    // The package's flags include --single-process etc. for serverless; we run as root.
-    args: [...sparticuz.args, "--no-sandbox"],
+    // The package's flags are for serverless; --single-process there would end the whole
+    // browser when a test closes its last page. --no-sandbox: tests run as root.
+    args: [
+      ...sparticuz.args.filter((a) => a !== "--single-process"),
+      "--no-sandbox",
+      ...LOCALE_ARGS,
+    ],
+    env: LOCALE_ENV,
     timeout: 30_000,
   });
 }
