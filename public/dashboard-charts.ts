@@ -4,12 +4,7 @@
  * checkpoints) as vertical lines.
  */
 import uPlot from "uplot";
-
-export interface Mark {
-  /** Position on the x axis (epochs, fractional). */
-  readonly x: number;
-  readonly kind: "recovered" | "checkpoint";
-}
+import type { Mark } from "../src/dashboard/run-state.ts";
 
 export interface SeriesStyle {
   readonly label: string;

@@ -22,6 +22,15 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** Names the slowest worker and what it costs the others, in words. */
+export function workersNote(timings: readonly WorkerTiming[]): string {
+  if (timings.length < 2) return "";
+  const slowest = timings.reduce((a, b) => (b.computeMs > a.computeMs ? b : a));
+  const others = timings.filter((t) => t !== slowest);
+  const wait = others.reduce((a, t) => a + t.barrierMs, 0) / others.length;
+  return `slowest: w${slowest.worker} (${slowest.computeMs.toFixed(1)} ms compute per step); the others wait ${wait.toFixed(1)} ms per step for it at the barriers`;
+}
+
 /** One row per worker: a bar split into compute and barrier wait, on a shared scale. */
 export function renderWorkers(root: HTMLElement, timings: readonly WorkerTiming[]): void {
   const longest = Math.max(...timings.map((t) => t.computeMs + t.barrierMs), 1e-9);

@@ -3,23 +3,20 @@
  * then live), keeps the run's state, and redraws at most once per animation frame, so a burst
  * of history on a late open costs one render.
  */
-import { describeSpec } from "../src/core/spec.ts";
-import { Ema, etaSeconds, formatDuration, type ProgressPoint } from "../src/dashboard/curves.ts";
-import type { DashboardEvent, MistakeImage, WorkerTiming } from "../src/dashboard/events.ts";
+import { formatDuration } from "../src/dashboard/curves.ts";
+import type { MistakeImage } from "../src/dashboard/events.ts";
+import { RunState } from "../src/dashboard/run-state.ts";
 import type { DashboardMessage } from "../src/server/dashboard.ts";
-import { LineChart, type Mark } from "./dashboard-charts.ts";
+import { LineChart } from "./dashboard-charts.ts";
 import {
   confusionCaption,
   renderClasses,
   renderConfusion,
   renderMistakes,
   renderWorkers,
+  workersNote,
 } from "./dashboard-results.ts";
 
-type Of<T extends DashboardEvent["type"]> = Extract<DashboardEvent, { type: T }>;
-
-/** TensorBoard's default smoothing. */
-const SMOOTHING = 0.6;
 const int = new Intl.NumberFormat("en-US");
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -29,39 +26,7 @@ function must<T extends HTMLElement>(id: string): T {
   return node as T;
 }
 
-/** One x position of the curves: a step point, or an epoch's end (train and test metrics). */
-interface Row {
-  x: number;
-  loss: number | null;
-  lossSmooth: number | null;
-  accuracy: number | null;
-  accuracySmooth: number | null;
-  samplesPerSecond: number | null;
-  epoch?: Of<"epoch">["metrics"];
-}
-
-const run = {
-  start: undefined as Of<"start"> | undefined,
-  settings: undefined as Of<"settings"> | undefined,
-  state: "waiting" as "waiting" | "training" | "done" | "failed" | "stopped",
-  endMessage: "",
-  startTime: 0,
-  lastTime: 0,
-  done: 0,
-  epoch: 0,
-  step: 0,
-  samplesPerSecond: 0,
-  firstProgress: undefined as ProgressPoint | undefined,
-  rows: [] as Row[],
-  marks: [] as Mark[],
-  timeline: [] as { kind: string; text: string }[],
-  workers: [] as WorkerTiming[],
-  evaluation: undefined as Of<"evaluation"> | undefined,
-  lastSeq: 0,
-};
-const lossEma = new Ema(SMOOTHING);
-const accuracyEma = new Ema(SMOOTHING);
-
+const run = new RunState();
 const marks = () => run.marks;
 const lossChart = new LineChart(must("loss-chart"), {
   series: [
@@ -92,126 +57,30 @@ const throughputChart = new LineChart(must("throughput-chart"), {
   marks,
 });
 
-function addRow(row: Row): void {
-  let at = run.rows.length;
-  while (at > 0 && run.rows[at - 1].x > row.x) at--;
-  run.rows.splice(at, 0, row);
-}
-
-function apply({ event, time }: DashboardMessage): void {
-  run.lastTime = time / 1000;
-  switch (event.type) {
-    case "start":
-      run.start = event;
-      run.startTime = time / 1000;
-      run.state = "training";
-      break;
-    case "settings":
-      run.settings = event;
-      break;
-    case "step": {
-      const x = event.epoch + event.step / event.steps;
-      run.epoch = event.epoch;
-      run.step = event.step;
-      run.done = event.epoch * event.steps + event.step;
-      run.samplesPerSecond = event.samplesPerSecond;
-      if (event.step > 0) {
-        run.firstProgress ??= { time: time / 1000, done: run.done };
-        addRow({
-          x,
-          loss: event.loss,
-          lossSmooth: lossEma.push(event.loss),
-          accuracy: event.accuracy,
-          accuracySmooth: accuracyEma.push(event.accuracy),
-          samplesPerSecond: event.samplesPerSecond,
-        });
-      }
-      break;
-    }
-    case "epoch": {
-      const m = event.metrics;
-      const steps = run.start?.steps ?? 0;
-      run.epoch = m.epoch;
-      run.step = 0;
-      run.done = m.epoch * steps;
-      addRow({
-        x: m.epoch,
-        loss: null,
-        lossSmooth: null,
-        accuracy: null,
-        accuracySmooth: null,
-        samplesPerSecond: null,
-        epoch: m,
-      });
-      run.timeline.push({
-        kind: "epoch",
-        text: `epoch ${m.epoch}: test accuracy ${pct(m.testAccuracy)}, loss ${m.testLoss.toFixed(4)} (${m.trainSeconds.toFixed(1)} s)`,
-      });
-      break;
-    }
-    case "recovered": {
-      const steps = run.start?.steps ?? 1;
-      run.marks.push({ x: event.epoch + event.step / steps, kind: "recovered" });
-      run.timeline.push({
-        kind: "recovered",
-        text: `epoch ${event.epoch + 1}, step ${event.step + 1}: worker ${event.workers.join(", ")} replaced (${event.reason})`,
-      });
-      break;
-    }
-    case "checkpoint":
-      run.marks.push({ x: event.epoch, kind: "checkpoint" });
-      run.timeline.push({
-        kind: "checkpoint",
-        text: `checkpoint after epoch ${event.epoch} → ${event.dir}`,
-      });
-      break;
-    case "saved":
-      run.timeline.push({ kind: "saved", text: `model saved → ${event.dir}` });
-      break;
-    case "workerTimes":
-      run.workers = event.workers;
-      break;
-    case "evaluation":
-      run.evaluation = event;
-      break;
-    case "end":
-      run.state = event.status;
-      run.endMessage = event.message ?? "";
-      run.timeline.push({
-        kind: event.status,
-        text: `run ${event.status}${event.message ? `: ${event.message}` : ""}`,
-      });
-      break;
-  }
-}
+const STATUS_TEXT = {
+  waiting: "waiting for the run…",
+  training: "training",
+  done: "done",
+  failed: "failed",
+  stopped: "stopped",
+} as const;
 
 function renderProgress(): void {
   const s = run.start;
-  document.body.dataset.state = run.state;
+  document.body.dataset.state = run.status;
   document.body.dataset.progress = String(run.done);
-  const stateText = {
-    waiting: "waiting for the run…",
-    training: "training",
-    done: "done",
-    failed: "failed",
-    stopped: "stopped",
-  };
-  must("state").textContent = stateText[run.state];
+  must("state").textContent = STATUS_TEXT[run.status];
   if (!s) return;
-  const total = s.epochs * s.steps;
-  const fraction = total ? Math.min(1, run.done / total) : 0;
-  must("progress-bar").style.width = `${(fraction * 100).toFixed(2)}%`;
+  must("progress-bar").style.width = `${(run.fraction * 100).toFixed(2)}%`;
   const where =
-    run.state === "training"
+    run.status === "training"
       ? `Epoch ${Math.min(run.epoch + 1, s.epochs)} / ${s.epochs} · step ${run.step} / ${s.steps}`
-      : `${s.epochs} epochs · ${run.state}${run.endMessage ? `: ${run.endMessage}` : ""}`;
-  must("progress-text").textContent = `${where} · ${(fraction * 100).toFixed(1)}%`;
-  const eta = run.firstProgress
-    ? etaSeconds(run.firstProgress, { time: run.lastTime, done: run.done }, total)
-    : null;
+      : `${s.epochs} epochs · ${run.status}${run.endMessage ? `: ${run.endMessage}` : ""}`;
+  must("progress-text").textContent = `${where} · ${(run.fraction * 100).toFixed(1)}%`;
+  const eta = run.eta();
   const stats: [string, string][] = [
     ["elapsed", formatDuration(run.lastTime - run.startTime)],
-    ["ETA", run.state !== "training" ? "–" : eta == null ? "estimating…" : formatDuration(eta)],
+    ["ETA", run.status !== "training" ? "–" : eta == null ? "estimating…" : formatDuration(eta)],
     ["throughput", `${int.format(Math.round(run.samplesPerSecond))} samples/s`],
   ];
   const last = run.rows.at(-1);
@@ -220,44 +89,49 @@ function renderProgress(): void {
   must("stats").replaceChildren(
     ...stats.map(([k, v]) => {
       const span = document.createElement("span");
-      span.append(`${k} `);
       const b = document.createElement("b");
       b.textContent = v;
-      span.append(b);
+      span.append(`${k} `, b);
       return span;
     }),
   );
 }
 
-function table(head: string[], rows: (string | number)[][]): HTMLTableElement {
+/** A table; with `rowHeaders` the first cell of each row is a <th>. */
+function table(head: string[], rows: (string | number)[][], rowHeaders = false): HTMLTableElement {
   const t = document.createElement("table");
-  const tr = t.createTHead().insertRow();
-  for (const h of head) tr.append(Object.assign(document.createElement("th"), { textContent: h }));
+  if (head.length) {
+    const tr = t.createTHead().insertRow();
+    for (const h of head)
+      tr.append(Object.assign(document.createElement("th"), { textContent: h }));
+  }
   const body = t.createTBody();
   for (const r of rows) {
     const row = body.insertRow();
-    for (const c of r) row.insertCell().textContent = String(c);
+    for (const [i, c] of r.entries()) {
+      const header = rowHeaders && i === 0;
+      const cell = header ? row.appendChild(document.createElement("th")) : row.insertCell();
+      cell.textContent = String(c);
+    }
   }
   return t;
 }
 
+/** Redrawn only when `start` or `settings` arrive: they do not change during a run. */
 function renderSettings(): void {
   const s = run.start;
   if (!s) return;
   const o = run.settings;
-  const spec = o && {
-    inputSize: o.layers[0].inputs,
-    hidden: o.layers.slice(0, -1).map((l) => l.units),
-    classes: o.layers.at(-1)!.units,
-  };
-  const summary = [
-    spec ? describeSpec(spec) : "",
+  const shape = o ? [o.layers[0].inputs, ...o.layers.map((l) => l.units)].join("→") : "";
+  must("summary").textContent = [
+    shape,
     `${s.workers} workers`,
     `batch ${s.batchSize}`,
-    o ? `lr ${o.learningRate}` : "",
-    o ? `seed ${o.seed}` : "",
-  ].filter(Boolean);
-  must("summary").textContent = summary.join(" · ");
+    o && `lr ${o.learningRate}`,
+    o && `seed ${o.seed}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
   const facts: [string, string][] = [
     ["Workers", String(s.workers)],
     ["Batch size", `${s.batchSize} (global)`],
@@ -272,12 +146,7 @@ function renderSettings(): void {
       ["Data", o.data],
     );
   }
-  const settings = table([], facts);
-  for (const row of settings.tBodies[0].rows)
-    row.cells[0].replaceWith(
-      Object.assign(document.createElement("th"), { textContent: row.cells[0].textContent }),
-    );
-  const parts: Node[] = [settings];
+  const parts: Node[] = [table([], facts, true)];
   if (o) {
     const layers = table(
       ["layer", "shape", "activation", "parameters"],
@@ -300,26 +169,28 @@ function renderSettings(): void {
 function renderCurves(): void {
   const rows = run.rows;
   const x = rows.map((r) => r.x);
+  const column = (f: (r: (typeof rows)[number]) => number | null | undefined) =>
+    rows.map((r) => f(r) ?? null);
   lossChart.update([
     x,
-    rows.map((r) => r.loss),
-    rows.map((r) => r.lossSmooth),
-    rows.map((r) => r.epoch?.trainLoss ?? null),
-    rows.map((r) => r.epoch?.testLoss ?? null),
+    column((r) => r.loss),
+    column((r) => r.lossSmooth),
+    column((r) => r.epoch?.trainLoss),
+    column((r) => r.epoch?.testLoss),
   ]);
   accuracyChart.update([
     x,
-    rows.map((r) => r.accuracy),
-    rows.map((r) => r.accuracySmooth),
-    rows.map((r) => r.epoch?.trainAccuracy ?? null),
-    rows.map((r) => r.epoch?.testAccuracy ?? null),
+    column((r) => r.accuracy),
+    column((r) => r.accuracySmooth),
+    column((r) => r.epoch?.trainAccuracy),
+    column((r) => r.epoch?.testAccuracy),
   ]);
   const steps = rows.filter((r) => r.samplesPerSecond != null);
   throughputChart.update([steps.map((r) => r.x), steps.map((r) => r.samplesPerSecond)]);
 }
 
 function renderEpochs(): void {
-  const epochs = run.rows.flatMap((r) => (r.epoch ? [r.epoch] : []));
+  const epochs = run.epochs();
   if (epochs.length === 0) return;
   must("epochs").replaceChildren(
     table(
@@ -343,31 +214,44 @@ function renderTimeline(): void {
       Object.assign(document.createElement("li"), { className: t.kind, textContent: t.text }),
     ),
   );
+  timeline.scrollTop = timeline.scrollHeight;
 }
 
 function renderEvaluation(): void {
   const e = run.evaluation;
   if (!e) return;
-  for (const id of ["confusion-card", "classes-card", "mistakes-card"])
+  for (const id of ["confusion-card", "classes-card", "mistakes-card"]) {
     must(id).classList.remove("hidden");
+  }
   renderConfusion(must<HTMLTableElement>("confusion"), e.confusion);
   must("confusion-caption").textContent = confusionCaption(e.confusion);
   renderClasses(must("classes"), must("classes-caption"), e.confusion);
   renderMistakes(must("mistakes"), e.mistakes as MistakeImage[], e.rows, e.cols);
 }
 
+/** What was drawn last, to skip panels whose input did not change. */
+const drawn = { settings: undefined as unknown, evaluation: undefined as unknown, timeline: 0 };
 let renderQueued = false;
-let evaluationShown: Of<"evaluation"> | undefined;
+
 function render(): void {
   renderQueued = false;
   renderProgress();
-  renderSettings();
   renderCurves();
-  renderTimeline();
   renderEpochs();
-  if (run.workers.length) renderWorkers(must("workers"), run.workers);
-  if (run.evaluation !== evaluationShown) {
-    evaluationShown = run.evaluation;
+  if (run.workers.length) {
+    renderWorkers(must("workers"), run.workers);
+    must("workers-note").textContent = workersNote(run.workers);
+  }
+  if (drawn.settings !== (run.settings ?? run.start)) {
+    drawn.settings = run.settings ?? run.start;
+    renderSettings();
+  }
+  if (drawn.timeline !== run.timeline.length) {
+    drawn.timeline = run.timeline.length;
+    renderTimeline();
+  }
+  if (drawn.evaluation !== run.evaluation) {
+    drawn.evaluation = run.evaluation;
     renderEvaluation();
   }
 }
@@ -377,10 +261,7 @@ source.onopen = () => {
   document.body.dataset.connected = "true";
 };
 source.onmessage = (message) => {
-  const data = JSON.parse(message.data) as DashboardMessage;
-  if (data.seq <= run.lastSeq) return;
-  run.lastSeq = data.seq;
-  apply(data);
+  if (!run.apply(JSON.parse(message.data) as DashboardMessage)) return;
   if (!renderQueued) {
     renderQueued = true;
     requestAnimationFrame(render);
@@ -388,6 +269,7 @@ source.onmessage = (message) => {
 };
 source.onerror = () => {
   document.body.dataset.connected = "false";
-  if (run.state === "training" || run.state === "waiting")
+  if (run.status === "training" || run.status === "waiting") {
     must("state").textContent = "connection lost – retrying…";
+  }
 };
