@@ -15,13 +15,14 @@ export const PAGE_HTML = fileURLToPath(new URL("index.html", PUBLIC_DIR));
  * the core modules it imports.
  */
 export async function buildPage(): Promise<PageAssets> {
-  const [html, js] = await Promise.all([readFile(PAGE_HTML, "utf8"), bundle(PAGE_ENTRY)]);
+  const [html, js] = await Promise.all([readFile(PAGE_HTML, "utf8"), bundleForBrowser(PAGE_ENTRY)]);
   return { html, js };
 }
 
-function bundle(entry: string): Promise<string> {
+/** Bundles a browser module (and all it imports) into one minified ES module. */
+export function bundleForBrowser(entry: string): Promise<string> {
   const runtime = currentRuntime();
   if (runtime === "bun") return bundleOnBun(entry);
   if (runtime === "deno") return bundleOnDeno(entry);
-  return Promise.reject(unsupportedRuntime("buildPage"));
+  return Promise.reject(unsupportedRuntime("bundleForBrowser"));
 }

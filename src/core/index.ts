@@ -4,7 +4,9 @@
  */
 export * from "./base64url.ts";
 export * from "./checkpoint-format.ts";
+export * from "./confusion.ts";
 export * from "./dataset.ts";
+export * from "./events.ts";
 export * from "./forward.ts";
 export * from "./idx.ts";
 export * from "./init.ts";

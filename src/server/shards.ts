@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
+import { type DashboardOptions, dashboardRoutes } from "./dashboard.ts";
 import { withJsonErrors } from "./errors.ts";
 
 export interface ShardProvider {
@@ -45,12 +46,16 @@ export function shardRoutes(provider: ShardProvider): Hono {
 }
 
 /**
- * The training coordinator's app: the shard route and `/health`, nothing of the predict
- * server (no model, no PNG decoding).
+ * The training coordinator's app: the shard route, `/health` and optionally the read-only
+ * dashboard; nothing of the predict server (no model, no PNG decoding).
  */
-export function createShardApp(provider: ShardProvider): Hono {
+export function createShardApp(
+  provider: ShardProvider,
+  options: { dashboard?: DashboardOptions } = {},
+): Hono {
   const app = new Hono();
   app.route("/", shardRoutes(provider));
+  if (options.dashboard) app.route("/", dashboardRoutes(options.dashboard));
   app.get("/health", (c) => c.json({ ok: true }));
   return withJsonErrors(app);
 }

@@ -1,9 +1,10 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/dataset.ts";
+import type { TrainEvent } from "../core/events.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import type { ModelSpec } from "../core/spec.ts";
 
-export type { EpochMetrics };
+export type { EpochMetrics, TrainEvent };
 
 export interface TrainOptions {
   /** Worker threads (default: the number of cores). */
@@ -41,30 +42,6 @@ export interface TrainOptions {
   /** A step that takes longer than this is treated as a hung worker (default 30 s). */
   stepTimeoutMs?: number;
 }
-
-export type TrainEvent =
-  | {
-      type: "start";
-      epochs: number;
-      steps: number;
-      workers: number;
-      batchSize: number;
-      trainSamples: number;
-      parameters: number;
-    }
-  | {
-      type: "step";
-      epoch: number;
-      step: number;
-      steps: number;
-      loss: number;
-      accuracy: number;
-      samplesPerSecond: number;
-    }
-  | { type: "epoch"; metrics: EpochMetrics }
-  | { type: "recovered"; epoch: number; step: number; workers: number[]; reason: string }
-  | { type: "checkpoint"; dir: string; epoch: number }
-  | { type: "saved"; dir: string };
 
 /** Per-step averages in milliseconds over the last epoch (present when `profile` is set). */
 export interface StepProfile extends PhaseAverages {

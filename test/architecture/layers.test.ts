@@ -13,12 +13,20 @@ const ALLOWED: Record<string, readonly string[]> = {
   "src/tf": ["src/core"],
   "src/collective": ["src/core"],
   "src/worker": ["src/core", "src/tf", "src/collective"],
-  "src/server": ["src/core"],
+  "src/dashboard": ["src/core"],
+  "src/server": ["src/core", "src/dashboard"],
   "src/adapter": ["src/core", "src/server"],
-  "src/train": ["src/core", "src/collective", "src/worker", "src/server", "src/adapter"],
+  "src/train": [
+    "src/core",
+    "src/collective",
+    "src/worker",
+    "src/dashboard",
+    "src/server",
+    "src/adapter",
+  ],
   "src/cli": ["src/core", "src/train", "src/server", "src/adapter"],
   workers: ["src/worker"],
-  public: ["src/core"],
+  public: ["src/core", "src/dashboard"],
 };
 /** Packages the runtime-free core may use: plain JS that runs in Bun, Deno, workerd, browsers. */
 const CORE_PACKAGES = /^(valibot|fast-png|fflate|pako)(\/|$)/;

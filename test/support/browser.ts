@@ -20,6 +20,9 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  // Without a locale of its own the bundled build reports "en-US@posix" (from LANG=C), an
+  // invalid tag that makes Intl.NumberFormat(navigator.language) throw in pages (uPlot).
+  "--lang=en-US",
 ];
 
 export interface ChromiumChoice {
@@ -48,7 +51,12 @@ export async function launchChromium(): Promise<Browser> {
   const start = performance.now();
   const { source, executablePath } = await findChromium();
   const found = performance.now();
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const browser = await chromium.launch({
+    executablePath,
+    args: CHROMIUM_ARGS,
+    env: { ...process.env, LANG: "en_US.UTF-8" },
+    timeout: 30_000,
+  });
   const launched = performance.now();
   console.log(
     `browser: ${source} Chromium ${browser.version()} at ${executablePath}` +

@@ -1,0 +1,25 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { PageAssets } from "../server/page.ts";
+import { bundleForBrowser } from "./page-build.ts";
+
+const PUBLIC_DIR = new URL("../../public/", import.meta.url);
+export const DASHBOARD_ENTRY = fileURLToPath(new URL("dashboard.ts", PUBLIC_DIR));
+export const DASHBOARD_HTML = fileURLToPath(new URL("dashboard.html", PUBLIC_DIR));
+/** Where the page's <style> takes uPlot's stylesheet, so nothing loads from elsewhere. */
+const UPLOT_CSS_SLOT = "/* uplot.css */";
+
+/** The dashboard page (uPlot's CSS inlined) and its bundled module, built in memory. */
+export async function buildDashboardPage(): Promise<PageAssets> {
+  const cssPath = createRequire(import.meta.url).resolve("uplot/dist/uPlot.min.css");
+  const [template, css, js] = await Promise.all([
+    readFile(DASHBOARD_HTML, "utf8"),
+    readFile(cssPath, "utf8"),
+    bundleForBrowser(DASHBOARD_ENTRY),
+  ]);
+  if (!template.includes(UPLOT_CSS_SLOT)) {
+    throw new Error(`${DASHBOARD_HTML}: missing the ${UPLOT_CSS_SLOT} slot in its <style>`);
+  }
+  return { html: template.replace(UPLOT_CSS_SLOT, () => css), js };
+}

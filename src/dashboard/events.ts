@@ -1,0 +1,88 @@
+/**
+ * What the dashboard shows, as events: the run's own `TrainEvent`s plus the few variants only
+ * the dashboard needs. Types and pure builders only, so the run, the server and the page all
+ * share them.
+ */
+import type { ConfusionMatrix } from "../core/confusion.ts";
+import type { TrainEvent } from "../core/events.ts";
+import { type ModelSpec, paramLayout } from "../core/spec.ts";
+
+export interface LayerSummary {
+  readonly name: string;
+  readonly inputs: number;
+  readonly units: number;
+  readonly activation: "relu" | "softmax";
+  readonly parameters: number;
+}
+
+export interface WorkerTiming {
+  readonly worker: number;
+  /** Mean per step since the previous `workerTimes` event, in milliseconds. */
+  readonly computeMs: number;
+  /** Mean wait per step at the gradient and update barriers, in milliseconds. */
+  readonly barrierMs: number;
+  /** Steps the means are over. */
+  readonly steps: number;
+}
+
+export interface MistakeImage {
+  /** Index in the test set. */
+  readonly index: number;
+  readonly label: number;
+  readonly predicted: number;
+  readonly confidence: number;
+  /** The 28×28 image's bytes (0 = background, 255 = ink), base64url. */
+  readonly pixels: string;
+}
+
+export type DashboardEvent =
+  | TrainEvent
+  | {
+      /** Right after `start`: what the settings panel shows that `start` does not carry. */
+      type: "settings";
+      layers: LayerSummary[];
+      learningRate: number;
+      seed: number;
+      data: string;
+      testSamples: number;
+    }
+  | { type: "workerTimes"; epoch: number; step: number; workers: WorkerTiming[] }
+  | {
+      /** After the last epoch: the final model on the test set. */
+      type: "evaluation";
+      confusion: ConfusionMatrix;
+      mistakes: MistakeImage[];
+      rows: number;
+      cols: number;
+    }
+  | { type: "end"; status: "done" | "failed" | "stopped"; message?: string };
+
+export type DashboardEventType = DashboardEvent["type"];
+
+/** The model summary of the settings panel: one row per Dense layer. */
+export function layerSummaries(spec: ModelSpec): LayerSummary[] {
+  return paramLayout(spec).layers.map((layer, i) => ({
+    name: `dense_${i + 1}`,
+    inputs: layer.inputs,
+    units: layer.units,
+    activation: layer.activation,
+    parameters: layer.inputs * layer.units + layer.units,
+  }));
+}
+
+/**
+ * How the history keeps each kind: step events are thinned over the run (the curves need
+ * their shape, not every point), only the latest worker timing matters, the rest is kept.
+ */
+export function dashboardRetention(event: DashboardEvent): "thin" | "latest" | "keep" {
+  if (event.type === "step") return "thin";
+  if (event.type === "workerTimes") return "latest";
+  return "keep";
+}
+
+/** The body of one SSE message: what the page receives as `JSON.parse(event.data)`. */
+export interface DashboardMessage {
+  readonly seq: number;
+  readonly time: number;
+  readonly event: DashboardEvent;
+}

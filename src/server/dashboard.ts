@@ -1,0 +1,71 @@
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { EventLog, LoggedEvent } from "../dashboard/event-log.ts";
+import type { DashboardEvent, DashboardMessage } from "../dashboard/events.ts";
+
+export type { DashboardMessage };
+
+import type { PageAssets } from "./page.ts";
+
+export interface DashboardOptions {
+  readonly log: EventLog<DashboardEvent>;
+  /** `public/dashboard.html` and its bundle (see `buildDashboardPage`). */
+  readonly page: PageAssets | Promise<PageAssets>;
+  /**
+   * A comment line this often while no event comes, so idle connections are not closed by
+   * the server's idle timeout (Bun's is 10 s) or a proxy (default 5 s).
+   */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * Read-only routes of the training dashboard: `GET /dashboard` (page), `GET /dashboard.js`
+ * (its bundle) and `GET /events` (Server-Sent Events: the history so far, then live events;
+ * a reconnecting EventSource's Last-Event-ID resumes after what it has).
+ */
+export function dashboardRoutes(options: DashboardOptions): Hono {
+  const app = new Hono();
+  const assets = Promise.resolve(options.page);
+  assets.catch((error) => console.error(`dashboard: bundling failed: ${(error as Error).message}`));
+  const heartbeatMs = options.heartbeatMs ?? 5000;
+
+  app.get("/dashboard", async (c) =>
+    c.html((await assets).html, 200, { "cache-control": "no-cache" }),
+  );
+  app.get("/dashboard.js", async (c) =>
+    c.body((await assets).js, 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "no-cache",
+    }),
+  );
+
+  app.get("/events", (c) => {
+    const lastId = c.req.header("last-event-id");
+    if (lastId !== undefined && !/^\d+$/.test(lastId)) {
+      return c.json(
+        { error: `Last-Event-ID: expected a non-negative integer, got ${JSON.stringify(lastId)}` },
+        400,
+      );
+    }
+    return streamSSE(c, async (stream) => {
+      const subscription = options.log.subscribe(lastId ? Number(lastId) : 0);
+      stream.onAbort(() => subscription.close());
+      const send = (entry: LoggedEvent<DashboardEvent>) =>
+        stream.writeSSE({ id: String(entry.seq), data: JSON.stringify(entry) });
+      for (const entry of subscription.history) await send(entry);
+      while (!stream.aborted) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const quiet = new Promise<null>((resolve) => {
+          timer = setTimeout(resolve, heartbeatMs, null);
+        });
+        const batch = await Promise.race([subscription.next(), quiet]);
+        clearTimeout(timer);
+        if (batch === undefined) break;
+        if (batch === null) await stream.write(": keep-alive\n\n");
+        else for (const entry of batch) await send(entry);
+      }
+      subscription.close();
+    });
+  });
+  return app;
+}
