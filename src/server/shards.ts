@@ -1,23 +1,40 @@
 import { Hono } from "hono";
+import { timingSafeEqual } from "hono/utils/buffer";
 import { withJsonErrors } from "./errors.ts";
 
 export interface ShardProvider {
-  /** The run's secret: requests must send `Authorization: Bearer <token>`. */
-  readonly token: string;
+  /**
+   * Requests must send `Authorization: Bearer <token>`: one run token for every shard, or one
+   * token per shard (a participant is told only its own shards' tokens).
+   */
+  readonly token: string | readonly string[];
+  /** Number of shards; 0 while the run has not split its data yet. */
   readonly count: number;
   shard(index: number): Uint8Array;
+}
+
+/** Whether `auth` carries the token of shard `index` (any shard's when the index is unknown). */
+async function authorized(provider: ShardProvider, index: number, auth: string | undefined) {
+  const { token } = provider;
+  const expected = typeof token === "string" ? [token] : index in token ? [token[index]] : token;
+  let ok = false;
+  for (const t of expected) ok = (await timingSafeEqual(auth ?? "", `Bearer ${t}`)) || ok;
+  return ok;
 }
 
 /** `GET /shards/:index`: a worker's shard in the binary format of core/shard.ts. */
 export function shardRoutes(provider: ShardProvider): Hono {
   const app = new Hono();
-  app.get("/shards/:index", (c) => {
-    if (c.req.header("authorization") !== `Bearer ${provider.token}`) {
-      return c.json({ error: "missing or wrong run token (Authorization: Bearer …)" }, 401);
+  app.get("/shards/:index", async (c) => {
+    if (provider.count === 0) {
+      return c.json({ error: "the run has not started yet: no shards to serve" }, 503);
     }
     const text = c.req.param("index");
-    const index = Number(text);
-    if (!/^\d+$/.test(text) || index >= provider.count) {
+    const index = /^\d+$/.test(text) ? Number(text) : -1;
+    if (!(await authorized(provider, index, c.req.header("authorization")))) {
+      return c.json({ error: "missing or wrong run token (Authorization: Bearer …)" }, 401);
+    }
+    if (index < 0 || index >= provider.count) {
       return c.json(
         { error: `shard index must be an integer in 0..${provider.count - 1}, got "${text}"` },
         404,
