@@ -5,10 +5,14 @@ import { currentRuntime, unsupportedRuntime } from "./runtime.ts";
 
 export type { FetchHandler, RunningServer };
 
-/** Starts `fetch` on Bun or Deno, on 127.0.0.1 and a free port unless told otherwise. */
+/**
+ * Starts `fetch` on Bun or Deno, on 127.0.0.1 and a free port unless told otherwise.
+ * `maxWebSocketFrame` enables hono's WebSocket helper (adapter/websocket.ts) on Bun, where
+ * larger frames close the connection before they are buffered; Deno needs nothing here.
+ */
 export function serve(
   fetch: FetchHandler,
-  options: { hostname?: string; port?: number } = {},
+  options: { hostname?: string; port?: number; maxWebSocketFrame?: number } = {},
 ): RunningServer {
   const hostname = options.hostname ?? "127.0.0.1";
   const listen = {
@@ -17,7 +21,7 @@ export function serve(
     host: hostname.includes(":") ? `[${hostname}]` : hostname,
   };
   const runtime = currentRuntime();
-  if (runtime === "bun") return serveOnBun(fetch, listen);
+  if (runtime === "bun") return serveOnBun(fetch, listen, options.maxWebSocketFrame);
   if (runtime === "deno") return serveOnDeno(fetch, listen);
   throw unsupportedRuntime("serve");
 }

@@ -49,6 +49,21 @@ export function progressReporter(
           }
         }
         break;
+      case "listening": {
+        const runner = "Deno" in globalThis ? "deno run -A src/cli/worker.ts" : "bun run worker --";
+        write(
+          `waiting for ${event.expectWorkers} worker(s); on each worker machine run:\n  ${runner} --join ${event.joinUrl} --token ${event.token} [--threads K]`,
+        );
+        if (!event.loopback) {
+          write(
+            "WARNING: listening beyond loopback. Anyone who can reach this port and has the token can join and receive shards; put a TLS reverse proxy in front on untrusted networks (see README).",
+          );
+        }
+        break;
+      }
+      case "participant":
+        write(event.message);
+        break;
       case "epoch": {
         bar?.stop();
         bar = undefined;

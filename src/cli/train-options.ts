@@ -1,6 +1,6 @@
 import { ConfigError, DEFAULTS, LIMITS, resolveTrainConfig } from "../train/config.ts";
 import type { TrainOptions } from "../train/types.ts";
-import { parseFlags, UsageError } from "./args.ts";
+import { intFlag, parseFlags, UsageError } from "./args.ts";
 
 export const TRAIN_HELP = `Usage: shardfit train [options]
 
@@ -18,6 +18,12 @@ Trains Dense(512, relu) → Dense(10, softmax) on MNIST, data-parallel over tfjs
   --checkpoint-dir DIR  checkpoint after every epoch (default <out>.checkpoint)
   --resume          continue from the checkpoint in --checkpoint-dir
   --json            print one JSON summary line at the end instead of progress
+  --listen HOST:PORT  train with worker processes that join over the network instead of
+                    local threads (default 127.0.0.1:0 = loopback, a free port); prints the
+                    command that joins, with the run token
+  --expect-workers N  worker processes to wait for (implies --listen; default 1)
+  --token T         the run token workers must present (default: env SHARDFIT_TOKEN, else
+                    a fresh random one)
   --help            show this help
 `;
 
@@ -43,7 +49,10 @@ type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden">];
  * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
  * resolveTrainConfig, whose errors come back here as UsageErrors naming the flag.
  */
-export function parseTrainArgs(argv: string[]): TrainCli {
+export function parseTrainArgs(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): TrainCli {
   const v = parseFlags(argv, {
     workers: { type: "string" },
     epochs: { type: "string" },
@@ -56,8 +65,12 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     "checkpoint-dir": { type: "string" },
     resume: { type: "boolean" },
     json: { type: "boolean" },
+    listen: { type: "string" },
+    "expect-workers": { type: "string" },
+    token: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
+  const listening = v.listen !== undefined || v["expect-workers"] !== undefined;
   const number = (flag: NumericFlag) => parseNumber(v[flag]);
   const options: TrainOptions = {
     workers: number("workers"),
@@ -70,6 +83,13 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     out: v.out,
     checkpointDir: v["checkpoint-dir"],
     resume: v.resume ?? false,
+    remote: listening
+      ? {
+          ...parseListen(v.listen ?? "127.0.0.1:0"),
+          expectWorkers: intFlag("expect-workers", v["expect-workers"] ?? "1", 1, LIMITS.workers),
+          token: v.token ?? env.SHARDFIT_TOKEN,
+        }
+      : undefined,
   };
   try {
     resolveTrainConfig(options);
@@ -99,4 +119,15 @@ function parseHidden(text: string): number[] {
     }
     return n;
   });
+}
+
+/** `--listen HOST:PORT`, `--listen PORT` or `--listen [::1]:PORT`. */
+function parseListen(text: string): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!match)
+    throw new UsageError(`--listen: expected HOST:PORT, e.g. 0.0.0.0:8790, got "${text}"`);
+  return {
+    hostname: match[1] || match[2] || "127.0.0.1",
+    port: intFlag("listen", match[3], 0, 65_535),
+  };
 }

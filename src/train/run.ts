@@ -1,9 +1,12 @@
+import type { Hono } from "hono";
 import { loadCheckpoint, saveCheckpoint } from "../adapter/fs/checkpoint-files.ts";
 import { loadIdxDataset } from "../adapter/fs/mnist.ts";
 import { saveModelDir } from "../adapter/fs/model-files.ts";
 import type { RunningServer } from "../adapter/listen.ts";
 import { serve } from "../adapter/serve.ts";
+import { webSocketSupport } from "../adapter/websocket.ts";
 import { STAT } from "../collective/telemetry.ts";
+import { frameBytes } from "../collective/wire.ts";
 import type { CheckpointState } from "../core/checkpoint-format.ts";
 import { type Dataset, sliceSet } from "../core/dataset.ts";
 import { initParams } from "../core/init.ts";
@@ -18,6 +21,9 @@ import { LocalParticipants } from "./local-participants.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
 import { runEpochSteps } from "./recovery.ts";
+import { RemoteParticipants } from "./remote/coordinator.ts";
+import { joinRoutes } from "./remote/route.ts";
+import { standIns } from "./remote/stand-in.ts";
 import { LazyShards, shardProvider } from "./shard-provider.ts";
 import { abortPromise } from "./steps.ts";
 import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
@@ -70,8 +76,11 @@ export class TrainingRun {
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const aborted = abortPromise(ctx.signal);
     const shards = new LazyShards();
-    const participants = createParticipants(ctx, paramLayout(spec).size, aborted);
-    const server = serve(createShardApp(shards).fetch);
+    const app = createShardApp(shards);
+    const paramCount = paramLayout(spec).size;
+    const { participants, server } = config.remote
+      ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
+      : { participants: localThreads(ctx, paramCount, aborted), server: serve(app.fetch) };
     let parts: Partition;
     let tokens: string[];
     try {
@@ -192,6 +201,8 @@ export class TrainingRun {
     const { ctx, spec, participants, history, data } = this.r;
     const { config } = ctx;
     const params = participants.params().slice();
+    const network =
+      participants instanceof RemoteParticipants ? participants.networkProfile() : undefined;
     const epochsRun = config.epochs - this.firstEpoch;
     const result: TrainResult = {
       spec,
@@ -204,6 +215,7 @@ export class TrainingRun {
       samplesPerSecond:
         this.trainSeconds > 0 ? (data.train.count * epochsRun) / this.trainSeconds : 0,
       profile: config.profile ? this.profile() : undefined,
+      network,
     };
     if (config.out === false) return result;
     await saveModelDir(config.out, spec, params, this.summary());
@@ -299,11 +311,7 @@ function resumeFrom(
 }
 
 /** The run's participants: worker threads of this process. */
-function createParticipants(
-  ctx: RunContext,
-  paramCount: number,
-  aborted: Promise<never>,
-): Participants {
+function localThreads(ctx: RunContext, paramCount: number, aborted: Promise<never>): Participants {
   const { config } = ctx;
   return new LocalParticipants({
     workers: config.workers,
@@ -313,4 +321,41 @@ function createParticipants(
     faults: ctx.hooks.faults,
     aborted,
   });
+}
+
+/**
+ * The run's participants: worker processes that join over WebSocket at `/join` on the
+ * coordinator's server, which then listens where the options say (loopback by default).
+ */
+async function listenForWorkers(
+  ctx: RunContext,
+  remote: NonNullable<TrainConfig["remote"]>,
+  app: Hono,
+  paramCount: number,
+  aborted: Promise<never>,
+): Promise<{ participants: Participants; server: RunningServer }> {
+  const token = remote.token ?? newToken();
+  let url = "";
+  const participants = new RemoteParticipants({
+    expect: remote.expectWorkers,
+    token,
+    paramCount,
+    optimizer: ctx.config.optimizer,
+    aborted,
+    log: (message) => ctx.emit({ type: "participant", message }),
+    standIn: standIns(() => url),
+  });
+  const maxFrame = frameBytes(paramCount);
+  app.route("/", joinRoutes(participants, maxFrame, await webSocketSupport()));
+  const { hostname, port } = remote;
+  const server = serve(app.fetch, { hostname, port, maxWebSocketFrame: maxFrame });
+  url = server.url;
+  ctx.emit({
+    type: "listening",
+    joinUrl: `${server.url.replace(/^http/, "ws")}/join`,
+    token,
+    expectWorkers: remote.expectWorkers,
+    loopback: ["127.0.0.1", "::1", "localhost"].includes(hostname),
+  });
+  return { participants, server };
 }

@@ -2,6 +2,7 @@ import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/dataset.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import type { ModelSpec } from "../core/spec.ts";
+import type { NetworkProfile } from "./remote/coordinator.ts";
 
 export type { EpochMetrics };
 
@@ -40,6 +41,22 @@ export interface TrainOptions {
   profile?: boolean;
   /** A step that takes longer than this is treated as a hung worker (default 30 s). */
   stepTimeoutMs?: number;
+  /**
+   * Train with worker processes that join over the network instead of local threads
+   * (`workers` is then ignored: the participants' threads are the slots).
+   */
+  remote?: RemoteOptions;
+}
+
+export interface RemoteOptions {
+  /** Worker processes to wait for before training starts. */
+  expectWorkers: number;
+  /** Listen address (default 127.0.0.1: other machines can join only when told otherwise). */
+  hostname?: string;
+  /** Listen port (default: a free one). */
+  port?: number;
+  /** The run token workers must present (default: a fresh random one). */
+  token?: string;
 }
 
 export type TrainEvent =
@@ -62,6 +79,10 @@ export type TrainEvent =
       samplesPerSecond: number;
     }
   | { type: "epoch"; metrics: EpochMetrics }
+  /** A networked run listens: workers join at `joinUrl` with `token`. */
+  | { type: "listening"; joinUrl: string; token: string; expectWorkers: number; loopback: boolean }
+  /** A participant joined, was refused, left or was replaced. */
+  | { type: "participant"; message: string }
   | { type: "recovered"; epoch: number; step: number; workers: number[]; reason: string }
   | { type: "checkpoint"; dir: string; epoch: number }
   | { type: "saved"; dir: string };
@@ -85,4 +106,6 @@ export interface TrainResult {
   samplesPerSecond: number;
   modelDir?: string;
   profile?: StepProfile;
+  /** Bytes and times per step of a networked run. */
+  network?: NetworkProfile;
 }

@@ -1,10 +1,21 @@
+import { websocket } from "hono/bun";
 import type { FetchHandler, ListenOptions, RunningServer } from "../listen.ts";
 
 export function serveOnBun(
   fetch: FetchHandler,
   { hostname, port, host }: ListenOptions,
+  maxWebSocketFrame?: number,
 ): RunningServer {
-  const server = Bun.serve({ hostname, port, fetch });
+  // hono's Bun WebSocket helper finds the server as `fetch`'s second argument.
+  const server =
+    maxWebSocketFrame === undefined
+      ? Bun.serve({ hostname, port, fetch })
+      : Bun.serve({
+          hostname,
+          port,
+          fetch,
+          websocket: { ...websocket, maxPayloadLength: maxWebSocketFrame },
+        });
   return {
     url: `http://${host}:${server.port}`,
     port: server.port as number,
