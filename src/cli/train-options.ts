@@ -71,6 +71,10 @@ export function parseTrainArgs(
     help: { type: "boolean", short: "h" },
   });
   const listening = v.listen !== undefined || v["expect-workers"] !== undefined;
+  const token = v.token ?? env.SHARDFIT_TOKEN;
+  if (token !== undefined && token.length < 16) {
+    throw new UsageError(`--token: expected at least 16 characters, got ${token.length}`);
+  }
   const number = (flag: NumericFlag) => parseNumber(v[flag]);
   const options: TrainOptions = {
     workers: number("workers"),
@@ -87,7 +91,7 @@ export function parseTrainArgs(
       ? {
           ...parseListen(v.listen ?? "127.0.0.1:0"),
           expectWorkers: intFlag("expect-workers", v["expect-workers"] ?? "1", 1, LIMITS.workers),
-          token: v.token ?? env.SHARDFIT_TOKEN,
+          token,
         }
       : undefined,
   };
