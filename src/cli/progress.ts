@@ -54,6 +54,9 @@ export function progressReporter(
         write(
           `waiting for ${event.expectWorkers} worker(s); on each worker machine run:\n  ${runner} --join ${event.joinUrl} --token ${event.token} [--threads K]`,
         );
+        if (/\/\/(0\.0\.0\.0|\[::\]):/.test(event.joinUrl)) {
+          write("  (with this machine's address, or its DNS name, in place of the wildcard)");
+        }
         if (!event.loopback) {
           write(
             "WARNING: listening beyond loopback. Anyone who can reach this port and has the token can join and receive shards; put a TLS reverse proxy in front on untrusted networks (see README).",

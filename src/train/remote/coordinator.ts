@@ -221,7 +221,17 @@ export class RemoteParticipants implements Participants {
     }
   }
 
+  /** Participants that left between epochs are replaced before the next phase needs them. */
+  private async replaceGone(): Promise<void> {
+    const gone = this.peers.filter((p) => p.gone.outcome);
+    const slots = gone.flatMap((p) => Array.from({ length: p.threads }, (_, i) => p.firstSlot + i));
+    if (slots.length > 0) await this.replace(slots);
+  }
+
   async runEpoch(attempt: EpochAttempt): Promise<void> {
+    await this.replaceGone();
+    // The profile describes the last epoch, as train()'s does (the first includes warm-up).
+    if (attempt.fromStep === 0) this.resetProfile();
     const id = ++this.attempt;
     const peers = this.peers;
     this.inflight = { attempt: id, grads: new Array(peers.length), received: 0 };
@@ -258,6 +268,7 @@ export class RemoteParticipants implements Participants {
   }
 
   async evaluate(): Promise<EvalResult[]> {
+    await this.replaceGone();
     const all = await this.each((p) => {
       p.evaluated = deferred<Evaluated>();
       p.send({ type: "evaluate" });
@@ -306,7 +317,19 @@ export class RemoteParticipants implements Participants {
     }
   }
 
-  /** Bytes and times of the networked steps so far. */
+  private resetProfile(): void {
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.reduceMs = 0;
+    this.stepCount = 0;
+    for (const p of this.peers) {
+      p.computeMs = 0;
+      p.exchangeMs = 0;
+      p.steps = 0;
+    }
+  }
+
+  /** Bytes and times per step of the last epoch's networked steps. */
   networkProfile(): NetworkProfile {
     const steps = Math.max(1, this.stepCount);
     return {
@@ -348,6 +371,7 @@ export class RemoteParticipants implements Participants {
   /** A participant's gradient of the current step; the last one completes the step. */
   onGradient(peer: Peer, data: ArrayBuffer): void {
     const { head, vector } = readFrame(data, this.o.paramCount, FRAME.gradient);
+    if (!peer.hello) throw new FrameError("a gradient before hello");
     const inflight = this.inflight;
     this.bytesIn += data.byteLength;
     if (!inflight || head[HEAD.attempt] !== inflight.attempt || peer.index < 0) return;
