@@ -15,9 +15,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
+import { frameBytes } from "../src/collective/wire.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import { train } from "../src/train/train.ts";
 import type { TrainResult } from "../src/train/types.ts";
+import { bestMachineCount, type ModelInputs, stepModel } from "./scaling.ts";
 import { fmt, table } from "./stats.ts";
 
 const USAGE = `Usage: bun bench/remote.ts [--steps N] [--json]
@@ -145,5 +147,43 @@ console.log(
     ]),
   ]),
 );
-if (flags.json) console.log(JSON.stringify({ steps: flags.steps, rows }));
+
+// The scaling model, fed with this run's measurements: compute of one 2-thread machine (the
+// 1×2 row), the coordinator's reduce for 1 and 2 participants (a + b·M), an assumed LAN RTT.
+const [, twoProcs, oneByTwo] = rows;
+const perMachine = twoProcs.reduceMs - oneByTwo.reduceMs;
+const inputs: ModelInputs = {
+  computeMs: oneByTwo.computeMs,
+  reduceFixedMs: oneByTwo.reduceMs - perMachine,
+  reducePerMachineMs: perMachine,
+  frameBytes: frameBytes(407_050),
+  rttMs: 0.2,
+  batch: BATCH,
+};
+const links = [
+  ["1 Gbit/s", 1e9],
+  ["10 Gbit/s", 1e10],
+] as const;
+const model = links.map(([name, bps]) => ({
+  link: name,
+  best: bestMachineCount(inputs, bps),
+  rows: [1, 2, 3, 4, 8, 16].map((m) => stepModel(inputs, m, bps)),
+}));
+for (const { link, best, rows: modelRows } of model) {
+  console.log(`\nscaling model, ${link} (shortest step at M = ${best}):`);
+  console.log(
+    table([
+      ["machines", "compute ms", "network ms", "reduce ms", "step ms", "samples/s"],
+      ...modelRows.map((r) => [
+        String(r.machines),
+        fmt(r.computeMs, 2),
+        fmt(r.networkMs, 2),
+        fmt(r.reduceMs, 2),
+        fmt(r.stepMs, 2),
+        fmt(r.samplesPerSecond, 0),
+      ]),
+    ]),
+  );
+}
+if (flags.json) console.log(JSON.stringify({ steps: flags.steps, rows, inputs, model }));
 process.exit(0);
