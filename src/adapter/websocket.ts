@@ -7,19 +7,28 @@ export interface WebSocketSupport {
   readonly upgrade: UpgradeWebSocket;
   /** "host:port" of the request's peer, for log lines. */
   remoteAddress(c: Context): string;
+  /** What `serve` needs to route WebSocket events (Bun's handlers; Deno needs none). */
+  readonly server: ServerWebSocket;
+}
+
+/** hono's Bun handlers for Bun.serve's `websocket` option; frames above the limit are cut. */
+export interface ServerWebSocket {
+  readonly bunHandlers?: object;
+  readonly maxFrame?: number;
 }
 
 /**
  * Loaded on demand: `hono/deno` reads `Deno` when imported, so neither adapter may be
  * imported in the other runtime.
  */
-export async function webSocketSupport(): Promise<WebSocketSupport> {
+export async function webSocketSupport(maxFrame: number): Promise<WebSocketSupport> {
   const runtime = currentRuntime();
   if (runtime === "other") throw unsupportedRuntime("WebSocket");
-  const { upgradeWebSocket, getConnInfo } =
-    runtime === "bun" ? await import("hono/bun") : await import("hono/deno");
+  const hono = runtime === "bun" ? await import("hono/bun") : await import("hono/deno");
+  const { upgradeWebSocket, getConnInfo } = hono;
   return {
     upgrade: upgradeWebSocket,
+    server: { bunHandlers: "websocket" in hono ? hono.websocket : undefined, maxFrame },
     remoteAddress(c) {
       try {
         const { address, port } = getConnInfo(c).remote;

@@ -346,9 +346,10 @@ async function listenForWorkers(
     standIn: standIns(() => url),
   });
   const maxFrame = frameBytes(paramCount);
-  app.route("/", joinRoutes(participants, maxFrame, await webSocketSupport()));
+  const webSocket = await webSocketSupport(maxFrame);
+  app.route("/", joinRoutes(participants, maxFrame, webSocket));
   const { hostname, port } = remote;
-  const server = serve(app.fetch, { hostname, port, maxWebSocketFrame: maxFrame });
+  const server = serve(app.fetch, { hostname, port, webSocket: webSocket.server });
   url = server.url;
   ctx.emit({
     type: "listening",
