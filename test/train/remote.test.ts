@@ -98,6 +98,48 @@ describe("worker processes over WebSocket", () => {
     expect(maxAbsDiff(result.params, undisturbed.params)).toBeLessThanOrEqual(1e-5);
     expect(result.history[1].testAccuracy).toBe(undisturbed.history[1].testAccuracy);
   }, 180_000);
+
+  test("a spare that joined takes over a killed worker's slots, same weights", async () => {
+    const samples = 4000;
+    const undisturbed = await trainWithHooks(
+      { ...smallRun(dataset, samples), workers: 2 },
+      sameGlobalBatches(samples),
+    );
+    const events: TrainEvent[] = [];
+    let killed = false;
+    let url = "";
+    const result = await coordinate(
+      { ...smallRun(dataset, samples), remote: remote(2) },
+      sameGlobalBatches(samples),
+      (joinUrl) => {
+        url = joinUrl;
+        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
+        workers.push(spawnWorker("bun", join(url, "--rank", "1")));
+      },
+      (event) => {
+        events.push(event);
+        // Once both have joined, a third worker (Deno) joins as a spare; then rank 1 dies.
+        if (event.type === "participant" && event.message.includes("joined (2/2)")) {
+          workers.push(spawnWorker("deno", join(url)));
+        }
+        const spareIn = events.some(
+          (e) => e.type === "participant" && e.message.includes("joined as a spare"),
+        );
+        if (!killed && spareIn && event.type === "step") {
+          killed = true;
+          workers[1].process.kill("SIGKILL");
+        }
+      },
+    );
+    expect(killed).toBe(true);
+    expect(events.filter((e) => e.type === "recovered")).toHaveLength(1);
+    const takeover = events.find(
+      (e) => e.type === "participant" && e.message.includes("takes over"),
+    );
+    expect(takeover).toMatchObject({ message: expect.stringContaining("Deno") });
+    expect(result.network?.participants[1].label).toContain("Deno");
+    expect(maxAbsDiff(result.params, undisturbed.params)).toBeLessThanOrEqual(1e-5);
+  }, 180_000);
 });
 
 describe("joining is refused with a reason", () => {
