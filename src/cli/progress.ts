@@ -67,6 +67,13 @@ export function progressReporter(
       case "participant":
         write(event.message);
         break;
+      case "participants":
+        for (const p of event.participants) {
+          write(
+            `  ${p.label}: ${p.computeMs.toFixed(1)} ms compute, ${p.exchangeMs.toFixed(1)} ms network + reduce per step`,
+          );
+        }
+        break;
       case "epoch": {
         bar?.stop();
         bar = undefined;

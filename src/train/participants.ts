@@ -54,4 +54,17 @@ export interface Participants {
   /** Stops every step in flight (the run was aborted). */
   abort(): void;
   close(): Promise<void>;
+  /** Per participant of the last epoch, when they are more than this process's threads. */
+  report?(): ParticipantReport[];
+}
+
+/** One participant's share of a step, for progress lines and dashboards. */
+export interface ParticipantReport {
+  /** "participant 0 (Bun 1.4.4, 2 threads, 10.0.0.7:51234)" */
+  readonly label: string;
+  readonly slots: number;
+  /** Mean ms per step from weights received to gradient ready (incl. its local reduce). */
+  readonly computeMs: number;
+  /** Mean ms per step from gradient sent to weights received. */
+  readonly exchangeMs: number;
 }

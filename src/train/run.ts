@@ -166,6 +166,8 @@ export class TrainingRun {
     };
     history.push(metrics);
     this.r.ctx.emit({ type: "epoch", metrics });
+    const report = participants.report?.();
+    if (report) this.r.ctx.emit({ type: "participants", epoch, participants: report });
     return metrics;
   }
 

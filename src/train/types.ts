@@ -2,6 +2,7 @@ import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/dataset.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import type { ModelSpec } from "../core/spec.ts";
+import type { ParticipantReport } from "./participants.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
 
 export type { EpochMetrics };
@@ -83,6 +84,8 @@ export type TrainEvent =
   | { type: "listening"; joinUrl: string; token: string; expectWorkers: number; loopback: boolean }
   /** A participant joined, was refused, left or was replaced. */
   | { type: "participant"; message: string }
+  /** After each epoch of a networked run: each participant's share of a step. */
+  | { type: "participants"; epoch: number; participants: ParticipantReport[] }
   | { type: "recovered"; epoch: number; step: number; workers: number[]; reason: string }
   | { type: "checkpoint"; dir: string; epoch: number }
   | { type: "saved"; dir: string };

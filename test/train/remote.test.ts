@@ -36,6 +36,7 @@ const PARAMS = 407_050;
 
 describe("worker processes over WebSocket", () => {
   test("a Bun and a Deno worker process compute what 2 local threads compute", async () => {
+    const events: TrainEvent[] = [];
     const result = await coordinate(
       { ...smallRun(dataset), remote: remote(2) },
       sameGlobalBatches(),
@@ -43,7 +44,23 @@ describe("worker processes over WebSocket", () => {
         workers.push(spawnWorker("bun", join(url, "--rank", "0")));
         workers.push(spawnWorker("deno", join(url, "--rank", "1")));
       },
+      (event) => events.push(event),
     );
+    // Progress shows each participant after every epoch: where it runs, its step split.
+    const reports = events.flatMap((e) => (e.type === "participants" ? [e] : []));
+    expect(reports.map((r) => r.epoch)).toEqual([0, 1]);
+    expect(reports[1].participants).toEqual([
+      expect.objectContaining({
+        label: expect.stringMatching(/^participant 0 \(Bun .*127\.0\.0\.1:\d+\)$/),
+      }),
+      expect.objectContaining({
+        label: expect.stringMatching(/^participant 1 \(Deno .*127\.0\.0\.1:\d+\)$/),
+      }),
+    ]);
+    for (const p of reports[1].participants) {
+      expect(p.computeMs).toBeGreaterThan(0);
+      expect(p.exchangeMs).toBeGreaterThan(0);
+    }
     expect(maxAbsDiff(result.params, local.params)).toBeLessThanOrEqual(1e-5);
     expect(maxAbsDiff(result.params, initParams(result.spec, 1))).toBeGreaterThan(5e-3);
     expect(result.history[1].testAccuracy).toBe(local.history[1].testAccuracy);

@@ -16,7 +16,7 @@ import {
 import { type OptimizerSpec, optimizerFor } from "../../core/optimizer.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
 import type { EvalResult } from "../../worker/trainer.ts";
-import type { EpochAttempt, JoinInfo, Participants } from "../participants.ts";
+import type { EpochAttempt, JoinInfo, ParticipantReport, Participants } from "../participants.ts";
 import { StepFailure } from "../steps.ts";
 import { timingSafeEqualText } from "./token.ts";
 
@@ -57,7 +57,7 @@ export interface NetworkProfile {
   bytesOutPerStep: number;
   /** Mean milliseconds per step at the coordinator: the sum over participants + optimizer. */
   reduceMs: number;
-  participants: { label: string; slots: number; computeMs: number; exchangeMs: number }[];
+  participants: ParticipantReport[];
 }
 
 /** A promise with its settle functions, and how it settled (read synchronously). */
@@ -327,6 +327,10 @@ export class RemoteParticipants implements Participants {
       p.exchangeMs = 0;
       p.steps = 0;
     }
+  }
+
+  report(): ParticipantReport[] {
+    return this.networkProfile().participants;
   }
 
   /** Bytes and times per step of the last epoch's networked steps. */
