@@ -19,7 +19,8 @@ export async function buildPage(): Promise<PageAssets> {
   return { html, js };
 }
 
-function bundle(entry: string): Promise<string> {
+/** Bundles a browser module (ESM, minified) with the running runtime's bundler. */
+export function bundle(entry: string): Promise<string> {
   const runtime = currentRuntime();
   if (runtime === "bun") return bundleOnBun(entry);
   if (runtime === "deno") return bundleOnDeno(entry);

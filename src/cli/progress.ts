@@ -52,7 +52,7 @@ export function progressReporter(
       case "listening": {
         const runner = "Deno" in globalThis ? "deno run -A src/cli/worker.ts" : "bun run worker --";
         write(
-          `waiting for ${event.expectWorkers} worker(s); on each worker machine run:\n  ${runner} --join ${event.joinUrl} --token ${event.token} [--threads K]`,
+          `waiting for ${event.expectWorkers} worker(s); on each worker machine run:\n  ${runner} --join ${event.joinUrl} --token ${event.token} [--threads K]\nor open in a browser (over https:// or on localhost):\n  ${event.joinUrl.replace(/^ws/, "http")}#token=${event.token}`,
         );
         if (/\/\/(0\.0\.0\.0|\[::\]):/.test(event.joinUrl)) {
           write("  (with this machine's address, or its DNS name, in place of the wildcard)");

@@ -22,6 +22,7 @@ import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
 import { runEpochSteps } from "./recovery.ts";
 import { RemoteParticipants } from "./remote/coordinator.ts";
+import { joinPageRoutes } from "./remote/join-page.ts";
 import { joinRoutes } from "./remote/route.ts";
 import { standIns } from "./remote/stand-in.ts";
 import { LazyShards, shardProvider } from "./shard-provider.ts";
@@ -350,6 +351,7 @@ async function listenForWorkers(
   const maxFrame = frameBytes(paramCount);
   const webSocket = await webSocketSupport(maxFrame);
   app.route("/", joinRoutes(participants, maxFrame, webSocket));
+  app.route("/", joinPageRoutes());
   const { hostname, port } = remote;
   const server = serve(app.fetch, { hostname, port, webSocket: webSocket.server });
   url = server.url;

@@ -38,6 +38,8 @@ export interface HostOptions {
   readonly runtime: string;
   /** What the welcome's relative shard URLs resolve against (the coordinator's HTTP URL). */
   readonly baseUrl: string;
+  /** The training worker module, when not the package's own (a browser's bundle of it). */
+  readonly workerUrl?: URL;
 }
 
 type Welcome = Extract<CoordinatorMessage, { type: "welcome" }>;
@@ -168,6 +170,7 @@ export class WorkerHost {
         await api.loadShard({ url: new URL(shard.url, this.o.baseUrl).href, token: shard.token });
       },
       this.stopped,
+      this.o.workerUrl,
     );
     this.joined = {
       paramCount,
