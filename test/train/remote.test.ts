@@ -116,6 +116,40 @@ describe("worker processes over WebSocket", () => {
     expect(result.history[1].testAccuracy).toBe(undisturbed.history[1].testAccuracy);
   }, 180_000);
 
+  test("a worker process that stops answering misses the step deadline and is replaced", async () => {
+    const samples = 4000;
+    const undisturbed = await trainWithHooks(
+      { ...smallRun(dataset, samples), workers: 2 },
+      sameGlobalBatches(samples),
+    );
+    const events: TrainEvent[] = [];
+    let stopped = false;
+    const result = await coordinate(
+      { ...smallRun(dataset, samples), remote: remote(2), stepTimeoutMs: 3000 },
+      sameGlobalBatches(samples),
+      (url) => {
+        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
+        workers.push(spawnWorker("bun", join(url, "--rank", "1")));
+      },
+      (event) => {
+        events.push(event);
+        if (!stopped && event.type === "step" && event.epoch === 0 && event.step >= 2) {
+          stopped = true;
+          workers[0].process.kill("SIGSTOP"); // alive, connected, silent
+        }
+      },
+    );
+    expect(stopped).toBe(true);
+    const recovered = events.filter((e) => e.type === "recovered");
+    expect(recovered).toEqual([
+      expect.objectContaining({
+        workers: [0],
+        reason: expect.stringContaining("no step finished within 3000 ms"),
+      }),
+    ]);
+    expect(maxAbsDiff(result.params, undisturbed.params)).toBeLessThanOrEqual(1e-5);
+  }, 180_000);
+
   test("a spare that joined takes over a killed worker's slots, same weights", async () => {
     const samples = 4000;
     const undisturbed = await trainWithHooks(
