@@ -22,6 +22,8 @@ Trains Dense(512, relu) → Dense(10, softmax) on MNIST, data-parallel over tfjs
                     local threads (default 127.0.0.1:0 = loopback, a free port); prints the
                     command that joins, with the run token
   --expect-workers N  worker processes to wait for (implies --listen; default 1)
+  --wait-for-workers  a lost worker is replaced only by a worker that joins (the run pauses
+                    until one does) instead of by threads of this process
   --token T         the run token workers must present (default: env SHARDFIT_TOKEN, else
                     a fresh random one)
   --help            show this help
@@ -68,9 +70,11 @@ export function parseTrainArgs(
     listen: { type: "string" },
     "expect-workers": { type: "string" },
     token: { type: "string" },
+    "wait-for-workers": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
-  const listening = v.listen !== undefined || v["expect-workers"] !== undefined;
+  const listening =
+    v.listen !== undefined || v["expect-workers"] !== undefined || v["wait-for-workers"] === true;
   const token = v.token ?? env.SHARDFIT_TOKEN;
   if (token !== undefined && token.length < 16) {
     throw new UsageError(`--token: expected at least 16 characters, got ${token.length}`);
@@ -92,6 +96,7 @@ export function parseTrainArgs(
           ...parseListen(v.listen ?? "127.0.0.1:0"),
           expectWorkers: intFlag("expect-workers", v["expect-workers"] ?? "1", 1, LIMITS.workers),
           token,
+          standIns: !v["wait-for-workers"],
         }
       : undefined,
   };

@@ -117,7 +117,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
 }
 
 function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {
-  const { expectWorkers, hostname = "127.0.0.1", port = 0, token } = remote;
+  const { expectWorkers, hostname = "127.0.0.1", port = 0, token, standIns = true } = remote;
   if (!isInt(expectWorkers, 1, LIMITS.workers)) {
     throw new ConfigError("remote", `expectWorkers from 1 to ${LIMITS.workers}`, expectWorkers);
   }
@@ -128,5 +128,5 @@ function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]
   if (token !== undefined && (typeof token !== "string" || token.length < 16)) {
     throw new ConfigError("remote", "a token of at least 16 characters", "a shorter token");
   }
-  return { expectWorkers, hostname, port, token };
+  return { expectWorkers, hostname, port, token, standIns };
 }

@@ -346,7 +346,7 @@ async function listenForWorkers(
     optimizer: ctx.config.optimizer,
     aborted,
     log: (message) => ctx.emit({ type: "participant", message }),
-    standIn: standIns(() => url),
+    standIn: remote.standIns ? standIns(() => url) : undefined,
   });
   const maxFrame = frameBytes(paramCount);
   const webSocket = await webSocketSupport(maxFrame);

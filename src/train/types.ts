@@ -58,6 +58,11 @@ export interface RemoteOptions {
   port?: number;
   /** The run token workers must present (default: a fresh random one). */
   token?: string;
+  /**
+   * Whether threads of this process stand in for a lost worker when no spare has joined
+   * (default true); when false the run pauses until a worker joins to take over.
+   */
+  standIns?: boolean;
 }
 
 export type TrainEvent =

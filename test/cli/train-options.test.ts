@@ -58,7 +58,9 @@ describe("parseTrainArgs: networked runs", () => {
       port: 0,
       expectWorkers: 3,
       token: undefined,
+      standIns: true,
     });
+    expect(parseTrainArgs(["--wait-for-workers"]).options.remote?.standIns).toBe(false);
     expect(parseTrainArgs(["--listen", "0.0.0.0:8790"]).options.remote).toMatchObject({
       hostname: "0.0.0.0",
       port: 8790,

@@ -150,6 +150,47 @@ describe("worker processes over WebSocket", () => {
     expect(maxAbsDiff(result.params, undisturbed.params)).toBeLessThanOrEqual(1e-5);
   }, 180_000);
 
+  test("without stand-ins the run pauses until a worker joins to take over", async () => {
+    const samples = 4000;
+    const undisturbed = await trainWithHooks(
+      { ...smallRun(dataset, samples), workers: 2 },
+      sameGlobalBatches(samples),
+    );
+    const events: TrainEvent[] = [];
+    let url = "";
+    let killed = false;
+    const result = await coordinate(
+      { ...smallRun(dataset, samples), remote: { ...remote(2), standIns: false } },
+      sameGlobalBatches(samples),
+      (joinUrl) => {
+        url = joinUrl;
+        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
+        workers.push(spawnWorker("bun", join(url, "--rank", "1")));
+      },
+      (event) => {
+        events.push(event);
+        if (!killed && event.type === "step" && event.step >= 2) {
+          killed = true;
+          workers[0].process.kill("SIGKILL");
+        }
+        // As a Kubernetes Job would: a new pod with the lost index joins.
+        if (event.type === "participant" && event.message.includes("paused")) {
+          workers.push(spawnWorker("deno", join(url, "--rank", "0")));
+        }
+      },
+    );
+    const messages = events.flatMap((e) => (e.type === "participant" ? [e.message] : []));
+    expect(messages).toContainEqual(
+      expect.stringContaining(
+        "paused: waiting for a worker with 1 thread(s) to take over participant 0",
+      ),
+    );
+    expect(messages).toContainEqual(
+      expect.stringMatching(/participant 0 \(Deno .*takes over slots 0\.\.0/),
+    );
+    expect(maxAbsDiff(result.params, undisturbed.params)).toBeLessThanOrEqual(1e-5);
+  }, 180_000);
+
   test("a spare that joined takes over a killed worker's slots, same weights", async () => {
     const samples = 4000;
     const undisturbed = await trainWithHooks(

@@ -45,7 +45,8 @@ export interface RemoteOptions {
   readonly optimizer: OptimizerSpec;
   readonly aborted: Promise<never>;
   readonly log: (line: string) => void;
-  readonly standIn: StandIn;
+  /** Replaces lost participants when no spare has joined; without it the run waits for one. */
+  readonly standIn?: StandIn;
   /** A participant that has not said hello by then is disconnected. */
   readonly helloTimeoutMs?: number;
 }
@@ -109,7 +110,8 @@ class Peer implements Connection {
 
   get label(): string {
     const h = this.hello;
-    return `participant ${this.index} (${h?.runtime ?? "?"}, ${h?.threads ?? "?"} threads, ${this.link.remote})`;
+    const threads = h ? `${h.threads} thread${h.threads === 1 ? "" : "s"}` : "? threads";
+    return `participant ${this.index} (${h?.runtime ?? "?"}, ${threads}, ${this.link.remote})`;
   }
 
   get threads(): number {
@@ -172,6 +174,7 @@ export class RemoteParticipants implements Participants {
   private reduceMs = 0;
   private stepCount = 0;
   private lastTensors?: number[];
+  private spareJoined = deferred<void>();
 
   constructor(readonly o: RemoteOptions) {
     this.optimizer = optimizerFor(o.optimizer);
@@ -211,13 +214,31 @@ export class RemoteParticipants implements Participants {
     );
     for (const old of lost) {
       old.link.close(CLOSE.protocol, "replaced after a failed step");
-      const spare = this.lobby.findIndex((p) => p.threads === old.threads);
-      const peer = spare >= 0 ? this.lobby.splice(spare, 1)[0] : this.standIn(old);
+      const peer = await this.replacementFor(old);
       peer.index = old.index;
       peer.firstSlot = old.firstSlot;
       this.peers[old.index] = peer;
-      this.o.log(`shardfit: ${peer.label} takes over slots ${old.firstSlot}..`);
+      const last = old.firstSlot + old.threads - 1;
+      this.o.log(`shardfit: ${peer.label} takes over slots ${old.firstSlot}..${last}`);
       await Promise.race([this.o.aborted, this.welcome(peer)]);
+    }
+  }
+
+  /**
+   * A spare with the same thread count; without one, stand-in threads in this process — or,
+   * when those are off, the run pauses until a worker joins (e.g. Kubernetes restarts a pod).
+   */
+  private async replacementFor(old: Peer): Promise<Peer> {
+    const { standIn } = this.o;
+    for (;;) {
+      const spare = this.lobby.findIndex((p) => p.threads === old.threads);
+      if (spare >= 0) return this.lobby.splice(spare, 1)[0];
+      if (standIn) return this.standIn(old, standIn);
+      this.o.log(
+        `shardfit: paused: waiting for a worker with ${old.threads} thread(s) to take over participant ${old.index} (run the join command again)`,
+      );
+      this.spareJoined = deferred<void>();
+      await Promise.race([this.o.aborted, this.spareJoined.promise]);
     }
   }
 
@@ -416,6 +437,7 @@ export class RemoteParticipants implements Participants {
     } else {
       this.lobby.push(peer);
       this.o.log(`shardfit: ${peer.label}: joined as a spare (the run has all its participants)`);
+      this.spareJoined.resolve();
     }
   }
 
@@ -462,7 +484,7 @@ export class RemoteParticipants implements Participants {
     await Promise.race([peer.ready.promise, peer.gone.promise]);
   }
 
-  private standIn(old: Peer): Peer {
+  private standIn(old: Peer, standIn: StandIn): Peer {
     let inner: Link | undefined;
     const link: Link = {
       send: (data) => inner?.send(data),
@@ -470,7 +492,7 @@ export class RemoteParticipants implements Participants {
       remote: "the coordinator's process",
     };
     const peer = new Peer(link, this);
-    inner = this.o.standIn(old.threads, peer);
+    inner = standIn(old.threads, peer);
     peer.hello = { ...(old.hello as Hello), runtime: "stand-in", rank: undefined };
     return peer;
   }
