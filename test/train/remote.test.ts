@@ -1,4 +1,7 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { CLOSE, frameBytes, HEADER_BYTES, SHARDFIT_VERSION } from "../../src/collective/wire.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
@@ -30,7 +33,7 @@ afterEach(() => {
   for (const w of workers.splice(0)) w.process.kill("SIGKILL");
 });
 
-const join = (url: string, ...extra: string[]) => ["--join", url, "--token", TOKEN, ...extra];
+const joinArgs = (url: string, ...extra: string[]) => ["--join", url, "--token", TOKEN, ...extra];
 const remote = (expectWorkers: number) => ({ expectWorkers, token: TOKEN });
 const PARAMS = 407_050;
 
@@ -41,8 +44,8 @@ describe("worker processes over WebSocket", () => {
       { ...smallRun(dataset), remote: remote(2) },
       sameGlobalBatches(),
       (url) => {
-        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
-        workers.push(spawnWorker("deno", join(url, "--rank", "1")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
+        workers.push(spawnWorker("deno", joinArgs(url, "--rank", "1")));
       },
       (event) => events.push(event),
     );
@@ -78,7 +81,7 @@ describe("worker processes over WebSocket", () => {
     const result = await coordinate(
       { ...smallRun(dataset), remote: remote(1) },
       sameGlobalBatches(),
-      (url) => workers.push(spawnWorker("bun", join(url, "--threads", "2"))),
+      (url) => workers.push(spawnWorker("bun", joinArgs(url, "--threads", "2"))),
     );
     expect(maxAbsDiff(result.params, local.params)).toBeLessThanOrEqual(1e-5);
     expect(result.workers).toBe(2);
@@ -97,8 +100,8 @@ describe("worker processes over WebSocket", () => {
       { ...smallRun(dataset, samples), remote: remote(2) },
       sameGlobalBatches(samples),
       (url) => {
-        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
-        workers.push(spawnWorker("bun", join(url, "--rank", "1")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "1")));
       },
       (event) => {
         events.push(event);
@@ -128,8 +131,8 @@ describe("worker processes over WebSocket", () => {
       { ...smallRun(dataset, samples), remote: remote(2), stepTimeoutMs: 3000 },
       sameGlobalBatches(samples),
       (url) => {
-        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
-        workers.push(spawnWorker("bun", join(url, "--rank", "1")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "1")));
       },
       (event) => {
         events.push(event);
@@ -164,8 +167,8 @@ describe("worker processes over WebSocket", () => {
       sameGlobalBatches(samples),
       (joinUrl) => {
         url = joinUrl;
-        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
-        workers.push(spawnWorker("bun", join(url, "--rank", "1")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "1")));
       },
       (event) => {
         events.push(event);
@@ -175,7 +178,7 @@ describe("worker processes over WebSocket", () => {
         }
         // As a Kubernetes Job would: a new pod with the lost index joins.
         if (event.type === "participant" && event.message.includes("paused")) {
-          workers.push(spawnWorker("deno", join(url, "--rank", "0")));
+          workers.push(spawnWorker("deno", joinArgs(url, "--rank", "0")));
         }
       },
     );
@@ -189,6 +192,31 @@ describe("worker processes over WebSocket", () => {
       expect.stringMatching(/participant 0 \(Deno .*takes over slots 0\.\.0/),
     );
     expect(maxAbsDiff(result.params, undisturbed.params)).toBeLessThanOrEqual(1e-5);
+  }, 180_000);
+
+  test("a networked run checkpoints and resumes: 1 + 1 epochs equal 2 local ones", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shardfit-remote-"));
+    try {
+      const options = { ...smallRun(dataset), checkpointDir: dir, remote: remote(1) };
+      const start = (url: string) =>
+        workers.push(spawnWorker("bun", joinArgs(url, "--threads", "2")));
+      await coordinate({ ...options, epochs: 1 }, sameGlobalBatches(), start);
+      let epochsRun = 0;
+      const resumed = await coordinate(
+        { ...options, resume: true },
+        sameGlobalBatches(),
+        start,
+        (e) => {
+          if (e.type === "epoch") epochsRun++;
+        },
+      );
+      expect(epochsRun).toBe(1); // the second call trained only the second epoch
+      expect(resumed.history).toHaveLength(2);
+      expect(maxAbsDiff(resumed.params, local.params)).toBeLessThanOrEqual(1e-5);
+      expect(resumed.history[1].testAccuracy).toBe(local.history[1].testAccuracy);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 180_000);
 
   test("a spare that joined takes over a killed worker's slots, same weights", async () => {
@@ -205,14 +233,14 @@ describe("worker processes over WebSocket", () => {
       sameGlobalBatches(samples),
       (joinUrl) => {
         url = joinUrl;
-        workers.push(spawnWorker("bun", join(url, "--rank", "0")));
-        workers.push(spawnWorker("bun", join(url, "--rank", "1")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
+        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "1")));
       },
       (event) => {
         events.push(event);
         // Once both have joined, a third worker (Deno) joins as a spare; then rank 1 dies.
         if (event.type === "participant" && event.message.includes("joined (2/2)")) {
-          workers.push(spawnWorker("deno", join(url)));
+          workers.push(spawnWorker("deno", joinArgs(url)));
         }
         const spareIn = events.some(
           (e) => e.type === "participant" && e.message.includes("joined as a spare"),
@@ -270,7 +298,7 @@ describe("joining is refused with a reason", () => {
         seen.json = await probe(url, (ws) => ws.send("{ not json"));
         badWorker = spawnWorker("deno", ["--join", url, "--token", "wrong-token"]);
         expect(await badWorker.process.exited).toBe(1);
-        workers.push(spawnWorker("bun", join(url)));
+        workers.push(spawnWorker("bun", joinArgs(url)));
       },
     );
     expect(seen.token.code).toBe(CLOSE.refused);
