@@ -9,6 +9,8 @@ export interface WebSocketSupport {
   remoteAddress(c: Context): string;
   /** What `serve` needs to route WebSocket events (Bun's handlers; Deno needs none). */
   readonly server: ServerWebSocket;
+  /** Makes a fresh socket deliver binary frames as ArrayBuffers (Deno's default is Blob). */
+  arrayBuffers(raw: unknown): void;
 }
 
 /** hono's Bun handlers for Bun.serve's `websocket` option; frames above the limit are cut. */
@@ -29,6 +31,10 @@ export async function webSocketSupport(maxFrame: number): Promise<WebSocketSuppo
   return {
     upgrade: upgradeWebSocket,
     server: { bunHandlers: "websocket" in hono ? hono.websocket : undefined, maxFrame },
+    arrayBuffers(raw) {
+      // Bun's hono adapter already passes ArrayBuffers; Deno's socket is a WebSocket.
+      if (runtime === "deno" && raw) (raw as WebSocket).binaryType = "arraybuffer";
+    },
     remoteAddress(c) {
       try {
         const { address, port } = getConnInfo(c).remote;

@@ -10,8 +10,9 @@ import type { Connection, RemoteParticipants } from "./coordinator.ts";
 export function joinRoutes(
   participants: RemoteParticipants,
   maxFrame: number,
-  { upgrade, remoteAddress }: WebSocketSupport,
+  webSocket: WebSocketSupport,
 ): Hono {
+  const { upgrade, remoteAddress } = webSocket;
   const app = new Hono();
   app.get(
     "/join",
@@ -20,8 +21,7 @@ export function joinRoutes(
       const remote = remoteAddress(c);
       return {
         onOpen(_event, ws) {
-          const raw = ws.raw as { binaryType?: string } | undefined;
-          if (raw && "Deno" in globalThis) raw.binaryType = "arraybuffer";
+          webSocket.arrayBuffers(ws.raw);
           connection = participants.connect({
             send: (data) => ws.send(data),
             close: (code, reason) => ws.close(code, reason),
