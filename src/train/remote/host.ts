@@ -1,11 +1,6 @@
 import * as Comlink from "comlink";
 import { AbortedError } from "../../collective/collective.ts";
-import {
-  allocateRelayPlane,
-  type RelayBuffers,
-  type RelayReply,
-  type RelayRequest,
-} from "../../collective/relay.ts";
+import { allocateRelayPlane, type RelayReply, type RelayRequest } from "../../collective/relay.ts";
 import { SharedPlane } from "../../collective/shared-memory.ts";
 import { allocateTelemetry, STAT, Telemetry } from "../../collective/telemetry.ts";
 import {
@@ -175,7 +170,7 @@ export class WorkerHost {
     this.joined = {
       paramCount,
       plane: new SharedPlane(buffers),
-      sum: new Float32Array((buffers as RelayBuffers).sum),
+      sum: new Float32Array(buffers.sum),
       telemetry,
       pool,
       port: port1,
