@@ -49,6 +49,31 @@ export function progressReporter(
           }
         }
         break;
+      case "listening": {
+        const runner = "Deno" in globalThis ? "deno run -A src/cli/worker.ts" : "bun run worker --";
+        write(
+          `waiting for ${event.expectWorkers} worker(s); on each worker machine run:\n  ${runner} --join ${event.joinUrl} --token ${event.token} [--threads K]\nor open in a browser (over https:// or on localhost):\n  ${event.joinUrl.replace(/^ws/, "http")}#token=${event.token}`,
+        );
+        if (/\/\/(0\.0\.0\.0|\[::\]):/.test(event.joinUrl)) {
+          write("  (with this machine's address, or its DNS name, in place of the wildcard)");
+        }
+        if (!event.loopback) {
+          write(
+            "WARNING: listening beyond loopback. Anyone who can reach this port and has the token can join and receive shards; put a TLS reverse proxy in front on untrusted networks (see README).",
+          );
+        }
+        break;
+      }
+      case "participant":
+        write(event.message);
+        break;
+      case "participants":
+        for (const p of event.participants) {
+          write(
+            `  ${p.label}: ${p.computeMs.toFixed(1)} ms compute, ${p.exchangeMs.toFixed(1)} ms network + reduce per step`,
+          );
+        }
+        break;
       case "epoch": {
         bar?.stop();
         bar = undefined;

@@ -1,6 +1,6 @@
 import { ConfigError, DEFAULTS, LIMITS, resolveTrainConfig } from "../train/config.ts";
 import type { TrainOptions } from "../train/types.ts";
-import { parseFlags, UsageError } from "./args.ts";
+import { intFlag, parseFlags, UsageError } from "./args.ts";
 
 export const TRAIN_HELP = `Usage: shardfit train [options]
 
@@ -18,6 +18,14 @@ Trains Dense(512, relu) → Dense(10, softmax) on MNIST, data-parallel over tfjs
   --checkpoint-dir DIR  checkpoint after every epoch (default <out>.checkpoint)
   --resume          continue from the checkpoint in --checkpoint-dir
   --json            print one JSON summary line at the end instead of progress
+  --listen HOST:PORT  train with worker processes that join over the network instead of
+                    local threads (default 127.0.0.1:0 = loopback, a free port); prints the
+                    command that joins, with the run token
+  --expect-workers N  worker processes to wait for (implies --listen; default 1)
+  --wait-for-workers  a lost worker is replaced only by a worker that joins (the run pauses
+                    until one does) instead of by threads of this process
+  --token T         the run token workers must present (default: env SHARDFIT_TOKEN, else
+                    a fresh random one)
   --help            show this help
 `;
 
@@ -43,7 +51,10 @@ type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden">];
  * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
  * resolveTrainConfig, whose errors come back here as UsageErrors naming the flag.
  */
-export function parseTrainArgs(argv: string[]): TrainCli {
+export function parseTrainArgs(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): TrainCli {
   const v = parseFlags(argv, {
     workers: { type: "string" },
     epochs: { type: "string" },
@@ -56,8 +67,18 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     "checkpoint-dir": { type: "string" },
     resume: { type: "boolean" },
     json: { type: "boolean" },
+    listen: { type: "string" },
+    "expect-workers": { type: "string" },
+    token: { type: "string" },
+    "wait-for-workers": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
+  const listening =
+    v.listen !== undefined || v["expect-workers"] !== undefined || v["wait-for-workers"] === true;
+  const token = v.token ?? env.SHARDFIT_TOKEN;
+  if (token !== undefined && token.length < 16) {
+    throw new UsageError(`--token: expected at least 16 characters, got ${token.length}`);
+  }
   const number = (flag: NumericFlag) => parseNumber(v[flag]);
   const options: TrainOptions = {
     workers: number("workers"),
@@ -70,6 +91,14 @@ export function parseTrainArgs(argv: string[]): TrainCli {
     out: v.out,
     checkpointDir: v["checkpoint-dir"],
     resume: v.resume ?? false,
+    remote: listening
+      ? {
+          ...parseListen(v.listen ?? "127.0.0.1:0"),
+          expectWorkers: intFlag("expect-workers", v["expect-workers"] ?? "1", 1, LIMITS.workers),
+          token,
+          standIns: !v["wait-for-workers"],
+        }
+      : undefined,
   };
   try {
     resolveTrainConfig(options);
@@ -99,4 +128,15 @@ function parseHidden(text: string): number[] {
     }
     return n;
   });
+}
+
+/** `--listen HOST:PORT`, `--listen PORT` or `--listen [::1]:PORT`. */
+function parseListen(text: string): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!match)
+    throw new UsageError(`--listen: expected HOST:PORT, e.g. 0.0.0.0:8790, got "${text}"`);
+  return {
+    hostname: match[1] || match[2] || "127.0.0.1",
+    port: intFlag("listen", match[3], 0, 65_535),
+  };
 }

@@ -2,12 +2,13 @@
 import { currentRuntime } from "../adapter/runtime.ts";
 import { TrainingStopped } from "../train/recovery.ts";
 import { train } from "../train/train.ts";
+import type { TrainEvent } from "../train/types.ts";
 import { runCli } from "./args.ts";
 import { progressReporter } from "./progress.ts";
 import { parseTrainArgs, TRAIN_HELP } from "./train-options.ts";
 
 await runCli("train", TRAIN_HELP, async () => {
-  const cli = parseTrainArgs(process.argv.slice(2));
+  const cli = parseTrainArgs(process.argv.slice(2), process.env);
   if (cli.help) {
     process.stdout.write(TRAIN_HELP);
     return;
@@ -16,7 +17,12 @@ await runCli("train", TRAIN_HELP, async () => {
   const stop = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
   let completedEpochs = 0;
-  const report = cli.json ? undefined : progressReporter();
+  // With --json, stdout carries only the summary; the join command still has to be seen.
+  const notices = progressReporter(process.stderr);
+  const report = cli.json
+    ? (event: TrainEvent) =>
+        (event.type === "listening" || event.type === "participant") && notices(event)
+    : progressReporter();
   const result = await train({
     ...cli.options,
     signal: stop.signal,
@@ -48,6 +54,7 @@ await runCli("train", TRAIN_HELP, async () => {
         trainSeconds: result.trainSeconds,
         samplesPerSecond: result.samplesPerSecond,
         modelDir: result.modelDir ?? null,
+        ...(result.network ? { network: result.network } : {}),
       }),
     );
   }

@@ -118,6 +118,31 @@ export class SharedPlane {
     Atomics.add(this.control, CTL.barrierGeneration, 1);
     Atomics.notify(this.control, CTL.barrierGeneration);
   }
+
+  /** Marks step `step` done (every worker stores the same value after the last barrier). */
+  protected finishStep(step: number): void {
+    Atomics.store(this.control, CTL.stepsDone, step + 1);
+  }
+
+  /**
+   * Blocks until all workers arrive (generation-counting barrier on Atomics). Waits in short
+   * slices so an abort from the coordinator wakes every worker instead of leaving it parked.
+   */
+  protected barrier(): void {
+    const ctl = this.control;
+    const generation = Atomics.load(ctl, CTL.barrierGeneration);
+    if (Atomics.load(ctl, CTL.abort)) throw new AbortedError();
+    if (Atomics.add(ctl, CTL.barrierCount, 1) === this.buffers.workers - 1) {
+      Atomics.store(ctl, CTL.barrierCount, 0);
+      Atomics.add(ctl, CTL.barrierGeneration, 1);
+      Atomics.notify(ctl, CTL.barrierGeneration);
+      return;
+    }
+    while (Atomics.load(ctl, CTL.barrierGeneration) === generation) {
+      Atomics.wait(ctl, CTL.barrierGeneration, generation, 200);
+    }
+    if (Atomics.load(ctl, CTL.abort)) throw new AbortedError();
+  }
 }
 
 /** Worker w's side of the plane: the {@link Collective} over shared memory. */
@@ -162,31 +187,24 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
     );
     const t2 = timings ? performance.now() : 0;
     this.barrier();
-    Atomics.store(this.control, CTL.stepsDone, step + 1);
+    this.finishStep(step);
     if (timings) {
       timings[TIMING.gradBarrier] += t1 - t0;
       timings[TIMING.update] += t2 - t1;
       timings[TIMING.updateBarrier] += performance.now() - t2;
     }
   }
+}
 
-  /**
-   * Blocks until all workers arrive (generation-counting barrier on Atomics). Waits in short
-   * slices so an abort from the coordinator wakes every worker instead of leaving it parked.
-   */
-  private barrier(): void {
-    const ctl = this.control;
-    const generation = Atomics.load(ctl, CTL.barrierGeneration);
-    if (Atomics.load(ctl, CTL.abort)) throw new AbortedError();
-    if (Atomics.add(ctl, CTL.barrierCount, 1) === this.buffers.workers - 1) {
-      Atomics.store(ctl, CTL.barrierCount, 0);
-      Atomics.add(ctl, CTL.barrierGeneration, 1);
-      Atomics.notify(ctl, CTL.barrierGeneration);
-      return;
-    }
-    while (Atomics.load(ctl, CTL.barrierGeneration) === generation) {
-      Atomics.wait(ctl, CTL.barrierGeneration, generation, 200);
-    }
-    if (Atomics.load(ctl, CTL.abort)) throw new AbortedError();
-  }
+/**
+ * sum[lo, hi) = Σ_r rows[r][lo, hi), always in worker order so every run adds the same way.
+ * Small separate functions: inside a long loop the JIT optimised this poorly.
+ */
+export function sumRows(rows: Float32Array[], sum: Float32Array, lo: number, hi: number): void {
+  sum.set(rows[0].subarray(lo, hi), lo);
+  for (let r = 1; r < rows.length; r++) addInto(sum, rows[r], lo, hi);
+}
+
+function addInto(sum: Float32Array, row: Float32Array, lo: number, hi: number): void {
+  for (let i = lo; i < hi; i++) sum[i] += row[i];
 }

@@ -12,8 +12,7 @@ let wasmPathsSet = false;
  */
 export async function useWasmBackend(): Promise<void> {
   if (!wasmPathsSet) {
-    const dist = new URL("./", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
-    setWasmPaths(tf.env().platformName === "node" ? decodeURIComponent(dist.pathname) : dist.href);
+    setWasmPaths(bundledWasmPath() ?? installedWasmPath());
     wasmPathsSet = true;
   }
   // Checked on every call: another caller in the same realm may have switched backends.
@@ -21,6 +20,19 @@ export async function useWasmBackend(): Promise<void> {
     throw new Error("tfjs: the wasm backend failed to start");
   }
   await tf.ready();
+}
+
+function installedWasmPath(): string {
+  const dist = new URL("./", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
+  return tf.env().platformName === "node" ? decodeURIComponent(dist.pathname) : dist.href;
+}
+
+/**
+ * A browser bundle has no package to resolve: it sets `SHARDFIT_WASM_PATH` (the URL prefix its
+ * server serves the .wasm files under) before the first model is loaded.
+ */
+function bundledWasmPath(): string | undefined {
+  return (globalThis as { SHARDFIT_WASM_PATH?: string }).SHARDFIT_WASM_PATH;
 }
 
 export { tf };

@@ -3,7 +3,7 @@ import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/rmsprop.ts";
 import { DEFAULT_SPEC } from "../core/spec.ts";
 import { show } from "../core/validate.ts";
-import type { TrainOptions } from "./types.ts";
+import type { RemoteOptions, TrainOptions } from "./types.ts";
 
 export const DEFAULTS = {
   epochs: 5,
@@ -40,6 +40,7 @@ export interface TrainConfig {
   readonly resume: boolean;
   readonly profile: boolean;
   readonly stepTimeoutMs: number;
+  readonly remote?: Required<Omit<RemoteOptions, "token">> & { token?: string };
 }
 
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
@@ -111,5 +112,21 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     resume: options.resume ?? false,
     profile: options.profile ?? false,
     stepTimeoutMs: intOption(options, "stepTimeoutMs", DEFAULTS.stepTimeoutMs, 1, 24 * 3_600_000),
+    remote: options.remote && resolveRemote(options.remote),
   };
+}
+
+function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {
+  const { expectWorkers, hostname = "127.0.0.1", port = 0, token, standIns = true } = remote;
+  if (!isInt(expectWorkers, 1, LIMITS.workers)) {
+    throw new ConfigError("remote", `expectWorkers from 1 to ${LIMITS.workers}`, expectWorkers);
+  }
+  if (!isInt(port, 0, 65_535)) throw new ConfigError("remote", "a port from 0 to 65535", port);
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new ConfigError("remote", "a hostname", hostname);
+  }
+  if (token !== undefined && (typeof token !== "string" || token.length < 16)) {
+    throw new ConfigError("remote", "a token of at least 16 characters", "a shorter token");
+  }
+  return { expectWorkers, hostname, port, token, standIns };
 }

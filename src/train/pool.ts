@@ -26,6 +26,8 @@ export class WorkerPool {
     readonly size: number,
     private readonly setup: MemberSetup,
     private readonly aborted: Promise<never>,
+    /** The worker module (a browser serves its own bundle of it). */
+    private readonly workerUrl: URL = WORKER_URL,
   ) {
     this.members = new Array(size);
     this.spawns = new Array(size).fill(0);
@@ -60,7 +62,7 @@ export class WorkerPool {
   }
 
   private async startSlot(w: number): Promise<void> {
-    const member = spawnTrainer();
+    const member = spawnTrainer(this.workerUrl);
     this.members[w] = member;
     const spawn = this.spawns[w]++;
     await Promise.race([this.aborted, this.setup(member, w, spawn), member.failed]);
@@ -75,8 +77,8 @@ export class WorkerPool {
   }
 }
 
-function spawnTrainer(): PoolMember {
-  const worker = new Worker(WORKER_URL, { type: "module" });
+function spawnTrainer(url: URL): PoolMember {
+  const worker = new Worker(url, { type: "module" });
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener("error", (event) => {
       event.preventDefault?.();

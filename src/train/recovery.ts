@@ -1,7 +1,6 @@
-import type { SharedPlane } from "../collective/shared-memory.ts";
 import type { WorkerPlan } from "../core/plan.ts";
-import type { WorkerPool } from "./pool.ts";
-import { runSteps, StepFailure } from "./steps.ts";
+import type { Participants } from "./participants.ts";
+import { StepFailure } from "./steps.ts";
 
 /** Consecutive failures with no completed step in between that end a run. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
@@ -12,11 +11,10 @@ export class TrainingStopped extends Error {
 }
 
 export interface EpochSteps {
-  readonly pool: WorkerPool;
-  readonly plane: SharedPlane;
+  readonly participants: Participants;
   readonly plans: WorkerPlan[];
   readonly epoch: number;
-  /** `plane.stepsDone` when the epoch began. */
+  /** `participants.stepsDone` when the epoch began. */
   readonly epochStart: number;
   readonly stepTimeoutMs: number;
   readonly aborted: Promise<never>;
@@ -34,23 +32,23 @@ export async function runEpochSteps(e: EpochSteps): Promise<void> {
   let failures = 0;
   let failedAt = -1;
   for (;;) {
-    const fromStep = e.plane.stepsDone - e.epochStart;
+    const fromStep = e.participants.stepsDone - e.epochStart;
     try {
-      const { pool, plane, plans, stepTimeoutMs, aborted } = e;
-      await runSteps({ members: pool.all(), plane, plans, fromStep, stepTimeoutMs, aborted });
+      const { participants, plans, stepTimeoutMs, aborted } = e;
+      await participants.runEpoch({ plans, fromStep, stepTimeoutMs, aborted });
       return;
     } catch (error) {
       if (!(error instanceof StepFailure)) throw error;
       // Failures count "in a row" only while no step completes in between.
-      failures = e.plane.stepsDone === failedAt ? failures + 1 : 1;
-      failedAt = e.plane.stepsDone;
+      failures = e.participants.stepsDone === failedAt ? failures + 1 : 1;
+      failedAt = e.participants.stepsDone;
       if (failures >= MAX_CONSECUTIVE_FAILURES) {
         throw new TrainingStopped(
           `training stopped: ${failures} worker failures in a row at epoch ${e.epoch + 1}, step ${fromStep + 1} (last: ${error.message}).${e.keptNote()}`,
         );
       }
-      await e.pool.replace(error.workers);
-      e.onRecovered(error, e.plane.stepsDone - e.epochStart);
+      await e.participants.replace(error.workers);
+      e.onRecovered(error, e.participants.stepsDone - e.epochStart);
     }
   }
 }

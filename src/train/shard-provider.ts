@@ -7,7 +7,11 @@ import type { ShardProvider } from "../server/shards.ts";
  * Each worker's shard, encoded on first request: its contiguous part of the training set
  * (as the partition says) and an even part of the test set.
  */
-export function shardProvider(data: Dataset, parts: Partition, token: string): ShardProvider {
+export function shardProvider(
+  data: Dataset,
+  parts: Partition,
+  token: string | readonly string[],
+): ShardProvider {
   const testSizes = splitCount(data.test.count, parts.shardSizes.length);
   const cache = new Map<number, Uint8Array>();
   const encode = (w: number) => {
@@ -30,4 +34,26 @@ export function shardProvider(data: Dataset, parts: Partition, token: string): S
       return bytes;
     },
   };
+}
+
+/** A provider that serves nothing until the run knows its partition (remote participants). */
+export class LazyShards implements ShardProvider {
+  private inner?: ShardProvider;
+
+  provide(provider: ShardProvider): void {
+    this.inner = provider;
+  }
+
+  get token(): string | readonly string[] {
+    return this.inner?.token ?? [];
+  }
+
+  get count(): number {
+    return this.inner?.count ?? 0;
+  }
+
+  shard(index: number): Uint8Array {
+    if (!this.inner) throw new Error("shards: the run has not split its data yet");
+    return this.inner.shard(index);
+  }
 }

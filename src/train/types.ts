@@ -3,6 +3,7 @@ import type { Dataset } from "../core/dataset.ts";
 import type { TrainEvent } from "../core/events.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import type { ModelSpec } from "../core/spec.ts";
+import type { NetworkProfile } from "./remote/coordinator.ts";
 
 export type { EpochMetrics, TrainEvent };
 
@@ -41,6 +42,27 @@ export interface TrainOptions {
   profile?: boolean;
   /** A step that takes longer than this is treated as a hung worker (default 30 s). */
   stepTimeoutMs?: number;
+  /**
+   * Train with worker processes that join over the network instead of local threads
+   * (`workers` is then ignored: the participants' threads are the slots).
+   */
+  remote?: RemoteOptions;
+}
+
+export interface RemoteOptions {
+  /** Worker processes to wait for before training starts. */
+  expectWorkers: number;
+  /** Listen address (default 127.0.0.1: other machines can join only when told otherwise). */
+  hostname?: string;
+  /** Listen port (default: a free one). */
+  port?: number;
+  /** The run token workers must present (default: a fresh random one). */
+  token?: string;
+  /**
+   * Whether threads of this process stand in for a lost worker when no spare has joined
+   * (default true); when false the run pauses until a worker joins to take over.
+   */
+  standIns?: boolean;
 }
 
 /** Per-step averages in milliseconds over the last epoch (present when `profile` is set). */
@@ -62,4 +84,6 @@ export interface TrainResult {
   samplesPerSecond: number;
   modelDir?: string;
   profile?: StepProfile;
+  /** Bytes and times per step of a networked run. */
+  network?: NetworkProfile;
 }

@@ -1,4 +1,10 @@
-import { SharedMemoryCollective, type SharedPlaneBuffers } from "../collective/shared-memory.ts";
+import type { Collective } from "../collective/collective.ts";
+import { type RelayBuffers, RelayCollective } from "../collective/relay.ts";
+import {
+  SharedMemoryCollective,
+  type SharedPlane,
+  type SharedPlaneBuffers,
+} from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
 import type { OptimizerSpec } from "../core/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
@@ -30,6 +36,17 @@ export interface SharedPlaneMembership {
   readonly fault?: FaultInjection;
 }
 
+/**
+ * How a thread of a worker process joins its process's relay plane (a networked run); thread 0
+ * gets the port to the main thread, which talks to the coordinator.
+ */
+export interface RelayMembership {
+  readonly plane: RelayBuffers;
+  readonly telemetry: TelemetryBuffers;
+  readonly worker: number;
+  readonly port?: MessagePort;
+}
+
 export interface EpochRun {
   readonly plan: WorkerPlan;
   /** First step of the plan to run (> 0 when a failed step is redone). */
@@ -39,7 +56,7 @@ export interface EpochRun {
 }
 
 interface RunMembership {
-  readonly collective: SharedMemoryCollective;
+  readonly collective: Collective & SharedPlane;
   readonly stats: Float64Array;
   readonly timings?: Float64Array;
   readonly fault?: FaultInjection;
@@ -89,6 +106,14 @@ export class TrainerWorker {
       stats: telemetry.statsRow(membership.worker),
       timings,
       fault: membership.fault,
+    };
+  }
+
+  joinRelayPlane(membership: RelayMembership): void {
+    const telemetry = new Telemetry(membership.telemetry);
+    this.run = {
+      collective: new RelayCollective(membership.plane, membership.worker, membership.port),
+      stats: telemetry.statsRow(membership.worker),
     };
   }
 

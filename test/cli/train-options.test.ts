@@ -50,3 +50,45 @@ describe("parseTrainArgs", () => {
     expect(() => parseTrainArgs(argv)).toThrow(message);
   });
 });
+
+describe("parseTrainArgs: networked runs", () => {
+  test("--listen and --expect-workers; loopback by default", () => {
+    expect(parseTrainArgs(["--expect-workers", "3"]).options.remote).toEqual({
+      hostname: "127.0.0.1",
+      port: 0,
+      expectWorkers: 3,
+      token: undefined,
+      standIns: true,
+    });
+    expect(parseTrainArgs(["--wait-for-workers"]).options.remote?.standIns).toBe(false);
+    expect(parseTrainArgs(["--listen", "0.0.0.0:8790"]).options.remote).toMatchObject({
+      hostname: "0.0.0.0",
+      port: 8790,
+      expectWorkers: 1,
+    });
+    expect(parseTrainArgs(["--listen", "[::1]:9000"]).options.remote).toMatchObject({
+      hostname: "::1",
+      port: 9000,
+    });
+    expect(parseTrainArgs([]).options.remote).toBeUndefined();
+  });
+
+  test("the token comes from --token or SHARDFIT_TOKEN", () => {
+    const env = { SHARDFIT_TOKEN: "from-the-environment" };
+    expect(parseTrainArgs(["--listen", "8790"], env).options.remote?.token).toBe(
+      "from-the-environment",
+    );
+    const flag = ["--listen", "8790", "--token", "a-token-from-the-flag"];
+    expect(parseTrainArgs(flag, env).options.remote?.token).toBe("a-token-from-the-flag");
+  });
+
+  test.each([
+    [["--listen", "host"], '--listen: expected HOST:PORT, e.g. 0.0.0.0:8790, got "host"'],
+    [["--listen", "h:99999"], '--listen: expected an integer from 0 to 65535, got "99999"'],
+    [["--expect-workers", "0"], '--expect-workers: expected an integer from 1 to 64, got "0"'],
+    [["--listen", "1", "--token", "short"], "--token: expected at least 16 characters, got 5"],
+  ])("%p is a usage error: %s", (argv, message) => {
+    expect(() => parseTrainArgs(argv)).toThrow(UsageError);
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+});

@@ -61,6 +61,26 @@ describe("GET /shards/:index", () => {
   );
 });
 
+describe("per-shard tokens", () => {
+  const perShard = createShardApp({ token: ["t0", "t1"], count: 2, shard: () => shard });
+  const get = (index: number, token: string) =>
+    perShard.request(`/shards/${index}`, { headers: { authorization: `Bearer ${token}` } });
+
+  test("a participant's token opens its own shard only", async () => {
+    expect((await get(0, "t0")).status).toBe(200);
+    expect((await get(1, "t1")).status).toBe(200);
+    expect((await get(1, "t0")).status).toBe(401);
+    expect((await get(0, "t1")).status).toBe(401);
+  });
+
+  test("before the run has split its data, shards are a 503 saying so", async () => {
+    const early = createShardApp({ token: [], count: 0, shard: () => shard });
+    const res = await early.request("/shards/0", { headers: { authorization: "Bearer x" } });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toContain("not started");
+  });
+});
+
 describe("shard format", () => {
   test("rejects bad bytes with the reason", () => {
     expect(() => decodeShard(shard.subarray(0, 10), "s")).toThrow("s: truncated");

@@ -1,0 +1,157 @@
+import * as v from "valibot";
+import type { ModelSpec } from "../core/spec.ts";
+import { validate } from "../core/validate.ts";
+
+/**
+ * What a coordinator and a worker process say to each other over one WebSocket. Control
+ * messages are JSON text frames; a step's gradient (worker → coordinator) and the weights after
+ * it (coordinator → worker) are binary frames: a {@link HEADER_BYTES}-byte header of float64
+ * fields, then the float32 vector in the flat parameter layout.
+ */
+
+/** Bumped whenever a message or frame changes meaning; both sides must agree. */
+export const PROTOCOL_VERSION = 1;
+/** The shardfit release (package.json "version"; a test keeps them equal). */
+export const SHARDFIT_VERSION = "0.1.0";
+
+/** Largest text frame a coordinator accepts from a worker (hello, results): small by design. */
+export const MAX_WORKER_TEXT = 64 * 1024;
+/** Largest text frame a worker accepts from its coordinator (epoch plans: 4 B/sample as text). */
+export const MAX_COORDINATOR_TEXT = 64 * 1024 * 1024;
+
+export const FRAME = { gradient: 1, weights: 2 } as const;
+
+/** Float64 slots of a binary frame's header. */
+export const HEAD = {
+  kind: 0,
+  step: 1,
+  /** The epoch attempt the frame belongs to (frames of an aborted attempt are dropped). */
+  attempt: 2,
+  /** The sender's training statistics of its completed steps this attempt (gradient frames). */
+  loss: 3,
+  correct: 4,
+  seen: 5,
+  /** Gradient frames: ms this step computed, and ms the previous step waited for weights. */
+  computeMs: 6,
+  exchangeMs: 7,
+  length: 8,
+} as const;
+export const HEADER_BYTES = HEAD.length * Float64Array.BYTES_PER_ELEMENT;
+
+/** Bytes of a gradient or weights frame for `paramCount` parameters. */
+export function frameBytes(paramCount: number): number {
+  return HEADER_BYTES + paramCount * Float32Array.BYTES_PER_ELEMENT;
+}
+
+export interface Frame {
+  readonly head: Float64Array;
+  readonly vector: Float32Array;
+}
+
+/** A zeroed frame of `kind` for `paramCount` parameters; fill `head` and `vector`, send `buffer`. */
+export function newFrame(kind: number, paramCount: number): Frame & { buffer: ArrayBuffer } {
+  const buffer = new ArrayBuffer(frameBytes(paramCount));
+  const head = new Float64Array(buffer, 0, HEAD.length);
+  head[HEAD.kind] = kind;
+  return { buffer, head, vector: new Float32Array(buffer, HEADER_BYTES, paramCount) };
+}
+
+/** Reads a binary frame, or throws naming what is wrong with it. */
+export function readFrame(data: ArrayBuffer, paramCount: number, expectKind: number): Frame {
+  const expected = frameBytes(paramCount);
+  if (data.byteLength !== expected) {
+    throw new FrameError(
+      `binary frame of ${data.byteLength} bytes; a frame of this run is ${expected} bytes (${paramCount} float32 + ${HEADER_BYTES}-byte header)`,
+    );
+  }
+  const head = new Float64Array(data, 0, HEAD.length);
+  if (head[HEAD.kind] !== expectKind) {
+    throw new FrameError(`binary frame of kind ${head[HEAD.kind]}; expected ${expectKind}`);
+  }
+  return { head, vector: new Float32Array(data, HEADER_BYTES, paramCount) };
+}
+
+/** A message or frame that breaks the protocol; the connection is closed with its text. */
+export class FrameError extends Error {
+  override name = "FrameError";
+}
+
+const hello = v.object({
+  type: v.literal("hello"),
+  protocol: v.number(),
+  version: v.string(),
+  token: v.pipe(v.string(), v.maxLength(256)),
+  threads: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)),
+  runtime: v.pipe(v.string(), v.maxLength(100)),
+  /** The participant index this worker wants (Kubernetes: JOB_COMPLETION_INDEX). */
+  rank: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4096))),
+});
+const stats = v.tuple([v.number(), v.number(), v.number()]);
+const evalResult = v.object({ lossSum: v.number(), correct: v.number(), count: v.number() });
+const workerMessage = v.variant("type", [
+  hello,
+  v.object({ type: v.literal("ready"), paramCount: v.number() }),
+  v.object({
+    type: v.literal("epochEnd"),
+    attempt: v.number(),
+    ok: v.boolean(),
+    reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+    stats,
+  }),
+  v.object({
+    type: v.literal("evaluated"),
+    results: v.pipe(v.array(evalResult), v.maxLength(64)),
+    tensors: v.number(),
+  }),
+]);
+export type Hello = v.InferOutput<typeof hello>;
+export type WorkerMessage = v.InferOutput<typeof workerMessage>;
+
+/** Parses a worker's text frame, or throws a FrameError naming the field that is wrong. */
+export function parseWorkerMessage(text: string): WorkerMessage {
+  if (text.length > MAX_WORKER_TEXT) {
+    throw new FrameError(
+      `text frame of ${text.length} characters; the limit is ${MAX_WORKER_TEXT}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new FrameError("text frame is not JSON");
+  }
+  return validate(workerMessage, json, (t) => {
+    throw new FrameError(`worker message: ${t}`);
+  });
+}
+
+/** A plan as JSON: plain arrays. */
+export interface WirePlan {
+  readonly indices: number[];
+  readonly counts: number[];
+  readonly globalCounts: number[];
+}
+
+export type CoordinatorMessage =
+  | {
+      type: "welcome";
+      participant: number;
+      firstSlot: number;
+      spec: ModelSpec;
+      paramCount: number;
+      /** Each of this participant's slots: its shard's URL (relative to the join URL) and token. */
+      shards: { url: string; token: string }[];
+    }
+  | { type: "refused"; reason: string }
+  | { type: "epoch"; attempt: number; plans: WirePlan[]; fromStep: number; globalStep: number }
+  | { type: "abort" }
+  | { type: "evaluate" }
+  | { type: "bye" };
+
+/** WebSocket close codes this protocol uses. */
+export const CLOSE = {
+  done: 1000,
+  tooBig: 1009,
+  refused: 4001,
+  protocol: 4002,
+} as const;

@@ -1,0 +1,109 @@
+import { allocateSharedPlane, SharedPlane } from "../collective/shared-memory.ts";
+import { allocateTelemetry, Telemetry } from "../collective/telemetry.ts";
+import { type OptimizerSpec, optimizerFor } from "../core/optimizer.ts";
+import type { EvalResult } from "../worker/trainer.ts";
+import type { TestHooks } from "./hooks.ts";
+import type { EpochAttempt, JoinInfo, Participants } from "./participants.ts";
+import { type MemberSetup, WorkerPool } from "./pool.ts";
+import { runSteps } from "./steps.ts";
+
+export interface LocalOptions {
+  readonly workers: number;
+  readonly paramCount: number;
+  readonly optimizer: OptimizerSpec;
+  readonly profile: boolean;
+  readonly faults?: TestHooks["faults"];
+  readonly aborted: Promise<never>;
+}
+
+/** Worker threads of this process, one per slot, meeting on the SharedArrayBuffer plane. */
+export class LocalParticipants implements Participants {
+  readonly telemetry: Telemetry;
+  private readonly plane: SharedPlane;
+  private pool?: WorkerPool;
+
+  constructor(private readonly o: LocalOptions) {
+    const stateNames = optimizerFor(o.optimizer).stateNames;
+    this.plane = new SharedPlane(allocateSharedPlane(o.workers, o.paramCount, stateNames));
+    this.telemetry = new Telemetry(allocateTelemetry(o.workers));
+  }
+
+  gather(): Promise<number> {
+    return Promise.resolve(this.o.workers);
+  }
+
+  start(join: JoinInfo): Promise<void> {
+    this.pool = new WorkerPool(this.o.workers, this.memberSetup(join), this.o.aborted);
+    return this.pool.start();
+  }
+
+  replace(slots: number[]): Promise<void> {
+    return this.requirePool().replace(slots);
+  }
+
+  runEpoch(attempt: EpochAttempt): Promise<void> {
+    return runSteps({ ...attempt, members: this.requirePool().all(), plane: this.plane });
+  }
+
+  evaluate(): Promise<EvalResult[]> {
+    return this.requirePool().each((api) => api.evaluate());
+  }
+
+  tensorCount(): Promise<number[]> {
+    return this.requirePool().each((api) => api.tensorCount());
+  }
+
+  get stateNames(): readonly string[] {
+    return this.plane.buffers.stateNames;
+  }
+
+  get stepsDone(): number {
+    return this.plane.stepsDone;
+  }
+
+  params(): Float32Array {
+    return this.plane.params();
+  }
+
+  state(): readonly Float32Array[] {
+    return this.plane.state();
+  }
+
+  load(stepsDone: number, params: Float32Array, state: readonly Float32Array[]): void {
+    this.plane.load(stepsDone, params, state);
+  }
+
+  abort(): void {
+    this.plane.abort();
+    this.pool?.terminateAll();
+  }
+
+  close(): Promise<void> {
+    this.pool?.terminateAll();
+    return Promise.resolve();
+  }
+
+  private requirePool(): WorkerPool {
+    if (!this.pool) throw new Error("local participants: call start() first");
+    return this.pool;
+  }
+
+  /** A fresh worker: load the model, join the plane, fetch its shard from the coordinator. */
+  private memberSetup(join: JoinInfo): MemberSetup {
+    return async ({ api }, worker, spawn) => {
+      const fault = this.o.faults?.find((f) => f.worker === worker && (f.repeat || spawn === 0));
+      await api.loadModel(join.spec);
+      await api.joinSharedPlane({
+        plane: this.plane.buffers,
+        telemetry: this.telemetry.buffers,
+        worker,
+        optimizer: join.optimizer,
+        profile: this.o.profile,
+        fault,
+      });
+      await api.loadShard({ url: `${join.shardsUrl}/${worker}`, token: join.shardToken(worker) });
+      // Before the clock starts: the first epoch then runs at full speed.
+      await api.warmUp(join.slotBatch(worker));
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import type { Telemetry } from "../collective/telemetry.ts";
+import type { ParticipantReport } from "../core/events.ts";
+import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { WorkerPlan } from "../core/plan.ts";
+import type { ModelSpec } from "../core/spec.ts";
+import type { EvalResult } from "../worker/trainer.ts";
+
+/** What every participant needs to take part: the model and where its slots' shards are. */
+export interface JoinInfo {
+  readonly spec: ModelSpec;
+  readonly optimizer: OptimizerSpec;
+  /** `${shardsUrl}/${slot}` serves slot's shard. */
+  readonly shardsUrl: string;
+  /** The bearer token of one slot's shard (a participant gets only its own slots' tokens). */
+  readonly shardToken: (slot: number) => string;
+  /** Samples one slot takes per step, for the warm-up before the clock starts. */
+  readonly slotBatch: (slot: number) => number;
+}
+
+/** One attempt at the rest of an epoch. */
+export interface EpochAttempt {
+  /** One plan per slot. */
+  readonly plans: WorkerPlan[];
+  /** First step of the epoch to run. */
+  readonly fromStep: number;
+  readonly stepTimeoutMs: number;
+  readonly aborted: Promise<never>;
+}
+
+/**
+ * The participants of a run as the coordinator drives them, whatever carries their steps:
+ * worker threads on shared memory (LocalParticipants) or worker processes over the network
+ * (RemoteParticipants). The global batch is split over `slots` gradient rows; a participant
+ * computes one or more slots.
+ */
+export interface Participants {
+  /** Waits until the run's participants are present; returns the number of slots. */
+  gather(): Promise<number>;
+  /** Loads the model and each slot's shard into the participants. */
+  start(join: JoinInfo): Promise<void>;
+  /** Replaces the participants computing `slots` (they failed) with fresh ones. */
+  replace(slots: number[]): Promise<void>;
+  /** Runs the attempt's steps; a failure throws a StepFailure naming the slots to replace. */
+  runEpoch(attempt: EpochAttempt): Promise<void>;
+  /** Test-set results of every slot's shard at the current weights. */
+  evaluate(): Promise<EvalResult[]>;
+  /** Live tfjs tensors per participant (a leak check). */
+  tensorCount(): Promise<number[]>;
+  /** Training statistics and (when profiling) phase timers of the current epoch. */
+  readonly telemetry: Telemetry;
+  readonly stateNames: readonly string[];
+  readonly stepsDone: number;
+  params(): Float32Array;
+  state(): readonly Float32Array[];
+  /** Between epochs only: sets the weights and optimizer state the next step reads. */
+  load(stepsDone: number, params: Float32Array, state: readonly Float32Array[]): void;
+  /** Stops every step in flight (the run was aborted). */
+  abort(): void;
+  close(): Promise<void>;
+  /** Per participant of the last epoch, when they are more than this process's threads. */
+  report?(): ParticipantReport[];
+}
+
+/** One participant's share of a step, for progress lines and dashboards. */
+export type { ParticipantReport };
