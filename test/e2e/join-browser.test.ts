@@ -1,13 +1,14 @@
 /**
- * A Chromium tab (Debian's /usr/bin/chromium via playwright-core, as the page test uses)
+ * A Chromium tab (the one test/support/browser.ts picks, as the page test uses)
  * joins a short networked run as one participant beside a Bun worker process; the run ends
  * with the weights of 2 local threads on the same global batches.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
+import { launchChromium } from "../support/browser.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 import {
   coordinate,
@@ -18,15 +19,12 @@ import {
   type WorkerProcess,
 } from "../support/remote.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"];
-
 let browser: Browser;
 let dataset: Dataset;
 const workers: WorkerProcess[] = [];
 beforeAll(async () => {
   dataset = await loadIdxDataset();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   for (const w of workers) w.process.kill("SIGKILL");
