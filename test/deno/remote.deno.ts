@@ -5,39 +5,18 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { plansFromGlobalBatches } from "../../src/core/plan.ts";
-import { Rng } from "../../src/core/rng.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
+import { sameGlobalBatches, smallRun } from "../support/global-batches.ts";
 
 declare const Deno: { test(name: string, fn: () => Promise<void>): void };
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TOKEN = "deno-test-token-0123456789";
-const SAMPLES = 1000;
-const BATCH = 128;
-
-const hooks = {
-  planEpoch: (partition: Parameters<typeof plansFromGlobalBatches>[0], epoch: number) => {
-    const order = Rng.fromSeed(77, epoch).shuffle(
-      Int32Array.from({ length: SAMPLES }, (_, i) => i),
-    );
-    const batches = Array.from({ length: Math.ceil(SAMPLES / BATCH) }, (_, s) =>
-      order.subarray(s * BATCH, (s + 1) * BATCH),
-    );
-    return plansFromGlobalBatches(partition, batches);
-  },
-};
+const hooks = sameGlobalBatches();
 
 Deno.test("a Deno coordinator: Bun + Deno worker processes equal 2 local threads", async () => {
   const dataset = await loadIdxDataset();
-  const options = {
-    dataset,
-    epochs: 2,
-    batchSize: BATCH,
-    trainLimit: SAMPLES,
-    testLimit: 600,
-    out: false,
-  } as const;
+  const options = smallRun(dataset);
   const local = await trainWithHooks({ ...options, workers: 2 }, hooks);
   const children: ReturnType<typeof spawn>[] = [];
   const remote = await trainWithHooks(

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
-import type { Dataset } from "../../src/core/dataset.ts";
-import { plansFromGlobalBatches } from "../../src/core/plan.ts";
-import { Rng } from "../../src/core/rng.ts";
 import type { TestHooks } from "../../src/train/testing.ts";
+
+export { sameGlobalBatches, smallRun } from "./global-batches.ts";
+
 import { trainWithHooks } from "../../src/train/testing.ts";
 import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
 
@@ -12,35 +12,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "node_modules/.bin");
 const WORKER = join(ROOT, "src/cli/worker.ts");
 
-export const SAMPLES = 1000;
-export const BATCH = 128;
 export const TOKEN = "test-token-0123456789abcdef";
-
-/** The same global batches whatever the slot count: one seeded permutation per epoch. */
-export function sameGlobalBatches(samples = SAMPLES): TestHooks {
-  return {
-    planEpoch: (partition, epoch) => {
-      const order = Rng.fromSeed(77, epoch).shuffle(
-        Int32Array.from({ length: samples }, (_, i) => i),
-      );
-      const batches = Array.from({ length: Math.ceil(samples / BATCH) }, (_, s) =>
-        order.subarray(s * BATCH, (s + 1) * BATCH),
-      );
-      return plansFromGlobalBatches(partition, batches);
-    },
-  };
-}
-
-export function smallRun(dataset: Dataset, samples = SAMPLES): TrainOptions {
-  return {
-    dataset,
-    epochs: 2,
-    batchSize: BATCH,
-    trainLimit: samples,
-    testLimit: 600,
-    out: false,
-  };
-}
 
 /** A worker process (Bun or Deno) started the way a user starts one. */
 export interface WorkerProcess {

@@ -7,7 +7,7 @@ import { CLOSE, frameBytes, HEADER_BYTES, SHARDFIT_VERSION } from "../../src/col
 import type { Dataset } from "../../src/core/dataset.ts";
 import { initParams } from "../../src/core/init.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
-import type { TrainEvent, TrainResult } from "../../src/train/types.ts";
+import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 import {
   coordinate,
@@ -88,29 +88,50 @@ describe("worker processes over WebSocket", () => {
     expect(result.network?.bytesInPerStep).toBe(frameBytes(PARAMS));
   }, 120_000);
 
-  test("a worker process killed mid-epoch: a stand-in redoes its part, same weights", async () => {
-    const samples = 4000;
+  const FAULT_SAMPLES = 4000;
+
+  /**
+   * A 2-thread local run, and a networked run of 2 Bun worker processes (ranks 0 and 1) that
+   * `disturb` interferes with as events arrive; the two should end with the same weights.
+   */
+  async function disturbedRun(
+    remoteOptions: Partial<TrainOptions>,
+    disturb: (event: TrainEvent, joinUrl: string) => void,
+  ) {
+    const run = smallRun(dataset, FAULT_SAMPLES);
     const undisturbed = await trainWithHooks(
-      { ...smallRun(dataset, samples), workers: 2 },
-      sameGlobalBatches(samples),
+      { ...run, workers: 2 },
+      sameGlobalBatches(FAULT_SAMPLES),
     );
     const events: TrainEvent[] = [];
-    let killed = false;
+    let url = "";
     const result = await coordinate(
-      { ...smallRun(dataset, samples), remote: remote(2) },
-      sameGlobalBatches(samples),
-      (url) => {
+      { ...run, ...remoteOptions },
+      sameGlobalBatches(FAULT_SAMPLES),
+      (joinUrl) => {
+        url = joinUrl;
         workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
         workers.push(spawnWorker("bun", joinArgs(url, "--rank", "1")));
       },
       (event) => {
         events.push(event);
-        if (!killed && event.type === "step" && event.epoch === 0 && event.step >= 2) {
-          killed = true;
-          workers[1].process.kill("SIGKILL");
-        }
+        disturb(event, url);
       },
     );
+    return { undisturbed, result, events };
+  }
+
+  const afterStep2 = (event: TrainEvent) =>
+    event.type === "step" && event.epoch === 0 && event.step >= 2;
+
+  test("a worker process killed mid-epoch: a stand-in redoes its part, same weights", async () => {
+    let killed = false;
+    const { undisturbed, result, events } = await disturbedRun({ remote: remote(2) }, (event) => {
+      if (!killed && afterStep2(event)) {
+        killed = true;
+        workers[1].process.kill("SIGKILL");
+      }
+    });
     expect(killed).toBe(true);
     const recovered = events.filter((e) => e.type === "recovered");
     expect(recovered).toHaveLength(1);
@@ -120,23 +141,11 @@ describe("worker processes over WebSocket", () => {
   }, 180_000);
 
   test("a worker process that stops answering misses the step deadline and is replaced", async () => {
-    const samples = 4000;
-    const undisturbed = await trainWithHooks(
-      { ...smallRun(dataset, samples), workers: 2 },
-      sameGlobalBatches(samples),
-    );
-    const events: TrainEvent[] = [];
     let stopped = false;
-    const result = await coordinate(
-      { ...smallRun(dataset, samples), remote: remote(2), stepTimeoutMs: 3000 },
-      sameGlobalBatches(samples),
-      (url) => {
-        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
-        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "1")));
-      },
+    const { undisturbed, result, events } = await disturbedRun(
+      { remote: remote(2), stepTimeoutMs: 3000 },
       (event) => {
-        events.push(event);
-        if (!stopped && event.type === "step" && event.epoch === 0 && event.step >= 2) {
+        if (!stopped && afterStep2(event)) {
           stopped = true;
           workers[0].process.kill("SIGSTOP"); // alive, connected, silent
         }
@@ -154,25 +163,11 @@ describe("worker processes over WebSocket", () => {
   }, 180_000);
 
   test("without stand-ins the run pauses until a worker joins to take over", async () => {
-    const samples = 4000;
-    const undisturbed = await trainWithHooks(
-      { ...smallRun(dataset, samples), workers: 2 },
-      sameGlobalBatches(samples),
-    );
-    const events: TrainEvent[] = [];
-    let url = "";
     let killed = false;
-    const result = await coordinate(
-      { ...smallRun(dataset, samples), remote: { ...remote(2), standIns: false } },
-      sameGlobalBatches(samples),
-      (joinUrl) => {
-        url = joinUrl;
-        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
-        workers.push(spawnWorker("bun", joinArgs(url, "--rank", "1")));
-      },
-      (event) => {
-        events.push(event);
-        if (!killed && event.type === "step" && event.step >= 2) {
+    const { undisturbed, result, events } = await disturbedRun(
+      { remote: { ...remote(2), standIns: false } },
+      (event, url) => {
+        if (!killed && afterStep2(event)) {
           killed = true;
           workers[0].process.kill("SIGKILL");
         }
