@@ -25,7 +25,8 @@ import { fmt, table } from "./stats.ts";
 const USAGE = `Usage: bun bench/remote.ts [--steps N] [--json]
 
   --steps N    training steps of batch 128 per epoch (default 200)
-  --json       end stdout with a one-line JSON summary`;
+  --json       end stdout with a one-line JSON summary
+  -h, --help   show this help`;
 
 const BATCH = 128;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -45,7 +46,12 @@ const flags = flagsOrExit("bench:remote", USAGE, () => {
   const v = parseFlags(process.argv.slice(2), {
     steps: { type: "string" },
     json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
   });
+  if (v.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   return { steps: intFlag("steps", v.steps ?? "200", 2), json: v.json ?? false };
 });
 
