@@ -1,4 +1,6 @@
 import * as v from "valibot";
+import type { ConfusionMatrix } from "./confusion.ts";
+import type { EpochMetrics } from "./metrics.ts";
 import { type ModelSpec, type ParamLayout, paramLayout } from "./spec.ts";
 import { at, expecting, objectMessage, show, validate } from "./validate.ts";
 
@@ -21,6 +23,10 @@ export interface TrainingSummary {
   readonly testLoss: number;
   readonly trainSeconds: number;
   readonly date: string;
+  /** Per epoch (since 2026-11; older files have none). */
+  readonly history?: readonly Omit<EpochMetrics, "liveTensors">[];
+  /** The final model on the test set, `confusion[true][predicted]` (since 2026-11). */
+  readonly confusion?: ConfusionMatrix;
 }
 
 export interface ModelJson {
