@@ -85,6 +85,7 @@ export class TrainingRun {
     const aborted = abortPromise(ctx.signal);
     const shards = new LazyShards();
     const app = createShardApp(shards, ctx.dashboard && { dashboard: ctx.dashboard.routes });
+    if (ctx.dashboard) ctx.hooks.onDashboard?.(app, ctx.dashboard);
     const paramCount = paramLayout(spec).size;
     const { participants, server } = config.remote
       ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
