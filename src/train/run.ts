@@ -91,7 +91,11 @@ export class TrainingRun {
       ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
       : {
           participants: localThreads(ctx, paramCount, aborted),
-          server: serve(app.fetch, config.dashboard),
+          // Loopback and a free port, unless the dashboard was given an address.
+          server: serve(app.fetch, {
+            hostname: config.dashboard?.hostname,
+            port: config.dashboard?.port,
+          }),
         };
     if (ctx.dashboard) ctx.emit({ type: "dashboard", url: `${server.url}/dashboard` });
     let parts: Partition;
