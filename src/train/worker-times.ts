@@ -28,13 +28,11 @@ export class WorkerTimesMeter {
       const delta = (slots: readonly number[]) =>
         slots.reduce((a, s) => a + now[w * TIMING.width + s] - before[w * TIMING.width + s], 0);
       const steps = delta([TIMING.steps]);
-      if (steps <= 0) continue;
-      timings.push({
-        worker: w,
-        computeMs: delta(WORK) / steps,
-        barrierMs: delta(WAIT) / steps,
-        steps,
-      });
+      const work = delta(WORK);
+      const wait = delta(WAIT);
+      // No timer moved: nothing was measured (a networked run counts only its steps here).
+      if (steps <= 0 || work + wait <= 0) continue;
+      timings.push({ worker: w, computeMs: work / steps, barrierMs: wait / steps, steps });
     }
     return timings;
   }
