@@ -91,11 +91,7 @@ export class TrainingRun {
       ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
       : {
           participants: localThreads(ctx, paramCount, aborted),
-          // Loopback and a free port, unless the dashboard was given an address.
-          server: serve(app.fetch, {
-            hostname: config.dashboard?.hostname,
-            port: config.dashboard?.port,
-          }),
+          server: serveRun(app, config.dashboard),
         };
     if (ctx.dashboard) ctx.emit({ type: "dashboard", url: `${server.url}/dashboard` });
     let parts: Partition;
@@ -325,6 +321,18 @@ export class TrainingRun {
     return dir !== false && epochs > 0
       ? ` The checkpoint after epoch ${epochs} is in ${dir}/.`
       : "";
+  }
+}
+
+/** The run's server for local threads: loopback and a free port, unless the dashboard says. */
+function serveRun(app: Hono, dashboard: TrainConfig["dashboard"]): RunningServer {
+  try {
+    return serve(app.fetch, { hostname: dashboard?.hostname, port: dashboard?.port });
+  } catch (error) {
+    if (!dashboard) throw error;
+    throw new Error(
+      `dashboard: cannot listen on ${dashboard.hostname}:${dashboard.port} (${(error as Error).message})`,
+    );
   }
 }
 

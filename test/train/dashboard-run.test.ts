@@ -99,3 +99,14 @@ test("mid-run: history first, then live to the end; leaving and stalled clients 
     undisturbed.history.map((h) => h.testAccuracy),
   );
 }, 120_000);
+
+test("a dashboard port that is taken is a clear error naming it", async () => {
+  const busy = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  try {
+    await expect(train({ ...small(), dashboard: { port: busy.port } })).rejects.toThrow(
+      `dashboard: cannot listen on 127.0.0.1:${busy.port}`,
+    );
+  } finally {
+    await busy.stop(true);
+  }
+});
