@@ -13,6 +13,9 @@
  * 3. Kernel GFLOP/s of the step's matMuls, to see how close the step is to the matMul peak.
  * 4. Predict latency of the plain-TS forward pass, batch 1 and 64.
  * 5. Peak RSS of a 2-worker run and live tfjs tensors per epoch (child process).
+ * 6. What an open dashboard costs: 2 workers with the dashboard served and an SSE client (a
+ *    curl process) reading `GET /events`, interleaved with the runs above (same reps): samples/s
+ *    and the main thread's busy share beside the 2-worker runs without it.
  *
  * Prints tables to stdout (progress to stderr), writes bench/results/<date>.json; with
  * --json the last stdout line is a one-line JSON summary.
@@ -88,7 +91,9 @@ type FitRun = { samplesPerSecond: number; msPerStep: number; cpu: CpuWindow };
 const stopThroughputCpu = cpuWindow();
 const fitRuns: FitRun[] = [];
 const shardRuns = new Map<number, ShardfitRun[]>(workerCounts.map((w) => [w, []]));
-const configs: ("fit" | number)[] = ["fit", ...workerCounts];
+/** 2 workers with the dashboard open (an SSE client connected to /events). */
+const dashboardRuns: ShardfitRun[] = [];
+const configs: ("fit" | "dashboard" | number)[] = ["fit", ...workerCounts, "dashboard"];
 for (let r = 0; r < reps; r++) {
   const order = configs.map((_, i) => configs[(i + r) % configs.length]);
   for (const config of order) {
@@ -97,6 +102,14 @@ for (let r = 0; r < reps; r++) {
       const run = await fit.rep();
       fitRuns.push({ ...run, cpu: done() });
       log(`rep ${r + 1}/${reps} fit: ${fmt(run.samplesPerSecond, 0)} samples/s`);
+    } else if (config === "dashboard") {
+      const run = await runShardfit(dataset, 2, { steps, batchSize: BATCH, dashboardClient: true });
+      dashboardRuns.push(run);
+      log(
+        `rep ${r + 1}/${reps} shardfit 2w + dashboard client: epoch 2 ` +
+          `${fmt(run.samplesPerSecond, 0)} samples/s, main thread CPU ` +
+          `${run.cpu ? pct(run.cpu.mainThreadShare, 1) : "n/a"}, ${run.dashboardEvents} events read`,
+      );
     } else {
       const run = await runShardfit(dataset, config, { steps, batchSize: BATCH });
       shardRuns.get(config)!.push(run);
@@ -317,6 +330,29 @@ say(
 );
 
 say();
+const dashboard = dashboardCost();
+say(
+  `Dashboard open vs not (2 workers, second epoch, median of ${reps}; the client is a curl ` +
+    "process reading GET /events from the run's start)",
+);
+say(
+  table([
+    ["run", "samples/s", "main busy", "main CPU", "events read"],
+    ...(["closed", "open"] as const).map((k) => [
+      k === "open" ? "dashboard open (1 SSE client)" : "no dashboard",
+      fmt(dashboard.samplesPerSecond[k], 0),
+      pct(dashboard.mainThreadBusyFraction[k], 2),
+      pct(dashboard.mainThreadCpuShare[k], 1),
+      k === "open" ? String(dashboard.eventsRead) : "–",
+    ]),
+  ]),
+);
+say(
+  "main busy = train()'s own count (polling, events); main CPU = the main thread's CPU time " +
+    "from /proc over the epoch (includes the SSE writes and HTTP, the evaluation and GC).",
+);
+
+say();
 say("tfjs-wasm kernels in one thread (p50 per call; GFLOP/s = 2·m·k·n / time)");
 const peak = Math.max(...kernels.filter((k) => !k.name.startsWith("full")).map((k) => k.gflops));
 say(
@@ -410,6 +446,11 @@ say(
   `- main thread busy < 5% of step time (${maxW} workers, median of ${reps}): ` +
     `${pct(busy(maxW), 2)} (${verdict(busy(maxW) < 0.05)})`,
 );
+say(
+  `- main thread < 5% busy with the dashboard open (2 workers, /proc CPU share): ` +
+    `${pct(dashboard.mainThreadCpuShare.open, 1)} ` +
+    `(${verdict(dashboard.mainThreadCpuShare.open < 0.05)})`,
+);
 const p1 = medianRun(1).profile;
 const p2 = medianRun(2).profile;
 const c2 = medianRun(2).cpu;
@@ -465,6 +506,21 @@ const summary = {
   mainThreadBusyFraction: round(busy(maxW), 4),
   coldSpeedup: round(coldSpeedup, 2),
   runSpeedup: round(runSpeedup, 2),
+  dashboard: {
+    samplesPerSecond: {
+      closed: Math.round(dashboard.samplesPerSecond.closed),
+      open: Math.round(dashboard.samplesPerSecond.open),
+    },
+    mainThreadBusyFraction: {
+      closed: round(dashboard.mainThreadBusyFraction.closed, 4),
+      open: round(dashboard.mainThreadBusyFraction.open, 4),
+    },
+    mainThreadCpuShare: {
+      closed: round(dashboard.mainThreadCpuShare.closed, 4),
+      open: round(dashboard.mainThreadCpuShare.open, 4),
+    },
+    eventsRead: dashboard.eventsRead,
+  },
   activeColumnFraction: Object.fromEntries(
     workerCounts.map((w) => [
       String(w),
@@ -486,6 +542,7 @@ const report = {
       shardRuns.get(w)!.map(({ params: _params, ...run }) => run),
     ]),
   ),
+  dashboardOpen: dashboardRuns.map(({ params: _params, ...run }) => run),
   throughputCpu,
   cold: colds,
   whole,
@@ -501,6 +558,25 @@ const file = join(resultsDir, `${report.date.replace(/[:.]/g, "-")}.json`);
 await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 log(`wrote ${file}`);
 if (json) console.log(JSON.stringify(summary));
+
+/** The 2-worker runs without a dashboard beside those with one open: medians. */
+function dashboardCost() {
+  const closed = shardRuns.get(2)!;
+  const both = <T>(f: (runs: ShardfitRun[]) => T) => ({
+    closed: f(closed),
+    open: f(dashboardRuns),
+  });
+  const cpuShare = (runs: ShardfitRun[]) =>
+    median(runs.map((r) => r.cpu?.mainThreadShare ?? Number.NaN));
+  return {
+    samplesPerSecond: both((runs) => median(runs.map((r) => r.samplesPerSecond))),
+    mainThreadBusyFraction: both((runs) =>
+      median(runs.map((r) => r.profile.mainThreadBusyFraction)),
+    ),
+    mainThreadCpuShare: both(cpuShare),
+    eventsRead: median(dashboardRuns.map((r) => r.dashboardEvents ?? 0)),
+  };
+}
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;

@@ -5,6 +5,10 @@
  * `history[1].trainSeconds`, the profile (train() describes the last epoch) and CPU accounting
  * over the second epoch only.
  */
+import { readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
 import type { Dataset } from "../src/core/dataset.ts";
 import { train } from "../src/train/train.ts";
 import type { StepProfile } from "../src/train/types.ts";
@@ -26,16 +30,24 @@ export interface ShardfitRun {
   liveTensors: number[][];
   testAccuracy: number;
   params: Float32Array;
+  /** With `dashboardClient`: dashboard events the SSE client (a curl process) received. */
+  dashboardEvents?: number;
 }
 
+/**
+ * With `dashboardClient`, the run serves its dashboard and a separate `curl -N` process reads
+ * `GET /events` from the start (so the reading costs this process nothing, as a browser's
+ * would): the cost measured is the run's side of an open dashboard.
+ */
 export async function runShardfit(
   dataset: Dataset,
   workers: number,
-  options: { steps: number; batchSize: number },
+  options: { steps: number; batchSize: number; dashboardClient?: boolean },
 ): Promise<ShardfitRun> {
   let stop: (() => CpuWindow) | undefined;
   let cpu: CpuWindow | undefined;
   const samples = options.steps * options.batchSize;
+  const client = options.dashboardClient ? new SseClient() : undefined;
   const result = await train({
     dataset,
     workers,
@@ -45,12 +57,14 @@ export async function runShardfit(
     testLimit: 1000,
     out: false,
     profile: true,
+    dashboard: client !== undefined,
     onProgress: (event) => {
+      if (event.type === "dashboard") client?.connect(event.url.replace(/dashboard$/, "events"));
       if (event.type !== "epoch") return;
       if (event.metrics.epoch === 1) stop = cpuWindow();
       else if (event.metrics.epoch === 2 && stop) cpu = stop();
     },
-  });
+  }).finally(() => client?.stop());
   if (!result.profile) throw new Error("train() returned no profile");
   if (result.history.length !== 2) throw new Error("train() ran fewer than 2 epochs");
   const [first, second] = result.history;
@@ -65,5 +79,30 @@ export async function runShardfit(
     liveTensors: result.history.map((h) => h.liveTensors),
     testAccuracy: second.testAccuracy,
     params: result.params,
+    dashboardEvents: await client?.events(),
   };
+}
+
+/** An SSE reader in another process: `curl -N` writing the stream to a temp file. */
+class SseClient {
+  private readonly file = join(tmpdir(), `shardfit-bench-sse-${process.pid}-${Date.now()}.txt`);
+  private curl?: Subprocess;
+
+  connect(url: string): void {
+    this.curl = Bun.spawn(["curl", "-sN", "--max-time", "600", "-o", this.file, url], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+  }
+
+  stop(): void {
+    this.curl?.kill();
+  }
+
+  /** Messages received (each carries one event). */
+  async events(): Promise<number> {
+    const text = await readFile(this.file, "utf8").catch(() => "");
+    await rm(this.file, { force: true });
+    return text.split("\n").filter((line) => line.startsWith("data: ")).length;
+  }
 }

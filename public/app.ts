@@ -10,6 +10,7 @@ import { predictPixels } from "../src/core/forward.ts";
 import { fromLayersModel, type LoadedModel } from "../src/core/layers-format.ts";
 import { preprocessGray, rgbToGray } from "../src/core/preprocess.ts";
 import { describeSpec } from "../src/core/spec.ts";
+import { renderTraining } from "./app-training.ts";
 
 const pad = must<HTMLCanvasElement>("pad");
 const input = must<HTMLCanvasElement>("input");
@@ -160,6 +161,7 @@ loadModel().then(
       ? `, test accuracy ${(loaded.summary.testAccuracy * 100).toFixed(2)}%`
       : "";
     status.textContent = `model ${describeSpec(loaded.spec)}${accuracy}. Draw with mouse or finger.`;
+    renderTraining(must("training-body"), loaded.summary);
     document.body.dataset.ready = "true";
     schedulePredict();
   },

@@ -67,6 +67,9 @@ export function progressReporter(
       case "participant":
         write(event.message);
         break;
+      case "dashboard":
+        write(`dashboard: ${event.url}`);
+        break;
       case "participants":
         for (const p of event.participants) {
           write(

@@ -1,5 +1,5 @@
 import { ConfigError, DEFAULTS, LIMITS, resolveTrainConfig } from "../train/config.ts";
-import type { TrainOptions } from "../train/types.ts";
+import type { DashboardServerOptions, TrainOptions } from "../train/types.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
 
 export const TRAIN_HELP = `Usage: shardfit train [options]
@@ -26,13 +26,18 @@ Trains Dense(512, relu) → Dense(10, softmax) on MNIST, data-parallel over tfjs
                     until one does) instead of by threads of this process
   --token T         the run token workers must present (default: env SHARDFIT_TOKEN, else
                     a fresh random one)
+  --dashboard       serve a live training dashboard and print its URL; on a terminal it
+                    stays up after the run until Ctrl-C
+  --dashboard-port N  its port (implies --dashboard; default: a free port)
+  --host HOST       the dashboard's address (default 127.0.0.1: this machine only); with
+                    --listen the dashboard is served on the --listen address
   --help            show this help
 `;
 
 export interface TrainCli {
   readonly help: boolean;
   readonly json: boolean;
-  readonly options: TrainOptions;
+  readonly options: Omit<TrainOptions, "dashboard"> & { dashboard?: DashboardServerOptions };
 }
 
 /** The flag of each numeric option, for turning a library ConfigError into a usage error. */
@@ -71,6 +76,9 @@ export function parseTrainArgs(
     "expect-workers": { type: "string" },
     token: { type: "string" },
     "wait-for-workers": { type: "boolean" },
+    dashboard: { type: "boolean" },
+    "dashboard-port": { type: "string" },
+    host: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   const listening =
@@ -80,7 +88,7 @@ export function parseTrainArgs(
     throw new UsageError(`--token: expected at least 16 characters, got ${token.length}`);
   }
   const number = (flag: NumericFlag) => parseNumber(v[flag]);
-  const options: TrainOptions = {
+  const options: TrainCli["options"] = {
     workers: number("workers"),
     epochs: number("epochs"),
     batchSize: number("batch-size"),
@@ -99,6 +107,7 @@ export function parseTrainArgs(
           standIns: !v["wait-for-workers"],
         }
       : undefined,
+    dashboard: parseDashboard(v, listening),
   };
   try {
     resolveTrainConfig(options);
@@ -108,6 +117,30 @@ export function parseTrainArgs(
     throw new UsageError(`--${flag}: expected ${error.expected}, got "${v[flag]}"`);
   }
   return { help: v.help ?? false, json: v.json ?? false, options };
+}
+
+/** `--dashboard`, `--dashboard-port N`, `--host HOST`; undefined when none is given. */
+function parseDashboard(
+  v: { dashboard?: boolean; "dashboard-port"?: string; host?: string },
+  listening: boolean,
+): DashboardServerOptions | undefined {
+  const port = intFlag("dashboard-port", v["dashboard-port"], 0, 65_535);
+  if (v.host !== undefined && !v.dashboard && port === undefined) {
+    throw new UsageError("--host: sets the dashboard's address; add --dashboard");
+  }
+  if (!v.dashboard && port === undefined) return undefined;
+  if (listening && (port !== undefined || v.host !== undefined)) {
+    throw new UsageError(
+      `${port !== undefined ? "--dashboard-port" : "--host"}: with --listen the dashboard is served on the --listen address`,
+    );
+  }
+  if (v.host !== undefined && v.host.trim() === "") {
+    throw new UsageError('--host: expected a hostname or IP address, got ""');
+  }
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(v.host !== undefined ? { hostname: v.host } : {}),
+  };
 }
 
 /** Text to number; what is not a number becomes NaN, which the config rules refuse. */

@@ -2,10 +2,13 @@
 import { currentRuntime } from "../adapter/runtime.ts";
 import { TrainingStopped } from "../train/recovery.ts";
 import { train } from "../train/train.ts";
-import type { TrainEvent } from "../train/types.ts";
+import type { OpenDashboard, TrainEvent } from "../train/types.ts";
 import { runCli } from "./args.ts";
 import { progressReporter } from "./progress.ts";
 import { parseTrainArgs, TRAIN_HELP } from "./train-options.ts";
+
+/** What --json still prints, on stderr. */
+const NOTICES = new Set<TrainEvent["type"]>(["listening", "participant", "dashboard"]);
 
 await runCli("train", TRAIN_HELP, async () => {
   const cli = parseTrainArgs(process.argv.slice(2), process.env);
@@ -17,14 +20,17 @@ await runCli("train", TRAIN_HELP, async () => {
   const stop = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
   let completedEpochs = 0;
-  // With --json, stdout carries only the summary; the join command still has to be seen.
+  // With --json, stdout carries only the summary; the join command and the dashboard's URL
+  // still have to be seen.
   const notices = progressReporter(process.stderr);
   const report = cli.json
-    ? (event: TrainEvent) =>
-        (event.type === "listening" || event.type === "participant") && notices(event)
+    ? (event: TrainEvent) => NOTICES.has(event.type) && notices(event)
     : progressReporter();
+  // Someone at a terminal can still look at the finished run, and end it with Ctrl-C.
+  const keepOpen = Boolean(process.stdin.isTTY);
   const result = await train({
     ...cli.options,
+    dashboard: cli.options.dashboard && { ...cli.options.dashboard, keepOpen },
     signal: stop.signal,
     onProgress: (event) => {
       if (event.type === "checkpoint") completedEpochs = event.epoch;
@@ -58,7 +64,19 @@ await runCli("train", TRAIN_HELP, async () => {
       }),
     );
   }
+  if (result.dashboard) await serveUntilInterrupted(result.dashboard);
 });
+
+/** After the run: the dashboard stays up until Ctrl-C (or SIGTERM), then the command exits 0. */
+async function serveUntilInterrupted(dashboard: OpenDashboard): Promise<void> {
+  process.stderr.write(
+    `training finished; the dashboard stays up at ${dashboard.url} until Ctrl-C\n`,
+  );
+  await new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
+  });
+  await dashboard.close();
+}
 
 /** This command again, with `--resume`, as the user ran it (Bun or Deno). */
 function resumeCommand(): string {

@@ -75,8 +75,8 @@ export function matrixTotals(matrix: ConfusionMatrix): { count: number; correct:
 
 /**
  * The `k` wrong predictions with the highest confidence, most confident first (ties: lower
- * index first). `probabilities` holds one row of `classes` values per sample. Keeps only `k`
- * candidates, so it costs O(samples · k) time and O(k) memory.
+ * index first). `probabilities` holds one row of `classes` values per sample; the prediction
+ * is each row's argmax.
  */
 export function mostConfidentMistakes(
   labels: ArrayLike<number>,
@@ -89,20 +89,46 @@ export function mostConfidentMistakes(
       `mostConfidentMistakes: expected ${labels.length} × ${classes} probabilities, got ${probabilities.length}`,
     );
   }
+  const predicted = new Int32Array(labels.length);
+  const confidence = new Float64Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const row = i * classes;
+    let best = 0;
+    for (let c = 1; c < classes; c++) {
+      if (probabilities[row + c] > probabilities[row + best]) best = c;
+    }
+    predicted[i] = best;
+    confidence[i] = probabilities[row + best];
+  }
+  return confidentMistakes(labels, predicted, confidence, classes, k);
+}
+
+/**
+ * The same from each sample's prediction and its probability (what a worker's evaluation
+ * returns). Keeps only `k` candidates, so it costs O(samples · k) time and O(k) memory.
+ */
+export function confidentMistakes(
+  labels: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  confidence: ArrayLike<number>,
+  classes: number,
+  k: number,
+): Mistake[] {
+  if (predicted.length !== labels.length || confidence.length !== labels.length) {
+    throw new RangeError(
+      `confidentMistakes: ${labels.length} labels but ${predicted.length} predictions and ${confidence.length} confidences`,
+    );
+  }
   const best: Mistake[] = [];
   for (let i = 0; i < labels.length; i++) {
     checkLabel("labels", i, labels[i], classes);
-    const row = i * classes;
-    let predicted = 0;
-    for (let c = 1; c < classes; c++) {
-      if (probabilities[row + c] > probabilities[row + predicted]) predicted = c;
-    }
-    if (predicted === labels[i]) continue;
-    const confidence = probabilities[row + predicted];
-    if (best.length === k && confidence <= best[k - 1].confidence) continue;
+    checkLabel("predicted", i, predicted[i], classes);
+    if (predicted[i] === labels[i]) continue;
+    const c = confidence[i];
+    if (best.length === k && c <= best[k - 1].confidence) continue;
     let at = best.length;
-    while (at > 0 && best[at - 1].confidence < confidence) at--;
-    best.splice(at, 0, { index: i, label: labels[i], predicted, confidence });
+    while (at > 0 && best[at - 1].confidence < c) at--;
+    best.splice(at, 0, { index: i, label: labels[i], predicted: predicted[i], confidence: c });
     if (best.length > k) best.pop();
   }
   return best;

@@ -23,6 +23,8 @@ export type TrainEvent =
   | { type: "epoch"; metrics: EpochMetrics }
   /** A networked run listens: workers join at `joinUrl` with `token`. */
   | { type: "listening"; joinUrl: string; token: string; expectWorkers: number; loopback: boolean }
+  /** The run's dashboard is served at `url` (`/dashboard`). */
+  | { type: "dashboard"; url: string }
   /** A participant joined, was refused, left or was replaced. */
   | { type: "participant"; message: string }
   /** After each epoch of a networked run: each participant's share of a step. */

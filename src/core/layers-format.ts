@@ -1,4 +1,6 @@
 import * as v from "valibot";
+import type { ConfusionMatrix } from "./confusion.ts";
+import type { EpochMetrics } from "./metrics.ts";
 import { type ModelSpec, type ParamLayout, paramLayout } from "./spec.ts";
 import { at, expecting, objectMessage, show, validate } from "./validate.ts";
 
@@ -21,6 +23,10 @@ export interface TrainingSummary {
   readonly testLoss: number;
   readonly trainSeconds: number;
   readonly date: string;
+  /** Per epoch (since 2026-11; older files have none). */
+  readonly history?: readonly Omit<EpochMetrics, "liveTensors">[];
+  /** The final model on the test set, `confusion[true][predicted]` (since 2026-11). */
+  readonly confusion?: ConfusionMatrix;
 }
 
 export interface ModelJson {
@@ -218,14 +224,36 @@ const ModelJsonSchema = v.object(
       ),
       v.minLength(1, expecting("a non-empty array")),
     ),
-    // Free-form metadata, shown by GET /model as it is and never used for inference: only
-    // its being an object is checked, so an older or foreign summary does not stop a model.
+    // Free-form metadata, shown by GET /model and never used for inference: beyond its
+    // being an object only the fields GET /model computes with are checked (when present),
+    // so an older or foreign summary does not stop a model.
     userDefinedMetadata: v.optional(
       v.looseObject({
         shardfit: v.optional(
-          v.custom<TrainingSummary>(
-            (x) => typeof x === "object" && x !== null && !Array.isArray(x),
-            expecting("an object"),
+          v.pipe(
+            v.custom<TrainingSummary>(
+              (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+              expecting("an object"),
+            ),
+            v.rawCheck(({ dataset, addIssue }) => {
+              if (!dataset.typed) return;
+              const { confusion, history } = dataset.value as {
+                confusion?: unknown;
+                history?: unknown;
+              };
+              if (confusion !== undefined && !isCountMatrix(confusion)) {
+                addIssue({
+                  message: `expected a square matrix of counts (arrays of non-negative integers), got ${show(confusion)}`,
+                  path: [at(dataset.value, "confusion")],
+                });
+              }
+              if (history !== undefined && !isObjectArray(history)) {
+                addIssue({
+                  message: `expected an array of per-epoch objects, got ${show(history)}`,
+                  path: [at(dataset.value, "history")],
+                });
+              }
+            }),
           ),
         ),
       }),
@@ -236,6 +264,25 @@ const ModelJsonSchema = v.object(
     weightsManifest: "a non-empty array",
   }),
 );
+
+function isCountMatrix(x: unknown): x is number[][] {
+  return (
+    Array.isArray(x) &&
+    x.length > 0 &&
+    x.every(
+      (row) =>
+        Array.isArray(row) &&
+        row.length === x.length &&
+        row.every((n) => Number.isInteger(n) && n >= 0),
+    )
+  );
+}
+
+function isObjectArray(x: unknown): boolean {
+  return (
+    Array.isArray(x) && x.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))
+  );
+}
 
 /**
  * Validates a Layers-format Dense stack (topology, manifest, byte length, finite weights)
@@ -286,5 +333,12 @@ export function fromLayersModel(
         `weight ${i} is ${params[i]}; expected finite numbers`,
       );
   }
-  return { spec, layout, params, summary: m.userDefinedMetadata?.shardfit };
+  const summary = m.userDefinedMetadata?.shardfit;
+  const classes = summary?.confusion?.length;
+  if (classes !== undefined && classes !== spec.classes) {
+    fail(
+      `userDefinedMetadata.shardfit.confusion: expected ${spec.classes} × ${spec.classes} (the model's classes), got ${classes} × ${classes}`,
+    );
+  }
+  return { spec, layout, params, summary };
 }

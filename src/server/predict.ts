@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { perClassAccuracy } from "../core/confusion.ts";
 import { predictPixels, predictPixelsBatch } from "../core/forward.ts";
 import {
   type LoadedModel,
@@ -75,7 +76,7 @@ function methodNotAllowed(allow: string) {
 
 /**
  * Routes serving a trained model: `/predict` (GET with base64url pixels, POST with JSON or
- * PNG), `/model` (description and training summary), `/model.json` + `/weights.bin` (the files,
+ * PNG), `/model` (description, training summary, accuracy per class), `/model.json` + `/weights.bin` (the files,
  * for pages that run the forward pass themselves) and `/health`.
  */
 export function predictRoutes(model: LoadedModel, options: PredictOptions = {}): Hono {
@@ -149,7 +150,10 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
         parameters: l.inputs * l.units + l.units,
       })),
       parameters: model.layout.size,
+      // Includes, for models trained since 2026-11, the per-epoch history and the test-set
+      // confusion matrix; accuracy per class is derived from the latter.
       summary: model.summary ?? null,
+      perClassAccuracy: model.summary?.confusion ? perClassAccuracy(model.summary.confusion) : null,
       etag: await etagPromise,
       files: { model: `/${MODEL_FILE}`, weights: `/${WEIGHTS_FILE}` },
     }),

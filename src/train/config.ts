@@ -3,7 +3,7 @@ import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/rmsprop.ts";
 import { DEFAULT_SPEC } from "../core/spec.ts";
 import { show } from "../core/validate.ts";
-import type { RemoteOptions, TrainOptions } from "./types.ts";
+import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
 export const DEFAULTS = {
   epochs: 5,
@@ -41,6 +41,8 @@ export interface TrainConfig {
   readonly profile: boolean;
   readonly stepTimeoutMs: number;
   readonly remote?: Required<Omit<RemoteOptions, "token">> & { token?: string };
+  /** Serve the dashboard; hostname and port are those of `remote` when that is set. */
+  readonly dashboard?: Required<DashboardServerOptions>;
 }
 
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
@@ -113,7 +115,35 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     profile: options.profile ?? false,
     stepTimeoutMs: intOption(options, "stepTimeoutMs", DEFAULTS.stepTimeoutMs, 1, 24 * 3_600_000),
     remote: options.remote && resolveRemote(options.remote),
+    dashboard: resolveDashboard(options.dashboard, options.remote !== undefined),
   };
+}
+
+function resolveDashboard(
+  dashboard: TrainOptions["dashboard"],
+  remote: boolean,
+): TrainConfig["dashboard"] {
+  if (dashboard === undefined || dashboard === false) return undefined;
+  const given = dashboard === true ? {} : dashboard;
+  if (typeof given !== "object" || given === null || Array.isArray(given)) {
+    throw new ConfigError("dashboard", "true, false or { hostname?, port?, keepOpen? }", given);
+  }
+  const { hostname = "127.0.0.1", port = 0, keepOpen = false } = given;
+  if (remote && (given.hostname !== undefined || given.port !== undefined)) {
+    throw new ConfigError(
+      "dashboard",
+      "no hostname or port with remote (the dashboard is served on remote's address)",
+      { hostname: given.hostname, port: given.port },
+    );
+  }
+  if (!isInt(port, 0, 65_535)) throw new ConfigError("dashboard", "a port from 0 to 65535", port);
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new ConfigError("dashboard", "a hostname", hostname);
+  }
+  if (typeof keepOpen !== "boolean") {
+    throw new ConfigError("dashboard", "keepOpen true or false", keepOpen);
+  }
+  return { hostname, port, keepOpen };
 }
 
 function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {

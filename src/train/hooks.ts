@@ -1,5 +1,7 @@
+import type { Hono } from "hono";
 import type { Partition, WorkerPlan } from "../core/plan.ts";
 import type { FaultInjection } from "../worker/faults.ts";
+import type { RunDashboard } from "./dashboard.ts";
 
 /** Test hooks: what tests may change in a run, kept out of the public `TrainOptions`. */
 export interface TestHooks {
@@ -13,4 +15,6 @@ export interface TestHooks {
    * is set (then every replacement fails too).
    */
   faults?: (FaultInjection & { worker: number; repeat?: boolean })[];
+  /** Called with the run's app and its dashboard (when on), e.g. to call `app.request()`. */
+  onDashboard?: (app: Hono, dashboard: RunDashboard) => void;
 }

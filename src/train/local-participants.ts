@@ -1,7 +1,7 @@
 import { allocateSharedPlane, SharedPlane } from "../collective/shared-memory.ts";
 import { allocateTelemetry, Telemetry } from "../collective/telemetry.ts";
 import { type OptimizerSpec, optimizerFor } from "../core/optimizer.ts";
-import type { EvalResult } from "../worker/trainer.ts";
+import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 import type { TestHooks } from "./hooks.ts";
 import type { EpochAttempt, JoinInfo, Participants } from "./participants.ts";
 import { type MemberSetup, WorkerPool } from "./pool.ts";
@@ -11,7 +11,6 @@ export interface LocalOptions {
   readonly workers: number;
   readonly paramCount: number;
   readonly optimizer: OptimizerSpec;
-  readonly profile: boolean;
   readonly faults?: TestHooks["faults"];
   readonly aborted: Promise<never>;
 }
@@ -45,8 +44,8 @@ export class LocalParticipants implements Participants {
     return runSteps({ ...attempt, members: this.requirePool().all(), plane: this.plane });
   }
 
-  evaluate(): Promise<EvalResult[]> {
-    return this.requirePool().each((api) => api.evaluate());
+  evaluate(options?: EvalOptions): Promise<EvalResult[]> {
+    return this.requirePool().each((api) => api.evaluate(undefined, options));
   }
 
   tensorCount(): Promise<number[]> {
@@ -98,7 +97,9 @@ export class LocalParticipants implements Participants {
         telemetry: this.telemetry.buffers,
         worker,
         optimizer: join.optimizer,
-        profile: this.o.profile,
+        // Always timed: the dashboard's per-worker step times come from these timers, and
+        // a few performance.now() calls cost nothing next to a step.
+        profile: true,
         fault,
       });
       await api.loadShard({ url: `${join.shardsUrl}/${worker}`, token: join.shardToken(worker) });

@@ -3,7 +3,7 @@ import type { ParticipantReport } from "../core/events.ts";
 import type { OptimizerSpec } from "../core/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import type { ModelSpec } from "../core/spec.ts";
-import type { EvalResult } from "../worker/trainer.ts";
+import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 
 /** What every participant needs to take part: the model and where its slots' shards are. */
 export interface JoinInfo {
@@ -42,8 +42,11 @@ export interface Participants {
   replace(slots: number[]): Promise<void>;
   /** Runs the attempt's steps; a failure throws a StepFailure naming the slots to replace. */
   runEpoch(attempt: EpochAttempt): Promise<void>;
-  /** Test-set results of every slot's shard at the current weights. */
-  evaluate(): Promise<EvalResult[]>;
+  /**
+   * Test-set results of every slot's shard at the current weights; per-sample predictions
+   * when asked for and the participants can send them (local threads do).
+   */
+  evaluate(options?: EvalOptions): Promise<EvalResult[]>;
   /** Live tfjs tensors per participant (a leak check). */
   tensorCount(): Promise<number[]>;
   /** Training statistics and (when profiling) phase timers of the current epoch. */

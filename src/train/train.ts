@@ -1,7 +1,8 @@
 import { resolveTrainConfig } from "./config.ts";
+import { RunDashboard } from "./dashboard.ts";
 import type { TestHooks } from "./hooks.ts";
 import { TrainingRun } from "./run.ts";
-import type { TrainOptions, TrainResult } from "./types.ts";
+import type { TrainEvent, TrainOptions, TrainResult } from "./types.ts";
 
 /**
  * Trains a Dense stack data-parallel on a pool of tfjs-wasm workers. The main thread serves
@@ -19,16 +20,29 @@ export async function trainWithHooks(
 ): Promise<TrainResult> {
   const config = resolveTrainConfig(options);
   options.signal?.throwIfAborted();
-  const emit = options.onProgress ?? (() => {});
-  const run = await TrainingRun.open({ config, emit, signal: options.signal, hooks });
+  const dashboard = config.dashboard && new RunDashboard();
+  const emit = (event: TrainEvent) => {
+    dashboard?.record(event);
+    options.onProgress?.(event);
+  };
+  const run = await TrainingRun.open({ config, emit, signal: options.signal, hooks, dashboard });
+  let result: TrainResult | undefined;
   try {
     for (let epoch = run.firstEpoch; epoch < config.epochs; epoch++) {
       const seconds = await run.trainEpoch(epoch);
       await run.evaluate(epoch, seconds);
       await run.checkpoint(epoch);
     }
-    return await run.save();
+    result = await run.save();
+    emit({ type: "end", status: "done" });
+  } catch (error) {
+    const status = options.signal?.aborted ? "stopped" : "failed";
+    emit({ type: "end", status, message: (error as Error)?.message ?? String(error) });
+    throw error;
   } finally {
-    await run.close();
+    await run.close({ keepServer: result !== undefined && config.dashboard?.keepOpen });
   }
+  if (!config.dashboard?.keepOpen) return result;
+  const { server } = run;
+  return { ...result, dashboard: { url: `${server.url}/dashboard`, close: () => server.close() } };
 }

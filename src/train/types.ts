@@ -1,11 +1,18 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/dataset.ts";
-import type { TrainEvent } from "../core/events.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import type { ModelSpec } from "../core/spec.ts";
+import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
 
-export type { EpochMetrics, TrainEvent };
+export type { EpochMetrics };
+
+/**
+ * Everything a run reports through `onProgress`: progress (core's TrainEvent: start, step,
+ * epoch, recovered, checkpoint, …) plus what the dashboard shows besides (settings,
+ * workerTimes, evaluation, end). The dashboard receives the same events.
+ */
+export type TrainEvent = DashboardEvent;
 
 export interface TrainOptions {
   /** Worker threads (default: the number of cores). */
@@ -47,6 +54,23 @@ export interface TrainOptions {
    * (`workers` is then ignored: the participants' threads are the slots).
    */
   remote?: RemoteOptions;
+  /**
+   * Serve the live training dashboard (`GET /dashboard`, `GET /events`) from the run's own
+   * server; the URL arrives as a `dashboard` event. `true` = 127.0.0.1 and a free port.
+   */
+  dashboard?: boolean | DashboardServerOptions;
+}
+
+export interface DashboardServerOptions {
+  /** Listen address (default 127.0.0.1). Not with `remote`: it then shares remote's address. */
+  hostname?: string;
+  /** Listen port (default: a free one). Not with `remote`. */
+  port?: number;
+  /**
+   * Keep serving after the run ended, until `result.dashboard.close()` (the CLI's Ctrl-C);
+   * default false: the server closes with the run.
+   */
+  keepOpen?: boolean;
 }
 
 export interface RemoteOptions {
@@ -86,4 +110,11 @@ export interface TrainResult {
   profile?: StepProfile;
   /** Bytes and times per step of a networked run. */
   network?: NetworkProfile;
+  /** The dashboard still being served (only with `dashboard: { keepOpen: true }`). */
+  dashboard?: OpenDashboard;
+}
+
+export interface OpenDashboard {
+  readonly url: string;
+  close(): Promise<void>;
 }

@@ -12,11 +12,11 @@ import { decodeShard, type Shard } from "../core/shard.ts";
 import { type ModelSpec, type ParamLayout, paramLayout } from "../core/spec.ts";
 import { tf, useWasmBackend } from "../tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";
-import { type EvalResult, evaluateSet } from "./evaluate.ts";
+import { type EvalOptions, type EvalResult, evaluateSet } from "./evaluate.ts";
 import { type FaultInjection, injectFault } from "./faults.ts";
 import { computeGradientsInto } from "./gradients.ts";
 
-export type { EvalResult, FaultInjection };
+export type { EvalOptions, EvalResult, FaultInjection };
 
 /** Where a worker gets its shard: over HTTP from the coordinator, or as bytes. */
 export type ShardSource = { url: string; token?: string } | { bytes: Uint8Array | ArrayBuffer };
@@ -131,10 +131,13 @@ export class TrainerWorker {
     return { lossSum: loss * idx.length, correct, count: idx.length, grads };
   }
 
-  /** Loss and accuracy over this shard's test samples, at `params` (or the run's current). */
-  evaluate(params?: Float32Array): EvalResult {
+  /**
+   * Loss and accuracy over this shard's test samples, at `params` (or the run's current);
+   * with `predictions`, also each sample's predicted class and its probability.
+   */
+  evaluate(params?: Float32Array, options: EvalOptions = {}): EvalResult {
     const weights = params ?? this.requireRun().collective.params();
-    return evaluateSet(this.requireModel().layout, weights, this.requireShard().test);
+    return evaluateSet(this.requireModel().layout, weights, this.requireShard().test, options);
   }
 
   /**

@@ -51,6 +51,37 @@ describe("parseTrainArgs", () => {
   });
 });
 
+describe("parseTrainArgs: the dashboard", () => {
+  test("off unless asked for; --dashboard-port implies it; --host sets its address", () => {
+    expect(parseTrainArgs([]).options.dashboard).toBeUndefined();
+    expect(parseTrainArgs(["--dashboard"]).options.dashboard).toEqual({});
+    expect(parseTrainArgs(["--dashboard-port", "8791"]).options.dashboard).toEqual({ port: 8791 });
+    expect(parseTrainArgs(["--dashboard", "--host", "0.0.0.0"]).options.dashboard).toEqual({
+      hostname: "0.0.0.0",
+    });
+    // With --listen it shares the listening server.
+    expect(parseTrainArgs(["--listen", "0.0.0.0:8790", "--dashboard"]).options.dashboard).toEqual(
+      {},
+    );
+  });
+
+  test.each([
+    [
+      ["--dashboard-port", "70000"],
+      '--dashboard-port: expected an integer from 0 to 65535, got "70000"',
+    ],
+    [["--host", "0.0.0.0"], "--host: sets the dashboard's address; add --dashboard"],
+    [["--dashboard", "--host", ""], '--host: expected a hostname or IP address, got ""'],
+    [
+      ["--listen", "8790", "--dashboard-port", "8791"],
+      "--dashboard-port: with --listen the dashboard is served on the --listen address",
+    ],
+  ])("%p is a UsageError naming the flag", (argv, message) => {
+    expect(() => parseTrainArgs(argv)).toThrow(UsageError);
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+});
+
 describe("parseTrainArgs: networked runs", () => {
   test("--listen and --expect-workers; loopback by default", () => {
     expect(parseTrainArgs(["--expect-workers", "3"]).options.remote).toEqual({

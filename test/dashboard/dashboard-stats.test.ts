@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
+  confidentMistakes,
   confusionMatrix,
   matrixTotals,
   mostConfidentMistakes,
@@ -152,6 +153,17 @@ describe("mostConfidentMistakes", () => {
           expect(got).toEqual(allMistakesSorted(labels, probs, classes).slice(0, k));
         },
       ),
+    );
+  });
+
+  test("from predictions and confidences: the same as from the probability rows", () => {
+    const probs = [0.1, 0.9, 0.8, 0.2, 0.3, 0.7, 0.6, 0.4];
+    const labels = [0, 0, 0, 1];
+    expect(confidentMistakes(labels, [1, 0, 1, 0], [0.9, 0.8, 0.7, 0.6], 2, 2)).toEqual(
+      mostConfidentMistakes(labels, probs, 2, 2),
+    );
+    expect(() => confidentMistakes([0, 1], [0], [0.5], 2, 1)).toThrow(
+      "confidentMistakes: 2 labels but 1 predictions and 1 confidences",
     );
   });
 

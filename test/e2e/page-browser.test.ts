@@ -86,6 +86,13 @@ test("draw a 7 with the mouse: the digit and the bar chart update", async () => 
     expect(before.digit).toBe("–");
     expect(before.widths.every((w) => w === 0)).toBe(true);
     await expect(page.locator("#status").textContent()).resolves.toContain("784→512→10");
+    // How the model was trained, from model.json's summary: 1 epoch, accuracy per class.
+    expect(await page.locator("#training-history tr").count()).toBe(2);
+    const classes = await page.$$eval("#training-classes td", (tds) =>
+      tds.map((td) => td.textContent),
+    );
+    expect(classes).toHaveLength(11);
+    expect(classes.slice(1).every((t) => /^\d+\.\d\d%$/.test(t ?? ""))).toBe(true);
 
     await drawStroke(page, [
       [70, 60],

@@ -6,9 +6,16 @@ import type { Hono } from "hono";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import { encodeBase64Url } from "../../src/core/base64url.ts";
+import { type ClassAccuracy, matrixTotals } from "../../src/core/confusion.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { predictPixels } from "../../src/core/forward.ts";
-import { fromLayersModel, type LoadedModel } from "../../src/core/layers-format.ts";
+import {
+  fromLayersModel,
+  type LoadedModel,
+  type TrainingSummary,
+  toModelJson,
+  weightsBytes,
+} from "../../src/core/layers-format.ts";
 import { createApp } from "../../src/server/app.ts";
 import { createShardApp } from "../../src/server/shards.ts";
 import { bombPng, withHugeIccp } from "../support/png-bombs.ts";
@@ -383,10 +390,60 @@ describe("other routes", () => {
       { inputs: 784, units: 512, activation: "relu", parameters: 401920 },
       { inputs: 512, units: 10, activation: "softmax", parameters: 5130 },
     ]);
-    const summary = body.summary as { testAccuracy: number; epochs: number; date: string };
+    const summary = body.summary as TrainingSummary;
     expect(summary.testAccuracy).toBe(model.summary?.testAccuracy as number);
     expect(summary.testAccuracy).toBeGreaterThan(0.85);
     expect(summary.epochs).toBe(1);
+    // The model explains itself: its per-epoch history and its test-set confusion matrix.
+    expect(summary.history).toHaveLength(1);
+    expect(summary.history?.[0].testAccuracy).toBe(summary.testAccuracy);
+    const { count, correct } = matrixTotals(summary.confusion ?? []);
+    expect(count).toBe(10_000);
+    expect(correct / count).toBeCloseTo(summary.testAccuracy, 12);
+    const perClass = body.perClassAccuracy as ClassAccuracy[];
+    expect(perClass).toHaveLength(10);
+    perClass.forEach((c, label) => {
+      const row = summary.confusion?.[label] ?? [];
+      expect(c).toEqual({
+        label,
+        correct: row[label],
+        count: row.reduce((a, b) => a + b, 0),
+        accuracy: row[label] / row.reduce((a, b) => a + b, 0),
+      });
+    });
+  });
+
+  test("a model.json from before the history and confusion matrix still loads and serves", async () => {
+    const { history: _h, confusion: _c, ...old } = model.summary as TrainingSummary;
+    const json = toModelJson(model.spec, old);
+    const loaded = fromLayersModel(json, weightsBytes(model.params));
+    const res = await createApp({ model: loaded }).request("/model");
+    const body = (await res.json()) as { summary: TrainingSummary; perClassAccuracy: unknown };
+    expect(body.summary).toEqual(old);
+    expect(body.perClassAccuracy).toBeNull();
+  });
+
+  test.each([
+    [[[1, 2]], "a square matrix of counts"],
+    [
+      [
+        [1, -1],
+        [0, 3],
+      ],
+      "a square matrix of counts",
+    ],
+    [
+      [
+        [1, 0],
+        [0, 3],
+      ],
+      "10 × 10 (the model's classes), got 2 × 2",
+    ],
+  ])("a malformed confusion matrix %j is refused by name", (confusion, message) => {
+    const json = toModelJson(model.spec, { ...(model.summary as TrainingSummary), confusion });
+    expect(() => fromLayersModel(json, weightsBytes(model.params))).toThrow(
+      `userDefinedMetadata.shardfit.confusion: expected ${message}`,
+    );
   });
 
   test("GET /health", async () => {

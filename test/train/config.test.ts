@@ -40,6 +40,22 @@ describe("resolveTrainConfig", () => {
     [{ hidden: [512, 0] }, "hidden", "hidden: expected an array of integers from 1 to 16384"],
     [{ seed: 2 ** 40 }, "seed", "seed: expected an integer from -2147483648 to 2147483647"],
     [{ trainLimit: 0 }, "trainLimit", "trainLimit: expected an integer from 1"],
+    [
+      { dashboard: { port: 70_000 } },
+      "dashboard",
+      "dashboard: expected a port from 0 to 65535, got 70000",
+    ],
+    [{ dashboard: { hostname: "" } }, "dashboard", 'dashboard: expected a hostname, got ""'],
+    [
+      { dashboard: "yes" },
+      "dashboard",
+      'dashboard: expected true, false or { hostname?, port?, keepOpen? }, got "yes"',
+    ],
+    [
+      { dashboard: { port: 8080 }, remote: { expectWorkers: 1 } },
+      "dashboard",
+      "dashboard: expected no hostname or port with remote",
+    ],
   ] as [TrainOptions, keyof TrainOptions, string][])(
     "%j is a ConfigError naming %s",
     (options, option, message) => {
@@ -54,4 +70,18 @@ describe("resolveTrainConfig", () => {
       expect((error as Error).message).toStartWith(message);
     },
   );
+
+  test("dashboard: off by default; true means loopback, a free port, closed with the run", () => {
+    expect(resolveTrainConfig({}).dashboard).toBeUndefined();
+    expect(resolveTrainConfig({ dashboard: false }).dashboard).toBeUndefined();
+    expect(resolveTrainConfig({ dashboard: true }).dashboard).toEqual({
+      hostname: "127.0.0.1",
+      port: 0,
+      keepOpen: false,
+    });
+    expect(
+      resolveTrainConfig({ dashboard: { hostname: "0.0.0.0", port: 8790, keepOpen: true } })
+        .dashboard,
+    ).toEqual({ hostname: "0.0.0.0", port: 8790, keepOpen: true });
+  });
 });

@@ -3,10 +3,16 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import { decodeBase64Url } from "../../src/core/base64url.ts";
+import { confusionMatrix, matrixTotals } from "../../src/core/confusion.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
+import { predictPixelsBatch } from "../../src/core/forward.ts";
+import { paramLayout } from "../../src/core/spec.ts";
+import type { DashboardMessage } from "../../src/server/dashboard.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { train } from "../../src/train/train.ts";
 import type { TrainEvent, TrainResult } from "../../src/train/types.ts";
+import { SseReader } from "../support/sse.ts";
 
 let dataset: Dataset;
 let dir: string;
@@ -54,7 +60,7 @@ describe("a short real training run", () => {
     const types = events.map((e) => e.type);
     expect(types[0]).toBe("start");
     expect(types.filter((t) => t === "epoch")).toHaveLength(2);
-    expect(types[types.length - 1]).toBe("saved");
+    expect(types.slice(-2)).toEqual(["saved", "end"]);
     expect(events[0]).toMatchObject({
       type: "start",
       steps: Math.ceil(12000 / 128),
@@ -63,10 +69,74 @@ describe("a short real training run", () => {
     });
   });
 
+  test("settings follow start; workers report step times split into compute and barrier wait", () => {
+    expect(events[1]).toMatchObject({
+      type: "settings",
+      learningRate: 0.001,
+      seed: 1,
+      data: "in-memory data set",
+      testSamples: dataset.test.count,
+    });
+    const settings = events[1] as Extract<TrainEvent, { type: "settings" }>;
+    expect(settings.layers.map((l) => l.parameters)).toEqual([784 * 512 + 512, 512 * 10 + 10]);
+    const times = events.filter((e) => e.type === "workerTimes");
+    expect(times.length).toBeGreaterThan(0);
+    for (const t of times) {
+      for (const w of t.workers) {
+        expect(w.steps).toBeGreaterThan(0);
+        expect(w.computeMs).toBeGreaterThan(0);
+        expect(w.barrierMs).toBeGreaterThanOrEqual(0);
+      }
+    }
+    const steps = times.flatMap((t) => t.workers.filter((w) => w.worker === 0).map((w) => w.steps));
+    // Per-tick deltas: together no more than the run's steps.
+    expect(steps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 * Math.ceil(12000 / 128));
+    expect(events.at(-1)).toEqual({ type: "end", status: "done" });
+  });
+
+  test("the final evaluation's confusion matrix equals an independent plain-TS forward pass", () => {
+    const evaluation = events.find((e) => e.type === "evaluation");
+    if (evaluation?.type !== "evaluation") throw new Error("no evaluation event");
+    const model = { spec: result.spec, layout: paramLayout(result.spec), params: result.params };
+    const test = dataset.test;
+    const predictions = predictPixelsBatch(
+      model,
+      Array.from({ length: test.count }, (_, i) => test.images.subarray(i * 784, (i + 1) * 784)),
+    );
+    const expected = confusionMatrix(
+      test.labels,
+      predictions.map((p) => p.label),
+      10,
+    );
+    expect(evaluation.confusion).toEqual(expected);
+    const { count, correct } = matrixTotals(evaluation.confusion);
+    expect(count).toBe(test.count);
+    expect(correct / count).toBeCloseTo(result.history[1].testAccuracy, 12);
+    expect(evaluation.mistakes).toHaveLength(16);
+    for (const m of evaluation.mistakes) {
+      expect(m.predicted).not.toBe(m.label);
+      expect(m.label).toBe(test.labels[m.index]);
+      expect(m.predicted).toBe(predictions[m.index].label);
+      expect(m.confidence).toBeCloseTo(predictions[m.index].confidence, 5);
+      expect(decodeBase64Url(m.pixels)).toEqual(
+        test.images.subarray(m.index * 784, (m.index + 1) * 784),
+      );
+    }
+    const confidences = evaluation.mistakes.map((m) => m.confidence);
+    expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+  });
+
   test("writes model.json and weights.bin and nothing half-written", async () => {
     expect((await readdir(join(dir, "model"))).sort()).toEqual(["model.json", "weights.bin"]);
     const json = JSON.parse(await readFile(join(dir, "model", "model.json"), "utf8"));
-    expect(json.userDefinedMetadata.shardfit.testAccuracy).toBe(result.history[1].testAccuracy);
+    const summary = json.userDefinedMetadata.shardfit;
+    expect(summary.testAccuracy).toBe(result.history[1].testAccuracy);
+    // The summary explains the model: its per-epoch history and its confusion matrix.
+    expect(summary.history).toEqual(result.history.map(({ liveTensors: _, ...m }) => m));
+    const evaluation = events.find((e) => e.type === "evaluation");
+    expect(evaluation?.type === "evaluation" && summary.confusion).toEqual(
+      evaluation?.type === "evaluation" ? evaluation.confusion : "missing",
+    );
     expect((await readFile(join(dir, "model", "weights.bin"))).length).toBe(407050 * 4);
   });
 
@@ -146,6 +216,69 @@ describe("the train command", () => {
     expect(Math.abs((summary.samplesPerSecond * summary.trainSeconds) / 60000 - 1)).toBeLessThan(
       1e-12,
     );
+  });
+
+  test("--dashboard --json off a terminal: stdout stays one JSON line, the URL goes to stderr, and the command exits with the run", async () => {
+    const out = join(dir, "cli-dashboard");
+    const proc = cli(
+      "--epochs",
+      "1",
+      "--workers",
+      "2",
+      "--hidden",
+      "64",
+      "--json",
+      "--out",
+      out,
+      "--dashboard",
+    );
+    const timer = setTimeout(() => proc.kill(), 120_000);
+    const [code, stdout, stderr] = await Promise.all([
+      proc.exited,
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+    ]);
+    clearTimeout(timer);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ epochs: 1, workers: 2, modelDir: out });
+    expect(stderr).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard$/m);
+    expect(stderr).not.toContain("stays up");
+  });
+
+  test("--dashboard on a terminal stays up after the run until Ctrl-C, then exits 0", async () => {
+    // `script` gives the command a pseudo-terminal; a 0x03 byte on it is Ctrl-C.
+    const command = `${process.execPath} src/cli/train.ts --epochs 1 --workers 2 --hidden 64 --out ${join(dir, "cli-tty")} --dashboard`;
+    const proc = Bun.spawn(["script", "-qfec", command, "/dev/null"], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const timer = setTimeout(() => proc.kill(), 120_000);
+    const reader = proc.stdout.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!text.includes("until Ctrl-C")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the command ended without staying up:\n${text}`);
+      text += decoder.decode(value);
+    }
+    const url = /stays up at (\S+) until Ctrl-C/.exec(text)?.[1] ?? "";
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard$/);
+    // The finished run is still served: the page and its history up to the end.
+    expect((await fetch(url)).status).toBe(200);
+    const sse = new SseReader(await fetch(url.replace(/dashboard$/, "events")));
+    const history: DashboardMessage[] = [];
+    while (history.at(-1)?.event.type !== "end")
+      history.push(...(await sse.take<DashboardMessage>(1)));
+    expect(history.at(-1)?.event).toEqual({ type: "end", status: "done" });
+    await sse.cancel();
+    proc.stdin.write("\x03");
+    proc.stdin.flush();
+    expect(await proc.exited).toBe(0);
+    clearTimeout(timer);
+    await expect(fetch(url)).rejects.toThrow();
   });
 
   test.each([
