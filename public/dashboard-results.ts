@@ -4,6 +4,7 @@
  */
 import { decodeBase64Url } from "../src/core/base64url.ts";
 import { type ConfusionMatrix, matrixTotals, perClassAccuracy } from "../src/core/confusion.ts";
+import type { ParticipantReport } from "../src/core/events.ts";
 import type { MistakeImage, WorkerTiming } from "../src/dashboard/events.ts";
 
 const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)}%`;
@@ -31,27 +32,64 @@ export function workersNote(timings: readonly WorkerTiming[]): string {
   return `slowest: w${slowest.worker} (${slowest.computeMs.toFixed(1)} ms compute per step); the others wait ${wait.toFixed(1)} ms per step for it at the barriers`;
 }
 
-/** One row per worker: a bar split into compute and barrier wait, on a shared scale. */
-export function renderWorkers(root: HTMLElement, timings: readonly WorkerTiming[]): void {
-  const longest = Math.max(...timings.map((t) => t.computeMs + t.barrierMs), 1e-9);
-  const rows = timings.flatMap((t) => {
+/** One row of a split-bar panel: a name, and a step's two parts in milliseconds. */
+interface SplitRow {
+  readonly name: string;
+  readonly title?: string;
+  readonly first: number;
+  readonly second: number;
+}
+
+/** Rows of bars split in two parts (classes "compute" and `secondClass`), on a shared scale. */
+function renderSplitBars(root: HTMLElement, rows: readonly SplitRow[], secondClass: string): void {
+  const longest = Math.max(...rows.map((r) => r.first + r.second), 1e-9);
+  const cells = rows.flatMap((r) => {
     const bar = el("div", { className: "wbar" });
     const part = (className: string, ms: number) => {
       const piece = el("div", { className, title: `${ms.toFixed(2)} ms` });
       piece.style.width = `${(100 * ms) / longest}%`;
       return piece;
     };
-    bar.append(part("compute", t.computeMs), part("barrier", t.barrierMs));
-    const total = t.computeMs + t.barrierMs;
+    bar.append(part("compute", r.first), part(secondClass, r.second));
+    const total = r.first + r.second;
     return [
-      el("span", { text: `w${t.worker}` }),
+      el("span", { text: r.name, title: r.title }),
       bar,
       el("span", {
-        text: `${total.toFixed(1)} (${t.computeMs.toFixed(1)} + ${t.barrierMs.toFixed(1)})`,
+        text: `${total.toFixed(1)} (${r.first.toFixed(1)} + ${r.second.toFixed(1)})`,
       }),
     ];
   });
-  root.replaceChildren(...rows);
+  root.replaceChildren(...cells);
+}
+
+/** One row per worker: a bar split into compute and barrier wait. */
+export function renderWorkers(root: HTMLElement, timings: readonly WorkerTiming[]): void {
+  const rows = timings.map((t) => ({
+    name: `w${t.worker}`,
+    first: t.computeMs,
+    second: t.barrierMs,
+  }));
+  renderSplitBars(root, rows, "barrier");
+}
+
+/** One row per participant of a networked run: compute, then the gradient/weights exchange. */
+export function renderParticipants(
+  root: HTMLElement,
+  participants: readonly ParticipantReport[],
+): void {
+  const rows = participants.map((p, i) => ({
+    name: `p${i}`,
+    title: p.label,
+    first: p.computeMs,
+    second: p.exchangeMs,
+  }));
+  renderSplitBars(root, rows, "network");
+}
+
+/** Where each participant runs, one line each (the bars name them p0, p1, …). */
+export function participantsNote(participants: readonly ParticipantReport[]): string {
+  return participants.map((p, i) => `p${i}: ${p.label}, ${p.slots} slot(s)`).join("; ");
 }
 
 /** Counts with the true label down and the prediction across; colour = share of the row. */

@@ -9,9 +9,11 @@ import { RunState } from "../src/dashboard/run-state.ts";
 import { LineChart } from "./dashboard-charts.ts";
 import {
   confusionCaption,
+  participantsNote,
   renderClasses,
   renderConfusion,
   renderMistakes,
+  renderParticipants,
   renderWorkers,
   workersNote,
 } from "./dashboard-results.ts";
@@ -240,6 +242,11 @@ function render(): void {
   if (run.workers.length) {
     renderWorkers(must("workers"), run.workers);
     must("workers-note").textContent = workersNote(run.workers);
+  }
+  if (run.participants.length) {
+    must("participants-card").classList.remove("hidden");
+    renderParticipants(must("participants"), run.participants);
+    must("participants-note").textContent = participantsNote(run.participants);
   }
   if (drawn.settings !== (run.settings ?? run.start)) {
     drawn.settings = run.settings ?? run.start;

@@ -2,6 +2,7 @@
  * The dashboard page's model of a run, built from its event stream. Runtime-free and free of
  * DOM, so the page renders it and tests drive it with recorded or scripted events.
  */
+import type { ParticipantReport } from "../core/events.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import { Ema, etaSeconds, type ProgressPoint } from "./curves.ts";
 import type { DashboardEvent, WorkerTiming } from "./events.ts";
@@ -55,6 +56,8 @@ export class RunState {
   readonly marks: Mark[] = [];
   readonly timeline: TimelineEntry[] = [];
   workers: readonly WorkerTiming[] = [];
+  /** A networked run's participants as of the latest epoch: where each runs, its step split. */
+  participants: readonly ParticipantReport[] = [];
   evaluation?: Of<"evaluation">;
   lastSeq = 0;
   private firstProgress?: ProgressPoint;
@@ -131,6 +134,9 @@ export class RunState {
         return;
       case "workerTimes":
         this.workers = event.workers;
+        return;
+      case "participants":
+        this.participants = event.participants;
         return;
       case "evaluation":
         this.evaluation = event;

@@ -6,6 +6,8 @@ import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { CLOSE, frameBytes, HEADER_BYTES, SHARDFIT_VERSION } from "../../src/collective/wire.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { initParams } from "../../src/core/init.ts";
+import { RunState } from "../../src/dashboard/run-state.ts";
+import type { RunDashboard } from "../../src/train/dashboard.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
 import { maxAbsDiff } from "../support/reference.ts";
@@ -40,9 +42,10 @@ const PARAMS = 407_050;
 describe("worker processes over WebSocket", () => {
   test("a Bun and a Deno worker process compute what 2 local threads compute", async () => {
     const events: TrainEvent[] = [];
+    let dashboard: RunDashboard | undefined;
     const result = await coordinate(
-      { ...smallRun(dataset), remote: remote(2) },
-      sameGlobalBatches(),
+      { ...smallRun(dataset), remote: remote(2), dashboard: true },
+      { ...sameGlobalBatches(), onDashboard: (_app, d) => (dashboard = d) },
       (url) => {
         workers.push(spawnWorker("bun", joinArgs(url, "--rank", "0")));
         workers.push(spawnWorker("deno", joinArgs(url, "--rank", "1")));
@@ -64,6 +67,10 @@ describe("worker processes over WebSocket", () => {
       expect(p.computeMs).toBeGreaterThan(0);
       expect(p.exchangeMs).toBeGreaterThan(0);
     }
+    // The dashboard's model of the run, from its event history, holds the same participants.
+    const page = new RunState();
+    for (const entry of dashboard?.log.history() ?? []) page.apply(entry);
+    expect(page.participants).toEqual(reports[1].participants);
     expect(maxAbsDiff(result.params, local.params)).toBeLessThanOrEqual(1e-5);
     expect(maxAbsDiff(result.params, initParams(result.spec, 1))).toBeGreaterThan(5e-3);
     expect(result.history[1].testAccuracy).toBe(local.history[1].testAccuracy);
