@@ -11,6 +11,17 @@ import { maxPoolBackward, maxPoolForward } from "./max-pool.ts";
  * cross-entropy of a final softmax Dense, the gradients come back in flat-layout order.
  */
 
+/**
+ * Called after each layer's forward and backward pass with e.g. `"conv2d_Conv2D1 forward"`
+ * (bench/conv.ts times the step's phases with it: wasm kernels run synchronously, so the time
+ * between two calls is the phase's). Unset outside benchmarks.
+ */
+let phaseProbe: ((phase: string) => void) | undefined;
+
+export function setSequentialPhaseProbe(probe: ((phase: string) => void) | undefined): void {
+  phaseProbe = probe;
+}
+
 /** One tensor per weight, in flat order and with its Keras shape; the caller disposes them. */
 export function sequentialTensors(layout: SequentialLayout, flat: Float32Array): tf.Tensor[] {
   if (flat.length !== layout.size) {
@@ -88,6 +99,7 @@ function trace(
     const mask = layer.spec.kind === "dropout" ? masks[dropout++] : undefined;
     const z = forwardLayer(layer, inputs[i], params, indices[i], mask);
     inputs.push(activate(z, layer));
+    phaseProbe?.(`${layer.name} forward`);
   });
   return { inputs, logits: inputs[last + 1] as tf.Tensor2D };
 }
@@ -224,6 +236,7 @@ export function sequentialLossAndGrads(
     const loss = tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)), weights)) as tf.Scalar;
     const hits = tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)), "float32");
     const correct = tf.sum(tf.mul(hits, mask)) as tf.Scalar;
+    phaseProbe?.("loss");
 
     // d loss / d logits = wᵢ·(softmax(zᵢ) − yᵢ)
     let d: tf.Tensor = tf.mul(tf.sub(tf.exp(logProbs), oneHot), tf.expandDims(weights, 1));
@@ -234,6 +247,7 @@ export function sequentialLossAndGrads(
       const layer = layout.layers[i];
       const m = layer.spec.kind === "dropout" ? masks[--dropout] : undefined;
       const g = backwardLayer(layer, inputs[i], inputs[i + 1], d, params, indices[i], m, i > 0);
+      phaseProbe?.(`${layer.name} backward`);
       g.weights.forEach((t, k) => {
         grads[indices[i] + k] = t;
       });
