@@ -201,6 +201,27 @@ export function conv2dForward(
   });
 }
 
+/**
+ * conv(x, kernel) + bias, through a ReLU if the layer has one, as one fused op: XNNPACK adds
+ * the bias and clamps as it writes the output (two fewer passes over it). Other activations
+ * are left to the caller, as with {@link conv2dForward}.
+ */
+export function conv2dForwardRelu(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  bias: tf.Tensor1D | undefined,
+  layer: Conv2DLayer,
+): tf.Tensor4D {
+  return tf.fused.conv2d({
+    x,
+    filter: kernel,
+    strides: layer.strides as [number, number],
+    pad: layer.padding,
+    bias,
+    activation: layer.activation === "relu" ? "relu" : "linear",
+  });
+}
+
 export interface Conv2DGradients {
   readonly kernel: tf.Tensor4D;
   readonly bias?: tf.Tensor1D;
