@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { useWasmBackend } from "../src/tf/backend.ts";
+import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import * as current from "../src/tf/sequential.ts";
 import {
   FLOPS_PER_SAMPLE,
@@ -50,19 +50,42 @@ const inputs = stepInputs(32);
 
 const variants = { [`baseline ${ref.slice(0, 8)}`]: baseline, current } as const;
 const timers = new Map(Object.keys(variants).map((k) => [k, new PhaseTimer()]));
+/**
+ * The matMul reference, timed between the steps under the same load: the convnet's largest
+ * product (conv2's im2col forward, [3872, 288]·[288, 64]) on resident operands.
+ */
+const PEAK_FLOPS = 2 * 3872 * 288 * 64;
+const peakA = tf.randomNormal([3872, 288]) as tf.Tensor2D;
+const peakB = tf.randomNormal([288, 64]) as tf.Tensor2D;
+const peakCpu: number[] = [];
+const timePeak = () => {
+  const c0 = process.cpuUsage();
+  const product = tf.matMul(peakA, peakB);
+  product.dataSync();
+  product.dispose();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+};
 const grads = new Map(Object.keys(variants).map((k) => [k, new Float32Array(inputs.layout.size)]));
 for (let rep = -3; rep < reps; rep++) {
   for (const [name, m] of Object.entries(variants)) {
     if (rep < 0) runStep(m, inputs, grads.get(name)!);
     else timers.get(name)!.time(m, inputs, grads.get(name)!);
   }
+  const ms = timePeak();
+  if (rep >= 0) peakCpu.push(ms);
 }
+const peakGflops = PEAK_FLOPS / median(peakCpu) / 1e6;
+console.log(
+  `matMul reference [3872, 288]·[288, 64]: ${peakGflops.toFixed(2)} GFLOP/s (median CPU time)`,
+);
 const rate = (ms: number) =>
   `${ms.toFixed(2)} ms = ${Math.round((32 / ms) * 1000)} samples/s, ${((32 * FLOPS_PER_SAMPLE) / ms / 1e6).toFixed(2)} GFLOP/s`;
 for (const [name, { steps }] of timers) {
   console.log(
     `${name.padEnd(18)} median wall ${rate(median(steps.wall))} (min ${Math.min(...steps.wall).toFixed(2)}); ` +
-      `median CPU ${rate(median(steps.cpu))}`,
+      `median CPU ${rate(median(steps.cpu))}, ` +
+      `${((100 * (32 * FLOPS_PER_SAMPLE)) / median(steps.cpu) / 1e6 / peakGflops).toFixed(0)}% of the matMul reference`,
   );
 }
 // Phase by phase (median CPU ms), where both variants mark the same phases.
