@@ -25,6 +25,7 @@ import {
   sequentialLogits,
   sequentialLossAndGrads,
   sequentialTensors,
+  setSequentialPhaseProbe,
 } from "../../src/tf/sequential.ts";
 import { maxAbsDiff, maxErrorRelativeToPeak } from "../support/reference.ts";
 import { finiteDifferencesOf, referenceSequentialLoss } from "../support/sequential-reference.ts";
@@ -321,6 +322,30 @@ describe("maxPoolBackward", () => {
       }
     });
   }
+});
+
+describe("setSequentialPhaseProbe", () => {
+  test("reports each layer's forward, the loss, then each layer's backward, in order", async () => {
+    await tf.setBackend("cpu");
+    const c = cases.get("conv valid relu → maxpool → dense")!;
+    const phases: string[] = [];
+    setSequentialPhaseProbe((phase) => phases.push(phase));
+    try {
+      hand(c);
+    } finally {
+      setSequentialPhaseProbe(undefined);
+    }
+    const names = c.layout.layers.map((l) => l.name);
+    // hand() also runs sequentialLogits, whose forward passes report too.
+    const step = [
+      ...names.map((n) => `${n} forward`),
+      "loss",
+      ...[...names].reverse().map((n) => `${n} backward`),
+    ];
+    expect(phases).toEqual([...step, ...names.map((n) => `${n} forward`)]);
+    hand(c);
+    expect(phases.length).toBe(step.length + names.length);
+  });
 });
 
 describe("sequentialLossAndGrads input checks", () => {
