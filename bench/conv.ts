@@ -2,19 +2,22 @@
  * Conv2D forward/backward throughput on tfjs-wasm for the convnet's three conv layers
  * (`bun bench/conv.ts [batch]`): tf.conv2d vs src/tf/conv2d.ts's im2col forward, and its
  * forward + hand-derived backward (kernel, bias and, past the first layer, input gradients).
- * Then the whole convnet step of src/tf/sequential.ts. Median of 20 runs each. FLOPs count 2·B·oh·ow·kh·kw·cin·cout per product (forward, dK, dX).
+ * Then the whole convnet step of src/tf/sequential.ts as a worker runs it, its breakdown by
+ * layer and phase (wall and CPU time: the machine is shared, CPU time is what the step costs)
+ * and the costliest kernels. Median of 20 runs each. FLOPs count 2·B·oh·ow·kh·kw·cin·cout per
+ * product (forward, dK, dX). Before/after comparisons: bench/conv-ab.ts.
  */
-import { initSequentialParams } from "../src/core/model/init.ts";
-import { CONVNET_SPEC } from "../src/core/model/presets.ts";
-import { conv2d, sequentialLayout } from "../src/core/model/sequential.ts";
+import { conv2d } from "../src/core/model/sequential.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { conv2dBackward, conv2dForward, convWindow, im2col } from "../src/tf/conv2d.ts";
-import { sequentialLossAndGrads, sequentialTensors } from "../src/tf/sequential.ts";
+import * as sequential from "../src/tf/sequential.ts";
+import { FLOPS_PER_SAMPLE, PhaseTimer, runStep, stepInputs } from "./conv/step.ts";
+import { median as medianOf, table } from "./stats.ts";
 
 const batch = Number(process.argv[2] ?? 32);
 await useWasmBackend();
 
-function median(run: () => tf.Tensor | tf.Tensor[], reps = 20): number {
+function timeMedian(run: () => tf.Tensor | tf.Tensor[], reps = 20): number {
   const once = () => {
     const t0 = performance.now();
     const out = run();
@@ -44,11 +47,11 @@ for (const [h, w, cin, cout] of shapes) {
   // im2col's columns are (c, i, j): the kernel in that order.
   const kernelRows = tf.reshape(tf.transpose(k, [2, 0, 1, 3]), [9 * cin, cout]);
   const flops = 2 * batch * oh * ow * 9 * cin * cout;
-  const fwdConv = median(() => tf.conv2d(x, k, 1, "valid"));
-  const fwd = median(() =>
+  const fwdConv = timeMedian(() => tf.conv2d(x, k, 1, "valid"));
+  const fwd = timeMedian(() =>
     tf.tidy(() => tf.add(tf.matMul(im2col(x, convWindow(layer)), kernelRows), b)),
   );
-  const full = median(() =>
+  const full = timeMedian(() =>
     tf.tidy(() => {
       const z = conv2dForward(x, k, b, layer);
       const g = conv2dBackward(x, k, dz, layer, { bias: true, inputGradient: cin > 1 });
@@ -68,20 +71,67 @@ console.log(
   `batch ${batch}: conv forward+backward ${total.ms.toFixed(2)} ms, ${(total.flops / total.ms / 1e6).toFixed(2)} GFLOP/s`,
 );
 
-// The whole convnet step (forward, loss, every gradient) as a worker would run it.
-const layout = sequentialLayout(CONVNET_SPEC);
-const params = sequentialTensors(layout, initSequentialParams(layout, 1));
-const x = tf.randomUniform([batch, 784]);
-const y = tf
-  .oneHot(tf.randomUniform([batch], 0, 10, "int32") as tf.Tensor1D, 10)
-  .toFloat() as tf.Tensor2D;
-const w = tf.fill([batch], 1 / batch) as tf.Tensor1D;
-const mask = tf.ones([batch]) as tf.Tensor1D;
-const stepMs = median(() => {
-  const r = sequentialLossAndGrads(layout, params, x, y, w, mask);
-  return [r.loss, r.correct, ...r.grads];
-});
+// The whole convnet step as a worker runs it (fresh parameter tensors, upload, download).
+const inputs = stepInputs(batch);
+const grads = new Float32Array(inputs.layout.size);
+for (let i = 0; i < 5; i++) runStep(sequential, inputs, grads);
+const timer = new PhaseTimer();
+for (let rep = 0; rep < 20; rep++) timer.time(sequential, inputs, grads);
+const { phases, steps } = timer;
+const stepMs = { wall: medianOf(steps.wall), cpu: medianOf(steps.cpu) };
 console.log(
-  `convnet step (batch ${batch}, wasm, one thread): ${stepMs.toFixed(2)} ms, ${Math.round((batch / stepMs) * 1000)} samples/s`,
+  `convnet step (batch ${batch}, wasm, one thread, parameters and batch uploaded, gradients downloaded): ` +
+    `median ${stepMs.wall.toFixed(2)} ms wall (${Math.round((batch / stepMs.wall) * 1000)} samples/s), ` +
+    `${stepMs.cpu.toFixed(2)} ms CPU (${Math.round((batch / stepMs.cpu) * 1000)} samples/s, ` +
+    `${((batch * FLOPS_PER_SAMPLE) / stepMs.cpu / 1e6).toFixed(2)} GFLOP/s)`,
 );
-tf.dispose([...params, x, y, w, mask]);
+const rows = [["phase", "wall ms", "CPU ms", "share of CPU"]];
+for (const [phase, p] of phases) {
+  const cpu = medianOf(p.cpu);
+  rows.push([
+    phase,
+    medianOf(p.wall).toFixed(2),
+    cpu.toFixed(2),
+    `${((100 * cpu) / stepMs.cpu).toFixed(1)}%`,
+  ]);
+}
+console.log(table(rows, ["l", "r", "r", "r"]));
+
+// Where the kernels' time goes: tf.profile of a few steps with each kernel's CPU time (the
+// wasm backend times kernels by wall clock, which a shared machine inflates), median per step.
+const backend = tf.backend() as unknown as { time(f: () => void): Promise<{ kernelMs: number }> };
+const wallTime = backend.time;
+backend.time = async (f) => {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return { kernelMs: (c.user + c.system) / 1000 };
+};
+const kernels = new Map<string, number[]>();
+const profiled = 9;
+for (let i = 0; i < profiled; i++) {
+  const info = await tf.profile(() => {
+    runStep(sequential, inputs, grads);
+  });
+  const step = new Map<string, number>();
+  // "…__op" records wrap the kernels of an op with a custom gradient: counted in those already.
+  for (const k of info.kernels.filter((k) => !k.name.endsWith("__op"))) {
+    const key = `${k.name} ${k.inputShapes.map((s) => (s ? s.join("×") : "")).join(", ")}`;
+    step.set(key, (step.get(key) ?? 0) + (k.kernelTimeMs as number));
+  }
+  for (const [key, ms] of step) kernels.set(key, [...(kernels.get(key) ?? []), ms]);
+}
+backend.time = wallTime;
+const byKernel = [...kernels].map(([k, ms]) => [k, medianOf(ms)] as const);
+const kernelTotal = byKernel.reduce((sum, [, ms]) => sum + ms, 0);
+const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 25);
+console.log(
+  table(
+    [
+      ["kernel (inputs)", "CPU ms/step"],
+      ...top.map(([k, ms]) => [k, ms.toFixed(2)]),
+      [`all ${byKernel.length} kernels`, kernelTotal.toFixed(2)],
+    ],
+    ["l", "r"],
+  ),
+);

@@ -53,9 +53,43 @@ export function im2col(x: tf.Tensor4D, win: Window): tf.Tensor2D {
 }
 
 /**
- * ∂loss/∂x of a stride-1 conv: the full correlation of dz with the kernel rotated by 180°
- * and its channels swapped, i.e. a plain conv2d (XNNPACK's fast path) of dz padded so the
- * output has x's size. Strided convs use tf.conv2dTranspose.
+ * The kernel rotated by 180° with its channel axes swapped, `[kh, kw, cout, cin]`: the filter
+ * of the input gradient's correlation. Built in JS from the (small) kernel's values: wasm's
+ * Reverse took ~2 ms for a 3×3×64×64 kernel.
+ */
+function flippedKernel(kernel: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, cout] = kernel.shape;
+  const src = kernel.dataSync();
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const from = (i * kw + j) * cin * cout;
+      const to = ((kh - 1 - i) * kw + (kw - 1 - j)) * cout * cin;
+      for (let ci = 0; ci < cin; ci++) {
+        for (let co = 0; co < cout; co++) out[to + co * cin + ci] = src[from + ci * cout + co];
+      }
+    }
+  }
+  return tf.tensor4d(out, [kh, kw, cout, cin]);
+}
+
+/** tfjs's explicit NHWC padding: `[[0, 0], [top, bottom], [left, right], [0, 0]]`. */
+type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Zero padding `[top, bottom, left, right]` a stride-1 conv of `layer` puts around x. */
+function stride1Padding(x: tf.Tensor4D, dz: tf.Tensor4D, layer: Conv2DLayer) {
+  const [kh, kw] = layer.kernelSize;
+  const [, h, w] = x.shape;
+  const [, oh, ow] = dz.shape;
+  const top = windowGeometry(h, kh, 1, layer.padding).padBefore;
+  const left = windowGeometry(w, kw, 1, layer.padding).padBefore;
+  return [top, oh - 1 + kh - h - top, left, ow - 1 + kw - w - left] as const;
+}
+
+/**
+ * ∂loss/∂x of a stride-1 conv: the full correlation of dz with the flipped kernel, i.e. a
+ * plain conv2d (XNNPACK's fast path) of dz padded so the output has x's size. Strided convs
+ * use tf.conv2dTranspose (wasm's is a slow plain loop, but the convnets here have stride 1).
  */
 function inputGradient(dz: tf.Tensor4D, kernel: tf.Tensor4D, x: tf.Tensor4D, layer: Conv2DLayer) {
   const [sh, sw] = layer.strides;
@@ -63,18 +97,85 @@ function inputGradient(dz: tf.Tensor4D, kernel: tf.Tensor4D, x: tf.Tensor4D, lay
     return tf.conv2dTranspose(dz, kernel, x.shape, [sh, sw], layer.padding);
   }
   const [kh, kw] = layer.kernelSize;
-  const [, h, w] = x.shape;
-  const [, oh, ow] = dz.shape;
-  const top = kh - 1 - windowGeometry(h, kh, 1, layer.padding).padBefore;
-  const left = kw - 1 - windowGeometry(w, kw, 1, layer.padding).padBefore;
-  const padded = tf.pad(dz, [
+  const [top, bottom, left, right] = stride1Padding(x, dz, layer);
+  const pad: ExplicitPadding = [
     [0, 0],
-    [top, h + kh - 1 - oh - top],
-    [left, w + kw - 1 - ow - left],
+    [kh - 1 - top, kh - 1 - bottom],
+    [kw - 1 - left, kw - 1 - right],
     [0, 0],
-  ]);
-  const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-  return tf.conv2d(padded, flipped, 1, "valid");
+  ];
+  return tf.conv2d(dz, flippedKernel(kernel), 1, pad);
+}
+
+/** Kernel and (if asked for) bias gradients. */
+interface WeightGradients {
+  readonly kernel: tf.Tensor4D;
+  readonly bias?: tf.Tensor1D;
+}
+
+/**
+ * dK (and db) of a stride-1 conv as one more conv, with no im2col: dK[i, j, ci, co] =
+ * Σ_{b, y, x} x[b, y + i, x + j, ci]·dz[b, y, x, co] is x with its batch and channel axes
+ * swapped (`[cin, H, W, B]`) convolved with dz as the filter (`[oh, ow, B, cout]`); the
+ * output `[cin, kh, kw, cout]` is dK with two axes swapped. An extra all-ones channel gives
+ * db = Σ dz at the tap that never reads padding (a Sum over dz's leading axes transposes it
+ * first on wasm: ~3 ms for the convnet's first layer).
+ */
+function weightGradientsByConv(
+  x: tf.Tensor4D,
+  dz: tf.Tensor4D,
+  layer: Conv2DLayer,
+  bias: boolean,
+): WeightGradients {
+  const [b, h, w, cin] = x.shape;
+  const cout = dz.shape[3];
+  const [top, bottom, left, right] = stride1Padding(x, dz, layer);
+  const pad: ExplicitPadding = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+  let swapped = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
+  if (bias) swapped = tf.concat([swapped, tf.ones([1, h, w, b])]);
+  const filter = tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D;
+  const out = tf.conv2d(swapped, filter, 1, pad);
+  const dK = tf.slice(out, 0, cin);
+  const kernel = tf.transpose(dK, [1, 2, 0, 3]) as tf.Tensor4D;
+  if (!bias) return { kernel };
+  return { kernel, bias: tf.reshape(tf.slice(out, [cin, top, left, 0], [1, 1, 1, cout]), [cout]) };
+}
+
+/**
+ * dK (and db) as im2col(x)ᵀ·dz, for strided convs and few taps (the first layer's 9 × 1: its
+ * patches are smaller than dz). XNNPACK re-packs a matMul's right operand on every call, so the
+ * smaller of patches `[M, cin·kh·kw]` and dz `[M, cout]` goes on the right, with explicit
+ * transposes (wasm's transposeA matMul is ~15× slower).
+ */
+function weightGradientsByIm2col(
+  x: tf.Tensor4D,
+  dz: tf.Tensor4D,
+  layer: Conv2DLayer,
+  bias: boolean,
+): WeightGradients {
+  const [kh, kw] = layer.kernelSize;
+  const cin = x.shape[3];
+  const cout = dz.shape[3];
+  const patches = im2col(x, convWindow(layer));
+  const dz2 = tf.reshape(dz, [-1, cout]) as tf.Tensor2D;
+  let dK2: tf.Tensor2D;
+  let db: tf.Tensor | undefined;
+  if (cout <= kh * kw * cin) {
+    dK2 = tf.matMul(tf.transpose(patches), dz2);
+    if (bias) db = tf.sum(dz2, 0);
+  } else {
+    const dzT = tf.transpose(dz2);
+    dK2 = tf.transpose(tf.matMul(dzT, patches));
+    if (bias) db = tf.sum(dzT, 1);
+  }
+  // Rows of dK2 are (cin, i, j); the kernel is [kh, kw, cin, cout].
+  const kernel = tf.transpose(tf.reshape(dK2, [cin, kh, kw, cout]), [1, 2, 0, 3]) as tf.Tensor4D;
+  return db ? { kernel, bias: db as tf.Tensor1D } : { kernel };
 }
 
 export const convWindow = (layer: Conv2DLayer): Window => ({
@@ -100,6 +201,27 @@ export function conv2dForward(
   });
 }
 
+/**
+ * conv(x, kernel) + bias, through a ReLU if the layer has one, as one fused op: XNNPACK adds
+ * the bias and clamps as it writes the output (two fewer passes over it). Other activations
+ * are left to the caller, as with {@link conv2dForward}.
+ */
+export function conv2dForwardRelu(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  bias: tf.Tensor1D | undefined,
+  layer: Conv2DLayer,
+): tf.Tensor4D {
+  return tf.fused.conv2d({
+    x,
+    filter: kernel,
+    strides: layer.strides as [number, number],
+    pad: layer.padding,
+    bias,
+    activation: layer.activation === "relu" ? "relu" : "linear",
+  });
+}
+
 export interface Conv2DGradients {
   readonly kernel: tf.Tensor4D;
   readonly bias?: tf.Tensor1D;
@@ -108,10 +230,9 @@ export interface Conv2DGradients {
 }
 
 /**
- * Gradients of a conv given dz = ∂loss/∂z (`[B, oh, ow, cout]`): dK = im2col(x)ᵀ·dz with
- * explicit transposes, db = Σ dz, dx by {@link inputGradient}. XNNPACK re-packs a matMul's
- * right operand on every call, so the smaller of patches `[M, cin·kh·kw]` and dz `[M, cout]`
- * goes on the right: for the convnet's middle layer that cut the product from ~80 to ~17 ms.
+ * Gradients of a conv given dz = ∂loss/∂z (`[B, oh, ow, cout]`): dK and db by
+ * {@link weightGradientsByConv} for stride-1 convs with more taps than filters, else by
+ * {@link weightGradientsByIm2col}; dx by {@link inputGradient}.
  */
 export function conv2dBackward(
   x: tf.Tensor4D,
@@ -122,20 +243,16 @@ export function conv2dBackward(
 ): Conv2DGradients {
   return tf.tidy(() => {
     const [kh, kw, cin, cout] = kernel.shape;
-    const patches = im2col(x, convWindow(layer));
-    const dz2 = tf.reshape(dz, [-1, cout]) as tf.Tensor2D;
-    const k = kh * kw * cin;
-    const dK2 =
-      cout <= k
-        ? tf.matMul(tf.transpose(patches), dz2)
-        : tf.transpose(tf.matMul(tf.transpose(dz2), patches));
-    // Rows of dK2 are (cin, i, j); the kernel is [kh, kw, cin, cout].
-    const dK = tf.transpose(tf.reshape(dK2, [cin, kh, kw, cout]), [1, 2, 0, 3]) as tf.Tensor4D;
-    const grads: { kernel: tf.Tensor4D; bias?: tf.Tensor1D; x?: tf.Tensor4D } = { kernel: dK };
-    if (options.bias) grads.bias = tf.sum(dz, [0, 1, 2]) as tf.Tensor1D;
-    if (options.inputGradient) {
-      grads.x = inputGradient(dz, kernel, x, layer);
-    }
+    const stride1 = layer.strides[0] === 1 && layer.strides[1] === 1;
+    const byConv = stride1 && kh * kw * cin >= cout;
+    const weights = (byConv ? weightGradientsByConv : weightGradientsByIm2col)(
+      x,
+      dz,
+      layer,
+      options.bias,
+    );
+    const grads: { kernel: tf.Tensor4D; bias?: tf.Tensor1D; x?: tf.Tensor4D } = { ...weights };
+    if (options.inputGradient) grads.x = inputGradient(dz, kernel, x, layer);
     return grads;
   });
 }

@@ -3,9 +3,10 @@ import { type MaxPooling2DLayer, windowGeometry } from "../core/model/sequential
 
 /**
  * MaxPooling2D on tfjs, with a backward built from plain ops. tfjs-wasm registers a
- * MaxPoolGrad kernel, but in tfjs-backend-wasm 4.22 it leaves the non-maximal positions of its
- * output uninitialised: it returned stale values from reused memory (up to ±1 for a ±1 dy),
- * and it was slower than this on the convnet's first pooling layer.
+ * MaxPoolGrad kernel, but tfjs-backend-wasm 4.22's is wrong: probed on 2×2 windows, a window
+ * whose maximum is below an earlier window's (same image and channel) got no gradient at all,
+ * as if the running maximum were not reset between windows, and a tie went to the last
+ * maximum, not TensorFlow's first.
  */
 
 export function maxPoolForward(x: tf.Tensor4D, layer: MaxPooling2DLayer): tf.Tensor4D {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SequentialLayerLayout, SequentialLayout } from "../core/model/sequential.ts";
-import { conv2dBackward, conv2dForward } from "./conv2d.ts";
+import { conv2dBackward, conv2dForwardRelu } from "./conv2d.ts";
 import type { BatchGradients } from "./dense.ts";
 import { maxPoolBackward, maxPoolForward } from "./max-pool.ts";
 
@@ -10,6 +10,17 @@ import { maxPoolBackward, maxPoolForward } from "./max-pool.ts";
  * Generalises dense.ts's `denseLossAndGrads`: the loss is the weighted categorical
  * cross-entropy of a final softmax Dense, the gradients come back in flat-layout order.
  */
+
+/**
+ * Called after each layer's forward and backward pass with e.g. `"conv2d_Conv2D1 forward"`
+ * (bench/conv.ts times the step's phases with it: wasm kernels run synchronously, so the time
+ * between two calls is the phase's). Unset outside benchmarks.
+ */
+let phaseProbe: ((phase: string) => void) | undefined;
+
+export function setSequentialPhaseProbe(probe: ((phase: string) => void) | undefined): void {
+  phaseProbe = probe;
+}
 
 /** One tensor per weight, in flat order and with its Keras shape; the caller disposes them. */
 export function sequentialTensors(layout: SequentialLayout, flat: Float32Array): tf.Tensor[] {
@@ -38,11 +49,13 @@ interface Trace {
   readonly logits: tf.Tensor2D;
 }
 
-/** ReLU, or nothing: linear, or the final softmax, which is fused into the loss. */
+/**
+ * ReLU, or nothing: linear, the final softmax (fused into the loss), or a conv (its ReLU is
+ * fused into {@link conv2dForwardRelu}).
+ */
 function activate(z: tf.Tensor, layer: SequentialLayerLayout): tf.Tensor {
   const spec = layer.spec;
-  const relu = (spec.kind === "conv2d" || spec.kind === "dense") && spec.activation === "relu";
-  return relu ? tf.relu(z) : z;
+  return spec.kind === "dense" && spec.activation === "relu" ? tf.relu(z) : z;
 }
 
 function forwardLayer(
@@ -57,7 +70,7 @@ function forwardLayer(
   switch (spec.kind) {
     case "conv2d": {
       const bias = spec.useBias ? (params[w + 1] as tf.Tensor1D) : undefined;
-      return conv2dForward(a as tf.Tensor4D, params[w] as tf.Tensor4D, bias, spec);
+      return conv2dForwardRelu(a as tf.Tensor4D, params[w] as tf.Tensor4D, bias, spec);
     }
     case "dense": {
       const z = tf.matMul(a as tf.Tensor2D, params[w] as tf.Tensor2D);
@@ -88,6 +101,7 @@ function trace(
     const mask = layer.spec.kind === "dropout" ? masks[dropout++] : undefined;
     const z = forwardLayer(layer, inputs[i], params, indices[i], mask);
     inputs.push(activate(z, layer));
+    phaseProbe?.(`${layer.name} forward`);
   });
   return { inputs, logits: inputs[last + 1] as tf.Tensor2D };
 }
@@ -118,7 +132,10 @@ interface LayerGradients {
   readonly input?: tf.Tensor;
 }
 
-/** Backward through one layer, from ∂loss/∂(its output). */
+/**
+ * Backward through one layer, from ∂loss/∂(its output) (with the layer's ReLU derivative
+ * already applied if `reluApplied`: see {@link poolTakesRelu}).
+ */
 function backwardLayer(
   layer: SequentialLayerLayout,
   input: tf.Tensor,
@@ -128,13 +145,15 @@ function backwardLayer(
   w: number,
   mask: tf.Tensor | undefined,
   needInput: boolean,
+  reluApplied: boolean,
 ): LayerGradients {
   const spec = layer.spec;
   switch (spec.kind) {
     case "conv2d":
     case "dense": {
       // ReLU'(z) is 1 where its output is positive; linear and the fused softmax pass through.
-      const dz = spec.activation === "relu" ? tf.mul(dOut, tf.step(output)) : dOut;
+      const relu = spec.activation === "relu" && !reluApplied;
+      const dz = relu ? tf.mul(dOut, tf.step(output)) : dOut;
       if (spec.kind === "conv2d") {
         const g = conv2dBackward(
           input as tf.Tensor4D,
@@ -165,6 +184,18 @@ function backwardLayer(
     case "dropout":
       return { weights: [], input: mask ? tf.mul(dOut, mask) : dOut };
   }
+}
+
+const hasRelu = (layer: SequentialLayerLayout) =>
+  (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
+
+/**
+ * Whether layer i is a max-pool fed by a ReLU layer, whose ReLU derivative it then applies on
+ * its own (pooled) grid: dy·step(pooled output). Exact, since each window's gradient goes to
+ * its maximum, whose value is the pooled output, and a quarter of the work for 2×2 pooling.
+ */
+function poolTakesRelu(layout: SequentialLayout, i: number): boolean {
+  return layout.layers[i].spec.kind === "maxPooling2d" && i > 0 && hasRelu(layout.layers[i - 1]);
 }
 
 /** The dropout masks as tensors `[B, …layer input shape]`, checked against the layout. */
@@ -224,16 +255,32 @@ export function sequentialLossAndGrads(
     const loss = tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)), weights)) as tf.Scalar;
     const hits = tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)), "float32");
     const correct = tf.sum(tf.mul(hits, mask)) as tf.Scalar;
+    phaseProbe?.("loss");
 
     // d loss / d logits = wᵢ·(softmax(zᵢ) − yᵢ)
     let d: tf.Tensor = tf.mul(tf.sub(tf.exp(logProbs), oneHot), tf.expandDims(weights, 1));
     const indices = weightIndices(layout);
     const grads: tf.Tensor[] = new Array(layout.weights.length);
     let dropout = masks.length;
+    let reluApplied = false;
     for (let i = layout.layers.length - 1; i >= 0; i--) {
       const layer = layout.layers[i];
       const m = layer.spec.kind === "dropout" ? masks[--dropout] : undefined;
-      const g = backwardLayer(layer, inputs[i], inputs[i + 1], d, params, indices[i], m, i > 0);
+      const takesRelu = poolTakesRelu(layout, i);
+      const dOut = takesRelu ? tf.mul(d, tf.step(inputs[i + 1])) : d;
+      const g = backwardLayer(
+        layer,
+        inputs[i],
+        inputs[i + 1],
+        dOut,
+        params,
+        indices[i],
+        m,
+        i > 0,
+        reluApplied,
+      );
+      reluApplied = takesRelu;
+      phaseProbe?.(`${layer.name} backward`);
       g.weights.forEach((t, k) => {
         grads[indices[i] + k] = t;
       });

@@ -25,6 +25,7 @@ import {
   sequentialLogits,
   sequentialLossAndGrads,
   sequentialTensors,
+  setSequentialPhaseProbe,
 } from "../../src/tf/sequential.ts";
 import { maxAbsDiff, maxErrorRelativeToPeak } from "../support/reference.ts";
 import { finiteDifferencesOf, referenceSequentialLoss } from "../support/sequential-reference.ts";
@@ -263,56 +264,87 @@ describe("maxPoolBackward", () => {
     [[3, 5, 8, 2], maxPooling2d([2, 3], { strides: [1, 2], padding: "same" })],
   ];
 
-  test("on wasm equals tfjs-cpu autodiff, every time (wasm's own MaxPoolGrad leaves stale memory)", async () => {
-    const cases = CONFIGS.map(([shape, layer], k) => {
+  /** Random x, or with `ties` x drawn from {0, 0.5, 1}: most windows then hold several maxima. */
+  const poolCases = (ties: boolean) =>
+    CONFIGS.map(([shape, layer], k) => {
       const rng = Rng.fromSeed(k);
-      const x = Float32Array.from({ length: shapeSize(shape) }, () => rng.next() * 2 - 1);
+      const value = () => (ties ? Math.floor(rng.next() * 3) / 2 : rng.next() * 2 - 1);
+      const x = Float32Array.from({ length: shapeSize(shape) }, value);
       return { shape: shape as [number, number, number, number], layer, x, rng };
     });
-    await tf.setBackend("cpu");
-    const expected = cases.map(({ shape, layer, x, rng }) =>
-      tf.tidy(() => {
-        const xt = tf.tensor4d(x, shape);
-        const y = tf.maxPool(
-          xt,
-          layer.poolSize as [number, number],
-          layer.strides as [number, number],
-          layer.padding,
-        );
-        const dy = Float32Array.from({ length: y.size }, () => rng.next() * 2 - 1);
-        const f = (t: tf.Tensor) =>
-          tf.sum(
-            tf.mul(
-              tf.maxPool(
-                t as tf.Tensor4D,
-                layer.poolSize as [number, number],
-                layer.strides as [number, number],
-                layer.padding,
-              ),
-              tf.tensor(dy, y.shape),
-            ),
+
+  for (const ties of [false, true]) {
+    test(`on wasm equals tfjs-cpu autodiff, every time (wasm's own MaxPoolGrad leaves stale memory)${ties ? ", with ties: the first maximum in row-major order gets dy" : ""}`, async () => {
+      const cases = poolCases(ties);
+      await tf.setBackend("cpu");
+      const expected = cases.map(({ shape, layer, x, rng }) =>
+        tf.tidy(() => {
+          const xt = tf.tensor4d(x, shape);
+          const y = tf.maxPool(
+            xt,
+            layer.poolSize as [number, number],
+            layer.strides as [number, number],
+            layer.padding,
           );
-        return {
-          dy,
-          dyShape: y.shape as [number, number, number, number],
-          dx: tf.grad(f)(xt).dataSync(),
-        };
-      }),
-    );
-    await useWasmBackend();
-    // Twice over, so later calls run on reused (dirty) wasm memory.
-    for (let round = 0; round < 2; round++) {
-      cases.forEach(({ shape, layer, x }, k) => {
-        const dx = tf.tidy(() =>
-          maxPoolBackward(
-            tf.tensor4d(x, shape),
-            tf.tensor4d(expected[k].dy, expected[k].dyShape),
-            layer,
-          ).dataSync(),
-        );
-        expect(maxAbsDiff(dx, expected[k].dx)).toBeLessThan(1e-6);
-      });
+          const dy = Float32Array.from({ length: y.size }, () => rng.next() * 2 - 1);
+          const f = (t: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                tf.maxPool(
+                  t as tf.Tensor4D,
+                  layer.poolSize as [number, number],
+                  layer.strides as [number, number],
+                  layer.padding,
+                ),
+                tf.tensor(dy, y.shape),
+              ),
+            );
+          return {
+            dy,
+            dyShape: y.shape as [number, number, number, number],
+            dx: tf.grad(f)(xt).dataSync(),
+          };
+        }),
+      );
+      await useWasmBackend();
+      // Twice over, so later calls run on reused (dirty) wasm memory.
+      for (let round = 0; round < 2; round++) {
+        cases.forEach(({ shape, layer, x }, k) => {
+          const dx = tf.tidy(() =>
+            maxPoolBackward(
+              tf.tensor4d(x, shape),
+              tf.tensor4d(expected[k].dy, expected[k].dyShape),
+              layer,
+            ).dataSync(),
+          );
+          expect(maxAbsDiff(dx, expected[k].dx)).toBeLessThan(1e-6);
+        });
+      }
+    });
+  }
+});
+
+describe("setSequentialPhaseProbe", () => {
+  test("reports each layer's forward, the loss, then each layer's backward, in order", async () => {
+    await tf.setBackend("cpu");
+    const c = cases.get("conv valid relu → maxpool → dense")!;
+    const phases: string[] = [];
+    setSequentialPhaseProbe((phase) => phases.push(phase));
+    try {
+      hand(c);
+    } finally {
+      setSequentialPhaseProbe(undefined);
     }
+    const names = c.layout.layers.map((l) => l.name);
+    // hand() also runs sequentialLogits, whose forward passes report too.
+    const step = [
+      ...names.map((n) => `${n} forward`),
+      "loss",
+      ...[...names].reverse().map((n) => `${n} backward`),
+    ];
+    expect(phases).toEqual([...step, ...names.map((n) => `${n} forward`)]);
+    hand(c);
+    expect(phases.length).toBe(step.length + names.length);
   });
 });
 

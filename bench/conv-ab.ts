@@ -1,0 +1,106 @@
+/**
+ * Interleaved A/B of the convnet training step on tfjs-wasm, one thread, batch 32:
+ * `bun bench/conv-ab.ts [baseline-ref] [reps]` runs src/tf's conv2d/max-pool/sequential as
+ * they are at `baseline-ref` (git, default the branch's merge base with main) against this
+ * tree's, alternating step by step so both see the same machine load (the machine is shared),
+ * and reports medians, samples/s, GFLOP/s and the largest gradient difference between them.
+ * Each step's CPU time (process.cpuUsage: tfjs-wasm runs on this one thread) is reported next
+ * to its wall time: it is what the step costs when other processes share the cores.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { tf, useWasmBackend } from "../src/tf/backend.ts";
+import * as current from "../src/tf/sequential.ts";
+import {
+  FLOPS_PER_SAMPLE,
+  PhaseTimer,
+  runStep,
+  type SequentialModule,
+  stepInputs,
+} from "./conv/step.ts";
+import { median, table } from "./stats.ts";
+
+const OWNED = ["conv2d.ts", "max-pool.ts", "sequential.ts"];
+const root = resolve(import.meta.dir, "..");
+const git = (...args: string[]) => execFileSync("git", args, { cwd: root }).toString().trim();
+
+/** A temp tree whose src/tf has the baseline's own three files; everything else links here. */
+async function loadBaseline(ref: string): Promise<SequentialModule> {
+  const dir = mkdtempSync(join(tmpdir(), "conv-ab-"));
+  mkdirSync(join(dir, "src", "tf"), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  for (const entry of readdirSync(join(root, "src"))) {
+    if (entry !== "tf") symlinkSync(join(root, "src", entry), join(dir, "src", entry));
+  }
+  for (const file of readdirSync(join(root, "src", "tf"))) {
+    const target = join(dir, "src", "tf", file);
+    if (OWNED.includes(file)) writeFileSync(target, git("show", `${ref}:src/tf/${file}`));
+    else symlinkSync(join(root, "src", "tf", file), target);
+  }
+  return import(join(dir, "src", "tf", "sequential.ts"));
+}
+
+const ref = process.argv[2] ?? git("merge-base", "HEAD", "main");
+const reps = Number(process.argv[3] ?? 30);
+await useWasmBackend();
+const baseline = await loadBaseline(ref);
+const inputs = stepInputs(32);
+
+const variants = { [`baseline ${ref.slice(0, 8)}`]: baseline, current } as const;
+const timers = new Map(Object.keys(variants).map((k) => [k, new PhaseTimer()]));
+/**
+ * The matMul reference, timed between the steps under the same load: the convnet's largest
+ * product (conv2's im2col forward, [3872, 288]·[288, 64]) on resident operands.
+ */
+const PEAK_FLOPS = 2 * 3872 * 288 * 64;
+const peakA = tf.randomNormal([3872, 288]) as tf.Tensor2D;
+const peakB = tf.randomNormal([288, 64]) as tf.Tensor2D;
+const peakCpu: number[] = [];
+const timePeak = () => {
+  const c0 = process.cpuUsage();
+  const product = tf.matMul(peakA, peakB);
+  product.dataSync();
+  product.dispose();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+};
+const grads = new Map(Object.keys(variants).map((k) => [k, new Float32Array(inputs.layout.size)]));
+for (let rep = -3; rep < reps; rep++) {
+  for (const [name, m] of Object.entries(variants)) {
+    if (rep < 0) runStep(m, inputs, grads.get(name)!);
+    else timers.get(name)!.time(m, inputs, grads.get(name)!);
+  }
+  const ms = timePeak();
+  if (rep >= 0) peakCpu.push(ms);
+}
+const peakGflops = PEAK_FLOPS / median(peakCpu) / 1e6;
+console.log(
+  `matMul reference [3872, 288]·[288, 64]: ${peakGflops.toFixed(2)} GFLOP/s (median CPU time)`,
+);
+const rate = (ms: number) =>
+  `${ms.toFixed(2)} ms = ${Math.round((32 / ms) * 1000)} samples/s, ${((32 * FLOPS_PER_SAMPLE) / ms / 1e6).toFixed(2)} GFLOP/s`;
+for (const [name, { steps }] of timers) {
+  console.log(
+    `${name.padEnd(18)} median wall ${rate(median(steps.wall))} (min ${Math.min(...steps.wall).toFixed(2)}); ` +
+      `median CPU ${rate(median(steps.cpu))}, ` +
+      `${((100 * (32 * FLOPS_PER_SAMPLE)) / median(steps.cpu) / 1e6 / peakGflops).toFixed(0)}% of the matMul reference`,
+  );
+}
+// Phase by phase (median CPU ms), where both variants mark the same phases.
+const [first, second] = [...timers.values()];
+const rows = [["phase (median CPU ms)", ...timers.keys()]];
+for (const [phase, p] of first.phases) {
+  const q = second.phases.get(phase);
+  rows.push([phase, median(p.cpu).toFixed(2), q ? median(q.cpu).toFixed(2) : "–"]);
+}
+if (rows.length > 1) console.log(table(rows, ["l", "r", "r"]));
+const [a, b] = [...grads.values()];
+let diff = 0;
+let peak = 0;
+for (let i = 0; i < a.length; i++) {
+  diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  peak = Math.max(peak, Math.abs(a[i]));
+}
+console.log(`max |Δgradient| ${diff.toExponential(2)} (peak |gradient| ${peak.toExponential(2)})`);
