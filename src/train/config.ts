@@ -1,4 +1,7 @@
 import type { Dataset } from "../core/dataset.ts";
+import { CONVNET_SPEC } from "../core/model/presets.ts";
+import { type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
+import { parseTopology } from "../core/model/topology.ts";
 import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/rmsprop.ts";
 import { DEFAULT_SPEC } from "../core/spec.ts";
@@ -8,6 +11,8 @@ import type { RemoteOptions, TrainOptions } from "./types.ts";
 export const DEFAULTS = {
   epochs: 5,
   batchSize: 128,
+  /** The global batch of every model but the MLP (the convnet's, as in the book). */
+  sequentialBatchSize: 64,
   learningRate: KERAS_RMSPROP.learningRate,
   seed: 1,
   hidden: DEFAULT_SPEC.hidden,
@@ -31,6 +36,7 @@ export interface TrainConfig {
   readonly optimizer: OptimizerSpec;
   readonly seed: number;
   readonly hidden: readonly number[];
+  readonly model: ModelChoice;
   readonly dataDir?: string;
   readonly dataset?: Dataset;
   readonly trainLimit: number;
@@ -42,6 +48,15 @@ export interface TrainConfig {
   readonly stepTimeoutMs: number;
   readonly remote?: Required<Omit<RemoteOptions, "token">> & { token?: string };
 }
+
+/**
+ * The network to train: the Dense stack of `hidden` widths (spec.ts, the MLP fast path), a
+ * checked Sequential spec (`name` says where it came from), or a topology file the run reads.
+ */
+export type ModelChoice =
+  | { readonly kind: "mlp" }
+  | { readonly kind: "sequential"; readonly name: string; readonly spec: SequentialSpec }
+  | { readonly kind: "file"; readonly path: string };
 
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
 export class ConfigError extends RangeError {
@@ -80,7 +95,9 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     1,
     LIMITS.workers,
   );
-  const batchSize = intOption(options, "batchSize", DEFAULTS.batchSize, workers, LIMITS.batchSize);
+  const model = resolveModel(options);
+  const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.sequentialBatchSize;
+  const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
   const learningRate = options.learningRate ?? DEFAULTS.learningRate;
   if (!Number.isFinite(learningRate) || learningRate <= 0) {
     throw new ConfigError("learningRate", "a positive number", learningRate);
@@ -97,6 +114,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     optimizer: rmsprop(learningRate),
     seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     hidden: [...hidden],
+    model,
     dataDir: options.dataDir,
     dataset: options.dataset,
     trainLimit: intOption(
@@ -114,6 +132,45 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     stepTimeoutMs: intOption(options, "stepTimeoutMs", DEFAULTS.stepTimeoutMs, 1, 24 * 3_600_000),
     remote: options.remote && resolveRemote(options.remote),
   };
+}
+
+const MODEL_EXPECTED = `"mlp", "convnet", a tfjs Layers topology or the path of a JSON file holding one`;
+
+/** `model` (and `hidden`, which only the MLP takes) to a {@link ModelChoice}. */
+function resolveModel(options: TrainOptions): ModelChoice {
+  const model = options.model ?? "mlp";
+  if (model !== "mlp" && options.hidden !== undefined) {
+    throw new ConfigError(
+      "hidden",
+      `no hidden widths with model ${show(model)} (only "mlp" takes them)`,
+      options.hidden,
+    );
+  }
+  if (model === "mlp") return { kind: "mlp" };
+  if (model === "convnet") return { kind: "sequential", name: "convnet", spec: CONVNET_SPEC };
+  if (typeof model === "string") {
+    if (model.trim().startsWith("{")) return topologyModel(model);
+    if (model.trim() === "") throw new ConfigError("model", MODEL_EXPECTED, model);
+    return { kind: "file", path: model };
+  }
+  if (typeof model !== "object" || model === null || Array.isArray(model)) {
+    throw new ConfigError("model", MODEL_EXPECTED, model);
+  }
+  if ("inputShape" in model && "layers" in model) {
+    const spec = model as SequentialSpec;
+    try {
+      sequentialLayout(spec);
+    } catch (error) {
+      throw new ConfigError("model", "a valid Sequential spec", (error as Error).message);
+    }
+    return { kind: "sequential", name: "custom", spec };
+  }
+  return topologyModel(model);
+}
+
+/** A topology given inline (text or object); its errors name the layer and field. */
+function topologyModel(topology: unknown): ModelChoice {
+  return { kind: "sequential", name: "custom", spec: parseTopology(topology, "model") };
 }
 
 function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {

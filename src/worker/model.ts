@@ -1,0 +1,69 @@
+import type { ImageSet } from "../core/dataset.ts";
+import { sequentialLayout } from "../core/model/sequential.ts";
+import { Rng } from "../core/rng.ts";
+import { paramLayout } from "../core/spec.ts";
+import { classesOf, inputSizeOf, isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
+import type { Batch } from "./batch.ts";
+import { type EvalResult, evaluateSet } from "./evaluate.ts";
+import { computeGradientsInto } from "./gradients.ts";
+import { evaluateSequential, sequentialGradientsInto } from "./sequential-step.ts";
+
+/**
+ * What a worker computes with, whatever the model: the Dense stack's fast path (active
+ * columns, gradients.ts) or the general Sequential path (sequential-step.ts).
+ */
+export interface WorkerModel {
+  readonly spec: TrainSpec;
+  /** Parameters in the flat vector. */
+  readonly size: number;
+  readonly inputSize: number;
+  readonly classes: number;
+  /** Batches must hold every input column (a conv needs whole images), not the active ones. */
+  readonly allColumns: boolean;
+  /** This worker's share of step `step`'s gradient into `out`; its weighted loss and hits. */
+  gradientsInto(
+    params: Float32Array,
+    batch: Batch,
+    out: Float32Array,
+    step: StepContext,
+    timings?: Float64Array,
+  ): { loss: number; correct: number };
+  evaluate(params: Float32Array, set: ImageSet): EvalResult;
+}
+
+/** Which step of the run a gradient is for: it seeds the step's dropout masks. */
+export interface StepContext {
+  readonly step: number;
+  readonly worker: number;
+}
+
+/** Stream tag of the dropout masks, apart from initialisation's and the shuffles'. */
+const DROPOUT_STREAM = 0xd0;
+
+export function workerModel(spec: TrainSpec): WorkerModel {
+  const common = { spec, inputSize: inputSizeOf(spec), classes: classesOf(spec) };
+  if (!isSequentialSpec(spec)) {
+    const layout = paramLayout(spec);
+    return {
+      ...common,
+      size: layout.size,
+      allColumns: false,
+      gradientsInto: (params, batch, out, _step, timings) =>
+        computeGradientsInto(layout, params, batch, out, timings),
+      evaluate: (params, set) => evaluateSet(layout, params, set),
+    };
+  }
+  const layout = sequentialLayout(spec);
+  const hasDropout = layout.layers.some((l) => l.spec.kind === "dropout");
+  return {
+    ...common,
+    size: layout.size,
+    allColumns: true,
+    gradientsInto: (params, batch, out, { step, worker }, timings) => {
+      // Masks are a function of (step, worker) alone, so a redone or resumed step repeats them.
+      const rng = hasDropout ? Rng.fromSeed(DROPOUT_STREAM, step, worker) : undefined;
+      return sequentialGradientsInto(layout, params, batch, out, timings, rng);
+    },
+    evaluate: (params, set) => evaluateSequential(layout, params, set),
+  };
+}
