@@ -20,7 +20,7 @@ import { isSequentialModel } from "../../src/core/served-model.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
-import type { TrainOptions, TrainResult } from "../../src/train/types.ts";
+import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 
 /** A convnet small enough for a few quick runs: 6,810 parameters. */
@@ -113,6 +113,22 @@ describe("training a convnet through train()", () => {
     expect(checkpoint.epoch).toBe(3);
     const live = whole.history.map((h) => h.liveTensors);
     expect(live).toEqual([live[0], live[0], live[0]]);
+  });
+
+  test("a worker that dies mid-epoch is replaced and the step redone: same weights", async () => {
+    const undisturbed = await train(small());
+    const recovered: TrainEvent[] = [];
+    const result = await trainWithHooks(
+      {
+        ...small(),
+        stepTimeoutMs: 5000,
+        onProgress: (e) => e.type === "recovered" && recovered.push(e),
+      },
+      { faults: [{ worker: 1, atStep: 13, kind: "exit" }] },
+    );
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]).toMatchObject({ epoch: 1, step: 3, workers: [1] });
+    expect(maxAbsDiff(result.params, undisturbed.params)).toBe(0);
   });
 
   test("a checkpoint of another model is refused naming both", async () => {
