@@ -10,6 +10,7 @@ import { sequentialForward } from "../../src/core/model/forward.ts";
 import {
   conv2d,
   dense,
+  dropout,
   flatten,
   maxPooling2d,
   type SequentialSpec,
@@ -129,6 +130,21 @@ describe("training a convnet through train()", () => {
     expect(recovered).toHaveLength(1);
     expect(recovered[0]).toMatchObject({ epoch: 1, step: 3, workers: [1] });
     expect(maxAbsDiff(result.params, undisturbed.params)).toBe(0);
+  });
+
+  test("Dropout trains with masks fixed by the step: resume is exact, and it changes the weights", async () => {
+    const withDropout: SequentialSpec = {
+      ...SMALL_CONVNET,
+      layers: [...SMALL_CONVNET.layers.slice(0, 3), dropout(0.5), SMALL_CONVNET.layers[3]],
+    };
+    const options = small({ model: withDropout, epochs: 2 });
+    const whole = await train(options);
+    const checkpointDir = join(dir, "dropout");
+    await train({ ...options, epochs: 1, checkpointDir });
+    const resumed = await train({ ...options, checkpointDir, resume: true });
+    expect(maxAbsDiff(resumed.params, whole.params)).toBe(0);
+    const plain = await train(small({ epochs: 2 }));
+    expect(maxAbsDiff(plain.params, whole.params)).toBeGreaterThan(1e-3);
   });
 
   test("a checkpoint of another model is refused naming both", async () => {
