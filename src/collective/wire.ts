@@ -130,6 +130,8 @@ export interface WirePlan {
   readonly indices: number[];
   readonly counts: number[];
   readonly globalCounts: number[];
+  readonly sampleOffset?: number;
+  readonly seed?: number;
 }
 
 export type CoordinatorMessage =

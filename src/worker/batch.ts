@@ -21,6 +21,8 @@ export interface Batch {
   readonly mark: Uint8Array;
   /** Every column is always active (`columns` is 0, 1, …). */
   readonly allColumns: boolean;
+  /** The shard index of each row's sample (−1 for padding). */
+  readonly samples: Int32Array;
 }
 
 export function createBatch(
@@ -37,6 +39,7 @@ export function createBatch(
       : new Int32Array(inputSize),
     width: inputSize,
     allColumns,
+    samples: new Int32Array(capacity),
     y: new Float32Array(capacity * classes),
     weights: new Float32Array(capacity),
     mask: new Float32Array(capacity),
@@ -76,6 +79,7 @@ export function fillBatch(
   batch.y.fill(0);
   batch.weights.fill(0);
   batch.mask.fill(0);
+  batch.samples.fill(-1);
   batch.x.fill(0, n * width, batch.capacity * width);
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
@@ -83,5 +87,6 @@ export function fillBatch(
     batch.y[i * classes + set.labels[sample]] = 1;
     batch.weights[i] = 1 / globalCount;
     batch.mask[i] = 1;
+    batch.samples[i] = sample;
   }
 }

@@ -31,10 +31,15 @@ export interface WorkerModel {
   evaluate(params: Float32Array, set: ImageSet): EvalResult;
 }
 
-/** Which step of the run a gradient is for: it seeds the step's dropout masks. */
+/**
+ * Which step of the run a gradient is for, and what places the batch's samples in the run:
+ * each sample's dropout masks come from (seed, step, its global index).
+ */
 export interface StepContext {
   readonly step: number;
-  readonly worker: number;
+  readonly seed?: number;
+  /** Global index of the shard's first sample. */
+  readonly sampleOffset?: number;
 }
 
 /** Stream tag of the dropout masks, apart from initialisation's and the shuffles'. */
@@ -59,10 +64,13 @@ export function workerModel(spec: TrainSpec): WorkerModel {
     ...common,
     size: layout.size,
     allColumns: true,
-    gradientsInto: (params, batch, out, { step, worker }, timings) => {
-      // Masks are a function of (step, worker) alone, so a redone or resumed step repeats them.
-      const rng = hasDropout ? Rng.fromSeed(DROPOUT_STREAM, step, worker) : undefined;
-      return sequentialGradientsInto(layout, params, batch, out, timings, rng);
+    gradientsInto: (params, batch, out, { step, seed = 0, sampleOffset = 0 }, timings) => {
+      // A redone or resumed step, or another worker count, draws the same masks per sample.
+      const rngOf = hasDropout
+        ? (row: number) =>
+            Rng.fromSeed(DROPOUT_STREAM, seed, step, sampleOffset + batch.samples[row])
+        : undefined;
+      return sequentialGradientsInto(layout, params, batch, out, timings, rngOf);
     },
     evaluate: (params, set) => evaluateSequential(layout, params, set),
   };

@@ -56,7 +56,6 @@ export interface EpochRun {
 }
 
 interface RunMembership {
-  readonly worker: number;
   readonly collective: Collective & SharedPlane;
   readonly stats: Float64Array;
   readonly timings?: Float64Array;
@@ -99,7 +98,6 @@ export class TrainerWorker {
     const telemetry = new Telemetry(membership.telemetry);
     const timings = membership.profile ? telemetry.timingsRow(membership.worker) : undefined;
     this.run = {
-      worker: membership.worker,
       collective: new SharedMemoryCollective(
         membership.plane,
         membership.worker,
@@ -115,7 +113,6 @@ export class TrainerWorker {
   joinRelayPlane(membership: RelayMembership): void {
     const telemetry = new Telemetry(membership.telemetry);
     this.run = {
-      worker: membership.worker,
       collective: new RelayCollective(membership.plane, membership.worker, membership.port),
       stats: telemetry.statsRow(membership.worker),
     };
@@ -131,7 +128,7 @@ export class TrainerWorker {
     const batch = this.batchOf(idx.length);
     fillBatch(batch, this.requireShard().train, idx, 0, idx.length, idx.length);
     const grads = new Float32Array(model.size);
-    const { loss, correct } = model.gradientsInto(params, batch, grads, { step: 0, worker: 0 });
+    const { loss, correct } = model.gradientsInto(params, batch, grads, { step: 0 });
     return { lossSum: loss * idx.length, correct, count: idx.length, grads };
   }
 
@@ -148,7 +145,8 @@ export class TrainerWorker {
   async runEpoch(run: EpochRun): Promise<{ steps: number }> {
     const model = this.requireModel();
     const train = this.requireShard().train;
-    const { worker, collective, stats, timings, fault } = this.requireRun();
+    const { collective, stats, timings, fault } = this.requireRun();
+    const place = { seed: run.plan.seed, sampleOffset: run.plan.sampleOffset };
     const { plan } = run;
     const batch = this.batchOf(Math.max(...plan.counts));
     let start = 0;
@@ -165,7 +163,7 @@ export class TrainerWorker {
         params,
         batch,
         collective.gradient,
-        { step, worker },
+        { step, ...place },
         timings,
       );
       if (timings) timings[TIMING.compute] += performance.now() - t0;
@@ -196,7 +194,7 @@ export class TrainerWorker {
     const scratch = new Float32Array(model.size);
     for (let s = 0; s < steps; s++) {
       fillBatch(batch, train, order, 0, n, n);
-      model.gradientsInto(params, batch, scratch, { step: s, worker: 0 });
+      model.gradientsInto(params, batch, scratch, { step: s });
     }
   }
 

@@ -58,8 +58,8 @@ const small = (extra: Partial<TrainOptions> = {}): TrainOptions => ({
 });
 
 /** The same global batches whatever the worker count: one seeded permutation per epoch. */
-function sameGlobalBatches(workers: number): Promise<TrainResult> {
-  return trainWithHooks(small({ workers }), {
+function sameGlobalBatches(workers: number, model = SMALL_CONVNET): Promise<TrainResult> {
+  return trainWithHooks(small({ workers, model }), {
     planEpoch: (partition, epoch) => {
       const order = Rng.fromSeed(78, epoch).shuffle(
         Int32Array.from({ length: SAMPLES }, (_, i) => i),
@@ -132,11 +132,14 @@ describe("training a convnet through train()", () => {
     expect(maxAbsDiff(result.params, undisturbed.params)).toBe(0);
   });
 
-  test("Dropout trains with masks fixed by the step: resume is exact, and it changes the weights", async () => {
+  test("Dropout: masks per sample, so 2 workers ≡ 1, resume is exact, and they change the weights", async () => {
     const withDropout: SequentialSpec = {
       ...SMALL_CONVNET,
       layers: [...SMALL_CONVNET.layers.slice(0, 3), dropout(0.5), SMALL_CONVNET.layers[3]],
     };
+    const one = await sameGlobalBatches(1, withDropout);
+    const two = await sameGlobalBatches(2, withDropout);
+    expect(maxAbsDiff(two.params, one.params)).toBeLessThanOrEqual(1e-5);
     const options = small({ model: withDropout, epochs: 2 });
     const whole = await train(options);
     const checkpointDir = join(dir, "dropout");

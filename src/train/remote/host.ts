@@ -291,5 +291,7 @@ function toPlan(plan: WirePlan): WorkerPlan {
     indices: Int32Array.from(plan.indices),
     counts: Int32Array.from(plan.counts),
     globalCounts: Int32Array.from(plan.globalCounts),
+    sampleOffset: plan.sampleOffset,
+    seed: plan.seed,
   };
 }
