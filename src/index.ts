@@ -1,5 +1,5 @@
 /**
- * shardfit: train a Dense stack data-parallel on tfjs-wasm workers (`train`), load real
+ * shardfit: train an MLP or a convnet data-parallel on tfjs-wasm workers (`train`), load real
  * MNIST (`loadIdxDataset`), and serve the result with one Hono app (`createApp`).
  */
 

@@ -4,7 +4,7 @@ import { TrainingRun } from "./run.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
 
 /**
- * Trains a Dense stack data-parallel on a pool of tfjs-wasm workers. The main thread serves
+ * Trains the configured model (an MLP, a convnet) data-parallel on a pool of tfjs-wasm workers. The main thread serves
  * shards, hands out each epoch's plan and waits: the workers reduce gradients and apply the
  * optimizer themselves through the collective (src/collective/).
  */
