@@ -4,9 +4,9 @@ import { TrainingRun } from "./run.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
 
 /**
- * Trains the configured model (an MLP, a convnet) data-parallel on a pool of tfjs-wasm workers. The main thread serves
- * shards, hands out each epoch's plan and waits: the workers reduce gradients and apply the
- * optimizer themselves through the collective (src/collective/).
+ * Trains the configured model (the MLP, a convnet) data-parallel on a pool of tfjs-wasm
+ * workers. The main thread serves shards, hands out each epoch's plan and waits: the workers
+ * reduce gradients and apply the optimizer themselves through the collective (src/collective/).
  */
 export function train(options: TrainOptions = {}): Promise<TrainResult> {
   return trainWithHooks(options, {});
