@@ -79,6 +79,16 @@ export function describeLayer(layer: LayerSpec): string {
   }
 }
 
+/**
+ * Why a checked Sequential spec cannot be trained, or undefined when it can: training
+ * minimises categorical cross-entropy, fused with the last layer's softmax.
+ */
+export function untrainableReason(spec: SequentialSpec): string | undefined {
+  const last = spec.layers[spec.layers.length - 1];
+  if (last.kind === "dense" && last.activation === "softmax") return undefined;
+  return `the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got ${describeLayer(last)}`;
+}
+
 /** `784→512→10` for a Dense stack; `28×28×1 → Conv2D(32, 3×3, relu) → … → Dense(10, softmax)` otherwise. */
 export function describeTrainSpec(spec: TrainSpec): string {
   if (!isSequentialSpec(spec)) return describeSpec(spec);

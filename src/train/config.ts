@@ -1,10 +1,11 @@
 import type { Dataset } from "../core/dataset.ts";
 import { CONVNET_SPEC } from "../core/model/presets.ts";
-import { type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
+import { ModelSpecError, type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
 import { parseTopology } from "../core/model/topology.ts";
 import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/rmsprop.ts";
 import { DEFAULT_SPEC } from "../core/spec.ts";
+import { untrainableReason } from "../core/train-spec.ts";
 import { show } from "../core/validate.ts";
 import type { RemoteOptions, TrainOptions } from "./types.ts";
 
@@ -148,29 +149,30 @@ function resolveModel(options: TrainOptions): ModelChoice {
   }
   if (model === "mlp") return { kind: "mlp" };
   if (model === "convnet") return { kind: "sequential", name: "convnet", spec: CONVNET_SPEC };
-  if (typeof model === "string") {
-    if (model.trim().startsWith("{")) return topologyModel(model);
-    if (model.trim() === "") throw new ConfigError("model", MODEL_EXPECTED, model);
-    return { kind: "file", path: model };
-  }
+  if (typeof model === "string") return modelFromText(model);
   if (typeof model !== "object" || model === null || Array.isArray(model)) {
     throw new ConfigError("model", MODEL_EXPECTED, model);
   }
-  if ("inputShape" in model && "layers" in model) {
-    const spec = model as SequentialSpec;
-    try {
-      sequentialLayout(spec);
-    } catch (error) {
-      throw new ConfigError("model", "a valid Sequential spec", (error as Error).message);
-    }
-    return { kind: "sequential", name: "custom", spec };
-  }
-  return topologyModel(model);
+  if ("inputShape" in model && "layers" in model) return customModel(model as SequentialSpec);
+  return customModel(parseTopology(model, "model"));
 }
 
-/** A topology given inline (text or object); its errors name the layer and field. */
-function topologyModel(topology: unknown): ModelChoice {
-  return { kind: "sequential", name: "custom", spec: parseTopology(topology, "model") };
+/** Inline topology JSON, or else the path of a file holding one. */
+function modelFromText(text: string): ModelChoice {
+  if (text.trim().startsWith("{")) return customModel(parseTopology(text, "model"));
+  if (text.trim() === "") throw new ConfigError("model", MODEL_EXPECTED, text);
+  return { kind: "file", path: text };
+}
+
+/**
+ * A spec given in the options, checked layer by layer and for a trainable output; a
+ * ModelSpecError names the layer and the field.
+ */
+function customModel(spec: SequentialSpec): ModelChoice {
+  sequentialLayout(spec);
+  const reason = untrainableReason(spec);
+  if (reason) throw new ModelSpecError(reason);
+  return { kind: "sequential", name: "custom", spec };
 }
 
 function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {

@@ -2,7 +2,13 @@ import { loadTopologyFile } from "../adapter/fs/topology-file.ts";
 import type { Dataset } from "../core/dataset.ts";
 import { showShape } from "../core/model/sequential.ts";
 import { validateSpec } from "../core/spec.ts";
-import { classesOf, inputSizeOf, isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
+import {
+  classesOf,
+  inputSizeOf,
+  isSequentialSpec,
+  type TrainSpec,
+  untrainableReason,
+} from "../core/train-spec.ts";
 import type { TrainConfig } from "./config.ts";
 
 /** MNIST's digits. */
@@ -17,6 +23,8 @@ export async function runSpec(config: TrainConfig, data: Dataset): Promise<Train
   }
   const spec = model.kind === "file" ? await loadTopologyFile(model.path) : model.spec;
   const source = model.kind === "file" ? model.path : `model "${model.name}"`;
+  const reason = isSequentialSpec(spec) ? untrainableReason(spec) : undefined;
+  if (reason) throw new Error(`${source}: ${reason}`);
   checkFitsData(spec, rows, cols, source);
   return spec;
 }

@@ -117,6 +117,27 @@ describe("train --model FILE", () => {
     expect(run.stderr).not.toContain("    at ");
   });
 
+  test("a topology whose output is not a softmax Dense is refused naming the file", async () => {
+    const topology = JSON.parse(tfjsTopology());
+    topology.config.layers[2].config.activation = "linear";
+    const file = join(dir, "linear.json");
+    await writeFile(file, JSON.stringify(topology));
+    const run = await cli(
+      "--model",
+      file,
+      "--data",
+      data,
+      "--epochs",
+      "1",
+      "--out",
+      join(dir, "y"),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `${file}: the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got Dense(10)`,
+    );
+  });
+
   test("a missing model file is named", async () => {
     const run = await cli("--model", join(dir, "nope.json"), "--data", data, "--out", "x");
     expect(run.code).toBe(1);

@@ -69,11 +69,6 @@ describe("the model option", () => {
       "hidden",
       'hidden: expected no hidden widths with model "convnet"',
     ],
-    [
-      { model: { ...TINY, layers: [dense(10, { activation: "softmax" })] } },
-      "model",
-      "model: expected a valid Sequential spec",
-    ],
   ] as const)("%j is a ConfigError naming %s", (options, option, message) => {
     let error: unknown;
     try {
@@ -93,4 +88,18 @@ describe("the model option", () => {
       /model: layers\[0\] "c" \(Conv2D\): padding: expected "valid" or "same", got "causal"/,
     );
   });
+});
+
+test("a model whose last layer is not a softmax Dense is refused: it cannot be trained", () => {
+  const linear = { ...TINY, layers: [conv2d(2, 3), flatten(), dense(10)] };
+  expect(() => resolveTrainConfig({ model: linear })).toThrow(
+    "model spec: the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got Dense(10)",
+  );
+});
+
+test("a Sequential spec's errors name the layer and the field", () => {
+  const flat = { ...TINY, layers: [dense(10, { activation: "softmax" })] };
+  expect(() => resolveTrainConfig({ model: flat })).toThrow(
+    'model spec: layer 0 (dense "dense_Dense1"): expected a rank-1 input (add a Flatten before Dense), got shape [28, 28, 1]',
+  );
 });
