@@ -1,7 +1,7 @@
 import type { ImageSet } from "../core/dataset.ts";
-import { sequentialLayout } from "../core/model/sequential.ts";
+import { type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
 import { Rng } from "../core/rng.ts";
-import { paramLayout } from "../core/spec.ts";
+import { type ModelSpec, paramLayout } from "../core/spec.ts";
 import { classesOf, inputSizeOf, isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
 import type { Batch } from "./batch.ts";
 import { type EvalResult, evaluateSet } from "./evaluate.ts";
@@ -25,7 +25,7 @@ export interface WorkerModel {
     params: Float32Array,
     batch: Batch,
     out: Float32Array,
-    step: StepContext,
+    context: StepContext,
     timings?: Float64Array,
   ): { loss: number; correct: number };
   evaluate(params: Float32Array, set: ImageSet): EvalResult;
@@ -46,22 +46,30 @@ export interface StepContext {
 const DROPOUT_STREAM = 0xd0;
 
 export function workerModel(spec: TrainSpec): WorkerModel {
-  const common = { spec, inputSize: inputSizeOf(spec), classes: classesOf(spec) };
-  if (!isSequentialSpec(spec)) {
-    const layout = paramLayout(spec);
-    return {
-      ...common,
-      size: layout.size,
-      allColumns: false,
-      gradientsInto: (params, batch, out, _step, timings) =>
-        computeGradientsInto(layout, params, batch, out, timings),
-      evaluate: (params, set) => evaluateSet(layout, params, set),
-    };
-  }
+  return isSequentialSpec(spec) ? sequentialWorkerModel(spec) : denseWorkerModel(spec);
+}
+
+const sizes = (spec: TrainSpec) => ({ inputSize: inputSizeOf(spec), classes: classesOf(spec) });
+
+function denseWorkerModel(spec: ModelSpec): WorkerModel {
+  const layout = paramLayout(spec);
+  return {
+    spec,
+    ...sizes(spec),
+    size: layout.size,
+    allColumns: false,
+    gradientsInto: (params, batch, out, _context, timings) =>
+      computeGradientsInto(layout, params, batch, out, timings),
+    evaluate: (params, set) => evaluateSet(layout, params, set),
+  };
+}
+
+function sequentialWorkerModel(spec: SequentialSpec): WorkerModel {
   const layout = sequentialLayout(spec);
   const hasDropout = layout.layers.some((l) => l.spec.kind === "dropout");
   return {
-    ...common,
+    spec,
+    ...sizes(spec),
     size: layout.size,
     allColumns: true,
     gradientsInto: (params, batch, out, { step, seed = 0, sampleOffset = 0 }, timings) => {
