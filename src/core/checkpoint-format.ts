@@ -1,7 +1,14 @@
 import * as v from "valibot";
 import type { EpochMetrics } from "./metrics.ts";
+import { sequentialLayout } from "./model/sequential.ts";
 import { type OptimizerSpec, optimizerFor } from "./optimizer.ts";
-import { describeSpec, type ModelSpec, paramLayout, sameSpec } from "./spec.ts";
+import {
+  describeTrainSpec,
+  isSequentialSpec,
+  parameterCount,
+  sameTrainSpec,
+  type TrainSpec,
+} from "./train-spec.ts";
 import { expecting, objectMessage, validate } from "./validate.ts";
 
 /**
@@ -14,7 +21,8 @@ import { expecting, objectMessage, validate } from "./validate.ts";
 export interface Checkpoint {
   format: "shardfit-checkpoint";
   version: 2;
-  spec: ModelSpec;
+  /** A Dense stack `{inputSize, hidden, classes}` or a Sequential `{inputShape, layers}`. */
+  spec: TrainSpec;
   /** Epochs completed. */
   epoch: number;
   /** Optimizer steps completed. */
@@ -47,7 +55,7 @@ export class CheckpointError extends Error {
 
 /** Settings a resumed run must share with its checkpoint to continue the same run. */
 export interface ResumeExpectations {
-  spec: ModelSpec;
+  spec: TrainSpec;
   batchSize: number;
   optimizer: OptimizerSpec;
   seed: number;
@@ -78,7 +86,7 @@ export function decodeCheckpoint(
 ): CheckpointState {
   const checkpoint = parseCheckpointJson(jsonText, files.json);
   checkSameRun(checkpoint, expect, files.json);
-  const n = paramLayout(checkpoint.spec).size;
+  const n = parameterCount(checkpoint.spec);
   const vectors = 1 + checkpoint.optimizerState.length;
   if (stateBytes.length !== 4 * n * vectors) {
     throw new CheckpointError(
@@ -108,15 +116,27 @@ function parseCheckpointJson(text: string, file: string): Checkpoint {
   validate(CheckpointHeader, json, (msg) => {
     throw new CheckpointError(`${file}: not a shardfit checkpoint of version 2 (${msg})`);
   });
-  return validate(CheckpointSchema, json, (msg) => {
+  const checkpoint = validate(CheckpointSchema, json, (msg) => {
     throw new CheckpointError(`${file}: ${msg}`);
-  });
+  }) as Checkpoint;
+  checkSequentialSpec(checkpoint.spec, file);
+  return checkpoint;
+}
+
+/** A Sequential spec passed the schema's outline only; its layers are checked here. */
+function checkSequentialSpec(spec: TrainSpec, file: string): void {
+  if (!isSequentialSpec(spec)) return;
+  try {
+    sequentialLayout(spec);
+  } catch (error) {
+    throw new CheckpointError(`${file}: spec: ${(error as Error).message}`);
+  }
 }
 
 function checkSameRun(checkpoint: Checkpoint, expect: ResumeExpectations, file: string): void {
-  if (!sameSpec(checkpoint.spec, expect.spec)) {
+  if (!sameTrainSpec(checkpoint.spec, expect.spec)) {
     throw new CheckpointError(
-      `${file}: the checkpoint is of a ${describeSpec(checkpoint.spec)} model, this run trains ${describeSpec(expect.spec)}`,
+      `${file}: the checkpoint is of a ${describeTrainSpec(checkpoint.spec)} model, this run trains ${describeTrainSpec(expect.spec)}`,
     );
   }
   const settings: [string, unknown, unknown][] = [
@@ -160,6 +180,21 @@ const metric = v.pipe(
   v.transform((x) => x ?? Number.NaN),
 );
 
+const DenseSpecSchema = v.object(
+  { inputSize: positive, hidden: v.array(positive), classes: positive },
+  objectMessage("a model spec object", {
+    inputSize: "a positive integer",
+    hidden: "an array of positive integers",
+    classes: "a positive integer",
+  }),
+);
+
+/** The outline; `checkSequentialSpec` checks the layers themselves. */
+const SequentialSpecSchema = v.object({
+  inputShape: v.array(positive),
+  layers: v.array(v.looseObject({ kind: v.string() })),
+});
+
 /** What says the file is a checkpoint this build reads, checked first for a clearer message. */
 const CheckpointHeader = v.object(
   { format: v.literal("shardfit-checkpoint"), version: v.literal(2) },
@@ -170,13 +205,11 @@ const CheckpointSchema = v.object(
   {
     format: v.literal("shardfit-checkpoint"),
     version: v.literal(2),
-    spec: v.object(
-      { inputSize: positive, hidden: v.array(positive), classes: positive },
-      objectMessage("a model spec object", {
-        inputSize: "a positive integer",
-        hidden: "an array of positive integers",
-        classes: "a positive integer",
-      }),
+    // A Sequential spec is told apart by its layers; anything else reads as a Dense stack.
+    spec: v.lazy((input) =>
+      typeof input === "object" && input !== null && "layers" in input
+        ? SequentialSpecSchema
+        : DenseSpecSchema,
     ),
     epoch: count,
     stepsDone: count,

@@ -42,6 +42,12 @@ export interface WorkerPlan {
   readonly counts: Int32Array;
   /** Samples in each step's global batch (the mean's denominator). */
   readonly globalCounts: Int32Array;
+  /**
+   * Global index of the shard's first sample, and the run's seed: a sample's dropout masks
+   * are drawn from (seed, step, global index), the same on any worker count.
+   */
+  readonly sampleOffset?: number;
+  readonly seed?: number;
 }
 
 /**
@@ -61,7 +67,7 @@ export function epochPlans(p: Partition, seed: number, epoch: number): WorkerPla
     Rng.fromSeed(seed, epoch, w).shuffle(indices);
     const counts = new Int32Array(p.steps).fill(full[w]);
     counts[p.steps - 1] = last[w];
-    return { indices, counts, globalCounts };
+    return { indices, counts, globalCounts, sampleOffset: p.shardOffsets[w], seed };
   });
 }
 
@@ -94,5 +100,6 @@ export function plansFromGlobalBatches(
     indices: Int32Array.from(indices),
     counts: counts[w],
     globalCounts,
+    sampleOffset: p.shardOffsets[w],
   }));
 }

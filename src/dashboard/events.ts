@@ -5,13 +5,18 @@
  */
 import type { ConfusionMatrix } from "../core/confusion.ts";
 import type { TrainEvent } from "../core/events.ts";
-import { type ModelSpec, paramLayout } from "../core/spec.ts";
+import { sequentialLayout, shapeSize } from "../core/model/sequential.ts";
+import { paramLayout } from "../core/spec.ts";
+import { isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
 
 export interface LayerSummary {
   readonly name: string;
+  /** Input values per sample (a conv's whole input image). */
   readonly inputs: number;
+  /** Output values per sample. */
   readonly units: number;
-  readonly activation: "relu" | "softmax";
+  /** `none` for layers without one (pooling, flatten, dropout, reshape). */
+  readonly activation: "relu" | "softmax" | "linear" | "none";
   readonly parameters: number;
 }
 
@@ -59,8 +64,17 @@ export type DashboardEvent =
 
 export type DashboardEventType = DashboardEvent["type"];
 
-/** The model summary of the settings panel: one row per Dense layer. */
-export function layerSummaries(spec: ModelSpec): LayerSummary[] {
+/** The model summary of the settings panel: one row per layer. */
+export function layerSummaries(spec: TrainSpec): LayerSummary[] {
+  if (isSequentialSpec(spec)) {
+    return sequentialLayout(spec).layers.map((layer) => ({
+      name: layer.name,
+      inputs: shapeSize(layer.inputShape),
+      units: shapeSize(layer.outputShape),
+      activation: "activation" in layer.spec ? layer.spec.activation : "none",
+      parameters: layer.weights.reduce((a, w) => a + w.size, 0),
+    }));
+  }
   return paramLayout(spec).layers.map((layer, i) => ({
     name: `dense_${i + 1}`,
     inputs: layer.inputs,

@@ -2,17 +2,21 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { perClassAccuracy } from "../core/confusion.ts";
-import { predictPixels, predictPixelsBatch } from "../core/forward.ts";
-import {
-  type LoadedModel,
-  MODEL_FILE,
-  toModelJson,
-  WEIGHTS_FILE,
-  weightsBytes,
-} from "../core/layers-format.ts";
+import { type LoadedModel, MODEL_FILE, WEIGHTS_FILE, weightsBytes } from "../core/layers-format.ts";
 import { decodePngGray, MAX_PNG_SIDE } from "../core/png.ts";
 import { preprocessGray } from "../core/preprocess.ts";
-import { describeSpec } from "../core/spec.ts";
+import {
+  describeModel,
+  isSequentialModel,
+  layerRows,
+  modelClasses,
+  modelInputShape,
+  modelInputSize,
+  modelJsonOf,
+  predictImage,
+  predictImages,
+  type ServedModel,
+} from "../core/served-model.ts";
 import {
   mediaType,
   parsePixelQuery,
@@ -79,13 +83,13 @@ function methodNotAllowed(allow: string) {
  * PNG), `/model` (description, training summary, accuracy per class), `/model.json` + `/weights.bin` (the files,
  * for pages that run the forward pass themselves) and `/health`.
  */
-export function predictRoutes(model: LoadedModel, options: PredictOptions = {}): Hono {
+export function predictRoutes(model: ServedModel, options: PredictOptions = {}): Hono {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const maxInstances = options.maxInstances ?? 256;
   const maxPngSide = options.maxPngSide ?? MAX_PNG_SIDE;
   const predictMaxAge = options.predictMaxAge ?? 86400;
-  const size = model.spec.inputSize;
-  const modelJson = JSON.stringify(toModelJson(model.spec, model.summary));
+  const size = modelInputSize(model);
+  const modelJson = JSON.stringify(modelJsonOf(model));
   const weights = weightsBytes(model.params);
   const etagPromise = modelEtag(modelJson, weights);
 
@@ -109,7 +113,7 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
     c.header("ETag", etag);
     c.header("Cache-Control", `public, max-age=${predictMaxAge}, immutable`);
     if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    return c.json(predictPixels(model, pixels));
+    return c.json(predictImage(model, pixels));
   });
 
   app.post(
@@ -132,23 +136,19 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
       c.header("Cache-Control", "no-store");
       if (type === "image/png") return c.json(await predictPng(model, body, maxPngSide));
       const parsed = parsePredictJson(utf8(body), size, maxInstances);
-      if (parsed.kind === "single") return c.json(predictPixels(model, parsed.pixels));
-      return c.json({ predictions: predictPixelsBatch(model, parsed.instances) });
+      if (parsed.kind === "single") return c.json(predictImage(model, parsed.pixels));
+      return c.json({ predictions: predictImages(model, parsed.instances) });
     },
   );
   app.all("/predict", methodNotAllowed("GET, HEAD, POST, OPTIONS"));
 
   app.get("/model", async (c) =>
     c.json({
-      architecture: describeSpec(model.spec),
-      inputSize: model.spec.inputSize,
-      classes: model.spec.classes,
-      layers: model.layout.layers.map((l) => ({
-        inputs: l.inputs,
-        units: l.units,
-        activation: l.activation,
-        parameters: l.inputs * l.units + l.units,
-      })),
+      architecture: describeModel(model),
+      ...(isSequentialModel(model) ? { inputShape: modelInputShape(model) } : {}),
+      inputSize: size,
+      classes: modelClasses(model),
+      layers: isSequentialModel(model) ? layerRows(model) : denseRows(model),
       parameters: model.layout.size,
       // Includes, for models trained since 2026-11, the per-epoch history and the test-set
       // confusion matrix; accuracy per class is derived from the latter.
@@ -182,22 +182,32 @@ export function predictRoutes(model: LoadedModel, options: PredictOptions = {}):
   );
   app.all(`/${WEIGHTS_FILE}`, methodNotAllowed("GET, HEAD"));
 
-  app.get("/health", (c) => c.json({ ok: true, model: describeSpec(model.spec) }));
+  app.get("/health", (c) => c.json({ ok: true, model: describeModel(model) }));
   app.all("/health", methodNotAllowed("GET, HEAD"));
   return app;
 }
 
-async function predictPng(model: LoadedModel, body: Uint8Array, maxPngSide: number) {
+/** The MLP's layer rows, as /model has always listed them. */
+function denseRows(model: LoadedModel) {
+  return model.layout.layers.map((l) => ({
+    inputs: l.inputs,
+    units: l.units,
+    activation: l.activation,
+    parameters: l.inputs * l.units + l.units,
+  }));
+}
+
+async function predictPng(model: ServedModel, body: Uint8Array, maxPngSide: number) {
   const gray = await decodePngGray(body, maxPngSide);
   const { pixels, hasInk } = preprocessGray(gray);
   if (!hasInk) {
     throw new RequestError(422, "PNG has no ink: the image is a single uniform colour");
   }
-  if (pixels.length !== model.spec.inputSize) {
+  if (pixels.length !== modelInputSize(model)) {
     throw new RequestError(
       422,
-      `PNG input needs a 28×28 model; this model takes ${model.spec.inputSize} inputs`,
+      `PNG input needs a 28×28 model; this model takes ${modelInputSize(model)} inputs`,
     );
   }
-  return predictPixels(model, pixels);
+  return predictImage(model, pixels);
 }

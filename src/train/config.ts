@@ -1,13 +1,19 @@
 import type { Dataset } from "../core/dataset.ts";
+import { CONVNET_SPEC } from "../core/model/presets.ts";
+import { ModelSpecError, type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
+import { parseTopology } from "../core/model/topology.ts";
 import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/rmsprop.ts";
 import { DEFAULT_SPEC } from "../core/spec.ts";
+import { untrainableReason } from "../core/train-spec.ts";
 import { show } from "../core/validate.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
 export const DEFAULTS = {
   epochs: 5,
   batchSize: 128,
+  /** The global batch of every model but the MLP (the convnet's, as in the book). */
+  sequentialBatchSize: 64,
   learningRate: KERAS_RMSPROP.learningRate,
   seed: 1,
   hidden: DEFAULT_SPEC.hidden,
@@ -31,6 +37,7 @@ export interface TrainConfig {
   readonly optimizer: OptimizerSpec;
   readonly seed: number;
   readonly hidden: readonly number[];
+  readonly model: ModelChoice;
   readonly dataDir?: string;
   readonly dataset?: Dataset;
   readonly trainLimit: number;
@@ -44,6 +51,15 @@ export interface TrainConfig {
   /** Serve the dashboard; hostname and port are those of `remote` when that is set. */
   readonly dashboard?: Required<DashboardServerOptions>;
 }
+
+/**
+ * The network to train: the Dense stack of `hidden` widths (spec.ts, the MLP fast path), a
+ * checked Sequential spec (`name` says where it came from), or a topology file the run reads.
+ */
+export type ModelChoice =
+  | { readonly kind: "mlp" }
+  | { readonly kind: "sequential"; readonly name: string; readonly spec: SequentialSpec }
+  | { readonly kind: "file"; readonly path: string };
 
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
 export class ConfigError extends RangeError {
@@ -82,7 +98,9 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     1,
     LIMITS.workers,
   );
-  const batchSize = intOption(options, "batchSize", DEFAULTS.batchSize, workers, LIMITS.batchSize);
+  const model = resolveModel(options);
+  const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.sequentialBatchSize;
+  const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
   const learningRate = options.learningRate ?? DEFAULTS.learningRate;
   if (!Number.isFinite(learningRate) || learningRate <= 0) {
     throw new ConfigError("learningRate", "a positive number", learningRate);
@@ -99,6 +117,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     optimizer: rmsprop(learningRate),
     seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     hidden: [...hidden],
+    model,
     dataDir: options.dataDir,
     dataset: options.dataset,
     trainLimit: intOption(
@@ -144,6 +163,46 @@ function resolveDashboard(
     throw new ConfigError("dashboard", "keepOpen true or false", keepOpen);
   }
   return { hostname, port, keepOpen };
+}
+
+const MODEL_EXPECTED = `"mlp", "convnet", a tfjs Layers topology or the path of a JSON file holding one`;
+
+/** `model` (and `hidden`, which only the MLP takes) to a {@link ModelChoice}. */
+function resolveModel(options: TrainOptions): ModelChoice {
+  const model = options.model ?? "mlp";
+  if (model !== "mlp" && options.hidden !== undefined) {
+    throw new ConfigError(
+      "hidden",
+      `no hidden widths with model ${show(model)} (only "mlp" takes them)`,
+      options.hidden,
+    );
+  }
+  if (model === "mlp") return { kind: "mlp" };
+  if (model === "convnet") return { kind: "sequential", name: "convnet", spec: CONVNET_SPEC };
+  if (typeof model === "string") return modelFromText(model);
+  if (typeof model !== "object" || model === null || Array.isArray(model)) {
+    throw new ConfigError("model", MODEL_EXPECTED, model);
+  }
+  if ("inputShape" in model && "layers" in model) return customModel(model as SequentialSpec);
+  return customModel(parseTopology(model, "model"));
+}
+
+/** Inline topology JSON, or else the path of a file holding one. */
+function modelFromText(text: string): ModelChoice {
+  if (text.trim().startsWith("{")) return customModel(parseTopology(text, "model"));
+  if (text.trim() === "") throw new ConfigError("model", MODEL_EXPECTED, text);
+  return { kind: "file", path: text };
+}
+
+/**
+ * A spec given in the options, checked layer by layer and for a trainable output; a
+ * ModelSpecError names the layer and the field.
+ */
+function customModel(spec: SequentialSpec): ModelChoice {
+  sequentialLayout(spec);
+  const reason = untrainableReason(spec);
+  if (reason) throw new ModelSpecError(reason);
+  return { kind: "sequential", name: "custom", spec };
 }
 
 function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {

@@ -2,12 +2,12 @@ import type { Telemetry } from "../collective/telemetry.ts";
 import type { ParticipantReport } from "../core/events.ts";
 import type { OptimizerSpec } from "../core/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
-import type { ModelSpec } from "../core/spec.ts";
+import type { TrainSpec } from "../core/train-spec.ts";
 import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 
 /** What every participant needs to take part: the model and where its slots' shards are. */
 export interface JoinInfo {
-  readonly spec: ModelSpec;
+  readonly spec: TrainSpec;
   readonly optimizer: OptimizerSpec;
   /** `${shardsUrl}/${slot}` serves slot's shard. */
   readonly shardsUrl: string;

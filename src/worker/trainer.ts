@@ -9,12 +9,12 @@ import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/te
 import type { OptimizerSpec } from "../core/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import { decodeShard, type Shard } from "../core/shard.ts";
-import { type ModelSpec, type ParamLayout, paramLayout } from "../core/spec.ts";
+import type { TrainSpec } from "../core/train-spec.ts";
 import { tf, useWasmBackend } from "../tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";
-import { type EvalOptions, type EvalResult, evaluateSet } from "./evaluate.ts";
+import type { EvalOptions, EvalResult } from "./evaluate.ts";
 import { type FaultInjection, injectFault } from "./faults.ts";
-import { computeGradientsInto } from "./gradients.ts";
+import { type WorkerModel, workerModel } from "./model.ts";
 
 export type { EvalOptions, EvalResult, FaultInjection };
 
@@ -68,25 +68,26 @@ interface RunMembership {
  * Every tensor it creates is disposed before a call returns.
  */
 export class TrainerWorker {
-  private model?: { spec: ModelSpec; layout: ParamLayout };
+  private model?: WorkerModel;
   private shard?: Shard;
   private run?: RunMembership;
   private batch?: Batch;
 
-  async loadModel(spec: ModelSpec): Promise<number> {
+  /** Loads a Dense stack (spec.ts) or any Sequential model; returns its parameter count. */
+  async loadModel(spec: TrainSpec): Promise<number> {
     await useWasmBackend();
-    this.model = { spec, layout: paramLayout(spec) };
-    return this.model.layout.size;
+    this.model = workerModel(spec);
+    return this.model.size;
   }
 
   /** Loads this worker's shard; returns its train and test sample counts. */
   async loadShard(source: ShardSource): Promise<{ train: number; test: number }> {
-    const { spec } = this.requireModel();
+    const { inputSize } = this.requireModel();
     const name = "url" in source ? source.url : "shard bytes";
     const shard = decodeShard(await shardBytes(source), name);
-    if (shard.train.rows * shard.train.cols !== spec.inputSize) {
+    if (shard.train.rows * shard.train.cols !== inputSize) {
       throw new Error(
-        `${name}: images are ${shard.train.rows}×${shard.train.cols}, the model expects ${spec.inputSize} inputs`,
+        `${name}: images are ${shard.train.rows}×${shard.train.cols}, the model expects ${inputSize} inputs`,
       );
     }
     this.shard = shard;
@@ -122,12 +123,12 @@ export class TrainerWorker {
    * (indices local to the shard), at `params`.
    */
   gradients(params: Float32Array, indices: Int32Array | number[]): GradientResult {
-    const { layout } = this.requireModel();
+    const model = this.requireModel();
     const idx = Int32Array.from(indices);
     const batch = this.batchOf(idx.length);
     fillBatch(batch, this.requireShard().train, idx, 0, idx.length, idx.length);
-    const grads = new Float32Array(layout.size);
-    const { loss, correct } = computeGradientsInto(layout, params, batch, grads);
+    const grads = new Float32Array(model.size);
+    const { loss, correct } = model.gradientsInto(params, batch, grads, { step: 0 });
     return { lossSum: loss * idx.length, correct, count: idx.length, grads };
   }
 
@@ -137,7 +138,7 @@ export class TrainerWorker {
    */
   evaluate(params?: Float32Array, options: EvalOptions = {}): EvalResult {
     const weights = params ?? this.requireRun().collective.params();
-    return evaluateSet(this.requireModel().layout, weights, this.requireShard().test, options);
+    return this.requireModel().evaluate(weights, this.requireShard().test, options);
   }
 
   /**
@@ -145,9 +146,10 @@ export class TrainerWorker {
    * this shard's part of the global gradient, then reduce and update through the collective.
    */
   async runEpoch(run: EpochRun): Promise<{ steps: number }> {
-    const { layout } = this.requireModel();
+    const model = this.requireModel();
     const train = this.requireShard().train;
     const { collective, stats, timings, fault } = this.requireRun();
+    const place = { seed: run.plan.seed, sampleOffset: run.plan.sampleOffset };
     const { plan } = run;
     const batch = this.batchOf(Math.max(...plan.counts));
     let start = 0;
@@ -160,11 +162,11 @@ export class TrainerWorker {
       start += n;
       const t0 = timings ? performance.now() : 0;
       const params = collective.params(step);
-      const { loss, correct } = computeGradientsInto(
-        layout,
+      const { loss, correct } = model.gradientsInto(
         params,
         batch,
         collective.gradient,
+        { step, ...place },
         timings,
       );
       if (timings) timings[TIMING.compute] += performance.now() - t0;
@@ -186,16 +188,16 @@ export class TrainerWorker {
    * no state: the weights are the run's current ones (or zeros before joining one).
    */
   warmUp(capacity: number, steps = 4): void {
-    const { layout } = this.requireModel();
+    const model = this.requireModel();
     const train = this.requireShard().train;
     const n = Math.min(capacity, train.count);
     const batch = this.batchOf(capacity);
     const order = Int32Array.from({ length: n }, (_, i) => i);
-    const params = this.run?.collective.params() ?? new Float32Array(layout.size);
-    const scratch = new Float32Array(layout.size);
+    const params = this.run?.collective.params() ?? new Float32Array(model.size);
+    const scratch = new Float32Array(model.size);
     for (let s = 0; s < steps; s++) {
       fillBatch(batch, train, order, 0, n, n);
-      computeGradientsInto(layout, params, batch, scratch);
+      model.gradientsInto(params, batch, scratch, { step: s });
     }
   }
 
@@ -221,9 +223,9 @@ export class TrainerWorker {
 
   /** The batch buffers for `capacity` samples, reused while the capacity stays the same. */
   private batchOf(capacity: number): Batch {
-    const { spec } = this.requireModel();
+    const { inputSize, classes, allColumns } = this.requireModel();
     if (this.batch?.capacity !== capacity) {
-      this.batch = createBatch(capacity, spec.inputSize, spec.classes);
+      this.batch = createBatch(capacity, inputSize, classes, allColumns);
     }
     return this.batch;
   }

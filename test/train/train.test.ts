@@ -8,6 +8,7 @@ import { confusionMatrix, matrixTotals } from "../../src/core/confusion.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { predictPixelsBatch } from "../../src/core/forward.ts";
 import { paramLayout } from "../../src/core/spec.ts";
+import { isSequentialSpec } from "../../src/core/train-spec.ts";
 import type { DashboardMessage } from "../../src/server/dashboard.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { train } from "../../src/train/train.ts";
@@ -97,7 +98,9 @@ describe("a short real training run", () => {
   test("the final evaluation's confusion matrix equals an independent plain-TS forward pass", () => {
     const evaluation = events.find((e) => e.type === "evaluation");
     if (evaluation?.type !== "evaluation") throw new Error("no evaluation event");
-    const model = { spec: result.spec, layout: paramLayout(result.spec), params: result.params };
+    const spec = result.spec;
+    if (isSequentialSpec(spec)) throw new Error("expected the MLP's spec");
+    const model = { spec, layout: paramLayout(spec), params: result.params };
     const test = dataset.test;
     const predictions = predictPixelsBatch(
       model,

@@ -19,3 +19,26 @@ export function dropoutMasks(layout: SequentialLayout, batch: number, rng: Rng):
   }
   return masks;
 }
+
+/**
+ * The same masks drawn per sample: row b of every mask comes from `rngOf(b)` (layer by layer),
+ * so a sample's masks do not depend on which rows, or which worker, it shares a batch with.
+ */
+export function sampleDropoutMasks(
+  layout: SequentialLayout,
+  batch: number,
+  rngOf: (row: number) => Rng,
+): Float32Array[] {
+  const layers = layout.layers.flatMap((l) => (l.spec.kind === "dropout" ? [l] : []));
+  const sizes = layers.map((l) => shapeSize(l.inputShape));
+  const masks = sizes.map((size) => new Float32Array(batch * size));
+  for (let b = 0; b < batch; b++) {
+    const rng = rngOf(b);
+    layers.forEach((layer, k) => {
+      const rate = (layer.spec as { rate: number }).rate;
+      const row = masks[k].subarray(b * sizes[k], (b + 1) * sizes[k]);
+      for (let i = 0; i < row.length; i++) row[i] = rng.next() < rate ? 0 : 1 / (1 - rate);
+    });
+  }
+  return masks;
+}

@@ -591,6 +591,8 @@ function plansOf(plans: WorkerPlan[], first: number, count: number) {
     indices: Array.from(p.indices),
     counts: Array.from(p.counts),
     globalCounts: Array.from(p.globalCounts),
+    sampleOffset: p.sampleOffset,
+    seed: p.seed,
   }));
 }
 

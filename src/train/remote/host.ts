@@ -16,7 +16,7 @@ import {
   type WirePlan,
 } from "../../collective/wire.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
-import { paramLayout, validateSpec } from "../../core/spec.ts";
+import { parameterCount, validateTrainSpec } from "../../core/train-spec.ts";
 import { WorkerPool } from "../pool.ts";
 
 /** The host's end of its connection to the coordinator (a WebSocket, or in-memory). */
@@ -143,8 +143,8 @@ export class WorkerHost {
 
   /** Builds the model, spawns the threads and fetches this participant's shards. */
   private async join(welcome: Welcome): Promise<void> {
-    const spec = validateSpec(welcome.spec);
-    const paramCount = paramLayout(spec).size;
+    const spec = validateTrainSpec(welcome.spec);
+    const paramCount = parameterCount(spec);
     if (paramCount !== welcome.paramCount) {
       throw new Error(
         `model ${JSON.stringify(spec)} has ${paramCount} parameters here, the coordinator says ${welcome.paramCount}`,
@@ -291,5 +291,7 @@ function toPlan(plan: WirePlan): WorkerPlan {
     indices: Int32Array.from(plan.indices),
     counts: Int32Array.from(plan.counts),
     globalCounts: Int32Array.from(plan.globalCounts),
+    sampleOffset: plan.sampleOffset,
+    seed: plan.seed,
   };
 }

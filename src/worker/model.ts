@@ -1,0 +1,86 @@
+import type { ImageSet } from "../core/dataset.ts";
+import { type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
+import { Rng } from "../core/rng.ts";
+import { type ModelSpec, paramLayout } from "../core/spec.ts";
+import { classesOf, inputSizeOf, isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
+import type { Batch } from "./batch.ts";
+import { type EvalOptions, type EvalResult, evaluateSet } from "./evaluate.ts";
+import { computeGradientsInto } from "./gradients.ts";
+import { evaluateSequential, sequentialGradientsInto } from "./sequential-step.ts";
+
+/**
+ * What a worker computes with, whatever the model: the Dense stack's fast path (active
+ * columns, gradients.ts) or the general Sequential path (sequential-step.ts).
+ */
+export interface WorkerModel {
+  readonly spec: TrainSpec;
+  /** Parameters in the flat vector. */
+  readonly size: number;
+  readonly inputSize: number;
+  readonly classes: number;
+  /** Batches must hold every input column (a conv needs whole images), not the active ones. */
+  readonly allColumns: boolean;
+  /** This worker's share of step `step`'s gradient into `out`; its weighted loss and hits. */
+  gradientsInto(
+    params: Float32Array,
+    batch: Batch,
+    out: Float32Array,
+    context: StepContext,
+    timings?: Float64Array,
+  ): { loss: number; correct: number };
+  /** Loss and accuracy over `set`; with `predictions`, each sample's class and probability. */
+  evaluate(params: Float32Array, set: ImageSet, options?: EvalOptions): EvalResult;
+}
+
+/**
+ * Which step of the run a gradient is for, and what places the batch's samples in the run:
+ * each sample's dropout masks come from (seed, step, its global index).
+ */
+export interface StepContext {
+  readonly step: number;
+  readonly seed?: number;
+  /** Global index of the shard's first sample. */
+  readonly sampleOffset?: number;
+}
+
+/** Stream tag of the dropout masks, apart from initialisation's and the shuffles'. */
+const DROPOUT_STREAM = 0xd0;
+
+export function workerModel(spec: TrainSpec): WorkerModel {
+  return isSequentialSpec(spec) ? sequentialWorkerModel(spec) : denseWorkerModel(spec);
+}
+
+const sizes = (spec: TrainSpec) => ({ inputSize: inputSizeOf(spec), classes: classesOf(spec) });
+
+function denseWorkerModel(spec: ModelSpec): WorkerModel {
+  const layout = paramLayout(spec);
+  return {
+    spec,
+    ...sizes(spec),
+    size: layout.size,
+    allColumns: false,
+    gradientsInto: (params, batch, out, _context, timings) =>
+      computeGradientsInto(layout, params, batch, out, timings),
+    evaluate: (params, set, options) => evaluateSet(layout, params, set, options),
+  };
+}
+
+function sequentialWorkerModel(spec: SequentialSpec): WorkerModel {
+  const layout = sequentialLayout(spec);
+  const hasDropout = layout.layers.some((l) => l.spec.kind === "dropout");
+  return {
+    spec,
+    ...sizes(spec),
+    size: layout.size,
+    allColumns: true,
+    gradientsInto: (params, batch, out, { step, seed = 0, sampleOffset = 0 }, timings) => {
+      // A redone or resumed step, or another worker count, draws the same masks per sample.
+      const rngOf = hasDropout
+        ? (row: number) =>
+            Rng.fromSeed(DROPOUT_STREAM, seed, step, sampleOffset + batch.samples[row])
+        : undefined;
+      return sequentialGradientsInto(layout, params, batch, out, timings, rngOf);
+    },
+    evaluate: (params, set, options) => evaluateSequential(layout, params, set, options),
+  };
+}
