@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { flagsOrExit, intFlag } from "../src/cli/args.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import * as current from "../src/tf/sequential.ts";
 import {
@@ -42,8 +43,21 @@ async function loadBaseline(ref: string): Promise<SequentialModule> {
   return import(join(dir, "src", "tf", "sequential.ts"));
 }
 
-const ref = process.argv[2] ?? git("merge-base", "HEAD", "main");
-const reps = Number(process.argv[3] ?? 30);
+const USAGE = `Usage: bun bench/conv-ab.ts [REF] [REPS]
+
+  REF          git revision whose src/tf/{conv2d,max-pool,sequential}.ts are the baseline
+               (default: the merge base of HEAD and main)
+  REPS         timed steps per variant, interleaved (default 30)
+  -h, --help   show this help`;
+const args = process.argv.slice(2);
+if (args.includes("-h") || args.includes("--help")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const ref = args[0] ?? git("merge-base", "HEAD", "main");
+const reps = flagsOrExit("bench/conv-ab.ts", USAGE, () =>
+  intFlag("REPS", args[1] ?? "30", 1, 1000),
+);
 await useWasmBackend();
 const baseline = await loadBaseline(ref);
 const inputs = stepInputs(32);

@@ -7,6 +7,7 @@
  * and the costliest kernels. Median of 20 runs each. FLOPs count 2·B·oh·ow·kh·kw·cin·cout per
  * product (forward, dK, dX). Before/after comparisons: bench/conv-ab.ts.
  */
+import { flagsOrExit, intFlag } from "../src/cli/args.ts";
 import { conv2d } from "../src/core/model/sequential.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { conv2dBackward, conv2dForward, convWindow, im2col } from "../src/tf/conv2d.ts";
@@ -14,7 +15,16 @@ import * as sequential from "../src/tf/sequential.ts";
 import { FLOPS_PER_SAMPLE, PhaseTimer, runStep, stepInputs } from "./conv/step.ts";
 import { median as medianOf, table } from "./stats.ts";
 
-const batch = Number(process.argv[2] ?? 32);
+const USAGE = `Usage: bun bench/conv.ts [BATCH]
+
+  BATCH        samples per step (default 32)
+  -h, --help   show this help`;
+const args = process.argv.slice(2);
+if (args.includes("-h") || args.includes("--help")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const batch = flagsOrExit("bench/conv.ts", USAGE, () => intFlag("BATCH", args[0] ?? "32", 1, 512));
 await useWasmBackend();
 
 function timeMedian(run: () => tf.Tensor | tf.Tensor[], reps = 20): number {

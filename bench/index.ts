@@ -27,6 +27,7 @@ import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
 import { coldEpoch, wholeRun } from "./cold.ts";
+import { runConvnetBench } from "./convnet.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
 import { prepareFitBaseline } from "./fit-baseline.ts";
 import { type KernelRow, kernelBench, stepFlops } from "./kernels.ts";
@@ -35,19 +36,23 @@ import { predictBench } from "./predict.ts";
 import { runShardfit, type ShardfitRun } from "./shardfit.ts";
 import { fmt, median, medianIndex, pct, table } from "./stats.ts";
 
-const USAGE = `Usage: bun bench/index.ts [--reps N] [--steps N] [--json]
+const USAGE = `Usage: bun bench/index.ts [--model mlp|convnet] [--reps N] [--steps N] [--json]
 
-  --reps N     repetitions per configuration, median reported (default 5)
-  --steps N    training steps of batch 128 per repetition (default 200 = 25,600 samples)
-  --json       end stdout with a one-line JSON summary`;
+  --model M    mlp (default: fit vs shardfit, kernels, predict, memory, dashboard) or
+               convnet (ch. 5: tfjs fit on wasm and cpu vs shardfit 1 and 2 workers, batch 64)
+  --reps N     repetitions per configuration, median reported (default 5; convnet 3)
+  --steps N    training steps per repetition (default 200 of batch 128; convnet 60 of 64)
+  --json       end stdout with a one-line JSON summary
+  -h, --help   show this help`;
 
 const BATCH = 128;
 const FIT_MAX_SECONDS_PER_REP = 30;
 
-const { reps, steps, json } = flagsOrExit("bench", USAGE, () => {
+const { reps, steps, json, model } = flagsOrExit("bench", USAGE, () => {
   const flags = parseFlags(process.argv.slice(2), {
-    reps: { type: "string", default: "5" },
-    steps: { type: "string", default: "200" },
+    reps: { type: "string" },
+    steps: { type: "string" },
+    model: { type: "string", default: "mlp" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -55,16 +60,26 @@ const { reps, steps, json } = flagsOrExit("bench", USAGE, () => {
     console.log(USAGE);
     process.exit(0);
   }
+  if (flags.model !== "mlp" && flags.model !== "convnet") {
+    throw new Error(`--model: expected mlp or convnet, got "${flags.model}"`);
+  }
+  const convnet = flags.model === "convnet";
   return {
-    reps: intFlag("reps", flags.reps, 1, 20),
-    steps: intFlag("steps", flags.steps, 10, 468),
+    reps: intFlag("reps", flags.reps ?? (convnet ? "3" : "5"), 1, 20),
+    steps: intFlag("steps", flags.steps ?? (convnet ? "60" : "200"), 10, 468),
     json: flags.json ?? false,
+    model: flags.model,
   };
 });
 
 const log = (message: string) => console.error(`[bench ${elapsed()}] ${message}`);
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s`;
+
+if (model === "convnet") {
+  await runConvnetBench({ reps, steps, json, log });
+  process.exit(0);
+}
 
 const cores = navigator.hardwareConcurrency ?? os.availableParallelism();
 const workerCounts = Array.from({ length: Math.max(2, cores) }, (_, i) => i + 1);

@@ -42,7 +42,7 @@ export interface ShardfitRun {
 export async function runShardfit(
   dataset: Dataset,
   workers: number,
-  options: { steps: number; batchSize: number; dashboardClient?: boolean },
+  options: { steps: number; batchSize: number; dashboardClient?: boolean; model?: "convnet" },
 ): Promise<ShardfitRun> {
   let stop: (() => CpuWindow) | undefined;
   let cpu: CpuWindow | undefined;
@@ -51,6 +51,7 @@ export async function runShardfit(
   const result = await train({
     dataset,
     workers,
+    model: options.model,
     epochs: 2,
     batchSize: options.batchSize,
     trainLimit: samples,
