@@ -55,6 +55,7 @@ export function rmspropUpdateSum(
       nextMeanSquare,
       start,
       end,
+      0,
     );
   } else if (grads.length === 2) {
     updateTwo(
@@ -93,9 +94,10 @@ function addSlice(sum: Float32Array, grad: Float32Array, start: number): void {
   for (let i = 0; i < sum.length; i++) sum[i] += grad[start + i];
 }
 
-// Scalars and bounds as plain arguments, one small function per row count: with a
-// destructured config object and default parameters in the same function, JavaScriptCore
-// (Bun) ran this loop 4× slower.
+// Scalars and bounds as plain arguments, one small function per row count, no default
+// parameters: with a destructured config object and default parameters in the same function,
+// JavaScriptCore (Bun) ran this loop 4× slower, and a default `gradOffset` alone cost 1.6×
+// (measured under Bun over 407k elements: 10.2 vs 6.4 ns per element).
 function updateOne(
   lr: number,
   rho: number,
@@ -107,7 +109,7 @@ function updateOne(
   nextMeanSquare: Float32Array,
   start: number,
   end: number,
-  gradOffset = 0,
+  gradOffset: number,
 ): void {
   const decay = 1 - rho;
   for (let i = start; i < end; i++) {

@@ -17,7 +17,7 @@ import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
 import { sequentialLayout } from "../../src/core/model/sequential.ts";
 import { describeTrainSpec } from "../../src/core/train-spec.ts";
 import { maxAbsDiff } from "../support/reference.ts";
-import { type RealServer, RUNTIMES, startServer } from "../support/servers.ts";
+import { percentiles, type RealServer, RUNTIMES, startServer } from "../support/servers.ts";
 
 const SAMPLES = 20;
 let dir: string;
@@ -88,4 +88,32 @@ test("Bun, Deno and workerd serve the convnet: /health, /model, and the same pre
       expect(maxAbsDiff(body.probabilities, ours[i].probabilities)).toBeLessThanOrEqual(1e-7);
     }
   }
+}, 120_000);
+
+test("convnet /predict latency per runtime (printed, not asserted)", async () => {
+  const requests = 200;
+  const rows: Record<string, string | number>[] = [];
+  for (const server of servers) {
+    const url = (i: number) =>
+      `${server.url}/predict?pixels=${Buffer.from(image(i % SAMPLES)).toString("base64url")}`;
+    // Warm-up, so the first JIT tiers are not counted as request latency.
+    for (let i = 0; i < 20; i++) await (await fetch(url(i))).arrayBuffer();
+    const times: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const t0 = performance.now();
+      const res = await fetch(url(i));
+      await res.arrayBuffer();
+      times.push(performance.now() - t0);
+      expect(res.status).toBe(200);
+    }
+    const { p50, p99 } = percentiles(times);
+    rows.push({
+      runtime: server.runtime,
+      "predict p50 ms": Number(p50.toFixed(2)),
+      "predict p99 ms": Number(p99.toFixed(2)),
+    });
+  }
+  console.log(`\nconvnet /predict over loopback, ${requests} sequential GETs per runtime:`);
+  console.table(rows);
+  expect(rows.length).toBe(RUNTIMES.length);
 }, 120_000);
