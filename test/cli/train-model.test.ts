@@ -4,9 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { IDX_FILES, type ImageSet, sliceSet } from "../../src/core/dataset.ts";
-import { encodeIdx } from "../../src/core/idx.ts";
+import { writeSmallMnist } from "../support/small-mnist.ts";
 
 let dir: string;
 let data: string;
@@ -32,17 +30,6 @@ function tfjsTopology(): string {
   return json;
 }
 
-/** The first `train`/`test` real MNIST images as IDX files, for a quick command-line run. */
-async function writeSmallMnist(target: string, train: number, test: number): Promise<void> {
-  const full = await loadIdxDataset();
-  const write = async (images: string, labels: string, set: ImageSet) => {
-    await writeFile(join(target, images), encodeIdx([set.count, set.rows, set.cols], set.images));
-    await writeFile(join(target, labels), encodeIdx([set.count], set.labels));
-  };
-  await write(IDX_FILES.trainImages, IDX_FILES.trainLabels, sliceSet(full.train, 0, train));
-  await write(IDX_FILES.testImages, IDX_FILES.testLabels, sliceSet(full.test, 0, test));
-}
-
 beforeAll(async () => {
   await tf.setBackend("cpu");
   dir = await mkdtemp(join(tmpdir(), "shardfit-train-model-"));
@@ -51,6 +38,11 @@ beforeAll(async () => {
   await writeSmallMnist(data, 2000, 500);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** One epoch on the test's small data set with the model in `file`, saved to `dir/out`. */
+function trainOneEpoch(file: string, out: string) {
+  return cli("--model", file, "--data", data, "--epochs", "1", "--out", join(dir, out));
+}
 
 async function cli(...args: string[]) {
   const proc = Bun.spawn([process.execPath, "src/cli/train.ts", ...args], {
@@ -99,16 +91,7 @@ describe("train --model FILE", () => {
     };
     const file = join(dir, "batchnorm.json");
     await writeFile(file, JSON.stringify(topology));
-    const run = await cli(
-      "--model",
-      file,
-      "--data",
-      data,
-      "--epochs",
-      "1",
-      "--out",
-      join(dir, "x"),
-    );
+    const run = await trainOneEpoch(file, "x");
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${file}: layers[1] "batch_normalization_BatchNormalization1"`);
     expect(run.stderr).toContain(
@@ -122,16 +105,7 @@ describe("train --model FILE", () => {
     topology.config.layers[2].config.activation = "linear";
     const file = join(dir, "linear.json");
     await writeFile(file, JSON.stringify(topology));
-    const run = await cli(
-      "--model",
-      file,
-      "--data",
-      data,
-      "--epochs",
-      "1",
-      "--out",
-      join(dir, "y"),
-    );
+    const run = await trainOneEpoch(file, "y");
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       `${file}: the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got Dense(10)`,

@@ -4,13 +4,11 @@
  * because the task runner ran the native `deno` binary as a script).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { IDX_FILES, type ImageSet, sliceSet } from "../../src/core/dataset.ts";
-import { encodeIdx } from "../../src/core/idx.ts";
+import { writeSmallMnist } from "../support/small-mnist.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "node_modules/.bin");
@@ -39,17 +37,6 @@ async function denoTask(args: string[]) {
     child.exited,
   ]);
   return { code, stdout, stderr };
-}
-
-/** A small MNIST-format data set (the first `train`/`test` real images) for a quick run. */
-async function writeSmallMnist(target: string, train: number, test: number): Promise<void> {
-  const full = await loadIdxDataset();
-  const write = async (images: string, labels: string, set: ImageSet) => {
-    await writeFile(join(target, images), encodeIdx([set.count, set.rows, set.cols], set.images));
-    await writeFile(join(target, labels), encodeIdx([set.count], set.labels));
-  };
-  await write(IDX_FILES.trainImages, IDX_FILES.trainLabels, sliceSet(full.train, 0, train));
-  await write(IDX_FILES.testImages, IDX_FILES.testLabels, sliceSet(full.test, 0, test));
 }
 
 test("deno task serve -- --help prints the usage", async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../support/browser.ts";
+import { launchChromium, serverPredictionOfPad } from "../support/browser.ts";
 import { trainedModelDir } from "../support/model-fixture.ts";
 import { type RealServer, startServer } from "../support/servers.ts";
 
@@ -116,18 +116,8 @@ test("draw a 7 with the mouse: the digit and the bar chart update", async () => 
     await page.screenshot({ path: join(ARTIFACTS, "page.png") });
 
     // The page and the server's PNG path preprocess and predict identically.
-    const png = await page.evaluate(async () => {
-      const canvas = document.getElementById("pad") as HTMLCanvasElement;
-      const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/png"));
-      return [...new Uint8Array(await (blob as Blob).arrayBuffer())];
-    });
-    const res = await fetch(`${server.url}/predict`, {
-      method: "POST",
-      headers: { "content-type": "image/png" },
-      body: new Uint8Array(png),
-    });
-    expect(res.status).toBe(200);
-    const served = (await res.json()) as { label: number; probabilities: number[] };
+    const served = await serverPredictionOfPad(page, server.url);
+    expect(served.status).toBe(200);
     expect(served.label).toBe(7);
     for (let k = 0; k < 10; k++) {
       expect(Math.abs(served.probabilities[k] - after.probabilities[k])).toBeLessThan(1e-4);

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { conv2d, dense, flatten, maxPooling2d } from "../../src/core/model/sequential.ts";
 import { train } from "../../src/train/train.ts";
-import { launchChromium } from "../support/browser.ts";
+import { launchChromium, serverPredictionOfPad } from "../support/browser.ts";
 import { type RealServer, startServer } from "../support/servers.ts";
+import { smallConvnet } from "../support/small-convnet.ts";
 
 let dir: string;
 let server: RealServer;
@@ -26,15 +26,7 @@ beforeAll(async () => {
     testLimit: 500,
     out: join(dir, "model"),
     checkpointDir: false,
-    model: {
-      inputShape: [28, 28, 1],
-      layers: [
-        conv2d(8, 3, { activation: "relu" }),
-        maxPooling2d(2),
-        flatten(),
-        dense(10, { activation: "softmax" }),
-      ],
-    },
+    model: smallConvnet(8),
   });
   server = await startServer("bun", join(dir, "model"));
   browser = await launchChromium();
@@ -79,18 +71,8 @@ test("the page names the convnet and predicts what the server predicts", async (
       [...document.querySelectorAll<HTMLElement>("#bars .bar")].map((b) => Number(b.dataset.p)),
     );
 
-    const png = await page.evaluate(async () => {
-      const canvas = document.getElementById("pad") as HTMLCanvasElement;
-      const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/png"));
-      return [...new Uint8Array(await (blob as Blob).arrayBuffer())];
-    });
-    const res = await fetch(`${server.url}/predict`, {
-      method: "POST",
-      headers: { "content-type": "image/png" },
-      body: new Uint8Array(png),
-    });
-    expect(res.status).toBe(200);
-    const served = (await res.json()) as { probabilities: number[] };
+    const served = await serverPredictionOfPad(page, server.url);
+    expect(served.status).toBe(200);
     expect(Math.max(...served.probabilities)).toBeGreaterThan(0.2);
     for (let k = 0; k < 10; k++) {
       expect(Math.abs(served.probabilities[k] - inPage[k])).toBeLessThan(1e-4);

@@ -10,13 +10,13 @@ import { encodeBase64Url } from "../../src/core/base64url.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { predictSequentialPixels } from "../../src/core/model/forward.ts";
 import type { LoadedSequentialModel } from "../../src/core/model/layers-json.ts";
-import { conv2d, dense, flatten, maxPooling2d } from "../../src/core/model/sequential.ts";
 import { decodePngGray } from "../../src/core/png.ts";
 import { preprocessGray } from "../../src/core/preprocess.ts";
 import { isSequentialModel, loadServedModel } from "../../src/core/served-model.ts";
 import { createApp } from "../../src/server/app.ts";
 import { train } from "../../src/train/train.ts";
 import { grayPng, renderDigit } from "../support/render.ts";
+import { smallConvnet } from "../support/small-convnet.ts";
 
 let dir: string;
 let data: Dataset;
@@ -34,15 +34,7 @@ beforeAll(async () => {
     testLimit: 200,
     out: join(dir, "model"),
     checkpointDir: false,
-    model: {
-      inputShape: [28, 28, 1],
-      layers: [
-        conv2d(8, 3, { activation: "relu" }),
-        maxPooling2d(2),
-        flatten(),
-        dense(10, { activation: "softmax" }),
-      ],
-    },
+    model: smallConvnet(8),
   });
   const loaded = await loadServedModelDir(join(dir, "model"));
   if (!isSequentialModel(loaded)) throw new Error("expected the convnet back");

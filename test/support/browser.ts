@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import sparticuz from "@sparticuz/chromium";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 const SYSTEM_CHROMIUM = "/usr/bin/chromium";
 
@@ -63,4 +63,29 @@ export async function launchChromium(): Promise<Browser> {
       ` (found/unpacked in ${Math.round(found - start)} ms, launched in ${Math.round(launched - found)} ms)`,
   );
   return browser;
+}
+
+/**
+ * What the server predicts for the drawing page's pad: the canvas as a PNG, POSTed to
+ * `serverUrl`/predict as the page's users could (so the page and the server's PNG path can be
+ * compared).
+ */
+export async function serverPredictionOfPad(
+  page: Page,
+  serverUrl: string,
+): Promise<{ status: number; label: number; probabilities: number[] }> {
+  const png = await page.evaluate(async () => {
+    const canvas = document.getElementById("pad") as HTMLCanvasElement;
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/png"));
+    return [...new Uint8Array(await (blob as Blob).arrayBuffer())];
+  });
+  const res = await fetch(`${serverUrl}/predict`, {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: new Uint8Array(png),
+  });
+  return {
+    status: res.status,
+    ...((await res.json()) as { label: number; probabilities: number[] }),
+  };
 }

@@ -7,14 +7,7 @@ import { loadServedModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { initParams } from "../../src/core/init.ts";
 import { sequentialForward } from "../../src/core/model/forward.ts";
-import {
-  conv2d,
-  dense,
-  dropout,
-  flatten,
-  maxPooling2d,
-  type SequentialSpec,
-} from "../../src/core/model/sequential.ts";
+import { conv2d, dropout, type SequentialSpec } from "../../src/core/model/sequential.ts";
 import { plansFromGlobalBatches } from "../../src/core/plan.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { isSequentialModel } from "../../src/core/served-model.ts";
@@ -23,17 +16,9 @@ import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
 import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
 import { maxAbsDiff } from "../support/reference.ts";
+import { smallConvnet } from "../support/small-convnet.ts";
 
-/** A convnet small enough for a few quick runs: 6,810 parameters. */
-const SMALL_CONVNET: SequentialSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    conv2d(4, 3, { activation: "relu" }),
-    maxPooling2d(2),
-    flatten(),
-    dense(10, { activation: "softmax" }),
-  ],
-};
+const SMALL_CONVNET = smallConvnet(4);
 
 // 640 samples in batches of 64: 10 steps an epoch.
 const SAMPLES = 640;

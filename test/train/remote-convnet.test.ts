@@ -1,13 +1,6 @@
 import { afterEach, beforeAll, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import {
-  conv2d,
-  dense,
-  flatten,
-  maxPooling2d,
-  type SequentialSpec,
-} from "../../src/core/model/sequential.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 import {
@@ -18,16 +11,9 @@ import {
   TOKEN,
   type WorkerProcess,
 } from "../support/remote.ts";
+import { smallConvnet } from "../support/small-convnet.ts";
 
-const SMALL_CONVNET: SequentialSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    conv2d(4, 3, { activation: "relu" }),
-    maxPooling2d(2),
-    flatten(),
-    dense(10, { activation: "softmax" }),
-  ],
-};
+const SMALL_CONVNET = smallConvnet(4);
 
 let dataset: Dataset;
 const workers: WorkerProcess[] = [];
