@@ -78,23 +78,54 @@ function methodNotAllowed(allow: string) {
   };
 }
 
-/**
- * Routes serving a trained model: `/predict` (GET with base64url pixels, POST with JSON or
- * PNG), `/model` (description, training summary, accuracy per class), `/model.json` + `/weights.bin` (the files,
- * for pages that run the forward pass themselves) and `/health`.
- */
-export function predictRoutes(model: ServedModel, options: PredictOptions = {}): Hono {
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const maxInstances = options.maxInstances ?? 256;
-  const maxPngSide = options.maxPngSide ?? MAX_PNG_SIDE;
-  const predictMaxAge = options.predictMaxAge ?? 86400;
-  const size = modelInputSize(model);
+/** A served model with its request limits, its files as served and their ETag. */
+interface Served {
+  readonly model: ServedModel;
+  readonly maxBodyBytes: number;
+  readonly maxInstances: number;
+  readonly maxPngSide: number;
+  readonly predictMaxAge: number;
+  readonly inputSize: number;
+  readonly modelJson: string;
+  readonly weights: Uint8Array;
+  readonly etag: Promise<string>;
+}
+
+function served(model: ServedModel, options: PredictOptions): Served {
   const modelJson = JSON.stringify(modelJsonOf(model));
   const weights = weightsBytes(model.params);
-  const etagPromise = modelEtag(modelJson, weights);
+  return {
+    model,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxInstances: options.maxInstances ?? 256,
+    maxPngSide: options.maxPngSide ?? MAX_PNG_SIDE,
+    predictMaxAge: options.predictMaxAge ?? 86400,
+    inputSize: modelInputSize(model),
+    modelJson,
+    weights,
+    etag: modelEtag(modelJson, weights),
+  };
+}
 
+/**
+ * Routes serving a trained model: `/predict` (GET with base64url pixels, POST with JSON or
+ * PNG), `/model` (description, training summary, accuracy per class), `/model.json` +
+ * `/weights.bin` (the files, for pages that run the forward pass themselves) and `/health`.
+ * Client mistakes throw RequestError or PngError; the app's one onError answers them.
+ */
+export function predictRoutes(model: ServedModel, options: PredictOptions = {}): Hono {
+  const s = served(model, options);
   const app = new Hono();
+  addPredictRoutes(app, s);
+  app.get("/model", async (c) => c.json(modelInfo(model, await s.etag)));
+  app.all("/model", methodNotAllowed("GET, HEAD"));
+  addFileRoutes(app, s);
+  app.get("/health", (c) => c.json({ ok: true, model: describeModel(model) }));
+  app.all("/health", methodNotAllowed("GET, HEAD"));
+  return app;
+}
 
+function addPredictRoutes(app: Hono, s: Served): void {
   app.use(
     "/predict",
     cors({
@@ -105,23 +136,21 @@ export function predictRoutes(model: ServedModel, options: PredictOptions = {}):
       maxAge: 86400,
     }),
   );
-
-  // Client mistakes throw RequestError or PngError; the app's one onError answers them.
   app.get("/predict", async (c) => {
-    const pixels = parsePixelQuery(c.req.queries("pixels"), size);
-    const etag = await etagPromise;
+    const pixels = parsePixelQuery(c.req.queries("pixels"), s.inputSize);
+    const etag = await s.etag;
     c.header("ETag", etag);
-    c.header("Cache-Control", `public, max-age=${predictMaxAge}, immutable`);
+    c.header("Cache-Control", `public, max-age=${s.predictMaxAge}, immutable`);
     if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    return c.json(predictImage(model, pixels));
+    return c.json(predictImage(s.model, pixels));
   });
-
   app.post(
     "/predict",
     // Fast refusal on a declared Content-Length; readBodyLimited also enforces the real size.
     bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => c.json({ error: `body too large: the limit is ${maxBodyBytes} bytes` }, 413),
+      maxSize: s.maxBodyBytes,
+      onError: (c) =>
+        c.json({ error: `body too large: the limit is ${s.maxBodyBytes} bytes` }, 413),
     }),
     async (c) => {
       const type = mediaType(c.req.header("content-type"));
@@ -131,60 +160,55 @@ export function predictRoutes(model: ServedModel, options: PredictOptions = {}):
           `unsupported Content-Type ${JSON.stringify(c.req.header("content-type") ?? "(none)")}; expected application/json or image/png`,
         );
       }
-      const body = await readBodyLimited(c.req.raw, maxBodyBytes);
+      const body = await readBodyLimited(c.req.raw, s.maxBodyBytes);
       if (body.length === 0) throw new RequestError(400, `empty body: expected ${type} content`);
       c.header("Cache-Control", "no-store");
-      if (type === "image/png") return c.json(await predictPng(model, body, maxPngSide));
-      const parsed = parsePredictJson(utf8(body), size, maxInstances);
-      if (parsed.kind === "single") return c.json(predictImage(model, parsed.pixels));
-      return c.json({ predictions: predictImages(model, parsed.instances) });
+      return c.json(await predictBody(s, type, body));
     },
   );
   app.all("/predict", methodNotAllowed("GET, HEAD, POST, OPTIONS"));
+}
 
-  app.get("/model", async (c) =>
-    c.json({
-      architecture: describeModel(model),
-      ...(isSequentialModel(model) ? { inputShape: modelInputShape(model) } : {}),
-      inputSize: size,
-      classes: modelClasses(model),
-      layers: isSequentialModel(model) ? layerRows(model) : denseRows(model),
-      parameters: model.layout.size,
-      // Includes, for models trained since 2026-11, the per-epoch history and the test-set
-      // confusion matrix; accuracy per class is derived from the latter.
-      summary: model.summary ?? null,
-      perClassAccuracy: model.summary?.confusion ? perClassAccuracy(model.summary.confusion) : null,
-      etag: await etagPromise,
-      files: { model: `/${MODEL_FILE}`, weights: `/${WEIGHTS_FILE}` },
-    }),
-  );
-  app.all("/model", methodNotAllowed("GET, HEAD"));
+async function predictBody(s: Served, type: "application/json" | "image/png", body: Uint8Array) {
+  if (type === "image/png") return predictPng(s.model, body, s.maxPngSide);
+  const parsed = parsePredictJson(utf8(body), s.inputSize, s.maxInstances);
+  if (parsed.kind === "single") return predictImage(s.model, parsed.pixels);
+  return { predictions: predictImages(s.model, parsed.instances) };
+}
 
-  const serveFile = (type: string, body: () => string | Uint8Array) => async (c: Context) => {
-    const etag = await etagPromise;
+/** What `GET /model` says of the model. */
+function modelInfo(model: ServedModel, etag: string) {
+  return {
+    architecture: describeModel(model),
+    ...(isSequentialModel(model) ? { inputShape: modelInputShape(model) } : {}),
+    inputSize: modelInputSize(model),
+    classes: modelClasses(model),
+    layers: isSequentialModel(model) ? layerRows(model) : denseRows(model),
+    parameters: model.layout.size,
+    // Includes, for models trained since 2026-11, the per-epoch history and the test-set
+    // confusion matrix; accuracy per class is derived from the latter.
+    summary: model.summary ?? null,
+    perClassAccuracy: model.summary?.confusion ? perClassAccuracy(model.summary.confusion) : null,
+    etag,
+    files: { model: `/${MODEL_FILE}`, weights: `/${WEIGHTS_FILE}` },
+  };
+}
+
+/** `/model.json` and `/weights.bin`, cached but revalidated so a redeployed model is seen. */
+function addFileRoutes(app: Hono, s: Served): void {
+  const serveFile = (type: string, body: string | Uint8Array) => async (c: Context) => {
+    const etag = await s.etag;
     c.header("ETag", etag);
-    // Unversioned URLs: cache, but revalidate so a redeployed model is picked up.
     c.header("Cache-Control", "public, max-age=300, must-revalidate");
     c.header("Access-Control-Allow-Origin", "*");
     if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
     c.header("Content-Type", type);
-    const content = body();
-    return c.body(typeof content === "string" ? content : (content as Uint8Array<ArrayBuffer>));
+    return c.body(typeof body === "string" ? body : (body as Uint8Array<ArrayBuffer>));
   };
-  app.get(
-    `/${MODEL_FILE}`,
-    serveFile("application/json", () => modelJson),
-  );
+  app.get(`/${MODEL_FILE}`, serveFile("application/json", s.modelJson));
   app.all(`/${MODEL_FILE}`, methodNotAllowed("GET, HEAD"));
-  app.get(
-    `/${WEIGHTS_FILE}`,
-    serveFile("application/octet-stream", () => weights),
-  );
+  app.get(`/${WEIGHTS_FILE}`, serveFile("application/octet-stream", s.weights));
   app.all(`/${WEIGHTS_FILE}`, methodNotAllowed("GET, HEAD"));
-
-  app.get("/health", (c) => c.json({ ok: true, model: describeModel(model) }));
-  app.all("/health", methodNotAllowed("GET, HEAD"));
-  return app;
 }
 
 /** The MLP's layer rows, as /model has always listed them. */
