@@ -57,7 +57,7 @@ interface DenseLayerJson {
   };
 }
 
-interface WeightSpecJson {
+export interface WeightSpecJson {
   name: string;
   shape: number[];
   dtype: "float32";
@@ -102,14 +102,26 @@ export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJs
       dtype: "float32" as const,
     },
   ]);
+  return layersModelJson(layers, weights, summary);
+}
+
+/**
+ * A Sequential model.json in tfjs Layers format around its layers' configs and weight specs
+ * (weights.bin holds the weights in that order), with shardfit's training summary.
+ */
+export function layersModelJson<Layer>(
+  layers: Layer[],
+  weights: WeightSpecJson[],
+  summary?: TrainingSummary,
+) {
   return {
     modelTopology: {
-      class_name: "Sequential",
+      class_name: "Sequential" as const,
       config: { name: "shardfit", layers },
       keras_version: "tfjs-layers 4.22.0",
       backend: "tensor_flow.js",
     },
-    format: "layers-model",
+    format: "layers-model" as const,
     generatedBy: "shardfit",
     convertedBy: null,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights }],

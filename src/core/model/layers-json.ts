@@ -1,4 +1,5 @@
 import {
+  layersModelJson,
   MODEL_FILE,
   ModelFormatError,
   type TrainingSummary,
@@ -159,19 +160,7 @@ export function toSequentialModelJson(
     shape: [...w.shape],
     dtype: "float32" as const,
   }));
-  return {
-    modelTopology: {
-      class_name: "Sequential",
-      config: { name: "shardfit", layers },
-      keras_version: "tfjs-layers 4.22.0",
-      backend: "tensor_flow.js",
-    },
-    format: "layers-model",
-    generatedBy: "shardfit",
-    convertedBy: null,
-    weightsManifest: [{ paths: [WEIGHTS_FILE], weights }],
-    ...(summary ? { userDefinedMetadata: { shardfit: summary } } : {}),
-  };
+  return layersModelJson(layers, weights, summary);
 }
 
 export interface LoadedSequentialModel {
