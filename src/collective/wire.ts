@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { decodeBase64Url, encodeBase64Url } from "../core/base64url.ts";
 import type { TrainSpec } from "../core/train-spec.ts";
 import { validate } from "../core/validate.ts";
 
@@ -14,8 +15,12 @@ export const PROTOCOL_VERSION = 1;
 /** The shardfit release (package.json "version"; a test keeps them equal). */
 export const SHARDFIT_VERSION = "0.1.0";
 
-/** Largest text frame a coordinator accepts from a worker (hello, results): small by design. */
-export const MAX_WORKER_TEXT = 64 * 1024;
+/**
+ * Largest text frame a coordinator accepts from a worker: hello and step results are small;
+ * the final evaluation's per-sample predictions take ~7 characters per test sample, so this
+ * bounds a participant's test shard at ~600,000 samples.
+ */
+export const MAX_WORKER_TEXT = 4 * 1024 * 1024;
 /** Largest text frame a worker accepts from its coordinator (epoch plans: 4 B/sample as text). */
 export const MAX_COORDINATOR_TEXT = 64 * 1024 * 1024;
 
@@ -87,7 +92,13 @@ const hello = v.object({
   rank: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4096))),
 });
 const stats = v.tuple([v.number(), v.number(), v.number()]);
-const evalResult = v.object({ lossSum: v.number(), correct: v.number(), count: v.number() });
+const wirePredictions = v.object({ predicted: v.string(), confidence: v.string() });
+const evalResult = v.object({
+  lossSum: v.number(),
+  correct: v.number(),
+  count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  predictions: v.optional(wirePredictions),
+});
 const workerMessage = v.variant("type", [
   hello,
   v.object({ type: v.literal("ready"), paramCount: v.number() }),
@@ -147,7 +158,8 @@ export type CoordinatorMessage =
   | { type: "refused"; reason: string }
   | { type: "epoch"; attempt: number; plans: WirePlan[]; fromStep: number; globalStep: number }
   | { type: "abort" }
-  | { type: "evaluate" }
+  /** With `predictions`, the results carry each test sample's predicted class and probability. */
+  | { type: "evaluate"; predictions?: boolean }
   | { type: "bye" };
 
 /** WebSocket close codes this protocol uses. */
@@ -157,3 +169,41 @@ export const CLOSE = {
   refused: 4001,
   protocol: 4002,
 } as const;
+
+/** Each test sample's predicted class and its probability, as a worker's evaluation gives them. */
+export interface Predictions {
+  readonly predicted: Uint8Array;
+  readonly confidence: Float32Array;
+}
+export type WirePredictions = v.InferOutput<typeof wirePredictions>;
+
+/** Predictions for a JSON text frame: the class bytes and the float32 bytes, base64url. */
+export function encodePredictions(p: Predictions): WirePredictions {
+  const confidence = new Uint8Array(
+    p.confidence.buffer,
+    p.confidence.byteOffset,
+    p.confidence.byteLength,
+  );
+  return { predicted: encodeBase64Url(p.predicted), confidence: encodeBase64Url(confidence) };
+}
+
+/** Predictions from a worker's results; a FrameError unless they hold exactly `count` samples. */
+export function decodePredictions(wire: WirePredictions, count: number): Predictions {
+  const decode = (field: keyof WirePredictions) => {
+    try {
+      return decodeBase64Url(wire[field]);
+    } catch (error) {
+      throw new FrameError(`evaluated: predictions.${field}: ${(error as Error).message}`);
+    }
+  };
+  const predicted = decode("predicted");
+  const bytes = decode("confidence");
+  if (predicted.length !== count || bytes.length !== 4 * count) {
+    throw new FrameError(
+      `evaluated: predictions for ${predicted.length} samples and ${bytes.length / 4} probabilities; expected ${count} of each`,
+    );
+  }
+  // A copy: the decoded bytes need not be 4-byte aligned.
+  const confidence = new Float32Array(bytes.slice().buffer);
+  return { predicted, confidence };
+}

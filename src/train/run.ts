@@ -6,7 +6,7 @@ import type { RunningServer } from "../adapter/listen.ts";
 import { serve } from "../adapter/serve.ts";
 import { webSocketSupport } from "../adapter/websocket.ts";
 import { STAT } from "../collective/telemetry.ts";
-import { frameBytes } from "../collective/wire.ts";
+import { frameBytes, MAX_WORKER_TEXT } from "../collective/wire.ts";
 import type { CheckpointState } from "../core/checkpoint-format.ts";
 import { type Dataset, sliceSet } from "../core/dataset.ts";
 import { initParams } from "../core/init.ts";
@@ -399,7 +399,9 @@ async function listenForWorkers(
     standIn: remote.standIns ? standIns(() => url) : undefined,
   });
   const maxFrame = frameBytes(paramCount);
-  const webSocket = await webSocketSupport(maxFrame);
+  // Bun cuts any frame above this, text or binary: room for the largest text message too
+  // (an evaluation with predictions); joinRoutes holds binary frames to maxFrame.
+  const webSocket = await webSocketSupport(Math.max(maxFrame, MAX_WORKER_TEXT));
   app.route("/", joinRoutes(participants, maxFrame, webSocket));
   app.route("/", joinPageRoutes());
   const { hostname, port } = remote;

@@ -1,10 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import pkg from "../../package.json" with { type: "json" };
 import {
+  decodePredictions,
+  encodePredictions,
   FRAME,
   FrameError,
   frameBytes,
   HEAD,
+  MAX_WORKER_TEXT,
   newFrame,
   parseWorkerMessage,
   readFrame,
@@ -44,9 +47,56 @@ describe("wire protocol", () => {
       "threads",
     ],
     ['{"type":"dance"}', "worker message: type"],
-    [JSON.stringify({ type: "hello", pad: "x".repeat(70_000) }), "the limit is 65536"],
   ])("worker message %#: %s", (text, message) => {
     expect(() => parseWorkerMessage(text)).toThrow(FrameError);
     expect(() => parseWorkerMessage(text)).toThrow(message);
+  });
+
+  test("a worker text frame over the limit is refused before it is parsed", () => {
+    const text = JSON.stringify({ type: "hello", pad: "x".repeat(MAX_WORKER_TEXT) });
+    expect(() => parseWorkerMessage(text)).toThrow(
+      `text frame of ${text.length} characters; the limit is ${MAX_WORKER_TEXT}`,
+    );
+  });
+
+  test("predictions travel in an evaluated message and decode to the same values", () => {
+    const predicted = Uint8Array.from([7, 2, 1, 0, 4]);
+    // A view into a larger buffer, as a worker's slice of its results may be.
+    const whole = Float32Array.from([42, 0.99, 0.5, 0.123456789, 1, 1e-7, 42]);
+    const confidence = whole.subarray(1, 6);
+    const text = JSON.stringify({
+      type: "evaluated",
+      results: [
+        {
+          lossSum: 1.5,
+          correct: 4,
+          count: 5,
+          predictions: encodePredictions({ predicted, confidence }),
+        },
+      ],
+      tensors: 0,
+    });
+    const message = parseWorkerMessage(text);
+    if (message.type !== "evaluated") throw new Error(`parsed as ${message.type}`);
+    const wire = message.results[0].predictions;
+    if (!wire) throw new Error("no predictions");
+    const back = decodePredictions(wire, 5);
+    expect([...back.predicted]).toEqual([...predicted]);
+    expect([...back.confidence]).toEqual([...confidence]);
+    expect(back.confidence).toBeInstanceOf(Float32Array);
+  });
+
+  test("predictions for another sample count, or not base64url, are refused naming the field", () => {
+    const wire = encodePredictions({
+      predicted: new Uint8Array(4),
+      confidence: new Float32Array(4),
+    });
+    expect(() => decodePredictions(wire, 5)).toThrow(
+      "evaluated: predictions for 4 samples and 4 probabilities; expected 5 of each",
+    );
+    expect(() => decodePredictions({ ...wire, confidence: "a!" }, 4)).toThrow(FrameError);
+    expect(() => decodePredictions({ ...wire, confidence: "a!" }, 4)).toThrow(
+      "evaluated: predictions.confidence:",
+    );
   });
 });

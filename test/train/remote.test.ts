@@ -26,10 +26,14 @@ import {
  */
 let dataset: Dataset;
 let local: TrainResult;
+const localEvents: TrainEvent[] = [];
 const workers: WorkerProcess[] = [];
 beforeAll(async () => {
   dataset = await loadIdxDataset();
-  local = await trainWithHooks({ ...smallRun(dataset), workers: 2 }, sameGlobalBatches());
+  local = await trainWithHooks(
+    { ...smallRun(dataset), workers: 2, onProgress: (e) => localEvents.push(e) },
+    sameGlobalBatches(),
+  );
 });
 afterEach(() => {
   for (const w of workers.splice(0)) w.process.kill("SIGKILL");
@@ -67,6 +71,12 @@ describe("worker processes over WebSocket", () => {
       expect(p.computeMs).toBeGreaterThan(0);
       expect(p.exchangeMs).toBeGreaterThan(0);
     }
+    // The final evaluation travels back with per-sample predictions: the same confusion
+    // matrix and most confident mistakes as the local run's.
+    const evaluation = events.find((e) => e.type === "evaluation");
+    const localEvaluation = localEvents.find((e) => e.type === "evaluation");
+    expect(localEvaluation).toBeDefined();
+    expect(evaluation).toEqual(localEvaluation);
     // The dashboard's model of the run, from its event history, holds the same participants.
     const page = new RunState();
     for (const entry of dashboard?.log.history() ?? []) page.apply(entry);

@@ -2,6 +2,7 @@ import { allocateTelemetry, STAT, Telemetry, TIMING } from "../../collective/tel
 import {
   CLOSE,
   type CoordinatorMessage,
+  decodePredictions,
   FRAME,
   FrameError,
   HEAD,
@@ -15,7 +16,7 @@ import {
 } from "../../collective/wire.ts";
 import { type OptimizerSpec, optimizerFor } from "../../core/optimizer.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
-import type { EvalResult } from "../../worker/trainer.ts";
+import type { EvalOptions, EvalResult } from "../../worker/trainer.ts";
 import type { EpochAttempt, JoinInfo, ParticipantReport, Participants } from "../participants.ts";
 import { StepFailure } from "../steps.ts";
 import { timingSafeEqualText } from "./token.ts";
@@ -286,15 +287,15 @@ export class RemoteParticipants implements Participants {
     }
   }
 
-  async evaluate(): Promise<EvalResult[]> {
+  async evaluate(options: EvalOptions = {}): Promise<EvalResult[]> {
     await this.replaceGone();
     const all = await this.each((p) => {
       p.evaluated = deferred<Evaluated>();
-      p.send({ type: "evaluate" });
+      p.send({ type: "evaluate", predictions: options.predictions === true });
       return p.evaluated.promise;
     });
     this.lastTensors = all.map((e) => e.tensors);
-    return all.flatMap((e) => e.results);
+    return all.flatMap((e) => e.results.map(evalResultOf));
   }
 
   /** The counts the last evaluation reported (it asks every participant for both). */
@@ -597,3 +598,10 @@ function plansOf(plans: WorkerPlan[], first: number, count: number) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A participant's evaluation as it came over the wire, predictions decoded. */
+function evalResultOf(wire: Evaluated["results"][number]): EvalResult {
+  const { lossSum, correct, count, predictions } = wire;
+  if (!predictions) return { lossSum, correct, count };
+  return { lossSum, correct, count, predictions: decodePredictions(predictions, count) };
+}

@@ -6,6 +6,7 @@ import { allocateTelemetry, STAT, Telemetry } from "../../collective/telemetry.t
 import {
   CLOSE,
   type CoordinatorMessage,
+  encodePredictions,
   FRAME,
   HEAD,
   MAX_COORDINATOR_TEXT,
@@ -131,7 +132,9 @@ export class WorkerHost {
         this.abort();
         return;
       case "evaluate":
-        this.evaluate().catch((error) => this.fail(error, CLOSE.protocol));
+        this.evaluate(message.predictions === true).catch((error) =>
+          this.fail(error, CLOSE.protocol),
+        );
         return;
       case "bye":
         this.shutdown();
@@ -259,9 +262,13 @@ export class WorkerHost {
     }
   }
 
-  private async evaluate(): Promise<void> {
+  private async evaluate(predictions: boolean): Promise<void> {
     const { pool } = this.requireJoined();
-    const results = await pool.each((api) => api.evaluate());
+    const evals = await pool.each((api) => api.evaluate(undefined, { predictions }));
+    const results = evals.map(({ lossSum, correct, count, predictions: p }) => ({
+      ...{ lossSum, correct, count },
+      ...(p ? { predictions: encodePredictions(p) } : {}),
+    }));
     const tensors = await pool.each((api) => api.tensorCount());
     const total = tensors.reduce((a, b) => a + b, 0);
     this.channel.send(JSON.stringify({ type: "evaluated", results, tensors: total }));
