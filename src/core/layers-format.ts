@@ -236,46 +236,51 @@ const ModelJsonSchema = v.object(
       ),
       v.minLength(1, expecting("a non-empty array")),
     ),
-    // Free-form metadata, shown by GET /model and never used for inference: beyond its
-    // being an object only the fields GET /model computes with are checked (when present),
-    // so an older or foreign summary does not stop a model.
-    userDefinedMetadata: v.optional(
-      v.looseObject({
-        shardfit: v.optional(
-          v.pipe(
-            v.custom<TrainingSummary>(
-              (x) => typeof x === "object" && x !== null && !Array.isArray(x),
-              expecting("an object"),
-            ),
-            v.rawCheck(({ dataset, addIssue }) => {
-              if (!dataset.typed) return;
-              const { confusion, history } = dataset.value as {
-                confusion?: unknown;
-                history?: unknown;
-              };
-              if (confusion !== undefined && !isCountMatrix(confusion)) {
-                addIssue({
-                  message: `expected a square matrix of counts (arrays of non-negative integers), got ${show(confusion)}`,
-                  path: [at(dataset.value, "confusion")],
-                });
-              }
-              if (history !== undefined && !isObjectArray(history)) {
-                addIssue({
-                  message: `expected an array of per-epoch objects, got ${show(history)}`,
-                  path: [at(dataset.value, "history")],
-                });
-              }
-            }),
-          ),
-        ),
-      }),
-    ),
   },
   objectMessage("a JSON object", {
     modelTopology: "a Sequential model topology object",
     weightsManifest: "a non-empty array",
   }),
 );
+
+/**
+ * shardfit's metadata in a model.json: free-form, shown by GET /model and never used for
+ * inference. Beyond its being an object only the fields GET /model computes with are checked
+ * (when present), so an older or foreign summary does not stop a model.
+ */
+const MetadataSchema = v.looseObject({
+  userDefinedMetadata: v.optional(
+    v.looseObject({
+      shardfit: v.optional(
+        v.pipe(
+          v.custom<TrainingSummary>(
+            (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+            expecting("an object"),
+          ),
+          v.rawCheck(({ dataset, addIssue }) => {
+            if (!dataset.typed) return;
+            const { confusion, history } = dataset.value as {
+              confusion?: unknown;
+              history?: unknown;
+            };
+            if (confusion !== undefined && !isCountMatrix(confusion)) {
+              addIssue({
+                message: `expected a square matrix of counts (arrays of non-negative integers), got ${show(confusion)}`,
+                path: [at(dataset.value, "confusion")],
+              });
+            }
+            if (history !== undefined && !isObjectArray(history)) {
+              addIssue({
+                message: `expected an array of per-epoch objects, got ${show(history)}`,
+                path: [at(dataset.value, "history")],
+              });
+            }
+          }),
+        ),
+      ),
+    }),
+  ),
+});
 
 function isCountMatrix(x: unknown): x is number[][] {
   return (
@@ -330,27 +335,42 @@ export function fromLayersModel(
       );
     }
   });
-  if (weights.byteLength !== layout.size * 4) {
-    throw new ModelFormatError(
-      files.weights,
-      `expected ${layout.size * 4} bytes (${layout.size} float32 weights), got ${weights.byteLength}`,
-    );
-  }
-  const params = new Float32Array(layout.size);
-  new Uint8Array(params.buffer).set(weights);
-  for (let i = 0; i < params.length; i++) {
-    if (!Number.isFinite(params[i]))
-      throw new ModelFormatError(
-        files.weights,
-        `weight ${i} is ${params[i]}; expected finite numbers`,
-      );
-  }
-  const summary = m.userDefinedMetadata?.shardfit;
-  const classes = summary?.confusion?.length;
-  if (classes !== undefined && classes !== spec.classes) {
+  const params = readWeightsBin(weights, layout.size, files.weights);
+  return { spec, layout, params, summary: readSummary(json, spec.classes, fail) };
+}
+
+/**
+ * The training summary of a model.json (`userDefinedMetadata.shardfit`), checked for a model
+ * of `classes` outputs; undefined when the file has none. Both model readers use it.
+ */
+export function readSummary(
+  json: unknown,
+  classes: number,
+  fail: (message: string) => never,
+): TrainingSummary | undefined {
+  const summary = validate(MetadataSchema, json, fail).userDefinedMetadata?.shardfit;
+  const n = summary?.confusion?.length;
+  if (n !== undefined && n !== classes) {
     fail(
-      `userDefinedMetadata.shardfit.confusion: expected ${spec.classes} × ${spec.classes} (the model's classes), got ${classes} × ${classes}`,
+      `userDefinedMetadata.shardfit.confusion: expected ${classes} × ${classes} (the model's classes), got ${n} × ${n}`,
     );
   }
-  return { spec, layout, params, summary };
+  return summary;
+}
+
+/** weights.bin as `size` float32 weights: its length and every weight's finiteness checked. */
+export function readWeightsBin(weights: Uint8Array, size: number, file: string): Float32Array {
+  if (weights.byteLength !== size * 4) {
+    throw new ModelFormatError(
+      file,
+      `expected ${size * 4} bytes (${size} float32 weights), got ${weights.byteLength}`,
+    );
+  }
+  const params = new Float32Array(size);
+  new Uint8Array(params.buffer).set(weights);
+  const bad = params.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    throw new ModelFormatError(file, `weight ${bad} is ${params[bad]}; expected finite numbers`);
+  }
+  return params;
 }

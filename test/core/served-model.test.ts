@@ -63,6 +63,25 @@ describe("loadServedModel", () => {
     );
     expect(predictImage(model, pixels).probabilities).toEqual(Array.from(probabilities));
   });
+
+  test("a convnet's summary is checked as the MLP's is: its confusion matrix, by name", () => {
+    const layout = sequentialLayout(CONVNET_SPEC);
+    const weights = weightsBytes(initParams(CONVNET_SPEC, 4));
+    const summary = {
+      ...{ data: "d", epochs: 1, batchSize: 64, workers: 1, seed: 1 },
+      ...{ testAccuracy: 0.5, testLoss: 1, trainSeconds: 1, date: "" },
+    };
+    const withConfusion = (confusion: number[][]) =>
+      loadServedModel(toSequentialModelJson(layout, { ...summary, confusion }), weights);
+    const square = (n: number) => Array.from({ length: n }, () => new Array(n).fill(1));
+    expect(withConfusion(square(10)).summary?.confusion).toEqual(square(10));
+    expect(() => withConfusion(square(2))).toThrow(
+      "userDefinedMetadata.shardfit.confusion: expected 10 × 10 (the model's classes), got 2 × 2",
+    );
+    expect(() => withConfusion([[1, -1]])).toThrow(
+      "userDefinedMetadata.shardfit.confusion: expected a square matrix of counts",
+    );
+  });
 });
 
 describe("layerSummaries (the dashboard's model panel)", () => {

@@ -2,6 +2,8 @@ import {
   layersModelJson,
   MODEL_FILE,
   ModelFormatError,
+  readSummary,
+  readWeightsBin,
   type TrainingSummary,
   WEIGHTS_FILE,
 } from "../layers-format.ts";
@@ -12,6 +14,7 @@ import {
   type SequentialLayout,
   type SequentialSpec,
   sequentialLayout,
+  shapeSize,
   type WeightLayout,
 } from "./sequential.ts";
 import { parseTopology } from "./topology.ts";
@@ -222,25 +225,7 @@ export function fromSequentialLayersModel(
       );
     }
   });
-  if (weights.byteLength !== layout.size * 4) {
-    throw new ModelFormatError(
-      files.weights,
-      `expected ${layout.size * 4} bytes (${layout.size} float32 weights), got ${weights.byteLength}`,
-    );
-  }
-  const params = new Float32Array(layout.size);
-  new Uint8Array(params.buffer).set(weights);
-  const bad = params.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) {
-    throw new ModelFormatError(
-      files.weights,
-      `weight ${bad} is ${params[bad]}; expected finite numbers`,
-    );
-  }
-  const meta = json.userDefinedMetadata;
-  const summary =
-    isObject(meta) && isObject(meta.shardfit)
-      ? (meta.shardfit as unknown as TrainingSummary)
-      : undefined;
+  const params = readWeightsBin(weights, layout.size, files.weights);
+  const summary = readSummary(json, shapeSize(layout.outputShape), fail);
   return { spec, layout, params, ...(summary ? { summary } : {}) };
 }
