@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { decodeBase64Url, encodeBase64Url } from "../core/base64url.ts";
+import type { Predictions } from "../core/confusion.ts";
 import type { TrainSpec } from "../core/train-spec.ts";
 import { validate } from "../core/validate.ts";
 
@@ -170,11 +171,6 @@ export const CLOSE = {
   protocol: 4002,
 } as const;
 
-/** Each test sample's predicted class and its probability, as a worker's evaluation gives them. */
-export interface Predictions {
-  readonly predicted: Uint8Array;
-  readonly confidence: Float32Array;
-}
 export type WirePredictions = v.InferOutput<typeof wirePredictions>;
 
 /** Predictions for a JSON text frame: the class bytes and the float32 bytes, base64url. */

@@ -4,6 +4,12 @@
  * `model.json` as they are.
  */
 
+/** Each evaluated sample's predicted class and the probability the model gave it. */
+export interface Predictions {
+  readonly predicted: Uint8Array;
+  readonly confidence: Float32Array;
+}
+
 /** `matrix[trueLabel][predictedLabel]` = number of samples. */
 export type ConfusionMatrix = number[][];
 

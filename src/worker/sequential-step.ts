@@ -4,11 +4,10 @@ import { sampleDropoutMasks } from "../core/model/dropout.ts";
 import type { SequentialLayout } from "../core/model/sequential.ts";
 import type { Rng } from "../core/rng.ts";
 import { tf } from "../tf/backend.ts";
-import { weightedCrossEntropy } from "../tf/dense.ts";
 import { sequentialLogits, sequentialLossAndGrads, sequentialTensors } from "../tf/sequential.ts";
 import { copyInto } from "../tf/transfer.ts";
-import { type Batch, createBatch, fillBatch } from "./batch.ts";
-import type { EvalOptions, EvalResult } from "./evaluate.ts";
+import { type Batch, createBatch } from "./batch.ts";
+import { type EvalOptions, type EvalResult, evaluateInChunks } from "./evaluate.ts";
 
 /**
  * A worker's step and evaluation for any Sequential model (convnets): every weight and the
@@ -72,63 +71,16 @@ export function evaluateSequential(
   set: ImageSet,
   options: EvalOptions = {},
 ): EvalResult {
-  const classes = batchClasses(layout);
-  const batch = createBatch(EVAL_CHUNK, set.rows * set.cols, classes, true);
-  const order = Int32Array.from({ length: set.count }, (_, i) => i);
+  const batch = createBatch(EVAL_CHUNK, set.rows * set.cols, batchClasses(layout), true);
   const weights = sequentialTensors(layout, params);
-  const predictions = options.predictions
-    ? { predicted: new Uint8Array(set.count), confidence: new Float32Array(set.count) }
-    : undefined;
-  let lossSum = 0;
-  let correct = 0;
   try {
-    for (let start = 0; start < set.count; start += EVAL_CHUNK) {
-      const n = Math.min(EVAL_CHUNK, set.count - start);
-      // Weight 1 per real sample: the sum of losses, not the mean.
-      fillBatch(batch, set, order, start, n, 1);
-      const chunk = evaluateChunk(layout, weights, batch, predictions !== undefined);
-      lossSum += chunk.loss;
-      correct += chunk.correct;
-      if (predictions && chunk.predicted && chunk.confidence) {
-        predictions.predicted.set(chunk.predicted.subarray(0, n), start);
-        predictions.confidence.set(chunk.confidence.subarray(0, n), start);
-      }
-    }
+    return evaluateInChunks(set, batch, options, (b) => {
+      const t = batchTensors(layout, b);
+      return { logits: sequentialLogits(layout, weights, t.x), oneHot: t.y, weights: t.weights };
+    });
   } finally {
     tf.dispose(weights);
   }
-  return { lossSum, correct, count: set.count, ...(predictions ? { predictions } : {}) };
-}
-
-interface ChunkResult {
-  readonly loss: number;
-  readonly correct: number;
-  readonly predicted?: Int32Array;
-  readonly confidence?: Float32Array;
-}
-
-function evaluateChunk(
-  layout: SequentialLayout,
-  weights: tf.Tensor[],
-  batch: Batch,
-  withPredictions: boolean,
-): ChunkResult {
-  const outputs = tf.tidy(() => {
-    const b = batchTensors(layout, batch);
-    const logits = sequentialLogits(layout, weights, b.x);
-    const predicted = tf.argMax(logits, 1);
-    const hits = tf.cast(tf.equal(predicted, tf.argMax(b.y, 1)), "float32");
-    const sums = [weightedCrossEntropy(logits, b.y, b.weights), tf.sum(tf.mul(hits, b.weights))];
-    return withPredictions ? [...sums, predicted, tf.max(tf.softmax(logits), 1)] : sums;
-  });
-  const [loss, correct, predicted, confidence] = outputs.map((t) => t.dataSync());
-  tf.dispose(outputs);
-  return {
-    loss: loss[0],
-    correct: correct[0],
-    predicted: predicted as Int32Array | undefined,
-    confidence: confidence as Float32Array | undefined,
-  };
 }
 
 function batchClasses(layout: SequentialLayout): number {
