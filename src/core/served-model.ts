@@ -15,7 +15,7 @@ import {
   toSequentialModelJson,
 } from "./model/layers-json.ts";
 import { kerasClass, shapeSize } from "./model/sequential.ts";
-import { describeTrainSpec, inputSizeOf } from "./train-spec.ts";
+import { describeTrainSpec, inputSizeOf, isSequentialSpec } from "./train-spec.ts";
 
 /**
  * A trained model as the predict server, the edge and the page hold it: a Dense stack
@@ -25,7 +25,7 @@ import { describeTrainSpec, inputSizeOf } from "./train-spec.ts";
 export type ServedModel = LoadedModel | LoadedSequentialModel;
 
 export const isSequentialModel = (model: ServedModel): model is LoadedSequentialModel =>
-  "layers" in model.spec;
+  isSequentialSpec(model.spec);
 
 /** One row of a model summary (GET /model, the page). */
 export interface LayerRow {

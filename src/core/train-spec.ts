@@ -1,4 +1,3 @@
-import { initParams } from "./init.ts";
 import {
   kerasClass,
   type LayerSpec,
@@ -38,9 +37,6 @@ export function inputSizeOf(spec: TrainSpec): number {
 export function classesOf(spec: TrainSpec): number {
   return isSequentialSpec(spec) ? shapeSize(sequentialLayout(spec).outputShape) : spec.classes;
 }
-
-/** Seeded initial weights (init.ts). */
-export const initTrainParams: (spec: TrainSpec, seed: number) => Float32Array = initParams;
 
 export function sameTrainSpec(a: TrainSpec, b: TrainSpec): boolean {
   if (isSequentialSpec(a) !== isSequentialSpec(b)) return false;

@@ -53,7 +53,10 @@ export interface TrainOptions {
   onProgress?: (event: TrainEvent) => void;
   /** Aborting stops the workers and rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Collect per-phase step timings (costs a few performance.now() calls per step). */
+  /**
+   * Return the last epoch's per-phase step averages in `result.profile`. (The workers time
+   * their phases in every run: the dashboard's per-worker step times come from those timers.)
+   */
   profile?: boolean;
   /** A step that takes longer than this is treated as a hung worker (default 30 s). */
   stepTimeoutMs?: number;
