@@ -251,8 +251,10 @@ describe("the train command", () => {
   });
 
   test("--dashboard on a terminal stays up after the run until Ctrl-C, then exits 0", async () => {
-    // `script` gives the command a pseudo-terminal; a 0x03 byte on it is Ctrl-C.
-    const command = `${process.execPath} src/cli/train.ts --epochs 1 --workers 2 --hidden 64 --out ${join(dir, "cli-tty")} --dashboard`;
+    // `script` gives the command a pseudo-terminal; a 0x03 byte on it is Ctrl-C. `exec`: the
+    // shell that `script` starts ($SHELL, or dash without it) must not stay in the foreground
+    // group, where Ctrl-C kills it with 130 whatever the command exits with.
+    const command = `exec ${process.execPath} src/cli/train.ts --epochs 1 --workers 2 --hidden 64 --out ${join(dir, "cli-tty")} --dashboard`;
     const proc = Bun.spawn(["script", "-qfec", command, "/dev/null"], {
       stdin: "pipe",
       stdout: "pipe",
