@@ -1,0 +1,159 @@
+import { type MaxPooling2DLayer, windowGeometry } from "./sequential.ts";
+
+/**
+ * ∂loss/∂x of MaxPooling2D, channels-last, on plain arrays: each window's dy goes to its
+ * maximum, the first one in row-major order on a tie (TensorFlow's MaxPoolGrad), padding
+ * never wins; overlapping windows add up. Plain TS because on tfjs-wasm the same routing
+ * took a dozen kernels (gather by depthwise conv, argMax, oneHot, transpose): 15 ms of a
+ * 90 ms convnet step at batch 32, and wasm's own MaxPoolGrad is wrong (src/tf/max-pool.ts).
+ */
+
+/** One pooling layer's geometry on one input shape `[B, H, W, C]`. */
+export interface PoolGrid {
+  readonly batch: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+export function poolGrid(
+  shape: readonly [number, number, number, number],
+  layer: MaxPooling2DLayer,
+): PoolGrid {
+  const [batch, h, w, c] = shape;
+  const [kh, kw] = layer.poolSize;
+  const [sh, sw] = layer.strides;
+  const rows = windowGeometry(h, kh, sh, layer.padding);
+  const cols = windowGeometry(w, kw, sw, layer.padding);
+  const windows = { oh: rows.out, ow: cols.out, top: rows.padBefore, left: cols.padBefore };
+  return { batch, h, w, c, kh, kw, sh, sw, ...windows };
+}
+
+/** dx for `x` (`[B, H, W, C]`) and dy (`[B, oh, ow, C]`) of the pooling `g` describes. */
+export function maxPoolGradient(x: Float32Array, dy: Float32Array, g: PoolGrid): Float32Array {
+  const plane = g.h * g.w * g.c;
+  if (x.length !== g.batch * plane || dy.length !== g.batch * g.oh * g.ow * g.c) {
+    throw new RangeError(
+      `maxPoolGradient: expected ${g.batch * plane} inputs and ${g.batch * g.oh * g.ow * g.c} output gradients, got ${x.length} and ${dy.length}`,
+    );
+  }
+  const dx = new Float32Array(x.length);
+  if (isTwoByTwoTiling(g)) {
+    for (let b = 0; b < g.batch; b++) routeTwoByTwoTiles(x, dy, dx, b, g);
+    return dx;
+  }
+  const winners = new Int32Array(g.c);
+  let o = 0;
+  for (let b = 0; b < g.batch; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        findWinners(x, b * plane, g, oy, ox, winners);
+        routeWindow(dx, dy, o, winners, g.c);
+        o += g.c;
+      }
+    }
+  }
+  return dx;
+}
+
+/**
+ * Index in x of the maximum of window (oy, ox), for every channel at once: taps in row-major
+ * order, channels innermost (contiguous in NHWC); a later tap wins only if strictly greater.
+ */
+function findWinners(
+  x: Float32Array,
+  base: number,
+  g: PoolGrid,
+  oy: number,
+  ox: number,
+  winners: Int32Array,
+): void {
+  let first = true;
+  for (let i = 0; i < g.kh; i++) {
+    const y = oy * g.sh + i - g.top;
+    if (y < 0 || y >= g.h) continue;
+    for (let j = 0; j < g.kw; j++) {
+      const xx = ox * g.sw + j - g.left;
+      if (xx < 0 || xx >= g.w) continue;
+      const tap = base + (y * g.w + xx) * g.c;
+      if (first) startWinners(winners, tap, g.c);
+      else challengeWinners(x, winners, tap, g.c);
+      first = false;
+    }
+  }
+}
+
+function startWinners(winners: Int32Array, tap: number, c: number): void {
+  for (let ch = 0; ch < c; ch++) winners[ch] = tap + ch;
+}
+
+function challengeWinners(x: Float32Array, winners: Int32Array, tap: number, c: number): void {
+  for (let ch = 0; ch < c; ch++) {
+    if (x[tap + ch] > x[winners[ch]]) winners[ch] = tap + ch;
+  }
+}
+
+function routeWindow(
+  dx: Float32Array,
+  dy: Float32Array,
+  o: number,
+  winners: Int32Array,
+  c: number,
+): void {
+  for (let ch = 0; ch < c; ch++) dx[winners[ch]] += dy[o + ch];
+}
+
+/** 2×2 windows, stride 2, no padding: the usual pooling, which gets a branch-light loop. */
+function isTwoByTwoTiling(g: PoolGrid): boolean {
+  const two = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2;
+  return two && g.top === 0 && g.left === 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
+}
+
+function routeTwoByTwoTiles(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  b: number,
+  g: PoolGrid,
+): void {
+  const rowStride = g.w * g.c;
+  for (let oy = 0; oy < g.oh; oy++) {
+    const o = (b * g.oh + oy) * g.ow * g.c;
+    routeTwoByTwoRow(x, dy, dx, (b * g.h + 2 * oy) * rowStride, o, g.ow, rowStride, g.c);
+  }
+}
+
+/** One row of windows; taps in row-major order, a later one wins only if strictly greater. */
+function routeTwoByTwoRow(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  top: number,
+  o: number,
+  windows: number,
+  rowStride: number,
+  c: number,
+): void {
+  for (let ox = 0; ox < windows; ox++) {
+    const corner = top + 2 * ox * c;
+    for (let ch = 0; ch < c; ch++) {
+      const p0 = corner + ch;
+      const p1 = p0 + c;
+      const p2 = p0 + rowStride;
+      const p3 = p2 + c;
+      let best = p0;
+      if (x[p1] > x[best]) best = p1;
+      if (x[p2] > x[best]) best = p2;
+      if (x[p3] > x[best]) best = p3;
+      dx[best] = dy[o + ox * c + ch];
+    }
+  }
+}
