@@ -8,7 +8,9 @@
  * 3. shardfit `train({ model: "convnet" })` with 1 and 2 workers: the second of two epochs of
  *    `steps` batches (the first warms the workers up), median of `reps` interleaved runs, with
  *    train()'s own step breakdown.
- * 4. FLOPs per sample, the step's GFLOP/s per thread, and their share of a matMul reference
+ * 4. PyTorch (bench/pytorch.ts), 1 and 2 threads, interleaved with the shardfit runs, when a
+ *    python3 with torch is installed: the reference the issue's target is stated against.
+ * 5. FLOPs per sample, the step's GFLOP/s per thread, and their share of a matMul reference
  *    (the convnet's largest product) timed on wasm in this run, under the same load.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -17,6 +19,7 @@ import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { FLOPS_PER_SAMPLE } from "./conv/step.ts";
+import { findTorchPython, type PytorchRow, pytorchRow } from "./pytorch.ts";
 import { runShardfit, type ShardfitRun } from "./shardfit.ts";
 import { fmt, median, medianIndex, table } from "./stats.ts";
 
@@ -129,12 +132,19 @@ export async function convnetBench(dataset: Dataset, options: ConvnetBenchOption
     [1, []],
     [2, []],
   ]);
+  const python = await findTorchPython();
+  const torchRuns = new Map<number, PytorchRow[]>([
+    [1, []],
+    [2, []],
+  ]);
   for (let r = 0; r < reps; r++) {
     for (const w of r % 2 === 0 ? [1, 2] : [2, 1]) {
       log(`shardfit convnet, ${w} worker(s), repetition ${r + 1}/${reps}`);
       runs
         .get(w)
         ?.push(await runShardfit(dataset, w, { steps, batchSize: BATCH, model: "convnet" }));
+      log(`PyTorch convnet, ${w} thread(s), repetition ${r + 1}/${reps}`);
+      torchRuns.get(w)?.push(await pytorchRow(python, 5 * steps, w));
     }
   }
   const peakGflops = await matMulReference();
@@ -142,7 +152,25 @@ export async function convnetBench(dataset: Dataset, options: ConvnetBenchOption
     const all = runs.get(w) ?? [];
     return all[medianIndex(all.map((run) => run.samplesPerSecond))];
   };
-  return { wasmFit, cpuFit, one: medianRun(1), two: medianRun(2), peakGflops, reps, steps };
+  const torch = (threads: number) => medianPytorch(torchRuns.get(threads) ?? []);
+  return {
+    wasmFit,
+    cpuFit,
+    one: medianRun(1),
+    two: medianRun(2),
+    pytorch: { "1": torch(1), "2": torch(2) },
+    peakGflops,
+    reps,
+    steps,
+  };
+}
+
+/** The median run, or the first error (a missing torch fails every run alike). */
+function medianPytorch(rows: PytorchRow[]): PytorchRow {
+  const ok = rows.filter((row) => "samplesPerSecond" in row);
+  if (ok.length < rows.length || ok.length === 0)
+    return rows.find((row) => "error" in row) ?? rows[0];
+  return ok[medianIndex(ok.map((row) => row.samplesPerSecond))];
 }
 
 export type ConvnetBench = Awaited<ReturnType<typeof convnetBench>>;
@@ -157,14 +185,28 @@ export function convnetReport(b: ConvnetBench): string {
     `shardfit, ${run.workers} worker${run.workers > 1 ? "s" : ""}`,
     fmt(run.samplesPerSecond, 0),
     vsCpu(run.samplesPerSecond),
-    `epoch of 60,000 ≈ ${fmt(60_000 / run.samplesPerSecond, 0)} s`,
+    `5 epochs ≈ ${fmt(300_000 / run.samplesPerSecond, 0)} s`,
   ];
+  const torchRow = (threads: "1" | "2") => {
+    const row = b.pytorch[threads];
+    const name = `PyTorch, ${threads} thread${threads === "2" ? "s" : ""}`;
+    if ("error" in row) return [name, "—", "—", row.error];
+    const sps = row.samplesPerSecond;
+    return [
+      name,
+      fmt(sps, 0),
+      vsCpu(sps),
+      `torch ${row.torch}; 5 epochs ≈ ${fmt(300_000 / sps, 0)} s`,
+    ];
+  };
   const throughput = table([
     ["run", "samples/s", "vs tfjs-cpu", ""],
     ["tfjs model.fit (wasm)", "—", "—", fitCell(b.wasmFit)],
     ["tfjs model.fit (cpu)", fmt(base ?? Number.NaN, 1), "1×", fitCell(b.cpuFit)],
     shardRow(b.one),
     shardRow(b.two),
+    torchRow("1"),
+    torchRow("2"),
   ]);
   const breakdown = table([
     ["workers", "compute", "grad barrier", "reduce+RMSprop", "update barrier", "step ms"],
@@ -195,7 +237,14 @@ export function convnetReport(b: ConvnetBench): string {
     "",
     `training FLOPs per sample: ${fmt(FLOPS_PER_SAMPLE / 1e6, 1)} M; matMul reference [3872, 288]·[288, 64] on wasm: ${fmt(b.peakGflops, 2)} GFLOP/s`,
     flops,
+    `shardfit 2 workers / PyTorch 2 threads: ${fmt(vsPytorch(b) ?? Number.NaN, 2)}×`,
   ].join("\n");
+}
+
+/** shardfit's 2 workers over PyTorch's 2 threads (the same two cores), when PyTorch ran. */
+function vsPytorch(b: ConvnetBench): number | undefined {
+  const torch = b.pytorch["2"];
+  return "samplesPerSecond" in torch ? b.two.samplesPerSecond / torch.samplesPerSecond : undefined;
 }
 
 /** The one-line JSON summary's fields. */
@@ -210,6 +259,8 @@ export function convnetSummary(b: ConvnetBench) {
     flopsPerSample: FLOPS_PER_SAMPLE,
     matMulReferenceGflops: b.peakGflops,
     scaling: b.two.samplesPerSecond / b.one.samplesPerSecond,
+    pytorch: b.pytorch,
+    vsPytorch: vsPytorch(b),
   };
 }
 
