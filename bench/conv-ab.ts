@@ -1,14 +1,14 @@
 /**
  * Interleaved A/B of the convnet training step on tfjs-wasm, one thread, batch 32:
- * `bun bench/conv-ab.ts [baseline-ref] [reps]` runs src/tf's conv2d/max-pool/sequential as
- * they are at `baseline-ref` (git, default the branch's merge base with main) against this
+ * `bun bench/conv-ab.ts [baseline-ref] [reps]` runs the convnet step of src/ as
+ * it is at `baseline-ref` (git, default the branch's merge base with main) against this
  * tree's, alternating step by step so both see the same machine load (the machine is shared),
  * and reports medians, samples/s, GFLOP/s and the largest gradient difference between them.
  * Each step's CPU time (process.cpuUsage: tfjs-wasm runs on this one thread) is reported next
  * to its wall time: it is what the step costs when other processes share the cores.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
@@ -23,29 +23,24 @@ import {
 } from "./conv/step.ts";
 import { median, table } from "./stats.ts";
 
-const OWNED = ["conv2d.ts", "max-pool.ts", "sequential.ts"];
 const root = resolve(import.meta.dir, "..");
 const git = (...args: string[]) => execFileSync("git", args, { cwd: root }).toString().trim();
 
-/** A temp tree whose src/tf has the baseline's own three files; everything else links here. */
+/**
+ * A temp tree with the baseline's whole src/ (its src/tf kernels may use core modules that
+ * have changed since), node_modules linked here so both share one tfjs and its backend.
+ */
 async function loadBaseline(ref: string): Promise<SequentialModule> {
   const dir = mkdtempSync(join(tmpdir(), "conv-ab-"));
-  mkdirSync(join(dir, "src", "tf"), { recursive: true });
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  for (const entry of readdirSync(join(root, "src"))) {
-    if (entry !== "tf") symlinkSync(join(root, "src", entry), join(dir, "src", entry));
-  }
-  for (const file of readdirSync(join(root, "src", "tf"))) {
-    const target = join(dir, "src", "tf", file);
-    if (OWNED.includes(file)) writeFileSync(target, git("show", `${ref}:src/tf/${file}`));
-    else symlinkSync(join(root, "src", "tf", file), target);
-  }
+  const archive = execFileSync("git", ["archive", ref, "src"], { cwd: root, maxBuffer: 1 << 28 });
+  execFileSync("tar", ["-x", "-C", dir], { input: archive });
   return import(join(dir, "src", "tf", "sequential.ts"));
 }
 
 const USAGE = `Usage: bun bench/conv-ab.ts [REF] [REPS]
 
-  REF          git revision whose src/tf/{conv2d,max-pool,sequential}.ts are the baseline
+  REF          git revision whose src/ is the baseline
                (default: the merge base of HEAD and main)
   REPS         timed steps per variant, interleaved (default 30)
   -h, --help   show this help`;

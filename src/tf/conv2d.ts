@@ -1,10 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
+import { col2im } from "../core/model/col2im.ts";
 import {
   type Conv2DLayer,
   type Padding,
   type Pair,
   windowGeometry,
 } from "../core/model/sequential.ts";
+import { windowGrid } from "../core/model/window-grid.ts";
+import { valuesOf } from "./transfer.ts";
 
 /**
  * Conv2D forward and hand-derived backward on tfjs, channels-last (x `[B, H, W, C]`, kernel
@@ -88,14 +91,14 @@ function stride1Padding(x: tf.Tensor4D, dz: tf.Tensor4D, layer: Conv2DLayer) {
 
 /**
  * ∂loss/∂x of a stride-1 conv: the full correlation of dz with the flipped kernel, i.e. a
- * plain conv2d (XNNPACK's fast path) of dz padded so the output has x's size. Strided convs
- * use tf.conv2dTranspose (wasm's is a slow plain loop, but the convnets here have stride 1).
+ * plain conv2d (XNNPACK's fast path) of dz padded so the output has x's size.
  */
-function inputGradient(dz: tf.Tensor4D, kernel: tf.Tensor4D, x: tf.Tensor4D, layer: Conv2DLayer) {
-  const [sh, sw] = layer.strides;
-  if (sh !== 1 || sw !== 1) {
-    return tf.conv2dTranspose(dz, kernel, x.shape, [sh, sw], layer.padding);
-  }
+function inputGradientByConv(
+  dz: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  x: tf.Tensor4D,
+  layer: Conv2DLayer,
+) {
   const [kh, kw] = layer.kernelSize;
   const [top, bottom, left, right] = stride1Padding(x, dz, layer);
   const pad: ExplicitPadding = [
@@ -105,6 +108,36 @@ function inputGradient(dz: tf.Tensor4D, kernel: tf.Tensor4D, x: tf.Tensor4D, lay
     [0, 0],
   ];
   return tf.conv2d(dz, flippedKernel(kernel), 1, pad);
+}
+
+/**
+ * ∂loss/∂x as col2im(dz·Kᵀ) (core/model/col2im.ts): one matMul of the output's size, then each
+ * window's row added back in plain TS. The full correlation above computes every input pixel
+ * from a padded grid, H·W/(oh·ow) times the product's work (2.8× for a 5×5 → 3×3 conv), and
+ * wasm's conv2dTranspose, the usual way for strided convs, is a slow plain loop.
+ */
+function inputGradientByCol2im(
+  dz: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  x: tf.Tensor4D,
+  layer: Conv2DLayer,
+) {
+  const [kh, kw, cin, cout] = kernel.shape;
+  const [b, ...input] = x.shape;
+  const kT = tf.transpose(tf.reshape(kernel, [kh * kw * cin, cout])) as tf.Tensor2D;
+  const cols = tf.matMul(tf.reshape(dz, [-1, cout]) as tf.Tensor2D, kT);
+  // A view of the wasm heap, read before tfjs allocates again.
+  const dx = col2im(valuesOf(cols), b, windowGrid(input, layer));
+  return tf.tensor4d(dx, x.shape);
+}
+
+/** Strided convs, and convs whose full correlation would do ≥ 2× the product's work. */
+function inputGradient(dz: tf.Tensor4D, kernel: tf.Tensor4D, x: tf.Tensor4D, layer: Conv2DLayer) {
+  const stride1 = layer.strides[0] === 1 && layer.strides[1] === 1;
+  const [, h, w] = x.shape;
+  const [, oh, ow] = dz.shape;
+  const byCol2im = !stride1 || h * w >= 2 * oh * ow;
+  return (byCol2im ? inputGradientByCol2im : inputGradientByConv)(dz, kernel, x, layer);
 }
 
 /** Kernel and (if asked for) bias gradients. */
@@ -229,6 +262,18 @@ export interface Conv2DGradients {
   readonly x?: tf.Tensor4D;
 }
 
+export interface Conv2DBackwardOptions {
+  readonly bias: boolean;
+  readonly inputGradient: boolean;
+}
+
+/** Which way dK and db are computed for this layer (see {@link conv2dBackward}). */
+function weightGradientsFor(kernel: tf.Tensor4D, layer: Conv2DLayer) {
+  const [kh, kw, cin, cout] = kernel.shape;
+  const stride1 = layer.strides[0] === 1 && layer.strides[1] === 1;
+  return stride1 && kh * kw * cin >= cout ? weightGradientsByConv : weightGradientsByIm2col;
+}
+
 /**
  * Gradients of a conv given dz = ∂loss/∂z (`[B, oh, ow, cout]`): dK and db by
  * {@link weightGradientsByConv} for stride-1 convs with more taps than filters, else by
@@ -239,18 +284,11 @@ export function conv2dBackward(
   kernel: tf.Tensor4D,
   dz: tf.Tensor4D,
   layer: Conv2DLayer,
-  options: { bias: boolean; inputGradient: boolean },
+  options: Conv2DBackwardOptions,
 ): Conv2DGradients {
   return tf.tidy(() => {
-    const [kh, kw, cin, cout] = kernel.shape;
-    const stride1 = layer.strides[0] === 1 && layer.strides[1] === 1;
-    const byConv = stride1 && kh * kw * cin >= cout;
-    const weights = (byConv ? weightGradientsByConv : weightGradientsByIm2col)(
-      x,
-      dz,
-      layer,
-      options.bias,
-    );
+    const byWay = weightGradientsFor(kernel, layer);
+    const weights = byWay(x, dz, layer, options.bias);
     const grads: { kernel: tf.Tensor4D; bias?: tf.Tensor1D; x?: tf.Tensor4D } = { ...weights };
     if (options.inputGradient) grads.x = inputGradient(dz, kernel, x, layer);
     return grads;

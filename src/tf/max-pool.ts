@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { maxPoolGradient, poolGrid } from "../core/model/max-pool-gradient.ts";
+import { maxPoolGradient } from "../core/model/max-pool-gradient.ts";
 import type { MaxPooling2DLayer } from "../core/model/sequential.ts";
+import { windowGrid } from "../core/model/window-grid.ts";
 import { valuesOf } from "./transfer.ts";
 
 /**
@@ -27,6 +28,11 @@ export function maxPoolBackward(
   layer: MaxPooling2DLayer,
 ): tf.Tensor4D {
   // Views of the wasm heap, read before tfjs allocates again (tensor4d below).
-  const dx = maxPoolGradient(valuesOf(x), valuesOf(dy), poolGrid(x.shape, layer));
+  const dx = maxPoolGradient(
+    valuesOf(x),
+    valuesOf(dy),
+    x.shape[0],
+    windowGrid(x.shape.slice(1), layer),
+  );
   return tf.tensor4d(dx, x.shape);
 }

@@ -160,10 +160,7 @@ function backwardLayer(
           params[w] as tf.Tensor4D,
           dz as tf.Tensor4D,
           spec,
-          {
-            bias: spec.useBias,
-            inputGradient: needInput,
-          },
+          { bias: spec.useBias, inputGradient: needInput },
         );
         return { weights: g.bias ? [g.kernel, g.bias] : [g.kernel], input: g.x };
       }

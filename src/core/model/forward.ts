@@ -5,8 +5,8 @@ import {
   type SequentialLayerLayout,
   type SequentialLayout,
   shapeSize,
-  windowGeometry,
 } from "./sequential.ts";
+import { type WindowGrid, windowGrid } from "./window-grid.ts";
 
 /**
  * Plain-TypeScript inference for any Sequential model of sequential.ts (no tfjs, no runtime
@@ -45,42 +45,6 @@ function fillRows(
   }
 }
 
-/** Geometry of one conv or pooling layer on one sample, resolved once per layer. */
-interface Grid {
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly oh: number;
-  readonly ow: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly top: number;
-  readonly left: number;
-}
-
-function gridOf(layer: SequentialLayerLayout, spec: Conv2DLayer | MaxPooling2DLayer): Grid {
-  const [h, w, c] = layer.inputShape;
-  const [kh, kw] = spec.kind === "conv2d" ? spec.kernelSize : spec.poolSize;
-  const [sh, sw] = spec.strides;
-  const rows = windowGeometry(h, kh, sh, spec.padding);
-  const cols = windowGeometry(w, kw, sw, spec.padding);
-  return {
-    h,
-    w,
-    c,
-    oh: rows.out,
-    ow: cols.out,
-    kh,
-    kw,
-    sh,
-    sw,
-    top: rows.padBefore,
-    left: cols.padBefore,
-  };
-}
-
 /**
  * Adds tap (i, j) of the kernel at one output pixel: each input channel value times its
  * kernel row `[cout]`. Zero inputs (ReLU-clipped, blank pixels) are skipped.
@@ -105,7 +69,7 @@ function convTap(
 function convPixel(
   x: Float64Array,
   xBase: number,
-  g: Grid,
+  g: WindowGrid,
   oy: number,
   ox: number,
   params: Float32Array,
@@ -133,7 +97,7 @@ function conv2dLayer(
   spec: Conv2DLayer,
   params: Float32Array,
 ): Float64Array {
-  const g = gridOf(layer, spec);
+  const g = windowGrid(layer.inputShape, spec);
   const cout = spec.filters;
   const pixels = g.oh * g.ow;
   const out = new Float64Array(batch * pixels * cout);
@@ -152,7 +116,14 @@ function conv2dLayer(
 }
 
 /** Max over one pooling window for one channel; padding never wins (it is −∞, as in TF). */
-function poolMax(x: Float64Array, xBase: number, g: Grid, oy: number, ox: number, ch: number) {
+function poolMax(
+  x: Float64Array,
+  xBase: number,
+  g: WindowGrid,
+  oy: number,
+  ox: number,
+  ch: number,
+) {
   let max = -Infinity;
   for (let i = 0; i < g.kh; i++) {
     const y = oy * g.sh + i - g.top;
@@ -173,7 +144,7 @@ function maxPoolLayer(
   layer: SequentialLayerLayout,
   spec: MaxPooling2DLayer,
 ): Float64Array {
-  const g = gridOf(layer, spec);
+  const g = windowGrid(layer.inputShape, spec);
   const out = new Float64Array(batch * g.oh * g.ow * g.c);
   let o = 0;
   for (let b = 0; b < batch; b++) {

@@ -1,4 +1,4 @@
-import { type MaxPooling2DLayer, windowGeometry } from "./sequential.ts";
+import type { WindowGrid } from "./window-grid.ts";
 
 /**
  * ∂loss/∂x of MaxPooling2D, channels-last, on plain arrays: each window's dy goes to its
@@ -8,51 +8,28 @@ import { type MaxPooling2DLayer, windowGeometry } from "./sequential.ts";
  * 90 ms convnet step at batch 32, and wasm's own MaxPoolGrad is wrong (src/tf/max-pool.ts).
  */
 
-/** One pooling layer's geometry on one input shape `[B, H, W, C]`. */
-export interface PoolGrid {
-  readonly batch: number;
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly oh: number;
-  readonly ow: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly top: number;
-  readonly left: number;
-}
-
-export function poolGrid(
-  shape: readonly [number, number, number, number],
-  layer: MaxPooling2DLayer,
-): PoolGrid {
-  const [batch, h, w, c] = shape;
-  const [kh, kw] = layer.poolSize;
-  const [sh, sw] = layer.strides;
-  const rows = windowGeometry(h, kh, sh, layer.padding);
-  const cols = windowGeometry(w, kw, sw, layer.padding);
-  const windows = { oh: rows.out, ow: cols.out, top: rows.padBefore, left: cols.padBefore };
-  return { batch, h, w, c, kh, kw, sh, sw, ...windows };
-}
-
 /** dx for `x` (`[B, H, W, C]`) and dy (`[B, oh, ow, C]`) of the pooling `g` describes. */
-export function maxPoolGradient(x: Float32Array, dy: Float32Array, g: PoolGrid): Float32Array {
+export function maxPoolGradient(
+  x: Float32Array,
+  dy: Float32Array,
+  batch: number,
+  g: WindowGrid,
+): Float32Array {
   const plane = g.h * g.w * g.c;
-  if (x.length !== g.batch * plane || dy.length !== g.batch * g.oh * g.ow * g.c) {
+  const outputs = batch * g.oh * g.ow * g.c;
+  if (x.length !== batch * plane || dy.length !== outputs) {
     throw new RangeError(
-      `maxPoolGradient: expected ${g.batch * plane} inputs and ${g.batch * g.oh * g.ow * g.c} output gradients, got ${x.length} and ${dy.length}`,
+      `maxPoolGradient: expected ${batch * plane} inputs and ${outputs} output gradients, got ${x.length} and ${dy.length}`,
     );
   }
   const dx = new Float32Array(x.length);
   if (isTwoByTwoTiling(g)) {
-    for (let b = 0; b < g.batch; b++) routeTwoByTwoTiles(x, dy, dx, b, g);
+    for (let b = 0; b < batch; b++) routeTwoByTwoTiles(x, dy, dx, b, g);
     return dx;
   }
   const winners = new Int32Array(g.c);
   let o = 0;
-  for (let b = 0; b < g.batch; b++) {
+  for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < g.oh; oy++) {
       for (let ox = 0; ox < g.ow; ox++) {
         findWinners(x, b * plane, g, oy, ox, winners);
@@ -71,7 +48,7 @@ export function maxPoolGradient(x: Float32Array, dy: Float32Array, g: PoolGrid):
 function findWinners(
   x: Float32Array,
   base: number,
-  g: PoolGrid,
+  g: WindowGrid,
   oy: number,
   ox: number,
   winners: Int32Array,
@@ -112,7 +89,7 @@ function routeWindow(
 }
 
 /** 2×2 windows, stride 2, no padding: the usual pooling, which gets a branch-light loop. */
-function isTwoByTwoTiling(g: PoolGrid): boolean {
+function isTwoByTwoTiling(g: WindowGrid): boolean {
   const two = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2;
   return two && g.top === 0 && g.left === 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
 }
@@ -122,7 +99,7 @@ function routeTwoByTwoTiles(
   dy: Float32Array,
   dx: Float32Array,
   b: number,
-  g: PoolGrid,
+  g: WindowGrid,
 ): void {
   const rowStride = g.w * g.c;
   for (let oy = 0; oy < g.oh; oy++) {

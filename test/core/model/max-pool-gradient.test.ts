@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { maxPoolGradient, poolGrid } from "../../../src/core/model/max-pool-gradient.ts";
+import { maxPoolGradient } from "../../../src/core/model/max-pool-gradient.ts";
 import { maxPooling2d } from "../../../src/core/model/sequential.ts";
+import { type WindowGrid, windowGrid } from "../../../src/core/model/window-grid.ts";
 
 /**
  * The routing written the plain way, one window and channel at a time, in float64: TF's
@@ -10,12 +11,13 @@ import { maxPooling2d } from "../../../src/core/model/sequential.ts";
 function referenceGradient(
   x: Float32Array,
   dy: Float32Array,
-  g: ReturnType<typeof poolGrid>,
+  batch: number,
+  g: WindowGrid,
 ): Float64Array {
   const dx = new Float64Array(x.length);
   const at = (b: number, y: number, xx: number, ch: number) =>
     ((b * g.h + y) * g.w + xx) * g.c + ch;
-  for (let b = 0; b < g.batch; b++) {
+  for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < g.oh; oy++) {
       for (let ox = 0; ox < g.ow; ox++) {
         for (let ch = 0; ch < g.c; ch++) {
@@ -56,7 +58,9 @@ describe("maxPoolGradient", () => {
     );
     fc.assert(
       fc.property(cases, ([shape, l, seed]) => {
-        const g = poolGrid(shape, maxPooling2d(l.pool, { strides: l.strides, padding: l.padding }));
+        const [batch, ...input] = shape;
+        const layer = maxPooling2d(l.pool, { strides: l.strides, padding: l.padding });
+        const g = windowGrid(input, layer);
         // Values from a small set (negatives included), so windows tie often.
         let state = seed;
         const next = () => {
@@ -66,9 +70,9 @@ describe("maxPoolGradient", () => {
         const x = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () =>
           Math.floor(next() * 5 - 2),
         );
-        const dy = Float32Array.from({ length: g.batch * g.oh * g.ow * g.c }, () => next() - 0.5);
-        const got = maxPoolGradient(x, dy, g);
-        const want = referenceGradient(x, dy, g);
+        const dy = Float32Array.from({ length: batch * g.oh * g.ow * g.c }, () => next() - 0.5);
+        const got = maxPoolGradient(x, dy, batch, g);
+        const want = referenceGradient(x, dy, batch, g);
         for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i], 6);
       }),
       { numRuns: 300 },
@@ -76,8 +80,8 @@ describe("maxPoolGradient", () => {
   });
 
   test("arrays that do not fit the geometry are a clear error", () => {
-    const g = poolGrid([2, 4, 4, 3], maxPooling2d(2));
-    expect(() => maxPoolGradient(new Float32Array(96), new Float32Array(23), g)).toThrow(
+    const g = windowGrid([4, 4, 3], maxPooling2d(2));
+    expect(() => maxPoolGradient(new Float32Array(96), new Float32Array(23), 2, g)).toThrow(
       "maxPoolGradient: expected 96 inputs and 24 output gradients, got 96 and 23",
     );
   });

@@ -1,0 +1,53 @@
+import type { WindowGrid } from "./window-grid.ts";
+
+/**
+ * col2im: adds each window's column row back onto the input grid it was read from, the
+ * adjoint of im2col. `cols` is `[B·oh·ow, kh·kw·cin]`, its columns ordered (i, j, ci) as a
+ * `[kh, kw, cin, cout]` kernel reshaped to `[kh·kw·cin, cout]`; returns `[B, H, W, cin]`.
+ * With cols = dz·Kᵀ this is a conv's ∂loss/∂x; taps that fall on padding are dropped.
+ */
+export function col2im(cols: Float32Array, batch: number, g: WindowGrid): Float32Array {
+  const taps = g.kh * g.kw * g.c;
+  const rows = batch * g.oh * g.ow;
+  if (cols.length !== rows * taps) {
+    throw new RangeError(
+      `col2im: expected ${rows}×${taps} values for the windows, got ${cols.length}`,
+    );
+  }
+  const plane = g.h * g.w * g.c;
+  const dx = new Float32Array(batch * plane);
+  let row = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        addWindowBack(dx, b * plane, cols, row * taps, g, oy, ox);
+        row++;
+      }
+    }
+  }
+  return dx;
+}
+
+function addWindowBack(
+  dx: Float32Array,
+  base: number,
+  cols: Float32Array,
+  start: number,
+  g: WindowGrid,
+  oy: number,
+  ox: number,
+): void {
+  for (let i = 0; i < g.kh; i++) {
+    const y = oy * g.sh + i - g.top;
+    if (y < 0 || y >= g.h) continue;
+    for (let j = 0; j < g.kw; j++) {
+      const xx = ox * g.sw + j - g.left;
+      if (xx < 0 || xx >= g.w) continue;
+      addChannels(dx, base + (y * g.w + xx) * g.c, cols, start + (i * g.kw + j) * g.c, g.c);
+    }
+  }
+}
+
+function addChannels(dx: Float32Array, p: number, cols: Float32Array, q: number, c: number): void {
+  for (let ci = 0; ci < c; ci++) dx[p + ci] += cols[q + ci];
+}
