@@ -7,13 +7,11 @@
  * Each step's CPU time (process.cpuUsage: tfjs-wasm runs on this one thread) is reported next
  * to its wall time: it is what the step costs when other processes share the cores.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import * as current from "../src/tf/sequential.ts";
+import { baselineTree, git } from "./baseline.ts";
 import {
   FLOPS_PER_SAMPLE,
   PhaseTimer,
@@ -23,19 +21,8 @@ import {
 } from "./conv/step.ts";
 import { median, table } from "./stats.ts";
 
-const root = resolve(import.meta.dir, "..");
-const git = (...args: string[]) => execFileSync("git", args, { cwd: root }).toString().trim();
-
-/**
- * A temp tree with the baseline's whole src/ (its src/tf kernels may use core modules that
- * have changed since), node_modules linked here so both share one tfjs and its backend.
- */
 async function loadBaseline(ref: string): Promise<SequentialModule> {
-  const dir = mkdtempSync(join(tmpdir(), "conv-ab-"));
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  const archive = execFileSync("git", ["archive", ref, "src"], { cwd: root, maxBuffer: 1 << 28 });
-  execFileSync("tar", ["-x", "-C", dir], { input: archive });
-  return import(join(dir, "src", "tf", "sequential.ts"));
+  return import(join(baselineTree(ref), "src", "tf", "sequential.ts"));
 }
 
 const USAGE = `Usage: bun bench/conv-ab.ts [REF] [REPS]
