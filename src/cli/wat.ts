@@ -175,7 +175,12 @@ function assembleInstructions(tokens: Sexp[], locals: Map<string, number>): numb
     if (op in PLAIN) out.push(...PLAIN[op]);
     else if (op in LOCAL_OPS) out.push(LOCAL_OPS[op], ...uleb(index(tokens[++at], locals)));
     else if (op === "i32.const") out.push(0x41, ...sleb(Number(tokens[++at])));
-    else if (op in BLOCK_OPS) {
+    else if (op === "i8x16.shuffle") {
+      const lanes = tokens.slice(at + 1, at + 17).map(nat);
+      if (lanes.some((lane) => lane > 31)) throw new Error("wat: shuffle lanes are 0–31");
+      out.push(...simd(0x0d), ...lanes);
+      at += 16;
+    } else if (op in BLOCK_OPS) {
       const label = typeof next === "string" && next.startsWith("$") ? next : undefined;
       if (label) at++;
       labels.push(label);

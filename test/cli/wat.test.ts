@@ -64,6 +64,26 @@ describe("the WebAssembly text assembler", () => {
     expect(Array.from(new Float32Array(memory.buffer, 0, 4))).toEqual([3, -4, 1.5, -2]);
   });
 
+  test("i8x16.shuffle takes its 16 lane bytes", () => {
+    const bytes = assembleWat(`(module
+      (import "env" "memory" (memory 1 1 shared))
+      (func (export "swapHalves")
+        i32.const 0
+        i32.const 0 v128.load i32.const 0 v128.load
+        i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+        v128.store))`);
+    expect(hex(bytes)).toContain("fd 0d 08 09 0a 0b 0c 0d 0e 0f 00 01 02 03 04 05 06 07");
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    new Float32Array(memory.buffer).set([1, 2, 3, 4]);
+    const swap = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+      .exports.swapHalves as () => void;
+    swap();
+    expect(Array.from(new Float32Array(memory.buffer, 0, 4))).toEqual([3, 4, 1, 2]);
+    expect(() =>
+      assembleWat("(module (func i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 32))"),
+    ).toThrow("0–31");
+  });
+
   test("rejects what it does not know instead of guessing", () => {
     expect(() => assembleWat("(module (func i32.popcnt))")).toThrow(
       "unsupported instruction i32.popcnt",
