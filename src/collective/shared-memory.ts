@@ -4,10 +4,10 @@ import { simdRmsprop, simdUnavailable } from "./rmsprop-simd.ts";
 import { TIMING } from "./telemetry.ts";
 
 /**
- * The collective over SharedArrayBuffers, for worker threads of one process: a ZeRO-1 style
+ * The collective over shared memory, for worker threads of one process: a ZeRO-1 style
  * update where each worker owns a slice of the parameters. Ownership rules:
  *
- * - The coordinator allocates every buffer once and writes them only between epochs.
+ * - The coordinator allocates the plane once and writes it only between epochs.
  * - Params and each optimizer state vector are double-buffered: step t reads copy `t % 2`
  *   and writes copy `(t + 1) % 2`, so a step that fails half-way leaves step t intact.
  * - Worker w writes only its gradient row, and only its slice `[lo, hi)` of the next copies.
@@ -69,7 +69,7 @@ function sharedMemory(bytes: number): Pick<SharedPlaneBuffers, "memory" | "memor
   }
 }
 
-export function planeBuffer(buffers: SharedPlaneBuffers): ArrayBufferLike {
+function planeBuffer(buffers: SharedPlaneBuffers): ArrayBufferLike {
   const { memory } = buffers;
   return memory instanceof SharedArrayBuffer ? memory : memory.buffer;
 }
@@ -222,12 +222,11 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
 /** The SIMD kernel over the plane's wasm memory where it can run, else the JS loop (and why). */
 function planeOptimizer(buffers: SharedPlaneBuffers, spec: OptimizerSpec): [Optimizer, string] {
   const { memory } = buffers;
-  const why =
-    memory instanceof SharedArrayBuffer
-      ? `no shared WebAssembly.Memory: ${buffers.memoryFallback}`
-      : simdUnavailable();
-  if (why || memory instanceof SharedArrayBuffer) return [optimizerFor(spec), `js (${why})`];
-  return [simdRmsprop(memory, spec), "wasm-simd"];
+  if (memory instanceof SharedArrayBuffer) {
+    return [optimizerFor(spec), `js (no shared WebAssembly.Memory: ${buffers.memoryFallback})`];
+  }
+  const why = simdUnavailable();
+  return why ? [optimizerFor(spec), `js (${why})`] : [simdRmsprop(memory, spec), "wasm-simd"];
 }
 
 /**
