@@ -1,12 +1,13 @@
 import { type Optimizer, type OptimizerSpec, optimizerFor } from "../core/optimizer.ts";
 import { AbortedError, type Collective } from "./collective.ts";
+import { simdRmsprop, simdUnavailable } from "./rmsprop-simd.ts";
 import { TIMING } from "./telemetry.ts";
 
 /**
- * The collective over SharedArrayBuffers, for worker threads of one process: a ZeRO-1 style
+ * The collective over shared memory, for worker threads of one process: a ZeRO-1 style
  * update where each worker owns a slice of the parameters. Ownership rules:
  *
- * - The coordinator allocates every buffer once and writes them only between epochs.
+ * - The coordinator allocates the plane once and writes it only between epochs.
  * - Params and each optimizer state vector are double-buffered: step t reads copy `t % 2`
  *   and writes copy `(t + 1) % 2`, so a step that fails half-way leaves step t intact.
  * - Worker w writes only its gradient row, and only its slice `[lo, hi)` of the next copies.
@@ -17,11 +18,13 @@ export interface SharedPlaneBuffers {
   readonly workers: number;
   readonly paramCount: number;
   readonly stateNames: readonly string[];
-  readonly control: SharedArrayBuffer;
-  readonly params: SharedArrayBuffer;
-  /** One double-buffered vector per optimizer state name, in that order. */
-  readonly state: SharedArrayBuffer;
-  readonly grads: SharedArrayBuffer;
+  /**
+   * The whole plane (layout: {@link planeLayout}): a shared WebAssembly.Memory where the runtime
+   * has one, so the update runs as a wasm SIMD kernel over it; else a SharedArrayBuffer.
+   */
+  readonly memory: WebAssembly.Memory | SharedArrayBuffer;
+  /** Why `memory` is a SharedArrayBuffer: the WebAssembly.Memory constructor's error. */
+  readonly memoryFallback?: string;
 }
 
 /** Int32 slots of `control`. */
@@ -36,20 +39,39 @@ const CTL = {
 
 const F32 = Float32Array.BYTES_PER_ELEMENT;
 
+/** Byte offsets in the plane: control slots, then params, state and gradient rows. */
+export function planeLayout(workers: number, paramCount: number, stateCount: number) {
+  const vector = paramCount * F32;
+  const params = 64;
+  const state = params + 2 * vector;
+  const grads = state + 2 * stateCount * vector;
+  return { control: 0, params, state, grads, bytes: grads + workers * vector };
+}
+
+const WASM_PAGE = 65536;
+
 export function allocateSharedPlane(
   workers: number,
   paramCount: number,
   stateNames: readonly string[],
 ): SharedPlaneBuffers {
-  return {
-    workers,
-    paramCount,
-    stateNames,
-    control: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * CTL.length),
-    params: new SharedArrayBuffer(2 * paramCount * F32),
-    state: new SharedArrayBuffer(2 * stateNames.length * paramCount * F32),
-    grads: new SharedArrayBuffer(workers * paramCount * F32),
-  };
+  const { bytes } = planeLayout(workers, paramCount, stateNames.length);
+  return { workers, paramCount, stateNames, ...sharedMemory(bytes) };
+}
+
+/** A shared WebAssembly.Memory of at least `bytes`, or a SharedArrayBuffer when there is none. */
+function sharedMemory(bytes: number): Pick<SharedPlaneBuffers, "memory" | "memoryFallback"> {
+  const pages = Math.ceil(bytes / WASM_PAGE);
+  try {
+    return { memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }) };
+  } catch (error) {
+    return { memory: new SharedArrayBuffer(bytes), memoryFallback: String(error) };
+  }
+}
+
+function planeBuffer(buffers: SharedPlaneBuffers): ArrayBufferLike {
+  const { memory } = buffers;
+  return memory instanceof SharedArrayBuffer ? memory : memory.buffer;
 }
 
 /** Typed views over the plane; cheap to build in every realm. The coordinator's handle. */
@@ -63,17 +85,16 @@ export class SharedPlane {
   constructor(readonly buffers: SharedPlaneBuffers) {
     const n = buffers.paramCount;
     const k = buffers.stateNames.length;
-    this.control = new Int32Array(buffers.control);
-    this.paramCopies = [0, 1].map((c) => new Float32Array(buffers.params, c * n * F32, n));
+    const at = planeLayout(buffers.workers, n, k);
+    const plane = planeBuffer(buffers);
+    const vector = (offset: number) => new Float32Array(plane, offset, n);
+    this.control = new Int32Array(plane, at.control, CTL.length);
+    this.paramCopies = [0, 1].map((c) => vector(at.params + c * n * F32));
     this.stateCopies = [0, 1].map((c) =>
-      Array.from(
-        { length: k },
-        (_, s) => new Float32Array(buffers.state, (c * k + s) * n * F32, n),
-      ),
+      Array.from({ length: k }, (_, s) => vector(at.state + (c * k + s) * n * F32)),
     );
-    this.gradRows = Array.from(
-      { length: buffers.workers },
-      (_, w) => new Float32Array(buffers.grads, w * n * F32, n),
+    this.gradRows = Array.from({ length: buffers.workers }, (_, w) =>
+      vector(at.grads + w * n * F32),
     );
   }
 
@@ -148,6 +169,8 @@ export class SharedPlane {
 /** Worker w's side of the plane: the {@link Collective} over shared memory. */
 export class SharedMemoryCollective extends SharedPlane implements Collective {
   readonly gradient: Float32Array;
+  /** "wasm-simd", or "js" with the reason the SIMD kernel is not used. */
+  readonly updateKernel: string;
   private readonly optimizer: Optimizer;
   private readonly lo: number;
   private readonly hi: number;
@@ -161,7 +184,7 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
   ) {
     super(buffers);
     this.gradient = this.gradRows[rank];
-    this.optimizer = optimizerFor(optimizer);
+    [this.optimizer, this.updateKernel] = planeOptimizer(buffers, optimizer);
     [this.lo, this.hi] = this.slice(rank);
   }
 
@@ -194,6 +217,16 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
       timings[TIMING.updateBarrier] += performance.now() - t2;
     }
   }
+}
+
+/** The SIMD kernel over the plane's wasm memory where it can run, else the JS loop (and why). */
+function planeOptimizer(buffers: SharedPlaneBuffers, spec: OptimizerSpec): [Optimizer, string] {
+  const { memory } = buffers;
+  if (memory instanceof SharedArrayBuffer) {
+    return [optimizerFor(spec), `js (no shared WebAssembly.Memory: ${buffers.memoryFallback})`];
+  }
+  const why = simdUnavailable();
+  return why ? [optimizerFor(spec), `js (${why})`] : [simdRmsprop(memory, spec), "wasm-simd"];
 }
 
 /**

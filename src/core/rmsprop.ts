@@ -72,8 +72,9 @@ export function rmspropUpdateSum(
       end,
     );
   } else {
-    const sum = new Float32Array(end - start);
-    for (const g of grads) addSlice(sum, g, start);
+    // Row 0 copied, not added to zero: 0 + −0 is +0, and the 1- and 2-row paths keep −0.
+    const sum = grads[0].slice(start, end);
+    for (const g of grads.slice(1)) addSlice(sum, g, start);
     updateOne(
       lr,
       rho,

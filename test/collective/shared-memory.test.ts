@@ -1,11 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import {
   allocateSharedPlane,
+  planeLayout,
   SharedMemoryCollective,
   SharedPlane,
 } from "../../src/collective/shared-memory.ts";
 import { TIMING } from "../../src/collective/telemetry.ts";
 import { rmsprop } from "../../src/core/optimizer.ts";
+import { stepOnWorkers } from "../support/plane-workers.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 
 const N = 1000;
@@ -54,5 +56,54 @@ describe("shared-memory plane", () => {
     new SharedPlane(buffers).abort();
     const worker = new SharedMemoryCollective(buffers, 0, rmsprop());
     await expect(worker.reduceAndUpdate(0)).rejects.toMatchObject({ name: "AbortedError" });
+  });
+
+  test("the plane is one shared WebAssembly.Memory, updated by the wasm SIMD kernel", () => {
+    const buffers = allocateSharedPlane(2, N, ["meanSquare"]);
+    expect(buffers.memory).toBeInstanceOf(WebAssembly.Memory);
+    expect((buffers.memory as WebAssembly.Memory).buffer).toBeInstanceOf(SharedArrayBuffer);
+    const plane = new SharedPlane(buffers);
+    expect(plane.params(1).buffer).toBe((buffers.memory as WebAssembly.Memory).buffer);
+    expect(new SharedMemoryCollective(buffers, 1, rmsprop()).updateKernel).toBe("wasm-simd");
+  });
+
+  test("over a SharedArrayBuffer plane the JS loop updates, says why, and computes the same", async () => {
+    const { bytes } = planeLayout(1, N, 1);
+    const results = [];
+    for (const buffers of [
+      allocateSharedPlane(1, N, ["meanSquare"]),
+      {
+        workers: 1,
+        paramCount: N,
+        stateNames: ["meanSquare"],
+        memory: new SharedArrayBuffer(bytes),
+        memoryFallback: "RangeError: test",
+      },
+    ]) {
+      const plane = new SharedPlane(buffers);
+      plane.load(0, ramp(1), [ramp(0.1).map(Math.abs)]);
+      const worker = new SharedMemoryCollective(buffers, 0, rmsprop());
+      worker.gradient.set(ramp(0.3));
+      await worker.reduceAndUpdate(0);
+      results.push({
+        kernel: worker.updateKernel,
+        params: plane.params(),
+        state: plane.state()[0],
+      });
+    }
+    const [wasm, js] = results;
+    expect(js.kernel).toBe("js (no shared WebAssembly.Memory: RangeError: test)");
+    expect(wasm.params).toEqual(js.params);
+    expect(wasm.state).toEqual(js.state);
+  });
+
+  test("crosses into worker threads: each updates its slice with the kernel, as the JS loop would", async () => {
+    const result = await stepOnWorkers(2, 1001);
+    expect(result).toEqual({
+      memory: "Memory",
+      kernels: ["wasm-simd", "wasm-simd"],
+      stepsDone: 1,
+      identical: true,
+    });
   });
 });
