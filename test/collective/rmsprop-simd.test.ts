@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { kernelBytes, simdRmsprop } from "../../src/collective/rmsprop-simd.ts";
 import { rmsprop } from "../../src/core/optimizer.ts";
 import { rmspropUpdateSum } from "../../src/core/rmsprop.ts";
+import { mulberry } from "../support/random.ts";
 import { rmspropStep } from "../support/reference.ts";
 
 const spec = rmsprop();
@@ -91,14 +92,3 @@ describe("the wasm SIMD RMSprop kernel", () => {
 
 const bits = (a: Float32Array) =>
   Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
-
-function mulberry(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

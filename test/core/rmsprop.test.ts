@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { KERAS_RMSPROP, rmspropUpdate, rmspropUpdateSum } from "../../src/core/rmsprop.ts";
+import { mulberry } from "../support/random.ts";
 import { maxAbsDiff, referenceRmsprop } from "../support/reference.ts";
 
 describe("RMSprop as Keras 2 / tf.keras define it", () => {
@@ -84,14 +85,3 @@ describe("RMSprop as Keras 2 / tf.keras define it", () => {
     },
   );
 });
-
-function mulberry(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,4 +1,4 @@
-import type { WindowGrid } from "./window-grid.ts";
+import { tapScratch, type WindowGrid, windowTaps } from "./window-grid.ts";
 
 /**
  * col2im: adds each window's column row back onto the input grid it was read from, the
@@ -16,11 +16,13 @@ export function col2im(cols: Float32Array, batch: number, g: WindowGrid): Float3
   }
   const plane = g.h * g.w * g.c;
   const dx = new Float32Array(batch * plane);
+  const inside = tapScratch(g);
   let row = 0;
   for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < g.oh; oy++) {
       for (let ox = 0; ox < g.ow; ox++) {
-        addWindowBack(dx, b * plane, cols, row * taps, g, oy, ox);
+        const n = windowTaps(g, oy, ox, inside);
+        addWindowBack(dx, b * plane, cols, row * taps, inside, n, g.c);
         row++;
       }
     }
@@ -33,18 +35,12 @@ function addWindowBack(
   base: number,
   cols: Float32Array,
   start: number,
-  g: WindowGrid,
-  oy: number,
-  ox: number,
+  inside: Int32Array,
+  n: number,
+  c: number,
 ): void {
-  for (let i = 0; i < g.kh; i++) {
-    const y = oy * g.sh + i - g.top;
-    if (y < 0 || y >= g.h) continue;
-    for (let j = 0; j < g.kw; j++) {
-      const xx = ox * g.sw + j - g.left;
-      if (xx < 0 || xx >= g.w) continue;
-      addChannels(dx, base + (y * g.w + xx) * g.c, cols, start + (i * g.kw + j) * g.c, g.c);
-    }
+  for (let t = 0; t < n; t += 2) {
+    addChannels(dx, base + inside[t + 1] * c, cols, start + inside[t] * c, c);
   }
 }
 

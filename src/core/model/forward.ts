@@ -6,7 +6,7 @@ import {
   type SequentialLayout,
   shapeSize,
 } from "./sequential.ts";
-import { type WindowGrid, windowGrid } from "./window-grid.ts";
+import { tapScratch, windowGrid, windowTaps } from "./window-grid.ts";
 
 /**
  * Plain-TypeScript inference for any Sequential model of sequential.ts (no tfjs, no runtime
@@ -65,28 +65,22 @@ function convTap(
   }
 }
 
-/** One output pixel of a conv (all its output channels), taps outside the input are zero padding. */
+/** One output pixel of a conv (all its output channels), from its window's taps inside x. */
 function convPixel(
   x: Float64Array,
   xBase: number,
-  g: WindowGrid,
-  oy: number,
-  ox: number,
+  inside: Int32Array,
+  n: number,
+  c: number,
   params: Float32Array,
   kernel: number,
   cout: number,
   out: Float64Array,
   o: number,
 ): void {
-  for (let i = 0; i < g.kh; i++) {
-    const y = oy * g.sh + i - g.top;
-    if (y < 0 || y >= g.h) continue;
-    for (let j = 0; j < g.kw; j++) {
-      const xx = ox * g.sw + j - g.left;
-      if (xx < 0 || xx >= g.w) continue;
-      const kRow = kernel + (i * g.kw + j) * g.c * cout;
-      convTap(x, xBase + (y * g.w + xx) * g.c, g.c, params, kRow, cout, out, o);
-    }
+  for (let t = 0; t < n; t += 2) {
+    const kRow = kernel + inside[t] * c * cout;
+    convTap(x, xBase + inside[t + 1] * c, c, params, kRow, cout, out, o);
   }
 }
 
@@ -103,37 +97,26 @@ function conv2dLayer(
   const out = new Float64Array(batch * pixels * cout);
   fillRows(out, batch * pixels, cout, params, layer.weights[1]?.offset ?? -1);
   const kernel = layer.weights[0].offset;
+  const inside = tapScratch(g);
   for (let b = 0; b < batch; b++) {
     const xBase = b * g.h * g.w * g.c;
     for (let oy = 0; oy < g.oh; oy++) {
       for (let ox = 0; ox < g.ow; ox++) {
         const o = ((b * g.oh + oy) * g.ow + ox) * cout;
-        convPixel(x, xBase, g, oy, ox, params, kernel, cout, out, o);
+        const n = windowTaps(g, oy, ox, inside);
+        convPixel(x, xBase, inside, n, g.c, params, kernel, cout, out, o);
       }
     }
   }
   return out;
 }
 
-/** Max over one pooling window for one channel; padding never wins (it is −∞, as in TF). */
-function poolMax(
-  x: Float64Array,
-  xBase: number,
-  g: WindowGrid,
-  oy: number,
-  ox: number,
-  ch: number,
-) {
+/** Max over one window's taps inside x for one channel (padding never wins, as in TF). */
+function poolMax(x: Float64Array, xBase: number, inside: Int32Array, n: number, c: number) {
   let max = -Infinity;
-  for (let i = 0; i < g.kh; i++) {
-    const y = oy * g.sh + i - g.top;
-    if (y < 0 || y >= g.h) continue;
-    for (let j = 0; j < g.kw; j++) {
-      const xx = ox * g.sw + j - g.left;
-      if (xx < 0 || xx >= g.w) continue;
-      const v = x[xBase + (y * g.w + xx) * g.c + ch];
-      if (v > max) max = v;
-    }
+  for (let t = 1; t < n; t += 2) {
+    const v = x[xBase + inside[t] * c];
+    if (v > max) max = v;
   }
   return max;
 }
@@ -146,12 +129,14 @@ function maxPoolLayer(
 ): Float64Array {
   const g = windowGrid(layer.inputShape, spec);
   const out = new Float64Array(batch * g.oh * g.ow * g.c);
+  const inside = tapScratch(g);
   let o = 0;
   for (let b = 0; b < batch; b++) {
     const xBase = b * g.h * g.w * g.c;
     for (let oy = 0; oy < g.oh; oy++) {
       for (let ox = 0; ox < g.ow; ox++) {
-        for (let ch = 0; ch < g.c; ch++) out[o++] = poolMax(x, xBase, g, oy, ox, ch);
+        const n = windowTaps(g, oy, ox, inside);
+        for (let ch = 0; ch < g.c; ch++) out[o++] = poolMax(x, xBase + ch, inside, n, g.c);
       }
     }
   }

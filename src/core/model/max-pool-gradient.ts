@@ -1,4 +1,4 @@
-import type { WindowGrid } from "./window-grid.ts";
+import { tapScratch, type WindowGrid, windowTaps } from "./window-grid.ts";
 
 /**
  * ∂loss/∂x of MaxPooling2D, channels-last, on plain arrays: each window's dy goes to its
@@ -28,11 +28,12 @@ export function maxPoolGradient(
     return dx;
   }
   const winners = new Int32Array(g.c);
+  const inside = tapScratch(g);
   let o = 0;
   for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < g.oh; oy++) {
       for (let ox = 0; ox < g.ow; ox++) {
-        findWinners(x, b * plane, g, oy, ox, winners);
+        findWinners(x, b * plane, inside, windowTaps(g, oy, ox, inside), g.c, winners);
         routeWindow(dx, dy, o, winners, g.c);
         o += g.c;
       }
@@ -42,30 +43,20 @@ export function maxPoolGradient(
 }
 
 /**
- * Index in x of the maximum of window (oy, ox), for every channel at once: taps in row-major
- * order, channels innermost (contiguous in NHWC); a later tap wins only if strictly greater.
+ * Index in x of the maximum of a window, for every channel at once: its taps inside the input
+ * (from {@link windowTaps}) in row-major order, channels innermost (contiguous in NHWC); a
+ * later tap wins only if strictly greater.
  */
 function findWinners(
   x: Float32Array,
   base: number,
-  g: WindowGrid,
-  oy: number,
-  ox: number,
+  inside: Int32Array,
+  n: number,
+  c: number,
   winners: Int32Array,
 ): void {
-  let first = true;
-  for (let i = 0; i < g.kh; i++) {
-    const y = oy * g.sh + i - g.top;
-    if (y < 0 || y >= g.h) continue;
-    for (let j = 0; j < g.kw; j++) {
-      const xx = ox * g.sw + j - g.left;
-      if (xx < 0 || xx >= g.w) continue;
-      const tap = base + (y * g.w + xx) * g.c;
-      if (first) startWinners(winners, tap, g.c);
-      else challengeWinners(x, winners, tap, g.c);
-      first = false;
-    }
-  }
+  startWinners(winners, base + inside[1] * c, c);
+  for (let t = 2; t < n; t += 2) challengeWinners(x, winners, base + inside[t + 1] * c, c);
 }
 
 function startWinners(winners: Int32Array, tap: number, c: number): void {

@@ -31,3 +31,26 @@ export function windowGrid(
   const windows = { oh: rows.out, ow: cols.out, top: rows.padBefore, left: cols.padBefore };
   return { h, w, c, kh, kw, sh, sw, ...windows };
 }
+
+/** Scratch for {@link windowTaps}: two slots for each tap of a window. */
+export const tapScratch = (g: WindowGrid): Int32Array => new Int32Array(2 * g.kh * g.kw);
+
+/**
+ * The taps of window (oy, ox) that fall inside the input, in row-major order, written to
+ * `out` in pairs: the tap's index i·kw + j in the window, then its pixel y·w + x in the
+ * input. Padding taps are left out. Returns how many values it wrote (twice the taps).
+ */
+export function windowTaps(g: WindowGrid, oy: number, ox: number, out: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < g.kh; i++) {
+    const y = oy * g.sh + i - g.top;
+    if (y < 0 || y >= g.h) continue;
+    for (let j = 0; j < g.kw; j++) {
+      const x = ox * g.sw + j - g.left;
+      if (x < 0 || x >= g.w) continue;
+      out[n++] = i * g.kw + j;
+      out[n++] = y * g.w + x;
+    }
+  }
+  return n;
+}

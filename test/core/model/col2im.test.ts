@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { col2im } from "../../../src/core/model/col2im.ts";
 import { conv2d } from "../../../src/core/model/sequential.ts";
 import { type WindowGrid, windowGrid } from "../../../src/core/model/window-grid.ts";
+import { mulberry } from "../../support/random.ts";
 
 /** im2col written the plain way: row (b, oy, ox), column (i, j, ci), zero on padding. */
 function im2col(x: Float64Array, batch: number, g: WindowGrid): Float64Array {
@@ -49,11 +50,8 @@ describe("col2im", () => {
           conv2d(1, c.kernel, { strides: c.strides, padding: c.padding }),
         );
         fc.pre(g.oh > 0 && g.ow > 0);
-        let state = c.seed;
-        const next = () => {
-          state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-          return state / 2 ** 32 - 0.5;
-        };
+        const draw = mulberry(c.seed);
+        const next = () => draw() - 0.5;
         const x = Float64Array.from({ length: c.batch * c.h * c.w * c.cin }, next);
         const cols = Float32Array.from(
           { length: c.batch * g.oh * g.ow * g.kh * g.kw * c.cin },

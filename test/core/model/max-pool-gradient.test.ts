@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { maxPoolGradient } from "../../../src/core/model/max-pool-gradient.ts";
 import { maxPooling2d } from "../../../src/core/model/sequential.ts";
 import { type WindowGrid, windowGrid } from "../../../src/core/model/window-grid.ts";
+import { mulberry } from "../../support/random.ts";
 
 /**
  * The routing written the plain way, one window and channel at a time, in float64: TF's
@@ -62,11 +63,7 @@ describe("maxPoolGradient", () => {
         const layer = maxPooling2d(l.pool, { strides: l.strides, padding: l.padding });
         const g = windowGrid(input, layer);
         // Values from a small set (negatives included), so windows tie often.
-        let state = seed;
-        const next = () => {
-          state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-          return state / 2 ** 32;
-        };
+        const next = mulberry(seed);
         const x = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () =>
           Math.floor(next() * 5 - 2),
         );
