@@ -7,6 +7,8 @@
  * Each repetition times every variant once, alternating which goes first, so both see the
  * same machine load; medians are reported.
  */
+
+import { flagsOrExit, intFlag } from "../src/cli/args.ts";
 import { simdRmsprop } from "../src/collective/rmsprop-simd.ts";
 import {
   allocateSharedPlane,
@@ -16,8 +18,17 @@ import {
 import { type Optimizer, optimizerFor, rmsprop } from "../src/core/optimizer.ts";
 import { median, table } from "./stats.ts";
 
+const USAGE = `Usage: bun bench/update.ts [REPS]   (or: deno run -A bench/update.ts [REPS])
+
+  REPS         timed repetitions of every variant, interleaved (default 30)
+  -h, --help   show this help`;
+const args = process.argv.slice(2);
+if (args.includes("-h") || args.includes("--help")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const reps = flagsOrExit("bench/update.ts", USAGE, () => intFlag("REPS", args[0] ?? "30", 1, 1000));
 const PARAMS = 407_050;
-const reps = Number(process.argv[2] ?? 30);
 const spec = rmsprop();
 const buffers = allocateSharedPlane(2, PARAMS, ["meanSquare"]);
 if (!(buffers.memory instanceof WebAssembly.Memory)) throw new Error(buffers.memoryFallback);
