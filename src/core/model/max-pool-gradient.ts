@@ -4,8 +4,8 @@ import { tapScratch, type WindowGrid, windowTaps } from "./window-grid.ts";
  * ∂loss/∂x of MaxPooling2D, channels-last, on plain arrays: each window's dy goes to its
  * maximum, the first one in row-major order on a tie (TensorFlow's MaxPoolGrad), padding
  * never wins; overlapping windows add up. Plain TS because on tfjs-wasm the same routing
- * took a dozen kernels (gather by depthwise conv, argMax, oneHot, transpose): 15 ms of a
- * 90 ms convnet step at batch 32, and wasm's own MaxPoolGrad is wrong (src/tf/max-pool.ts).
+ * took six kernels (depthwise gather, argMax, one-hot, multiply, transpose, cast): 14 ms of a
+ * 97 ms convnet step at batch 32, and wasm's own MaxPoolGrad is wrong (src/tf/max-pool.ts).
  */
 
 /** dx for `x` (`[B, H, W, C]`) and dy (`[B, oh, ow, C]`) of the pooling `g` describes. */
