@@ -25,12 +25,14 @@ export interface MultiplyOptions {
   fma?: boolean;
   /** Rows of A per cache block (default: about 64 KB of A). */
   rowBlock?: number;
+  /** Rows of C per register tile: 4 (8 accumulators) or 6 (12). */
+  tileRows?: 4 | 6;
 }
 
 /** Bytes the kernel may read past the end of an unpacked B (its last panel, when 8 ∤ cols). */
 const B_OVERREAD = 32;
-/** The 4×8 tile the kernel computes a narrower tile in. */
-const SCRATCH_BYTES = 4 * 8 * 4;
+/** The 6×8 tile the kernel computes a narrower tile in. */
+const SCRATCH_BYTES = 6 * 8 * 4;
 const PAGE = 65536;
 const ALIGN = 16;
 
@@ -46,6 +48,7 @@ type GemmExport = (
   accumulate: number,
   rowBlock: number,
   scratch: number,
+  tileRows: number,
 ) => void;
 
 interface GemmExports {
@@ -107,7 +110,7 @@ export class Gemm {
   }
 
   multiply(a: Matrix, b: Matrix | PackedMatrix, c: Matrix, options: MultiplyOptions = {}): void {
-    const { accumulate = false, fma = true } = options;
+    const { accumulate = false, fma = true, tileRows = 4 } = options;
     const [m, k, n] = [a.rows, a.cols, b.cols];
     const packed = "packed" in b;
     const bBytes = packed ? packedBytes(k, n) : rowMajorBytes(b) + (n % 8 ? B_OVERREAD : 0);
@@ -139,6 +142,9 @@ export class Gemm {
     }
     const [panelStride, rowStride] = packed ? [k * 32, 32] : [32, n * 4];
     const run = fma ? this.#kernel.gemm : this.#kernel.gemmMulAdd;
+    if (tileRows !== 4 && tileRows !== 6) {
+      throw new RangeError(`Gemm.multiply: tileRows ${tileRows} must be 4 or 6`);
+    }
     run(
       a.offset,
       b.offset,
@@ -151,6 +157,7 @@ export class Gemm {
       +accumulate,
       rowBlock,
       this.#scratch,
+      tileRows,
     );
   }
 
@@ -184,9 +191,9 @@ export class Gemm {
   }
 }
 
-/** Rows of A per block: about 64 KB of A, a multiple of the 4-row tile. */
+/** Rows of A per block: about 64 KB of A, a multiple of both tile heights. */
 function defaultRowBlock(k: number): number {
-  return Math.max(4, Math.floor(65536 / (16 * k)) * 4);
+  return Math.max(12, Math.floor(65536 / (48 * k)) * 12);
 }
 
 const overlap = (s1: number, n1: number, s2: number, n2: number) => s1 < s2 + n2 && s2 < s1 + n1;

@@ -36,6 +36,7 @@ interface Case {
   accumulate: boolean;
   integers?: boolean;
   rowBlock?: number;
+  tileRows?: 4 | 6;
 }
 
 /** Runs one product in a fresh memory, with sentinels around C; returns ours and the reference. */
@@ -51,16 +52,23 @@ function run(t: Case) {
   const c = gemm.matrix(t.m, t.n, c0 ?? new Float32Array(t.m * t.n).fill(Number.NaN));
   const after = gemm.matrix(1, 8, new Float32Array(8).fill(7));
   const operand = t.packed ? gemm.pack(b) : b;
-  gemm.multiply(a, operand, c, { fma: t.fma, accumulate: t.accumulate, rowBlock: t.rowBlock });
+  gemm.multiply(a, operand, c, {
+    fma: t.fma,
+    accumulate: t.accumulate,
+    rowBlock: t.rowBlock,
+    tileRows: t.tileRows,
+  });
   const sentinels = [...gemm.view(before), ...gemm.view(after)];
   return { ours: gemm.view(c), sentinels, ...float64Product(aValues, bValues, t.m, t.k, t.n, c0) };
 }
 
 const variants = [
-  { fma: true, packed: true },
-  { fma: false, packed: true },
-  { fma: true, packed: false },
-  { fma: false, packed: false },
+  { fma: true, packed: true, tileRows: 4 as const },
+  { fma: false, packed: true, tileRows: 4 as const },
+  { fma: true, packed: false, tileRows: 4 as const },
+  { fma: false, packed: false, tileRows: 4 as const },
+  { fma: true, packed: true, tileRows: 6 as const },
+  { fma: false, packed: true, tileRows: 6 as const },
 ];
 
 describe("the wasm SIMD gemm kernel", () => {
@@ -68,28 +76,31 @@ describe("the wasm SIMD gemm kernel", () => {
     expect(WebAssembly.validate(kernelBytes())).toBe(true);
   });
 
-  test.each(variants)("integer inputs give the exact product (fma $fma, packed $packed)", (v) => {
-    // Small integers: every product and partial sum is exact in float32, so any index slip shows.
-    for (let m = 1; m <= 9; m++) {
-      for (const n of [1, 3, 7, 8, 9, 15, 16, 17, 24]) {
-        for (const k of [1, 2, 5, 8]) {
-          for (const accumulate of [false, true]) {
-            const { ours, c, sentinels } = run({
-              m,
-              k,
-              n,
-              seed: m * n * k,
-              accumulate,
-              integers: true,
-              ...v,
-            });
-            expect(Array.from(ours)).toEqual(Array.from(c));
-            expect(sentinels.every((x) => x === 7)).toBe(true);
+  test.each(variants)(
+    "integer inputs give the exact product (fma $fma, packed $packed, $tileRows-row tiles)",
+    (v) => {
+      // Small integers: every product and partial sum is exact in float32, so any index slip shows.
+      for (let m = 1; m <= 13; m++) {
+        for (const n of [1, 3, 7, 8, 9, 15, 16, 17, 24]) {
+          for (const k of [1, 2, 5, 8]) {
+            for (const accumulate of [false, true]) {
+              const { ours, c, sentinels } = run({
+                m,
+                k,
+                n,
+                seed: m * n * k,
+                accumulate,
+                integers: true,
+                ...v,
+              });
+              expect(Array.from(ours)).toEqual(Array.from(c));
+              expect(sentinels.every((x) => x === 7)).toBe(true);
+            }
           }
         }
       }
-    }
-  });
+    },
+  );
 
   test("random shapes 1–70 are within float32 accumulation error of the float64 product", () => {
     fc.assert(
@@ -103,6 +114,7 @@ describe("the wasm SIMD gemm kernel", () => {
           packed: fc.boolean(),
           accumulate: fc.boolean(),
           rowBlock: fc.option(fc.integer({ min: 1, max: 80 }), { nil: undefined }),
+          tileRows: fc.constantFrom(4 as const, 6 as const),
         }),
         (t) => {
           const { ours, c, bound, sentinels } = run(t);
@@ -225,6 +237,7 @@ describe("Gemm's errors", () => {
       /target is 4×3, B is 3×5/,
     ],
     ["rowBlock is zero", () => gemm.multiply(a, b, c, { rowBlock: 0 }), /rowBlock 0/],
+    ["tileRows is not 4 or 6", () => gemm.multiply(a, b, c, { tileRows: 5 as 4 }), /tileRows 5/],
     ["a base is misaligned", () => new Gemm(undefined, 8), /base 8/],
   ])("%s", (_, call, message) => {
     expect(call).toThrow(message);
