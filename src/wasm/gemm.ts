@@ -27,6 +27,8 @@ export interface MultiplyOptions {
   rowBlock?: number;
   /** Rows of C per register tile: 4 (8 accumulators) or 6 (12). */
   tileRows?: 4 | 6;
+  /** With a packed B: the k loop unrolled by 4 (default) or not. */
+  unrolled?: boolean;
 }
 
 /** Bytes the kernel may read past the end of an unpacked B (its last panel, when 8 ∤ cols). */
@@ -49,6 +51,7 @@ type GemmExport = (
   rowBlock: number,
   scratch: number,
   tileRows: number,
+  unrolled: number,
 ) => void;
 
 interface GemmExports {
@@ -110,7 +113,7 @@ export class Gemm {
   }
 
   multiply(a: Matrix, b: Matrix | PackedMatrix, c: Matrix, options: MultiplyOptions = {}): void {
-    const { accumulate = false, fma = true, tileRows = 4 } = options;
+    const { accumulate = false, fma = true, tileRows = 4, unrolled = true } = options;
     const [m, k, n] = [a.rows, a.cols, b.cols];
     const packed = "packed" in b;
     const bBytes = packed ? packedBytes(k, n) : rowMajorBytes(b) + (n % 8 ? B_OVERREAD : 0);
@@ -158,6 +161,7 @@ export class Gemm {
       rowBlock,
       this.#scratch,
       tileRows,
+      +(packed && unrolled),
     );
   }
 
