@@ -113,56 +113,49 @@ export class Gemm {
   }
 
   multiply(a: Matrix, b: Matrix | PackedMatrix, c: Matrix, options: MultiplyOptions = {}): void {
-    const { accumulate = false, fma = true, tileRows = 4, unrolled = true } = options;
-    const [m, k, n] = [a.rows, a.cols, b.cols];
     const packed = "packed" in b;
-    const bBytes = packed ? packedBytes(k, n) : rowMajorBytes(b) + (n % 8 ? B_OVERREAD : 0);
-    this.#checkPlaced("multiply", "A", a, rowMajorBytes(a));
-    this.#checkPlaced("multiply", "B", b, bBytes);
-    this.#checkPlaced("multiply", "C", c, rowMajorBytes(c));
-    if (b.rows !== k || c.rows !== m || c.cols !== n) {
-      throw new RangeError(`Gemm.multiply: ${shape(a)} · ${shape(b)} does not make ${shape(c)}`);
-    }
-    const cBytes = rowMajorBytes(c);
-    if (
-      overlap(c.offset, cBytes, a.offset, rowMajorBytes(a)) ||
-      overlap(c.offset, cBytes, b.offset, bBytes)
-    ) {
-      throw new RangeError("Gemm.multiply: C overlaps A or B");
-    }
-    for (const [name, start, bytes] of [
-      ["A", a.offset, rowMajorBytes(a)],
-      ["B", b.offset, bBytes],
-      ["C", c.offset, cBytes],
-    ] as const) {
-      if (overlap(start, bytes, this.#scratch, SCRATCH_BYTES)) {
-        throw new RangeError(`Gemm.multiply: ${name} overlaps the kernel's scratch tile`);
-      }
-    }
-    const rowBlock = options.rowBlock ?? defaultRowBlock(k);
+    this.#checkOperands(a, b, c, packed);
+    const { accumulate = false, fma = true, tileRows = 4, unrolled = true } = options;
+    const rowBlock = options.rowBlock ?? defaultRowBlock(a.cols);
     if (!Number.isInteger(rowBlock) || rowBlock < 1) {
       throw new RangeError(`Gemm.multiply: rowBlock ${rowBlock} must be a positive integer`);
     }
-    const [panelStride, rowStride] = packed ? [k * 32, 32] : [32, n * 4];
-    const run = fma ? this.#kernel.gemm : this.#kernel.gemmMulAdd;
     if (tileRows !== 4 && tileRows !== 6) {
       throw new RangeError(`Gemm.multiply: tileRows ${tileRows} must be 4 or 6`);
     }
+    const [m, k, n] = [a.rows, a.cols, b.cols];
+    const [panelStride, rowStride] = packed ? [k * 32, 32] : [32, n * 4];
+    const run = fma ? this.#kernel.gemm : this.#kernel.gemmMulAdd;
+    // biome-ignore format: the kernel's argument list, one group per line
     run(
-      a.offset,
-      b.offset,
-      panelStride,
-      rowStride,
-      c.offset,
-      m,
-      k,
-      n,
-      +accumulate,
-      rowBlock,
-      this.#scratch,
-      tileRows,
-      +(packed && unrolled),
+      a.offset, b.offset, panelStride, rowStride, c.offset, m, k, n,
+      +accumulate, rowBlock, this.#scratch, tileRows, +(packed && unrolled),
     );
+  }
+
+  /** Shapes agree, every operand lies inside the memory, C overlaps neither A, B nor scratch. */
+  #checkOperands(a: Matrix, b: Matrix, c: Matrix, packed: boolean): void {
+    const bBytes = packed
+      ? packedBytes(b.rows, b.cols)
+      : rowMajorBytes(b) + (b.cols % 8 ? B_OVERREAD : 0);
+    const regions = [
+      ["A", a, rowMajorBytes(a)],
+      ["B", b, bBytes],
+      ["C", c, rowMajorBytes(c)],
+    ] as const;
+    for (const [name, matrix, bytes] of regions) this.#checkPlaced("multiply", name, matrix, bytes);
+    if (b.rows !== a.cols || c.rows !== a.rows || c.cols !== b.cols) {
+      throw new RangeError(`Gemm.multiply: ${shape(a)} · ${shape(b)} does not make ${shape(c)}`);
+    }
+    const [, , cBytes] = regions[2];
+    for (const [name, matrix, bytes] of regions) {
+      if (name !== "C" && overlap(c.offset, cBytes, matrix.offset, bytes)) {
+        throw new RangeError("Gemm.multiply: C overlaps A or B");
+      }
+      if (overlap(matrix.offset, bytes, this.#scratch, SCRATCH_BYTES)) {
+        throw new RangeError(`Gemm.multiply: ${name} overlaps the kernel's scratch tile`);
+      }
+    }
   }
 
   #allocate(bytes: number): number {
