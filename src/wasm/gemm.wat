@@ -9,6 +9,8 @@
 ;; + k·bRowStride. `packB` lays B out as contiguous panels (bPanelStride = 32k, bRowStride = 32,
 ;; the last panel zero-padded); B in place is bPanelStride = 32, bRowStride = 4n (the last
 ;; panel then reads up to 28 bytes past B when 8 does not divide n: lanes that are discarded).
+;; With a packed B (`unrolled` set) the 4- and 6-row tiles unroll k by 4: B's rows sit at
+;; constant offsets, so four steps share one set of pointer increments.
 ;; A tile narrower than 8 columns (n's tail) is computed into a 6×8 scratch tile and its valid
 ;; columns copied; m's last rows use 4-row and one-row tiles. Rows are taken in blocks of rowBlock
 ;; so a block of A stays in cache while every panel of B passes over it.
