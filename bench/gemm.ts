@@ -169,6 +169,7 @@ const gflops = (s: number, v: number) => {
 console.log(
   `${runtime}, tfjs ${tf.version.tfjs} wasm backend; ${reps} interleaved samples per cell; ` +
     `relaxed_madd fused here: ${fmaFuses() ? "yes" : "no"}; ` +
+    `tfjs WASM_HAS_SIMD_SUPPORT ${await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")}, ` +
     `WASM_HAS_MULTITHREAD_SUPPORT ${await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")}; ` +
     `${fmt(load.seconds, 0)} s, other processes used ${fmt(load.otherCores, 2)} cores meanwhile`,
 );
