@@ -171,6 +171,28 @@ describe("the wasm SIMD gemm kernel", () => {
     expect([0, 2 ** -24]).toContain(gemm.view(c)[0]);
   });
 
+  test("pack lays B out as 8-column panels of k rows, the last one zero-padded", () => {
+    const gemm = new Gemm();
+    const [k, n] = [3, 10];
+    const b = gemm.matrix(
+      k,
+      n,
+      Array.from({ length: k * n }, (_, i) => i + 1),
+    );
+    const target = gemm.pack(b);
+    gemm.view(target).fill(9); // stale contents, padding included
+    const packed = gemm.pack(b, target);
+    const expected = [0, 1].flatMap((panel) =>
+      [0, 1, 2].flatMap((row) =>
+        Array.from({ length: 8 }, (_, j) => {
+          const col = panel * 8 + j;
+          return col < n ? row * n + col + 1 : 0;
+        }),
+      ),
+    );
+    expect(Array.from(gemm.view(packed))).toEqual(expected);
+  });
+
   test("the memory may grow between calls (views are taken afresh)", () => {
     const gemm = new Gemm(new WebAssembly.Memory({ initial: 1 }));
     const a = gemm.matrix(2, 2, [1, 2, 3, 4]);
