@@ -12,6 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "src/core": [],
   "src/tf": ["src/core"],
   "src/collective": ["src/core"],
+  "src/wasm": [],
   "src/worker": ["src/core", "src/tf", "src/collective"],
   "src/dashboard": ["src/core"],
   "src/server": ["src/core", "src/dashboard"],

@@ -7,6 +7,6 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 describe("committed wasm kernels", () => {
   test.each(WASM_KERNELS)("$module is what npm run build:wasm makes of $wat", async (k) => {
-    expect(readFileSync(ROOT + k.module, "utf8")).toBe(await wasmModuleText(k.wat));
+    expect(readFileSync(ROOT + k.module, "utf8")).toBe(await wasmModuleText(k.wat, k.features));
   });
 });
