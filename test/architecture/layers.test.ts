@@ -13,7 +13,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "src/tf": ["src/core"],
   "src/collective": ["src/core"],
   "src/wasm": [],
-  "src/worker": ["src/core", "src/tf", "src/collective"],
+  "src/worker": ["src/core", "src/tf", "src/collective", "src/wasm"],
   "src/dashboard": ["src/core"],
   "src/server": ["src/core", "src/dashboard"],
   "src/adapter": ["src/core", "src/server"],
