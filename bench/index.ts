@@ -336,7 +336,7 @@ say(
   ]),
 );
 say(
-  "compute = upload (params + batch into tfjs) + forward/backward + download (gradients out); " +
+  "compute = upload (params + batch into the kernels' memory) + forward/backward + download (gradients out); " +
     "waiting = both barriers; active cols = the first layer's input columns computed per step " +
     "(pixels with ink in the worker's batch, padded to a multiple of 16); main busy = train()'s " +
     "own count of main-thread work during the " +
