@@ -1,6 +1,9 @@
 import type { Optimizer, OptimizerSpec } from "../core/optimizer.ts";
 import { optimizerFor } from "../core/optimizer.ts";
+import { KernelModule } from "../wasm/kernel-module.ts";
 import { WASM_BASE64 } from "./rmsprop-simd.wasm.ts";
+
+export const RMSPROP_KERNEL = new KernelModule(WASM_BASE64, "SIMD (128-bit)");
 
 /**
  * RMSprop's fused reduce + update (`rmspropUpdateSum`) as a WebAssembly SIMD kernel over a
@@ -9,7 +12,7 @@ import { WASM_BASE64 } from "./rmsprop-simd.wasm.ts";
  * rows evenly spaced (as the shared plane lays them out).
  */
 export function simdRmsprop(memory: WebAssembly.Memory, spec: OptimizerSpec): Optimizer {
-  const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+  const instance = new WebAssembly.Instance(RMSPROP_KERNEL.module(), { env: { memory } });
   const kernel = instance.exports.rmspropUpdateSum as RmspropKernel;
   const { learningRate, rho, epsilon } = spec;
   const decay = 1 - rho;
@@ -58,22 +61,3 @@ type RmspropKernel = (
   decay: number,
   epsilon: number,
 ) => void;
-
-let compiled: WebAssembly.Module | undefined;
-
-/** Compiled once per realm; small enough for the synchronous constructor everywhere. */
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(kernelBytes());
-  return compiled;
-}
-
-export function kernelBytes(): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
-}
-
-/** Why the SIMD kernel cannot run in this runtime, or undefined when it can. */
-export function simdUnavailable(): string | undefined {
-  if (typeof WebAssembly === "undefined") return "no WebAssembly";
-  if (!WebAssembly.validate(kernelBytes())) return "WebAssembly SIMD (128-bit) is not supported";
-  return undefined;
-}

@@ -1,6 +1,6 @@
 import { type Optimizer, type OptimizerSpec, optimizerFor } from "../core/optimizer.ts";
 import { AbortedError, type Collective } from "./collective.ts";
-import { simdRmsprop, simdUnavailable } from "./rmsprop-simd.ts";
+import { RMSPROP_KERNEL, simdRmsprop } from "./rmsprop-simd.ts";
 import { TIMING } from "./telemetry.ts";
 
 /**
@@ -225,7 +225,7 @@ function planeOptimizer(buffers: SharedPlaneBuffers, spec: OptimizerSpec): [Opti
   if (memory instanceof SharedArrayBuffer) {
     return [optimizerFor(spec), `js (no shared WebAssembly.Memory: ${buffers.memoryFallback})`];
   }
-  const why = simdUnavailable();
+  const why = RMSPROP_KERNEL.unavailable();
   return why ? [optimizerFor(spec), `js (${why})`] : [simdRmsprop(memory, spec), "wasm-simd"];
 }
 

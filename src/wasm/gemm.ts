@@ -1,4 +1,7 @@
 import { WASM_BASE64 } from "./gemm.wasm.ts";
+import { KernelModule } from "./kernel-module.ts";
+
+export const GEMM_KERNEL = new KernelModule(WASM_BASE64, "relaxed SIMD");
 
 /**
  * C = A·B (or C += A·B) in float32 with the WebAssembly SIMD kernel of gemm.wat, over one
@@ -72,7 +75,7 @@ export class Gemm {
       throw new RangeError(`Gemm: base ${base} must be a non-negative multiple of ${ALIGN}`);
     }
     this.memory = memory;
-    const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+    const instance = new WebAssembly.Instance(GEMM_KERNEL.module(), { env: { memory } });
     this.#kernel = instance.exports as unknown as GemmExports;
     this.#scratch = base;
     this.#next = base + SCRATCH_BYTES;
@@ -204,23 +207,4 @@ function checkShape(where: string, rows: number, cols: number): void {
       throw new RangeError(`Gemm.${where}: shape ${rows}×${cols} must be positive integers`);
     }
   }
-}
-
-let compiled: WebAssembly.Module | undefined;
-
-/** Compiled once per realm; small enough for the synchronous constructor everywhere. */
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(kernelBytes());
-  return compiled;
-}
-
-export function kernelBytes(): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
-}
-
-/** Why the kernel cannot run in this runtime, or undefined when it can. */
-export function gemmUnavailable(): string | undefined {
-  if (typeof WebAssembly === "undefined") return "no WebAssembly";
-  if (!WebAssembly.validate(kernelBytes())) return "WebAssembly relaxed SIMD is not supported";
-  return undefined;
 }

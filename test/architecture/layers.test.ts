@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ALLOWED: Record<string, readonly string[]> = {
   "src/core": [],
   "src/tf": ["src/core"],
-  "src/collective": ["src/core"],
+  "src/collective": ["src/core", "src/wasm"],
   "src/wasm": [],
   "src/worker": ["src/core", "src/tf", "src/collective", "src/wasm"],
   "src/dashboard": ["src/core"],

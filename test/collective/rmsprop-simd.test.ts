@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { kernelBytes, simdRmsprop } from "../../src/collective/rmsprop-simd.ts";
+import { RMSPROP_KERNEL, simdRmsprop } from "../../src/collective/rmsprop-simd.ts";
 import { rmsprop } from "../../src/core/optimizer.ts";
 import { rmspropUpdateSum } from "../../src/core/rmsprop.ts";
 import { mulberry } from "../support/random.ts";
@@ -30,7 +30,7 @@ function arena(rows: number, n: number, seed: number) {
 
 describe("the wasm SIMD RMSprop kernel", () => {
   test("its bytes validate here (WebAssembly SIMD is available)", () => {
-    expect(WebAssembly.validate(kernelBytes())).toBe(true);
+    expect(WebAssembly.validate(RMSPROP_KERNEL.bytes())).toBe(true);
   });
 
   test("equals the JS loop bit for bit, for 1–4 rows and any slice, and writes only the slice", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { Gemm, kernelBytes, type Matrix } from "../../src/wasm/gemm.ts";
+import { GEMM_KERNEL, Gemm, type Matrix } from "../../src/wasm/gemm.ts";
 import { float32MulThenAdd, float64Product } from "../support/matmul.ts";
 import { mulberry } from "../support/random.ts";
 
@@ -76,7 +76,7 @@ const variants = [
 
 describe("the wasm SIMD gemm kernel", () => {
   test("its bytes validate here (relaxed SIMD is available)", () => {
-    expect(WebAssembly.validate(kernelBytes())).toBe(true);
+    expect(WebAssembly.validate(GEMM_KERNEL.bytes())).toBe(true);
   });
 
   test.each(variants)(

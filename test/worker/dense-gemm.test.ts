@@ -8,6 +8,7 @@ import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import { copyInto } from "../../src/tf/transfer.ts";
 import { createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { DenseGemmStep } from "../../src/worker/dense-gemm.ts";
+import { tfjsGradientsInto } from "../../src/worker/gradients.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 
 let data: Dataset;
@@ -91,6 +92,21 @@ describe("DenseGemmStep", () => {
     const again = new Float32Array(layout.size);
     step.gradientsInto(params, batch, again);
     expect(maxAbsDiff(again, got)).toBe(0);
+  });
+
+  test("the tfjs step (where relaxed SIMD is missing) computes the same gradients (1e-6)", () => {
+    const spec = { inputSize: PX, hidden: [64], classes: 10 };
+    const layout = paramLayout(spec);
+    const params = initParams(spec, 9);
+    const rows = Int32Array.from({ length: 40 }, (_, i) => 500 + 31 * i);
+    const batch = createBatch(48, PX, 10);
+    fillBatch(batch, data.train, rows, 0, 40, 96);
+    const [viaGemm, viaTfjs] = [new Float32Array(layout.size), new Float32Array(layout.size)];
+    const a = new DenseGemmStep(layout, 48).gradientsInto(params, batch, viaGemm);
+    const b = tfjsGradientsInto(layout, params, batch, viaTfjs);
+    expect(a.loss).toBeCloseTo(b.loss, 6);
+    expect(a.correct).toBe(b.correct);
+    expect(maxAbsDiff(viaGemm, viaTfjs)).toBeLessThan(1e-6);
   });
 
   test("a batch of another capacity is a clear error", () => {
