@@ -58,6 +58,7 @@ function run(t: Case) {
     accumulate: t.accumulate,
     rowBlock: t.rowBlock,
     tileRows: t.tileRows,
+    unrolled: t.unrolled,
   });
   const sentinels = [...gemm.view(before), ...gemm.view(after)];
   return { ours: gemm.view(c), sentinels, ...float64Product(aValues, bValues, t.m, t.k, t.n, c0) };
