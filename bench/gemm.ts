@@ -18,15 +18,9 @@ import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../src/wasm/gemm.ts";
 import { cpuWindow } from "./cpu.ts";
 import { fmt, median, table } from "./stats.ts";
+import { TRAINING_PRODUCTS } from "./training-shapes.ts";
 
-const SHAPES: readonly [m: number, k: number, n: number][] = [
-  [64, 512, 512],
-  [512, 64, 512],
-  [128, 512, 512],
-  [3872, 288, 64],
-  [288, 64, 576],
-  [32, 576, 64],
-];
+const SHAPES = TRAINING_PRODUCTS;
 const VARIANTS = [
   "tfjs",
   "tfjs new B",
