@@ -121,7 +121,9 @@ test("a real run: live curves and progress, marks, then the confusion matrix of 
   await page.waitForFunction(
     () => document.querySelectorAll("#timeline li.recovered").length === 1,
   );
-  await page.waitForSelector("#workers .wbar");
+  // A tick right after the recovery may carry only the worker that has stepped since (the
+  // meter reports workers that ran steps); both bars come with the next ticks.
+  await page.waitForFunction(() => document.querySelectorAll("#workers .wbar").length === 2);
   expect(await page.locator("#workers .wbar").count()).toBe(2);
   const live = await page.evaluate(() => document.body.dataset.state);
   if (live === "training") {
