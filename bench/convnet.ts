@@ -19,6 +19,7 @@ import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/dataset.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { FLOPS_PER_SAMPLE } from "./conv/step.ts";
+import { kerasConvnet } from "./keras-convnet.ts";
 import { findTorchPython, type PytorchRow, pytorchRow } from "./pytorch.ts";
 import { runShardfit, type ShardfitRun } from "./shardfit.ts";
 import { fmt, median, medianIndex, table } from "./stats.ts";
@@ -41,20 +42,9 @@ interface FitRow {
   error?: string;
 }
 
-/** The ch. 5 convnet as Keras defines it, compiled as shardfit trains it. */
-function kerasConvnet(): tf.Sequential {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: "relu", inputShape: [28, 28, 1] }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 64, activation: "relu" }),
-      tf.layers.dense({ units: CLASSES, activation: "softmax" }),
-    ],
-  });
+/** The ch. 5 convnet, compiled as shardfit trains it. */
+function compiledKerasConvnet(): tf.Sequential {
+  const model = kerasConvnet(CLASSES);
   model.compile({
     optimizer: tf.train.rmsprop(1e-3, 0.9, 0, 1e-7),
     loss: "categoricalCrossentropy",
@@ -80,7 +70,7 @@ function fitBatch(dataset: Dataset, b: number): { x: tf.Tensor4D; y: tf.Tensor2D
 async function fitRow(dataset: Dataset, backend: "wasm" | "cpu", seconds: number): Promise<FitRow> {
   if (backend === "wasm") await useWasmBackend();
   else await tf.setBackend("cpu");
-  const model = kerasConvnet();
+  const model = compiledKerasConvnet();
   const step = async (b: number) => {
     const { x, y } = fitBatch(dataset, b);
     try {

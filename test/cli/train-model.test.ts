@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { finished } from "../support/process.ts";
 import { writeSmallMnist } from "../support/small-mnist.ts";
 
 let dir: string;
@@ -44,20 +45,13 @@ function trainOneEpoch(file: string, out: string) {
   return cli("--model", file, "--data", data, "--epochs", "1", "--out", join(dir, out));
 }
 
-async function cli(...args: string[]) {
+function cli(...args: string[]) {
   const proc = Bun.spawn([process.execPath, "src/cli/train.ts", ...args], {
     stdout: "pipe",
     stderr: "pipe",
     env: { ...process.env, NO_COLOR: "1" },
   });
-  const timer = setTimeout(() => proc.kill(), 120_000);
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  return finished(proc);
 }
 
 describe("train --model FILE", () => {

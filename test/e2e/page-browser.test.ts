@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium, serverPredictionOfPad } from "../support/browser.ts";
+import { launchChromium, openPredictPage, serverPredictionOfPad } from "../support/browser.ts";
 import { trainedModelDir } from "../support/model-fixture.ts";
 import { type RealServer, startServer } from "../support/servers.ts";
 
@@ -68,16 +68,7 @@ async function drawStroke(page: Page, points: [number, number][]): Promise<void>
   await page.mouse.up();
 }
 
-async function openPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 760, height: 520 } });
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${server.url}/`);
-  await page.waitForSelector("body[data-ready='true']");
-  expect(errors).toEqual([]);
-  return page;
-}
+const openPage = () => openPredictPage(browser, server.url);
 
 test("draw a 7 with the mouse: the digit and the bar chart update", async () => {
   const page = await openPage();

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { train } from "../../src/train/train.ts";
-import { launchChromium, serverPredictionOfPad } from "../support/browser.ts";
+import { launchChromium, openPredictPage, serverPredictionOfPad } from "../support/browser.ts";
 import { type RealServer, startServer } from "../support/servers.ts";
 import { smallConvnet } from "../support/small-convnet.ts";
 
@@ -39,14 +39,8 @@ afterAll(async () => {
 });
 
 test("the page names the convnet and predicts what the server predicts", async () => {
-  const page = await browser.newPage({ viewport: { width: 760, height: 520 } });
+  const page = await openPredictPage(browser, server.url);
   try {
-    page.setDefaultTimeout(15_000);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${server.url}/`);
-    await page.waitForSelector("body[data-ready='true']");
-    expect(errors).toEqual([]);
     const status = await page.locator("#status").textContent();
     expect(status).toContain(
       "28×28×1 → Conv2D(8, 3×3, relu) → MaxPooling2D(2×2) → Flatten → Dense(10, softmax)",

@@ -4,6 +4,7 @@
  * headless Chromium shipped in the npm package @sparticuz/chromium, so the tests pass on a
  * machine with only Node and npm.
  */
+import { expect } from "bun:test";
 import { existsSync } from "node:fs";
 import sparticuz from "@sparticuz/chromium";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -88,4 +89,16 @@ export async function serverPredictionOfPad(
     status: res.status,
     ...((await res.json()) as { label: number; probabilities: number[] }),
   };
+}
+
+/** The drawing page of `serverUrl` in a new 760×520 tab, loaded, with no page errors so far. */
+export async function openPredictPage(browser: Browser, serverUrl: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 760, height: 520 } });
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${serverUrl}/`);
+  await page.waitForSelector("body[data-ready='true']");
+  expect(errors).toEqual([]);
+  return page;
 }

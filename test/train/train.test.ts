@@ -13,6 +13,7 @@ import type { DashboardMessage } from "../../src/server/dashboard.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { train } from "../../src/train/train.ts";
 import type { TrainEvent, TrainResult } from "../../src/train/types.ts";
+import { finished } from "../support/process.ts";
 import { SseReader } from "../support/sse.ts";
 
 let dataset: Dataset;
@@ -193,9 +194,7 @@ describe("the train command", () => {
   test("trains, prints one JSON line, and exits by itself (no worker left behind)", async () => {
     const out = join(dir, "cli-model");
     const proc = cli("--epochs", "1", "--workers", "2", "--hidden", "64", "--json", "--out", out);
-    const timer = setTimeout(() => proc.kill(), 120_000);
-    const [code, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
-    clearTimeout(timer);
+    const { code, stdout } = await finished(proc);
     expect(code).toBe(0);
     const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
@@ -235,13 +234,7 @@ describe("the train command", () => {
       out,
       "--dashboard",
     );
-    const timer = setTimeout(() => proc.kill(), 120_000);
-    const [code, stdout, stderr] = await Promise.all([
-      proc.exited,
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-    ]);
-    clearTimeout(timer);
+    const { code, stdout, stderr } = await finished(proc);
     expect(code).toBe(0);
     const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
+import { kerasConvnet } from "../../../bench/keras-convnet.ts";
 import { loadIdxDataset } from "../../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../../src/core/dataset.ts";
 import { pixelsToInputs } from "../../../src/core/forward.ts";
@@ -49,23 +50,7 @@ describe("plain-TS Sequential forward against tfjs", () => {
   test("the convnet preset: same probabilities as the same network in tf.layers, within 1e-5", () => {
     const layout = sequentialLayout(CONVNET_SPEC);
     const params = withBiases(layout, initSequentialParams(layout, 1));
-    const model = tf.sequential({
-      layers: [
-        tf.layers.conv2d({
-          filters: 32,
-          kernelSize: 3,
-          activation: "relu",
-          inputShape: [28, 28, 1],
-        }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
-        tf.layers.flatten(),
-        tf.layers.dense({ units: 64, activation: "relu" }),
-        tf.layers.dense({ units: 10, activation: "softmax" }),
-      ],
-    });
+    const model = kerasConvnet();
     const weights = layout.weights.map((w) =>
       tf.tensor(params.subarray(w.offset, w.offset + w.size), [...w.shape]),
     );
