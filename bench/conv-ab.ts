@@ -19,6 +19,7 @@ import {
   type SequentialModule,
   stepInputs,
 } from "./conv/step.ts";
+import { positionalArgs } from "./positional.ts";
 import { median, table } from "./stats.ts";
 
 async function loadBaseline(ref: string): Promise<SequentialModule> {
@@ -31,11 +32,7 @@ const USAGE = `Usage: bun bench/conv-ab.ts [REF] [REPS]
                (default: the merge base of HEAD and main)
   REPS         timed steps per variant, interleaved (default 30)
   -h, --help   show this help`;
-const args = process.argv.slice(2);
-if (args.includes("-h") || args.includes("--help")) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = positionalArgs(USAGE);
 const ref = args[0] ?? git("merge-base", "HEAD", "main");
 const reps = flagsOrExit("bench/conv-ab.ts", USAGE, () =>
   intFlag("REPS", args[1] ?? "30", 1, 1000),

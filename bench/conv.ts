@@ -13,17 +13,14 @@ import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { conv2dBackward, conv2dForward, convWindow, im2col } from "../src/tf/conv2d.ts";
 import * as sequential from "../src/tf/sequential.ts";
 import { FLOPS_PER_SAMPLE, PhaseTimer, runStep, stepInputs } from "./conv/step.ts";
+import { positionalArgs } from "./positional.ts";
 import { median as medianOf, table } from "./stats.ts";
 
 const USAGE = `Usage: bun bench/conv.ts [BATCH]
 
   BATCH        samples per step (default 32)
   -h, --help   show this help`;
-const args = process.argv.slice(2);
-if (args.includes("-h") || args.includes("--help")) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = positionalArgs(USAGE);
 const batch = flagsOrExit("bench/conv.ts", USAGE, () => intFlag("BATCH", args[0] ?? "32", 1, 512));
 await useWasmBackend();
 

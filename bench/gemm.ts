@@ -17,6 +17,7 @@ import { flagsOrExit, intFlag } from "../src/cli/args.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../src/wasm/gemm.ts";
 import { cpuWindow } from "./cpu.ts";
+import { positionalArgs } from "./positional.ts";
 import { fmt, median, table } from "./stats.ts";
 import { TRAINING_PRODUCTS } from "./training-shapes.ts";
 
@@ -39,11 +40,7 @@ const USAGE = `Usage: bun bench/gemm.ts [REPS]
 
   REPS         samples per shape and variant, interleaved (default 21)
   -h, --help   show this help`;
-const args = process.argv.slice(2);
-if (args.includes("-h") || args.includes("--help")) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = positionalArgs(USAGE);
 const reps = flagsOrExit("bench/gemm.ts", USAGE, () => intFlag("REPS", args[0] ?? "21", 1, 1000));
 
 /**

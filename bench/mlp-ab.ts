@@ -14,6 +14,7 @@ import { useWasmBackend } from "../src/tf/backend.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import * as current from "../src/worker/gradients.ts";
 import { baselineTree, git } from "./baseline.ts";
+import { positionalArgs } from "./positional.ts";
 import { median, table } from "./stats.ts";
 
 const USAGE = `Usage: bun bench/mlp-ab.ts [REF] [REPS] [BATCH]
@@ -22,11 +23,7 @@ const USAGE = `Usage: bun bench/mlp-ab.ts [REF] [REPS] [BATCH]
   REPS         timed steps per variant, interleaved (default 100)
   BATCH        samples per step (default 64, a worker's share of 128 with 2 workers)
   -h, --help   show this help`;
-const args = process.argv.slice(2);
-if (args.includes("-h") || args.includes("--help")) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = positionalArgs(USAGE);
 const ref = args[0] ?? "HEAD";
 const { reps, batchSize } = flagsOrExit("bench/mlp-ab.ts", USAGE, () => ({
   reps: intFlag("REPS", args[1] ?? "100", 1, 10_000),

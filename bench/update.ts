@@ -16,17 +16,14 @@ import {
   SharedPlane,
 } from "../src/collective/shared-memory.ts";
 import { type Optimizer, optimizerFor, rmsprop } from "../src/core/optimizer.ts";
+import { positionalArgs } from "./positional.ts";
 import { median, table } from "./stats.ts";
 
 const USAGE = `Usage: bun bench/update.ts [REPS]   (or: deno run -A bench/update.ts [REPS])
 
   REPS         timed repetitions of every variant, interleaved (default 30)
   -h, --help   show this help`;
-const args = process.argv.slice(2);
-if (args.includes("-h") || args.includes("--help")) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = positionalArgs(USAGE);
 const reps = flagsOrExit("bench/update.ts", USAGE, () => intFlag("REPS", args[0] ?? "30", 1, 1000));
 const PARAMS = 407_050;
 const spec = rmsprop();
