@@ -7,15 +7,25 @@ import { tapScratch, type WindowGrid, windowTaps } from "./window-grid.ts";
  * With cols = dz·Kᵀ this is a conv's ∂loss/∂x; taps that fall on padding are dropped.
  */
 export function col2im(cols: Float32Array, batch: number, g: WindowGrid): Float32Array {
+  const dx = new Float32Array(batch * g.h * g.w * g.c);
+  col2imInto(cols, batch, g, dx);
+  return dx;
+}
+
+/** {@link col2im} into `dx` (`B·H·W·cin` values), which it overwrites. */
+export function col2imInto(cols: Float32Array, batch: number, g: WindowGrid, dx: Float32Array) {
   const taps = g.kh * g.kw * g.c;
   const rows = batch * g.oh * g.ow;
+  const plane = g.h * g.w * g.c;
   if (cols.length !== rows * taps) {
     throw new RangeError(
       `col2im: expected ${rows}×${taps} values for the windows, got ${cols.length}`,
     );
   }
-  const plane = g.h * g.w * g.c;
-  const dx = new Float32Array(batch * plane);
+  if (dx.length !== batch * plane) {
+    throw new RangeError(`col2im: dx has ${dx.length} values, expected ${batch * plane}`);
+  }
+  dx.fill(0, 0, batch * plane);
   const inside = tapScratch(g);
   let row = 0;
   for (let b = 0; b < batch; b++) {
@@ -27,7 +37,6 @@ export function col2im(cols: Float32Array, batch: number, g: WindowGrid): Float3
       }
     }
   }
-  return dx;
 }
 
 function addWindowBack(

@@ -15,17 +15,31 @@ export function maxPoolGradient(
   batch: number,
   g: WindowGrid,
 ): Float32Array {
+  const dx = new Float32Array(batch * g.h * g.w * g.c);
+  maxPoolGradientInto(x, dy, batch, g, dx);
+  return dx;
+}
+
+/** {@link maxPoolGradient} into `dx` (x's size), which it overwrites. */
+export function maxPoolGradientInto(
+  x: Float32Array,
+  dy: Float32Array,
+  batch: number,
+  g: WindowGrid,
+  dx: Float32Array,
+): void {
   const plane = g.h * g.w * g.c;
   const outputs = batch * g.oh * g.ow * g.c;
-  if (x.length !== batch * plane || dy.length !== outputs) {
+  if (x.length !== batch * plane || dy.length !== outputs || dx.length !== x.length) {
     throw new RangeError(
-      `maxPoolGradient: expected ${batch * plane} inputs and ${outputs} output gradients, got ${x.length} and ${dy.length}`,
+      `maxPoolGradient: expected ${batch * plane} inputs and ${outputs} output gradients, got ${x.length} and ${dy.length}` +
+        (dx.length === batch * plane ? "" : ` (and dx of ${dx.length})`),
     );
   }
-  const dx = new Float32Array(x.length);
+  dx.fill(0);
   if (isTwoByTwoTiling(g)) {
     for (let b = 0; b < batch; b++) routeTwoByTwoTiles(x, dy, dx, b, g);
-    return dx;
+    return;
   }
   const winners = new Int32Array(g.c);
   const inside = tapScratch(g);
@@ -39,7 +53,6 @@ export function maxPoolGradient(
       }
     }
   }
-  return dx;
 }
 
 /**

@@ -1,0 +1,393 @@
+import { TIMING } from "../collective/telemetry.ts";
+import { col2imInto } from "../core/model/col2im.ts";
+import { im2colInto } from "../core/model/im2col.ts";
+import { maxPoolInto } from "../core/model/max-pool.ts";
+import { maxPoolGradientInto } from "../core/model/max-pool-gradient.ts";
+import type {
+  Conv2DLayer,
+  DenseLayer,
+  SequentialLayerLayout,
+  SequentialLayout,
+  Shape,
+} from "../core/model/sequential.ts";
+import { type WindowGrid, windowGrid } from "../core/model/window-grid.ts";
+import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
+import type { Batch } from "./batch.ts";
+import {
+  addBiasRows,
+  columnSumsInto,
+  reluGradientInto,
+  reluInPlace,
+  softmaxCrossEntropyInto,
+  transposeInto,
+} from "./matrix-loops.ts";
+
+/**
+ * A worker's step for any Sequential model (convnets) on the wasm SIMD gemm of src/wasm
+ * instead of tfjs: a conv is im2col then one product with its kernel, its kernel gradient one
+ * product with the same patches, its input gradient col2im(dz·Kᵀ); a Dense is the same
+ * product without im2col. The element-wise parts (bias, ReLU, pooling, dropout, softmax
+ * cross-entropy) are plain loops. Same math as src/tf/sequential.ts; every buffer lives in one
+ * wasm memory, laid out once per (layout, capacity). The gemm multiplies then adds, never
+ * fused, so Bun and Deno give the same results.
+ */
+
+const MUL_ADD = { fma: false } as const;
+
+/** One layer of the step: its forward into `output`, its backward from ∂loss/∂output. */
+interface StepLayer {
+  /** The layer's activations (after its ReLU, if any), `capacity` samples. */
+  readonly output: Matrix;
+  forward(params: Float32Array, input: Matrix, masks: readonly Float32Array[]): void;
+  /**
+   * Writes the layer's weight gradients into `grads` (flat layout) and returns ∂loss/∂input,
+   * or nothing for a layer whose input needs no gradient.
+   */
+  backward(
+    params: Float32Array,
+    input: Matrix,
+    dOutput: Matrix,
+    grads: Float32Array,
+    masks: readonly Float32Array[],
+  ): Matrix | undefined;
+}
+
+/** Whether layer i's input needs a gradient: some layer before it has weights. */
+const needsInputGradient = (layout: SequentialLayout, i: number) =>
+  layout.layers.slice(0, i).some((l) => l.weights.length > 0);
+
+/** A layer with a ReLU whose gradient the next layer, a max-pool, applies on its smaller grid. */
+function reluTakenByPool(layout: SequentialLayout, i: number): boolean {
+  return hasRelu(layout.layers[i]) && layout.layers[i + 1]?.spec.kind === "maxPooling2d";
+}
+
+/** Activations of `capacity` samples of `shape` as a matrix: pixels × channels, or rows × units. */
+function activations(offset: number, capacity: number, shape: Shape): Matrix {
+  const channels = shape[shape.length - 1];
+  const perSample = shape.reduce((a, b) => a * b, 1);
+  return { offset, rows: (capacity * perSample) / channels, cols: channels };
+}
+
+export class SequentialGemmStep {
+  private readonly gemm = new Gemm();
+  private readonly x: Matrix;
+  private readonly layers: StepLayer[];
+  /** ∂loss/∂logits, written by the loss. */
+  private readonly dLogits: Matrix;
+
+  constructor(
+    readonly layout: SequentialLayout,
+    readonly capacity: number,
+  ) {
+    const last = layout.layers[layout.layers.length - 1].spec;
+    if (last.kind !== "dense" || last.activation !== "softmax") {
+      throw new Error("SequentialGemmStep: the last layer must be a softmax Dense");
+    }
+    const g = this.gemm;
+    const size = layout.inputShape.reduce((a, b) => a * b, 1);
+    this.x = activations(g.matrix(capacity, size).offset, capacity, layout.inputShape);
+    let dropout = 0;
+    let input = this.x;
+    this.layers = layout.layers.map((layer, i) => {
+      const step = stepLayer(g, layout, i, capacity, input, dropout);
+      if (layer.spec.kind === "dropout") dropout++;
+      input = step.output;
+      return step;
+    });
+    const lastOutput = this.layers[this.layers.length - 1].output;
+    this.dLogits = g.matrix(lastOutput.rows, lastOutput.cols);
+  }
+
+  /**
+   * Gradients of Σᵢ wᵢ·lossᵢ over the batch into `out` (flat layout); the batch's loss and
+   * the real rows predicted right. `dropoutMasks`: one per Dropout layer (identity without).
+   */
+  gradientsInto(
+    params: Float32Array,
+    batch: Batch,
+    out: Float32Array,
+    timings?: Float64Array,
+    dropoutMasks: readonly Float32Array[] = [],
+  ): { loss: number; correct: number } {
+    if (batch.capacity !== this.capacity) {
+      throw new RangeError(
+        `SequentialGemmStep: batch of ${batch.capacity}, built for ${this.capacity}`,
+      );
+    }
+    const t0 = timings ? performance.now() : 0;
+    this.view(this.x).set(batch.x.subarray(0, this.view(this.x).length));
+    if (timings) timings[TIMING.upload] += performance.now() - t0;
+    const inputs = this.forward(params, dropoutMasks);
+    const logits = this.layers[this.layers.length - 1].output;
+    const result = softmaxCrossEntropyInto(this.view(logits), batch, this.view(this.dLogits));
+    let d: Matrix | undefined = this.dLogits;
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
+      d = this.layers[i].backward(params, inputs[i], d, out, dropoutMasks);
+    }
+    return result;
+  }
+
+  /** Runs every layer's forward; returns each layer's input. */
+  private forward(params: Float32Array, masks: readonly Float32Array[]): Matrix[] {
+    const inputs: Matrix[] = [];
+    let input = this.x;
+    for (const layer of this.layers) {
+      inputs.push(input);
+      layer.forward(params, input, masks);
+      input = layer.output;
+    }
+    return inputs;
+  }
+
+  private view(m: Matrix): Float32Array {
+    return this.gemm.view(m);
+  }
+}
+
+function stepLayer(
+  g: Gemm,
+  layout: SequentialLayout,
+  i: number,
+  capacity: number,
+  input: Matrix,
+  dropout: number,
+): StepLayer {
+  const layer = layout.layers[i];
+  const spec = layer.spec;
+  switch (spec.kind) {
+    case "conv2d":
+    case "dense": {
+      const needInput = needsInputGradient(layout, i);
+      return new ProductLayer(g, layer, spec, capacity, needInput, reluTakenByPool(layout, i));
+    }
+    case "maxPooling2d":
+      return new PoolLayer(g, layer, capacity, i > 0 && hasRelu(layout.layers[i - 1]));
+    case "dropout":
+      return new DropoutLayer(g, layer, capacity, dropout);
+    case "flatten":
+    case "reshape":
+      return new ReshapeLayer(layer, capacity, input);
+  }
+}
+
+const hasRelu = (layer: SequentialLayerLayout) =>
+  (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
+
+/**
+ * Conv2D or Dense: output = patches·K + b (a Dense's patches are its input). The kernel
+ * gradient multiplies the transposed smaller operand — patchesᵀ·dz, or (dzᵀ·patches)ᵀ — and
+ * the input gradient is dz·Kᵀ, folded back by col2im for a conv.
+ */
+class ProductLayer implements StepLayer {
+  readonly output: Matrix;
+  private readonly grid: WindowGrid | undefined;
+  /** im2col of the input (convs only), `rows × taps`. */
+  private readonly patches: Matrix | undefined;
+  private readonly kernel: Matrix;
+  private readonly packed: PackedMatrix;
+  private readonly dz: Matrix;
+  /** The transposed operand of the kernel gradient: patchesᵀ, or dzᵀ when it is smaller. */
+  private readonly transposed: Matrix;
+  private readonly patchesOnLeft: boolean;
+  /** ∂loss/∂K (`taps × units`), or its transpose. */
+  private readonly dKernel: Matrix;
+  private readonly inputPart: { kernelT: Matrix; dCols: Matrix; dInput: Matrix } | undefined;
+  private readonly relu: boolean;
+
+  constructor(
+    g: Gemm,
+    private readonly layer: SequentialLayerLayout,
+    spec: Conv2DLayer | DenseLayer,
+    private readonly capacity: number,
+    needInput: boolean,
+    /** The next layer (a max-pool) applies this layer's ReLU gradient. */
+    private readonly reluByPool: boolean,
+  ) {
+    this.relu = spec.activation === "relu";
+    const taps = layer.weights[0].shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const units = spec.kind === "dense" ? spec.units : spec.filters;
+    const rows = activations(0, capacity, layer.outputShape).rows;
+    if (spec.kind === "conv2d") {
+      this.grid = windowGrid(layer.inputShape, spec);
+      this.patches = g.matrix(rows, taps);
+    }
+    this.kernel = g.matrix(taps, units);
+    this.packed = g.pack(this.kernel);
+    this.output = g.matrix(rows, units);
+    this.dz = g.matrix(rows, units);
+    this.patchesOnLeft = taps <= units;
+    this.transposed = this.patchesOnLeft ? g.matrix(taps, rows) : g.matrix(units, rows);
+    this.dKernel = this.patchesOnLeft ? g.matrix(taps, units) : g.matrix(units, taps);
+    if (needInput) {
+      const shape = activations(0, capacity, layer.inputShape);
+      const dInput = g.matrix(shape.rows, shape.cols);
+      const kernelT = g.matrix(units, taps);
+      this.inputPart = { kernelT, dCols: this.grid ? g.matrix(rows, taps) : dInput, dInput };
+    }
+    this.gemm = g;
+  }
+
+  private readonly gemm: Gemm;
+
+  /** The product's left operand: the patches, or (Dense) the input itself. */
+  private left(input: Matrix): Matrix {
+    return this.patches ?? activations(input.offset, this.capacity, this.layer.inputShape);
+  }
+
+  forward(params: Float32Array, input: Matrix): void {
+    const g = this.gemm;
+    if (this.grid && this.patches) {
+      im2colInto(g.view(input), this.capacity, this.grid, g.view(this.patches));
+    }
+    const [kernel, bias] = this.layer.weights;
+    g.view(this.kernel).set(params.subarray(kernel.offset, kernel.offset + kernel.size));
+    g.pack(this.kernel, this.packed);
+    g.multiply(this.left(input), this.packed, this.output, MUL_ADD);
+    const z = g.view(this.output);
+    if (bias) addBiasRows(z, params, bias.offset, bias.size);
+    if (this.relu) reluInPlace(z);
+  }
+
+  backward(
+    params: Float32Array,
+    input: Matrix,
+    dOutput: Matrix,
+    grads: Float32Array,
+  ): Matrix | undefined {
+    const g = this.gemm;
+    let dz = dOutput;
+    if (this.relu && !this.reluByPool) {
+      reluGradientInto(g.view(dOutput), g.view(this.output), g.view(this.dz));
+      dz = this.dz;
+    }
+    const [kernel, bias] = this.layer.weights;
+    if (bias) columnSumsInto(g.view(dz), dz.rows, dz.cols, grads, bias.offset);
+    this.kernelGradient(
+      this.left(input),
+      dz,
+      grads.subarray(kernel.offset, kernel.offset + kernel.size),
+    );
+    return this.inputGradient(params, dz);
+  }
+
+  private kernelGradient(left: Matrix, dz: Matrix, into: Float32Array): void {
+    const g = this.gemm;
+    if (this.patchesOnLeft) {
+      transposeInto(g.view(left), left.rows, left.cols, g.view(this.transposed));
+      g.multiply(this.transposed, dz, this.dKernel, MUL_ADD);
+      into.set(g.view(this.dKernel));
+    } else {
+      transposeInto(g.view(dz), dz.rows, dz.cols, g.view(this.transposed));
+      g.multiply(this.transposed, left, this.dKernel, MUL_ADD);
+      transposeInto(g.view(this.dKernel), this.dKernel.rows, this.dKernel.cols, into);
+    }
+  }
+
+  private inputGradient(params: Float32Array, dz: Matrix): Matrix | undefined {
+    if (!this.inputPart) return undefined;
+    const g = this.gemm;
+    const { kernelT, dCols, dInput } = this.inputPart;
+    const kernel = this.layer.weights[0];
+    const k = params.subarray(kernel.offset, kernel.offset + kernel.size);
+    transposeInto(k, kernelT.cols, kernelT.rows, g.view(kernelT));
+    g.multiply(dz, kernelT, dCols, MUL_ADD);
+    if (this.grid) col2imInto(g.view(dCols), this.capacity, this.grid, g.view(dInput));
+    return dInput;
+  }
+}
+
+/** MaxPooling2D; applies the ReLU gradient of the layer before it on its own (pooled) grid. */
+class PoolLayer implements StepLayer {
+  readonly output: Matrix;
+  private readonly grid: WindowGrid;
+  private readonly dInput: Matrix;
+
+  constructor(
+    private readonly gemm: Gemm,
+    layer: SequentialLayerLayout,
+    private readonly capacity: number,
+    /**
+     * The layer before has a ReLU: dy·step(pooled output) is exact, since each window's
+     * gradient goes to its maximum, whose value is the pooled output.
+     */
+    private readonly reluBefore: boolean,
+  ) {
+    if (layer.spec.kind !== "maxPooling2d") throw new Error("PoolLayer: not a max-pool");
+    this.grid = windowGrid(layer.inputShape, layer.spec);
+    const out = activations(0, capacity, layer.outputShape);
+    const dIn = activations(0, capacity, layer.inputShape);
+    this.output = gemm.matrix(out.rows, out.cols);
+    this.dInput = gemm.matrix(dIn.rows, dIn.cols);
+  }
+
+  forward(_params: Float32Array, input: Matrix): void {
+    maxPoolInto(this.gemm.view(input), this.capacity, this.grid, this.gemm.view(this.output));
+  }
+
+  backward(_params: Float32Array, input: Matrix, dOutput: Matrix): Matrix {
+    const g = this.gemm;
+    const dy = g.view(dOutput);
+    if (this.reluBefore) reluGradientInto(dy, g.view(this.output), dy);
+    maxPoolGradientInto(g.view(input), dy, this.capacity, this.grid, g.view(this.dInput));
+    return this.dInput;
+  }
+}
+
+/** Dropout: the batch's mask times the input, and times the gradient on the way back. */
+class DropoutLayer implements StepLayer {
+  readonly output: Matrix;
+
+  constructor(
+    private readonly gemm: Gemm,
+    layer: SequentialLayerLayout,
+    capacity: number,
+    /** Which of the step's masks is this layer's. */
+    private readonly index: number,
+  ) {
+    const out = activations(0, capacity, layer.outputShape);
+    this.output = gemm.matrix(out.rows, out.cols);
+  }
+
+  forward(_params: Float32Array, input: Matrix, masks: readonly Float32Array[]): void {
+    const mask = masks[this.index];
+    const into = this.gemm.view(this.output);
+    if (mask) multiplyInto(this.gemm.view(input), mask, into);
+    else into.set(this.gemm.view(input));
+  }
+
+  backward(
+    _params: Float32Array,
+    _input: Matrix,
+    dOutput: Matrix,
+    _grads: Float32Array,
+    masks: readonly Float32Array[],
+  ): Matrix {
+    const dy = this.gemm.view(dOutput);
+    const mask = masks[this.index];
+    if (mask) multiplyInto(dy, mask, dy);
+    return dOutput;
+  }
+}
+
+/** Flatten and Reshape: the same channels-last values, seen with another shape. */
+class ReshapeLayer implements StepLayer {
+  readonly output: Matrix;
+
+  constructor(
+    private readonly layer: SequentialLayerLayout,
+    private readonly capacity: number,
+    input: Matrix,
+  ) {
+    this.output = activations(input.offset, capacity, layer.outputShape);
+  }
+
+  forward(): void {}
+
+  backward(_params: Float32Array, _input: Matrix, dOutput: Matrix): Matrix {
+    return activations(dOutput.offset, this.capacity, this.layer.inputShape);
+  }
+}
+
+function multiplyInto(a: Float32Array, b: Float32Array, into: Float32Array): void {
+  for (let i = 0; i < into.length; i++) into[i] = a[i] * b[i];
+}
