@@ -21,8 +21,15 @@ export class KernelModule {
     return this.#compiled;
   }
 
-  /** Why the kernel cannot run in this runtime, or undefined when it can. */
+  /** Why the kernel cannot run in this runtime, or undefined when it can (checked once). */
   unavailable(): string | undefined {
+    this.#unavailable ??= { reason: this.#check() };
+    return this.#unavailable.reason;
+  }
+
+  #unavailable: { reason: string | undefined } | undefined;
+
+  #check(): string | undefined {
     if (typeof WebAssembly === "undefined") return "no WebAssembly";
     if (!WebAssembly.validate(this.bytes())) return `WebAssembly ${this.needs} is not supported`;
     return undefined;

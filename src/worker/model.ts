@@ -1,11 +1,18 @@
 import type { ImageSet } from "../core/dataset.ts";
-import { type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
+import { sampleDropoutMasks } from "../core/model/dropout.ts";
+import {
+  type SequentialLayout,
+  type SequentialSpec,
+  sequentialLayout,
+} from "../core/model/sequential.ts";
 import { Rng } from "../core/rng.ts";
 import { type ModelSpec, paramLayout } from "../core/spec.ts";
 import { classesOf, inputSizeOf, isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
+import { GEMM_KERNEL } from "../wasm/gemm.ts";
 import type { Batch } from "./batch.ts";
 import { type EvalOptions, type EvalResult, evaluateSet } from "./evaluate.ts";
 import { computeGradientsInto } from "./gradients.ts";
+import { SequentialGemmStep } from "./sequential-gemm.ts";
 import { evaluateSequential, sequentialGradientsInto } from "./sequential-step.ts";
 
 /**
@@ -75,12 +82,37 @@ function sequentialWorkerModel(spec: SequentialSpec): WorkerModel {
     allColumns: true,
     gradientsInto: (params, batch, out, { step, seed = 0, sampleOffset = 0 }, timings) => {
       // A redone or resumed step, or another worker count, draws the same masks per sample.
-      const rngOf = hasDropout
-        ? (row: number) =>
-            Rng.fromSeed(DROPOUT_STREAM, seed, step, sampleOffset + batch.samples[row])
+      const masks = hasDropout
+        ? sampleDropoutMasks(layout, batch.capacity, (row) =>
+            Rng.fromSeed(DROPOUT_STREAM, seed, step, sampleOffset + batch.samples[row]),
+          )
         : undefined;
-      return sequentialGradientsInto(layout, params, batch, out, timings, rngOf);
+      return sequentialStepInto(layout, params, batch, out, timings, masks);
     },
     evaluate: (params, set, options) => evaluateSequential(layout, params, set, options),
   };
 }
+
+/**
+ * A Sequential model's step on the wasm gemm (sequential-gemm.ts), or on tfjs
+ * (sequential-step.ts) where relaxed SIMD is missing. One gemm step per worker realm, rebuilt
+ * when the layout or the batch capacity changes.
+ */
+function sequentialStepInto(
+  layout: SequentialLayout,
+  params: Float32Array,
+  batch: Batch,
+  out: Float32Array,
+  timings: Float64Array | undefined,
+  masks: readonly Float32Array[] | undefined,
+): { loss: number; correct: number } {
+  if (GEMM_KERNEL.unavailable()) {
+    return sequentialGradientsInto(layout, params, batch, out, timings, masks);
+  }
+  if (gemmStep?.layout !== layout || gemmStep.capacity !== batch.capacity) {
+    gemmStep = new SequentialGemmStep(layout, batch.capacity);
+  }
+  return gemmStep.gradientsInto(params, batch, out, timings, masks);
+}
+
+let gemmStep: SequentialGemmStep | undefined;

@@ -1,8 +1,6 @@
 import { TIMING } from "../collective/telemetry.ts";
 import type { ImageSet } from "../core/dataset.ts";
-import { sampleDropoutMasks } from "../core/model/dropout.ts";
 import type { SequentialLayout } from "../core/model/sequential.ts";
-import type { Rng } from "../core/rng.ts";
 import { tf } from "../tf/backend.ts";
 import { sequentialLogits, sequentialLossAndGrads, sequentialTensors } from "../tf/sequential.ts";
 import { copyInto } from "../tf/transfer.ts";
@@ -33,12 +31,11 @@ export function sequentialGradientsInto(
   batch: Batch,
   out: Float32Array,
   timings?: Float64Array,
-  dropoutRng?: (row: number) => Rng,
+  masks?: readonly Float32Array[],
 ): { loss: number; correct: number } {
   const t0 = timings ? performance.now() : 0;
   const weights = sequentialTensors(layout, params);
   const b = batchTensors(layout, batch);
-  const masks = dropoutRng ? sampleDropoutMasks(layout, batch.capacity, dropoutRng) : undefined;
   if (timings) timings[TIMING.upload] += performance.now() - t0;
   const result = sequentialLossAndGrads(layout, weights, b.x, b.y, b.weights, b.mask, {
     dropoutMasks: masks,

@@ -1,0 +1,114 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import type { Dataset } from "../../src/core/dataset.ts";
+import { initSequentialParams } from "../../src/core/model/init.ts";
+import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
+import { dense, sequentialLayout, shapeSize } from "../../src/core/model/sequential.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { tf, useWasmBackend } from "../../src/tf/backend.ts";
+import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
+import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
+import { sequentialGradientsInto } from "../../src/worker/sequential-step.ts";
+import { maxErrorRelativeToPeak } from "../support/reference.ts";
+import { autodiff, BATCH, type Case, MODELS, makeCase } from "../support/sequential-models.ts";
+import { finiteDifferencesOf, referenceSequentialLoss } from "../support/sequential-reference.ts";
+
+type Model = Omit<Case, "autodiff" | "fd" | "loss">;
+
+/** The case's samples as a worker's batch: inputs, one-hot labels, loss weights, real rows. */
+function batchOf(c: Model): Batch {
+  const classes = c.layout.outputShape[0];
+  const batch = createBatch(BATCH, shapeSize(c.layout.inputShape), classes, true);
+  batch.x.set(c.x.flat());
+  c.labels.forEach((label, i) => {
+    batch.y[i * classes + label] = 1;
+  });
+  batch.weights.set(c.weights);
+  batch.mask.set(c.weights.map((w) => (w > 0 ? 1 : 0)));
+  return batch;
+}
+
+describe("SequentialGemmStep", () => {
+  const references = new Map<string, { autodiff: Float32Array; fd: Float64Array; loss: number }>();
+  beforeAll(async () => {
+    await tf.setBackend("cpu");
+    Object.entries(MODELS).forEach(([name, spec], i) => {
+      const c = makeCase(spec, 11 + i);
+      const loss = (p: ArrayLike<number>) =>
+        referenceSequentialLoss(c.layout, p, c.x, c.labels, c.weights, c.masks);
+      const fd = finiteDifferencesOf(loss, c.params);
+      references.set(name, { autodiff: autodiff(c), fd, loss: loss(c.params) });
+    });
+  });
+
+  for (const [i, name] of Object.keys(MODELS).entries()) {
+    test(`${name}: matches tfjs autodiff and float64 finite differences, twice over`, () => {
+      const c = makeCase(MODELS[name], 11 + i);
+      const ref = references.get(name)!;
+      const step = new SequentialGemmStep(c.layout, BATCH);
+      // A second step reuses every buffer: nothing may depend on them starting at zero.
+      for (let round = 0; round < 2; round++) {
+        const grads = new Float32Array(c.layout.size).fill(Number.NaN);
+        const r = step.gradientsInto(c.params, batchOf(c), grads, undefined, c.masks);
+        expect(maxErrorRelativeToPeak(grads, ref.autodiff)).toBeLessThanOrEqual(1e-5);
+        expect(maxErrorRelativeToPeak(grads, ref.fd)).toBeLessThanOrEqual(1e-4);
+        expect(r.loss).toBeCloseTo(ref.loss, 5);
+        for (const w of c.layout.weights) {
+          const part = grads.subarray(w.offset, w.offset + w.size);
+          expect(Math.max(...part.map(Math.abs))).toBeGreaterThan(1e-4);
+        }
+      }
+    });
+  }
+
+  test("counts the real rows it predicts right, as the tfjs step does", async () => {
+    await tf.setBackend("cpu");
+    const c = makeCase(MODELS["conv valid relu → maxpool → dense"], 5);
+    const batch = batchOf(c);
+    const grads = new Float32Array(c.layout.size);
+    const expected = sequentialGradientsInto(c.layout, c.params, batch, grads);
+    const got = new SequentialGemmStep(c.layout, BATCH).gradientsInto(c.params, batch, grads);
+    expect(got.correct).toBe(expected.correct);
+    expect(got.loss).toBeCloseTo(expected.loss, 6);
+  });
+
+  test("a batch of another capacity, or a model without a softmax Dense at the end, is refused", () => {
+    const c = makeCase(MODELS["mlp 6→5→4→3"], 3);
+    const step = new SequentialGemmStep(c.layout, BATCH + 1);
+    expect(() => step.gradientsInto(c.params, batchOf(c), new Float32Array(c.layout.size))).toThrow(
+      `SequentialGemmStep: batch of ${BATCH}, built for ${BATCH + 1}`,
+    );
+    const linear = sequentialLayout({ inputShape: [4], layers: [dense(3)] });
+    expect(() => new SequentialGemmStep(linear, 2)).toThrow("the last layer must be a softmax");
+  });
+});
+
+describe("SequentialGemmStep on the MNIST convnet", () => {
+  let data: Dataset;
+  beforeAll(async () => {
+    data = await loadIdxDataset();
+    await useWasmBackend();
+  });
+
+  test("gives the tfjs-wasm step's loss, hits and gradients on real batches with padding rows", () => {
+    const layout = sequentialLayout(CONVNET_SPEC);
+    const params = initSequentialParams(layout, 7);
+    const capacity = 12;
+    const batch = createBatch(capacity, 784, 10, true);
+    const order = Int32Array.from({ length: 600 }, (_, i) => Rng.fromSeed(i).int(60_000));
+    const step = new SequentialGemmStep(layout, capacity);
+    for (const [start, n] of [
+      [0, 12],
+      [12, 9],
+    ]) {
+      fillBatch(batch, data.train, order, start, n, 64);
+      const expected = new Float32Array(layout.size);
+      const want = sequentialGradientsInto(layout, params, batch, expected);
+      const grads = new Float32Array(layout.size);
+      const got = step.gradientsInto(params, batch, grads);
+      expect(maxErrorRelativeToPeak(grads, expected)).toBeLessThanOrEqual(1e-5);
+      expect(got.correct).toBe(want.correct);
+      expect(got.loss).toBeCloseTo(want.loss, 5);
+    }
+  });
+});
