@@ -1,0 +1,88 @@
+/**
+ * Interleaved A/B of a worker's training step, one thread: `bun bench/step-ab.ts [MODEL]
+ * [REF] [REPS] [BATCH]` runs the worker model's `gradientsInto` (src/worker/model.ts: what a
+ * worker computes each step, uploads and downloads included) as src/ is at git REF against
+ * this tree's, alternating step by step over the same real MNIST batches, so both see the same
+ * machine load. Reports median wall and CPU time per step and the largest gradient difference.
+ */
+import { join } from "node:path";
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { flagsOrExit, intFlag } from "../src/cli/args.ts";
+import { initParams } from "../src/core/init.ts";
+import { CONVNET_SPEC } from "../src/core/model/presets.ts";
+import { DEFAULT_SPEC } from "../src/core/spec.ts";
+import { useWasmBackend } from "../src/tf/backend.ts";
+import { createBatch, fillBatch } from "../src/worker/batch.ts";
+import * as current from "../src/worker/model.ts";
+import { baselineTree, git } from "./baseline.ts";
+import { positionalArgs } from "./positional.ts";
+import { median, table } from "./stats.ts";
+
+const MODELS = { mlp: DEFAULT_SPEC, convnet: CONVNET_SPEC } as const;
+
+const USAGE = `Usage: bun bench/step-ab.ts [MODEL] [REF] [REPS] [BATCH]
+
+  MODEL        mlp or convnet (default mlp)
+  REF          git revision whose src/ is the baseline (default: HEAD)
+  REPS         timed steps per variant, interleaved (default 100)
+  BATCH        samples per step (default 64 for the MLP, 32 for the convnet: a worker's share
+               of the global batch with 2 workers)
+  -h, --help   show this help`;
+const args = positionalArgs(USAGE);
+const modelName = args[0] ?? "mlp";
+const ref = args[1] ?? "HEAD";
+const { spec, reps, batchSize } = flagsOrExit("bench/step-ab.ts", USAGE, () => {
+  if (!(modelName in MODELS)) throw new Error(`MODEL must be mlp or convnet, got ${modelName}`);
+  const name = modelName as keyof typeof MODELS;
+  return {
+    spec: MODELS[name],
+    reps: intFlag("REPS", args[2] ?? "100", 1, 10_000),
+    batchSize: intFlag("BATCH", args[3] ?? (name === "mlp" ? "64" : "32"), 1, 4096),
+  };
+});
+
+type ModelModule = Pick<typeof current, "workerModel">;
+const baseline: ModelModule = await import(join(baselineTree(ref), "src", "worker", "model.ts"));
+await useWasmBackend();
+const data = await loadIdxDataset();
+const params = initParams(spec, 1);
+const variants = {
+  [`baseline ${git("rev-parse", "--short", ref)}`]: baseline.workerModel(spec),
+  current: current.workerModel(spec),
+};
+const model = variants.current;
+const batch = createBatch(batchSize, model.inputSize, model.classes, model.allColumns);
+const order = Int32Array.from({ length: data.train.count }, (_, i) => i);
+const times = new Map(
+  Object.keys(variants).map((k) => [k, { wall: [] as number[], cpu: [] as number[] }]),
+);
+const grads = new Map(Object.keys(variants).map((k) => [k, new Float32Array(model.size)]));
+for (let rep = -5; rep < reps; rep++) {
+  const start = ((rep + 5) * batchSize) % (data.train.count - batchSize);
+  fillBatch(batch, data.train, order, start, batchSize, batchSize);
+  for (const [name, m] of Object.entries(variants)) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    m.gradientsInto(params, batch, grads.get(name)!, { step: rep });
+    const c = process.cpuUsage(c0);
+    if (rep < 0) continue;
+    times.get(name)!.wall.push(performance.now() - t0);
+    times.get(name)!.cpu.push((c.user + c.system) / 1000);
+  }
+}
+const rows = [["variant", "median wall ms", "median CPU ms", "samples/s (CPU)"]];
+for (const [name, t] of times) {
+  const cpu = median(t.cpu);
+  rows.push([
+    name,
+    median(t.wall).toFixed(2),
+    cpu.toFixed(2),
+    String(Math.round((batchSize / cpu) * 1000)),
+  ]);
+}
+console.log(`${modelName} worker step, batch ${batchSize}, ${reps} interleaved steps per variant`);
+console.log(table(rows, ["l", "r", "r", "r"]));
+const [a, b] = [...grads.values()];
+let diff = 0;
+for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+console.log(`max |Δgradient| of the last step: ${diff.toExponential(2)}`);
