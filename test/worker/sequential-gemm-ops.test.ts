@@ -34,7 +34,7 @@ const OTHER_PATHS: SequentialSpec = {
   layers: [
     conv2d(6, 3, { padding: "same", useBias: false, activation: "relu" }),
     maxPooling2d(3, { strides: 1 }),
-    conv2d(5, 3, { strides: 2, activation: "relu" }),
+    conv2d(5, 3, { strides: 2, padding: "same", activation: "relu" }), // 13×13: pooled with a rest
     maxPooling2d(2),
     flatten(),
     dense(10, { activation: "softmax" }),
