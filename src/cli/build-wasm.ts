@@ -32,6 +32,11 @@ export const WASM_KERNELS: readonly WasmKernel[] = [
     module: "src/wasm/gemm.wasm.ts",
     features: { simd: true, relaxed_simd: true }, // f32x4.relaxed_madd
   },
+  {
+    wat: "src/wasm/step-ops.wat",
+    module: "src/wasm/step-ops.wasm.ts",
+    features: { simd: true },
+  },
 ];
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

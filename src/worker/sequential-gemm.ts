@@ -1,6 +1,4 @@
 import { TIMING } from "../collective/telemetry.ts";
-import { col2imInto } from "../core/model/col2im.ts";
-import { im2colInto } from "../core/model/im2col.ts";
 import { maxPoolInto } from "../core/model/max-pool.ts";
 import { maxPoolGradientInto } from "../core/model/max-pool-gradient.ts";
 import type {
@@ -12,24 +10,19 @@ import type {
 } from "../core/model/sequential.ts";
 import { type WindowGrid, windowGrid } from "../core/model/window-grid.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
+import { StepOps } from "../wasm/step-ops.ts";
 import type { Batch } from "./batch.ts";
-import {
-  addBiasRows,
-  columnSumsInto,
-  reluGradientInto,
-  reluInPlace,
-  softmaxCrossEntropyInto,
-  transposeInto,
-} from "./matrix-loops.ts";
+import { softmaxCrossEntropyInto } from "./matrix-loops.ts";
 
 /**
  * A worker's step for any Sequential model (convnets) on the wasm SIMD gemm of src/wasm
  * instead of tfjs: a conv is im2col then one product with its kernel, its kernel gradient one
  * product with the same patches, its input gradient col2im(dz·Kᵀ); a Dense is the same
- * product without im2col. The element-wise parts (bias, ReLU, pooling, dropout, softmax
- * cross-entropy) are plain loops. Same math as src/tf/sequential.ts; every buffer lives in one
- * wasm memory, laid out once per (layout, capacity). The gemm multiplies then adds, never
- * fused, so Bun and Deno give the same results.
+ * product without im2col. The loops around the products (im2col, col2im, bias, ReLU, 2×2
+ * pooling, column sums, transposes) are the SIMD kernels of src/wasm/step-ops.wat, bit for bit
+ * their TS loops; dropout, softmax cross-entropy and other poolings stay plain loops. Same math
+ * as src/tf/sequential.ts; every buffer lives in one wasm memory, laid out once per (layout,
+ * capacity). The gemm multiplies then adds, never fused, so Bun and Deno give the same results.
  */
 
 const MUL_ADD = { fma: false } as const;
@@ -70,6 +63,7 @@ function activations(offset: number, capacity: number, shape: Shape): Matrix {
 
 export class SequentialGemmStep {
   private readonly gemm = new Gemm();
+  private readonly ops = new StepOps(this.gemm.memory);
   private readonly x: Matrix;
   private readonly layers: StepLayer[];
   /** ∂loss/∂logits, written by the loss. */
@@ -89,7 +83,7 @@ export class SequentialGemmStep {
     let dropout = 0;
     let input = this.x;
     this.layers = layout.layers.map((layer, i) => {
-      const step = stepLayer(g, layout, i, capacity, input, dropout);
+      const step = stepLayer(g, this.ops, layout, i, capacity, input, dropout);
       if (layer.spec.kind === "dropout") dropout++;
       input = step.output;
       return step;
@@ -146,6 +140,7 @@ export class SequentialGemmStep {
 
 function stepLayer(
   g: Gemm,
+  ops: StepOps,
   layout: SequentialLayout,
   i: number,
   capacity: number,
@@ -158,10 +153,11 @@ function stepLayer(
     case "conv2d":
     case "dense": {
       const needInput = needsInputGradient(layout, i);
-      return new ProductLayer(g, layer, spec, capacity, needInput, reluTakenByPool(layout, i));
+      const reluByPool = reluTakenByPool(layout, i);
+      return new ProductLayer(g, ops, layer, spec, capacity, needInput, reluByPool);
     }
     case "maxPooling2d":
-      return new PoolLayer(g, layer, capacity, i > 0 && hasRelu(layout.layers[i - 1]));
+      return new PoolLayer(g, ops, layer, capacity, i > 0 && hasRelu(layout.layers[i - 1]));
     case "dropout":
       return new DropoutLayer(g, layer, capacity, dropout);
     case "flatten":
@@ -191,9 +187,16 @@ class ProductLayer implements StepLayer {
   private readonly dKernel: Matrix;
   private readonly inputPart: { kernelT: Matrix; dCols: Matrix; dInput: Matrix } | undefined;
   private readonly relu: boolean;
+  /**
+   * The bias, copied from the parameters at each forward (−0s without one: z + (−0) is z,
+   * bit for bit, so a ReLU alone runs through the same kernel); its gradient.
+   */
+  private readonly bias: Matrix;
+  private readonly dBias: Matrix;
 
   constructor(
     g: Gemm,
+    private readonly ops: StepOps,
     private readonly layer: SequentialLayerLayout,
     spec: Conv2DLayer | DenseLayer,
     private readonly capacity: number,
@@ -215,6 +218,8 @@ class ProductLayer implements StepLayer {
     this.dz = g.matrix(rows, units);
     this.leftT = g.matrix(taps, rows);
     this.dKernel = g.matrix(taps, units);
+    this.bias = g.matrix(1, units, new Float32Array(units).fill(-0));
+    this.dBias = g.matrix(1, units);
     if (needInput) {
       const shape = activations(0, capacity, layer.inputShape);
       const dInput = g.matrix(shape.rows, shape.cols);
@@ -234,19 +239,21 @@ class ProductLayer implements StepLayer {
   forward(params: Float32Array, input: Matrix): void {
     const g = this.gemm;
     if (this.grid && this.patches) {
-      im2colInto(g.view(input), this.capacity, this.grid, g.view(this.patches));
+      this.ops.im2col(input.offset, this.capacity, this.grid, this.patches.offset);
     }
     const [kernel, bias] = this.layer.weights;
     g.view(this.kernel).set(params.subarray(kernel.offset, kernel.offset + kernel.size));
     g.pack(this.kernel, this.packed);
     g.multiply(this.left(input), this.packed, this.output, MUL_ADD);
-    const z = g.view(this.output);
-    if (bias) addBiasRows(z, params, bias.offset, bias.size);
-    if (this.relu) reluInPlace(z);
+    if (bias) g.view(this.bias).set(params.subarray(bias.offset, bias.offset + bias.size));
+    if (bias || this.relu) {
+      const { offset, rows, cols } = this.output;
+      this.ops.biasRelu(offset, this.bias.offset, rows, cols, this.relu);
+    }
   }
 
   backward(
-    params: Float32Array,
+    _params: Float32Array,
     input: Matrix,
     dOutput: Matrix,
     grads: Float32Array,
@@ -254,17 +261,21 @@ class ProductLayer implements StepLayer {
     const g = this.gemm;
     let dz = dOutput;
     if (this.relu && !this.reluByPool) {
-      reluGradientInto(g.view(dOutput), g.view(this.output), g.view(this.dz));
+      const n = dOutput.rows * dOutput.cols;
+      this.ops.reluMask(dOutput.offset, this.output.offset, this.dz.offset, n);
       dz = this.dz;
     }
     const [kernel, bias] = this.layer.weights;
-    if (bias) columnSumsInto(g.view(dz), dz.rows, dz.cols, grads, bias.offset);
+    if (bias) {
+      this.ops.columnSums(dz.offset, dz.rows, dz.cols, this.dBias.offset);
+      grads.set(g.view(this.dBias), bias.offset);
+    }
     this.kernelGradient(
       this.left(input),
       dz,
       grads.subarray(kernel.offset, kernel.offset + kernel.size),
     );
-    return this.inputGradient(params, dz);
+    return this.inputGradient(dz);
   }
 
   /**
@@ -275,20 +286,22 @@ class ProductLayer implements StepLayer {
    */
   private kernelGradient(left: Matrix, dz: Matrix, into: Float32Array): void {
     const g = this.gemm;
-    transposeInto(g.view(left), left.rows, left.cols, g.view(this.leftT));
+    this.transpose(left, this.leftT);
     g.multiply(this.leftT, dz, this.dKernel, MUL_ADD);
     into.set(g.view(this.dKernel));
   }
 
-  private inputGradient(params: Float32Array, dz: Matrix): Matrix | undefined {
+  private transpose(m: Matrix, into: Matrix): void {
+    this.ops.transpose(m.offset, m.rows, m.cols, into.offset);
+  }
+
+  private inputGradient(dz: Matrix): Matrix | undefined {
     if (!this.inputPart) return undefined;
     const g = this.gemm;
     const { kernelT, dCols, dInput } = this.inputPart;
-    const kernel = this.layer.weights[0];
-    const k = params.subarray(kernel.offset, kernel.offset + kernel.size);
-    transposeInto(k, kernelT.cols, kernelT.rows, g.view(kernelT));
+    this.transpose(this.kernel, kernelT); // the forward's copy of the kernel
     g.multiply(dz, kernelT, dCols, MUL_ADD);
-    if (this.grid) col2imInto(g.view(dCols), this.capacity, this.grid, g.view(dInput));
+    if (this.grid) this.ops.col2im(dCols.offset, this.capacity, this.grid, dInput.offset);
     return dInput;
   }
 }
@@ -298,9 +311,12 @@ class PoolLayer implements StepLayer {
   readonly output: Matrix;
   private readonly grid: WindowGrid;
   private readonly dInput: Matrix;
+  /** 2×2 stride-2 tiling: the SIMD kernels; other poolings: the TS loops. */
+  private readonly simd: boolean;
 
   constructor(
     private readonly gemm: Gemm,
+    private readonly ops: StepOps,
     layer: SequentialLayerLayout,
     private readonly capacity: number,
     /**
@@ -311,6 +327,7 @@ class PoolLayer implements StepLayer {
   ) {
     if (layer.spec.kind !== "maxPooling2d") throw new Error("PoolLayer: not a max-pool");
     this.grid = windowGrid(layer.inputShape, layer.spec);
+    this.simd = StepOps.handlesPool(this.grid);
     const out = activations(0, capacity, layer.outputShape);
     const dIn = activations(0, capacity, layer.inputShape);
     this.output = gemm.matrix(out.rows, out.cols);
@@ -318,14 +335,21 @@ class PoolLayer implements StepLayer {
   }
 
   forward(_params: Float32Array, input: Matrix): void {
-    maxPoolInto(this.gemm.view(input), this.capacity, this.grid, this.gemm.view(this.output));
+    const [g, out] = [this.gemm, this.output];
+    if (this.simd) this.ops.maxPool(input.offset, this.capacity, this.grid, out.offset);
+    else maxPoolInto(g.view(input), this.capacity, this.grid, g.view(out));
   }
 
   backward(_params: Float32Array, input: Matrix, dOutput: Matrix): Matrix {
-    const g = this.gemm;
-    const dy = g.view(dOutput);
-    if (this.reluBefore) reluGradientInto(dy, g.view(this.output), dy);
-    maxPoolGradientInto(g.view(input), dy, this.capacity, this.grid, g.view(this.dInput));
+    const dy = dOutput.offset;
+    if (this.reluBefore) this.ops.reluMask(dy, this.output.offset, dy, dOutput.rows * dOutput.cols);
+    if (this.simd) {
+      this.ops.maxPoolGradient(input.offset, dy, this.capacity, this.grid, this.dInput.offset);
+    } else {
+      const g = this.gemm;
+      const [x, dyView, dx] = [g.view(input), g.view(dOutput), g.view(this.dInput)];
+      maxPoolGradientInto(x, dyView, this.capacity, this.grid, dx);
+    }
     return this.dInput;
   }
 }

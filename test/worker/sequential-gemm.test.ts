@@ -3,7 +3,15 @@ import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { initSequentialParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
-import { dense, sequentialLayout, shapeSize } from "../../src/core/model/sequential.ts";
+import {
+  conv2d,
+  dense,
+  flatten,
+  maxPooling2d,
+  type SequentialSpec,
+  sequentialLayout,
+  shapeSize,
+} from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
@@ -83,32 +91,52 @@ describe("SequentialGemmStep", () => {
   });
 });
 
-describe("SequentialGemmStep on the MNIST convnet", () => {
+describe("SequentialGemmStep on MNIST", () => {
   let data: Dataset;
   beforeAll(async () => {
     data = await loadIdxDataset();
     await useWasmBackend();
   });
 
-  test("gives the tfjs-wasm step's loss, hits and gradients on real batches with padding rows", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
-    const params = initSequentialParams(layout, 7);
-    const capacity = 12;
-    const batch = createBatch(capacity, 784, 10, true);
-    const order = Int32Array.from({ length: 600 }, (_, i) => Rng.fromSeed(i).int(60_000));
-    const step = new SequentialGemmStep(layout, capacity);
-    for (const [start, n] of [
-      [0, 12],
-      [12, 9],
-    ]) {
-      fillBatch(batch, data.train, order, start, n, 64);
-      const expected = new Float32Array(layout.size);
-      const want = sequentialGradientsInto(layout, params, batch, expected);
-      const grads = new Float32Array(layout.size);
-      const got = step.gradientsInto(params, batch, grads);
-      expect(maxErrorRelativeToPeak(grads, expected)).toBeLessThanOrEqual(1e-5);
-      expect(got.correct).toBe(want.correct);
-      expect(got.loss).toBeCloseTo(want.loss, 5);
-    }
-  });
+  /** A conv without bias, 'same', stride 2, a 3×3 stride-1 pooling (TS loops), odd 2×2 pooling. */
+  const OTHER_PATHS: SequentialSpec = {
+    inputShape: [28, 28, 1],
+    layers: [
+      conv2d(6, 3, { padding: "same", useBias: false, activation: "relu" }),
+      maxPooling2d(3, { strides: 1 }),
+      conv2d(5, 3, { strides: 2, padding: "same", activation: "relu" }), // 13×13: pooled with a rest
+      maxPooling2d(2),
+      flatten(),
+      dense(10, { activation: "softmax" }),
+    ],
+  };
+
+  test.each([
+    ["the convnet", CONVNET_SPEC],
+    ["a model on the other paths", OTHER_PATHS],
+  ] as const)(
+    "%s: the tfjs-wasm step's loss, hits and gradients on real batches with padding rows",
+    (_, spec) => {
+      const layout = sequentialLayout(spec);
+      const params = initSequentialParams(layout, 7);
+      const capacity = 12;
+      const batch = createBatch(capacity, 784, 10, true);
+      const order = Int32Array.from({ length: 600 }, (_, i) => Rng.fromSeed(i).int(60_000));
+      const step = new SequentialGemmStep(layout, capacity);
+      for (const [start, n] of [
+        [0, 12],
+        [12, 9],
+      ]) {
+        fillBatch(batch, data.train, order, start, n, 64);
+        const expected = new Float32Array(layout.size);
+        const want = sequentialGradientsInto(layout, params, batch, expected);
+        const grads = new Float32Array(layout.size);
+        const got = step.gradientsInto(params, batch, grads);
+        expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-3);
+        expect(maxErrorRelativeToPeak(grads, expected)).toBeLessThanOrEqual(1e-5);
+        expect(got.correct).toBe(want.correct);
+        expect(got.loss).toBeCloseTo(want.loss, 5);
+      }
+    },
+  );
 });
