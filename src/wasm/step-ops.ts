@@ -1,25 +1,8 @@
+import type { WindowGrid } from "../core/model/window-grid.ts";
 import { KernelModule } from "./kernel-module.ts";
 import { WASM_BASE64 } from "./step-ops.wasm.ts";
 
 export const STEP_OPS_KERNEL = new KernelModule(WASM_BASE64, "SIMD (128-bit)");
-
-/**
- * Where the windows of a conv or pooling fall on one `[h, w, c]` input: src/core's
- * `WindowGrid`, restated here because src/wasm imports nothing.
- */
-export interface Windows {
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly oh: number;
-  readonly ow: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly top: number;
-  readonly left: number;
-}
 
 interface StepOpsExports {
   biasRelu(z: number, bias: number, rows: number, cols: number, relu: number): void;
@@ -97,32 +80,32 @@ export class StepOps {
   }
 
   /** Each window of x (`[batch, h, w, c]`) as a row of out, `[batch·oh·ow, kh·kw·c]` (im2colInto). */
-  im2col(x: number, batch: number, g: Windows, out: number): void {
+  im2col(x: number, batch: number, g: WindowGrid, out: number): void {
     this.#windowRegions("im2col", batch, g, ["x", x], ["out", out], "windows");
     this.#kernel.im2col(x, batch, ...gridArguments(g), out);
   }
 
   /** The adjoint of im2col: dx (`[batch, h, w, c]`) = windows' rows added back (col2imInto). */
-  col2im(cols: number, batch: number, g: Windows, dx: number): void {
+  col2im(cols: number, batch: number, g: WindowGrid, dx: number): void {
     this.#windowRegions("col2im", batch, g, ["dx", dx], ["cols", cols], "windows");
     this.#kernel.col2im(cols, batch, ...gridArguments(g), dx);
   }
 
   /** Whether `maxPool` and `maxPoolGradient` take this grid: 2×2 windows, stride 2, unpadded. */
-  static handlesPool(g: Windows): boolean {
+  static handlesPool(g: WindowGrid): boolean {
     const two = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2;
     return two && g.top === 0 && g.left === 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
   }
 
   /** out (`[batch, oh, ow, c]`) = each window's first maximum (maxPoolInto), 2×2 tiling only. */
-  maxPool(x: number, batch: number, g: Windows, out: number): void {
+  maxPool(x: number, batch: number, g: WindowGrid, out: number): void {
     this.#checkPool("maxPool", g);
     this.#windowRegions("maxPool", batch, g, ["x", x], ["out", out], "pooled");
     this.#kernel.maxPool2x2(x, batch, g.h, g.w, g.c, g.oh, g.ow, out);
   }
 
   /** dx (x's shape) = dy routed to each window's first maximum (maxPoolGradientInto). */
-  maxPoolGradient(x: number, dy: number, batch: number, g: Windows, dx: number): void {
+  maxPoolGradient(x: number, dy: number, batch: number, g: WindowGrid, dx: number): void {
     this.#checkPool("maxPoolGradient", g);
     const [xRegion, dyRegion] = this.#windowRegions(
       "maxPoolGradient",
@@ -139,7 +122,7 @@ export class StepOps {
     this.#kernel.maxPool2x2Gradient(x, dy, batch, g.h, g.w, g.c, g.oh, g.ow, dx);
   }
 
-  #checkPool(method: string, g: Windows): void {
+  #checkPool(method: string, g: WindowGrid): void {
     if (!StepOps.handlesPool(g)) {
       throw new RangeError(
         `StepOps.${method}: only 2×2 windows at stride 2 without padding that fit the input ` +
@@ -157,7 +140,7 @@ export class StepOps {
   #windowRegions(
     method: string,
     batch: number,
-    g: Windows,
+    g: WindowGrid,
     image: readonly [string, number],
     windows: readonly [string, number],
     kind: "windows" | "pooled",
@@ -205,7 +188,7 @@ export class StepOps {
   }
 }
 
-const gridArguments = (g: Windows) =>
+const gridArguments = (g: WindowGrid) =>
   [g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.top, g.left] as const;
 
 function checkCounts(method: string, counts: Record<string, number>): void {

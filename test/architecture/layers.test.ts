@@ -12,7 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "src/core": [],
   "src/tf": ["src/core"],
   "src/collective": ["src/core", "src/wasm"],
-  "src/wasm": [],
+  "src/wasm": ["src/core"],
   "src/worker": ["src/core", "src/tf", "src/collective", "src/wasm"],
   "src/dashboard": ["src/core"],
   "src/server": ["src/core", "src/dashboard"],
