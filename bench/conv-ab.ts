@@ -1,5 +1,6 @@
 /**
- * Interleaved A/B of the convnet training step on tfjs-wasm, one thread, batch 32:
+ * Interleaved A/B of the convnet training step on tfjs-wasm (the step workers run where relaxed
+ * SIMD is missing; bench/step-ab.ts compares the worker's own step), one thread, batch 32:
  * `bun bench/conv-ab.ts [baseline-ref] [reps]` runs the convnet step of src/ as
  * it is at `baseline-ref` (git, default the branch's merge base with main) against this
  * tree's, alternating step by step so both see the same machine load (the machine is shared),

@@ -5,7 +5,9 @@
  * Then the whole convnet step of src/tf/sequential.ts as a worker runs it, its breakdown by
  * layer and phase (wall and CPU time: the machine is shared, CPU time is what the step costs)
  * and the costliest kernels. Median of 20 runs each. FLOPs count 2·B·oh·ow·kh·kw·cin·cout per
- * product (forward, dK, dX). Before/after comparisons: bench/conv-ab.ts.
+ * product (forward, dK, dX). Before/after comparisons: bench/conv-ab.ts. This is the tfjs step,
+ * which workers run only where relaxed SIMD is missing; the worker's own step (the wasm gemm,
+ * src/worker/sequential-gemm.ts) is measured by bench/step-ab.ts and `bun run bench`.
  */
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
 import { conv2d } from "../src/core/model/sequential.ts";
