@@ -52,6 +52,26 @@ export function gatherScaled(
   for (let k = 0; k < width; k++) dst[at + k] = src[from + columns[k]] / 255;
 }
 
+/**
+ * The runs of consecutive columns in `columns[0..width)` (ascending): `visit(k, j, n)` for
+ * each maximal run `columns[k..k+n) = j, j+1, …, j+n−1`. Inked pixels come in runs along an
+ * image's rows (about 28 runs for 500 columns of an MNIST batch), so a copy per run instead
+ * of per row makes a few dozen calls instead of hundreds.
+ */
+export function forEachRun(
+  columns: Int32Array,
+  width: number,
+  visit: (k: number, j: number, n: number) => void,
+): void {
+  let k = 0;
+  while (k < width) {
+    let end = k + 1;
+    while (end < width && columns[end] === columns[end - 1] + 1) end++;
+    visit(k, columns[k], end - k);
+    k = end;
+  }
+}
+
 /** out[k·units …] = kernel row columns[k], for k < width: W1 restricted to the active rows. */
 export function gatherRows(
   flat: Float32Array,
@@ -61,10 +81,10 @@ export function gatherRows(
   width: number,
   out: Float32Array,
 ): void {
-  for (let k = 0; k < width; k++) {
-    const row = kernelOffset + columns[k] * units;
-    out.set(flat.subarray(row, row + units), k * units);
-  }
+  forEachRun(columns, width, (k, j, n) => {
+    const row = kernelOffset + j * units;
+    out.set(flat.subarray(row, row + n * units), k * units);
+  });
 }
 
 /**
@@ -80,14 +100,11 @@ export function scatterRows(
   columns: Int32Array,
   width: number,
 ): void {
-  let next = 0;
-  for (let j = 0; j < inputs; j++) {
-    const at = kernelOffset + j * units;
-    if (next < width && columns[next] === j) {
-      out.set(rows.subarray(next * units, (next + 1) * units), at);
-      next++;
-    } else {
-      out.fill(0, at, at + units);
-    }
-  }
+  let next = 0; // the first kernel row not written yet
+  forEachRun(columns, width, (k, j, n) => {
+    out.fill(0, kernelOffset + next * units, kernelOffset + j * units);
+    out.set(rows.subarray(k * units, (k + n) * units), kernelOffset + j * units);
+    next = j + n;
+  });
+  out.fill(0, kernelOffset + next * units, kernelOffset + inputs * units);
 }

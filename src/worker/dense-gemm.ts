@@ -1,7 +1,7 @@
 import { TIMING } from "../collective/telemetry.ts";
 import type { LayerLayout, ParamLayout } from "../core/spec.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
-import { scatterRows } from "./active-columns.ts";
+import { gatherRows, scatterRows } from "./active-columns.ts";
 import type { Batch } from "./batch.ts";
 import {
   addBiasRows,
@@ -176,12 +176,6 @@ function loadKernel(
   into: Float32Array,
 ): void {
   const u = layer.units;
-  if (!columns) {
-    into.set(params.subarray(layer.kernelOffset, layer.kernelOffset + rows * u));
-    return;
-  }
-  for (let k = 0; k < rows; k++) {
-    const from = layer.kernelOffset + columns[k] * u;
-    into.set(params.subarray(from, from + u), k * u);
-  }
+  if (columns) gatherRows(params, layer.kernelOffset, u, columns, rows, into);
+  else into.set(params.subarray(layer.kernelOffset, layer.kernelOffset + rows * u));
 }

@@ -6,7 +6,13 @@ import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import { copyInto } from "../../src/tf/transfer.ts";
-import { activeColumns, COLUMN_ALIGN } from "../../src/worker/active-columns.ts";
+import {
+  activeColumns,
+  COLUMN_ALIGN,
+  forEachRun,
+  gatherRows,
+  scatterRows,
+} from "../../src/worker/active-columns.ts";
 import { createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { computeGradientsInto } from "../../src/worker/gradients.ts";
 import { maxAbsDiff } from "../support/reference.ts";
@@ -49,6 +55,52 @@ describe("active columns", () => {
       columns,
     );
     expect(width).toBe(COLUMN_ALIGN);
+  });
+
+  describe("rows copied a run of consecutive columns at a time", () => {
+    const [inputs, units, offset] = [12, 3, 5];
+    const cases = [
+      [0, 1, 2, 5, 6, 9, 10, 11], // runs at both ends
+      [3], // one column
+      [1, 3, 5, 7], // no two consecutive
+      Array.from({ length: inputs }, (_, j) => j), // every column: one run
+    ];
+    const flat = Float32Array.from({ length: offset + inputs * units + 4 }, (_, i) => i + 0.5);
+
+    test.each(cases)("runs of %p", (...list) => {
+      const columns = Int32Array.from([...list, 99, 99]); // entries past width are ignored
+      const runs: number[][] = [];
+      forEachRun(columns, list.length, (k, j, n) => runs.push([k, j, n]));
+      const expanded = runs.flatMap(([, j, n]) => Array.from({ length: n }, (_, i) => j + i));
+      expect(expanded).toEqual(list);
+      for (const [k, j] of runs) expect(columns[k]).toBe(j);
+      // Maximal: a run never continues the one before it.
+      for (let r = 1; r < runs.length; r++) {
+        expect(runs[r][1]).toBeGreaterThan(runs[r - 1][1] + runs[r - 1][2]);
+      }
+    });
+
+    test.each(cases)("gatherRows and scatterRows of %p agree with row-by-row copies", (...list) => {
+      const columns = Int32Array.from(list);
+      const width = list.length;
+      const gathered = new Float32Array(width * units).fill(Number.NaN);
+      gatherRows(flat, offset, units, columns, width, gathered);
+      const expected = list.flatMap((j) =>
+        Array.from(flat.subarray(offset + j * units).subarray(0, units)),
+      );
+      expect(Array.from(gathered)).toEqual(expected);
+
+      const out = new Float32Array(flat.length).fill(Number.NaN); // stale contents
+      scatterRows(gathered, out, offset, inputs, units, columns, width);
+      for (let j = 0; j < inputs; j++) {
+        const row = Array.from(out.subarray(offset + j * units, offset + (j + 1) * units));
+        const k = list.indexOf(j);
+        expect(row).toEqual(k < 0 ? [0, 0, 0] : expected.slice(k * units, (k + 1) * units));
+      }
+      // Nothing outside the kernel is written.
+      expect(out.subarray(0, offset).every(Number.isNaN)).toBe(true);
+      expect(out.subarray(offset + inputs * units).every(Number.isNaN)).toBe(true);
+    });
   });
 
   test("gradients over the active columns equal the dense computation; inactive rows are 0", () => {
