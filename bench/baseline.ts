@@ -1,5 +1,5 @@
 /**
- * The source tree at another git revision, for interleaved A/B benchmarks (conv-ab, mlp-ab):
+ * The source tree at another git revision, for interleaved A/B benchmarks (conv-ab, step-ab):
  * a temp directory with that revision's whole src/ and this tree's node_modules linked, so
  * both variants share one tfjs and its backend while every module of src/ is the baseline's.
  */
