@@ -195,7 +195,7 @@ class ProductLayer implements StepLayer {
   private readonly dBias: Matrix;
 
   constructor(
-    g: Gemm,
+    private readonly gemm: Gemm,
     private readonly ops: StepOps,
     private readonly layer: SequentialLayerLayout,
     spec: Conv2DLayer | DenseLayer,
@@ -204,6 +204,7 @@ class ProductLayer implements StepLayer {
     /** The next layer (a max-pool) applies this layer's ReLU gradient. */
     private readonly reluByPool: boolean,
   ) {
+    const g = gemm;
     this.relu = spec.activation === "relu";
     const taps = layer.weights[0].shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const units = spec.kind === "dense" ? spec.units : spec.filters;
@@ -226,10 +227,7 @@ class ProductLayer implements StepLayer {
       const kernelT = g.matrix(units, taps);
       this.inputPart = { kernelT, dCols: this.grid ? g.matrix(rows, taps) : dInput, dInput };
     }
-    this.gemm = g;
   }
-
-  private readonly gemm: Gemm;
 
   /** The product's left operand: the patches, or (Dense) the input itself. */
   private left(input: Matrix): Matrix {
