@@ -40,6 +40,15 @@ export class ProgressPoller {
     clearInterval(this.timer);
   }
 
+  /**
+   * The epoch's last progress event, once its steps are done: a short epoch (a few steps of a
+   * few milliseconds) may end between two ticks, and a progress bar should reach its end.
+   */
+  finish(): void {
+    this.stop();
+    this.measure(() => this.poll());
+  }
+
   private poll(): void {
     const seen = this.telemetry.sum(STAT.seen);
     const elapsed = (performance.now() - this.startedAt) / 1000;

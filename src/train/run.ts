@@ -147,6 +147,7 @@ export class TrainingRun {
           keptNote: () => this.keptNote(),
         }),
       );
+      poller.finish();
     } finally {
       poller.stop();
     }

@@ -69,6 +69,16 @@ describe("a short real training run", () => {
       workers: 2,
       parameters: 407050,
     });
+    // Each epoch's progress reaches its end before the epoch's metrics, however short it is.
+    const steps = Math.ceil(12000 / 128);
+    events.forEach((e, i) => {
+      if (e.type !== "epoch") return;
+      const last = events
+        .slice(0, i)
+        .filter((p) => p.type === "step")
+        .at(-1);
+      expect(last).toMatchObject({ type: "step", epoch: e.metrics.epoch - 1, step: steps, steps });
+    });
   });
 
   test("settings follow start; workers report step times split into compute and barrier wait", () => {
