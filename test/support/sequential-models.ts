@@ -17,6 +17,7 @@ import {
 import { Rng } from "../../src/core/rng.ts";
 import { tf } from "../../src/tf/backend.ts";
 import { sequentialTensors } from "../../src/tf/sequential.ts";
+import { finiteDifferencesOf, referenceSequentialLoss } from "./sequential-reference.ts";
 
 /**
  * Small Sequential models covering every layer, padding and stride, with a batch of inputs,
@@ -172,4 +173,26 @@ export function autodiff(c: Omit<Case, "autodiff" | "fd" | "loss">): Float32Arra
   });
   tf.dispose([...grads, ...params]);
   return flat;
+}
+
+/**
+ * Every model of {@link MODELS} as a case with its references — tfjs-cpu autodiff, float64
+ * finite differences and the float64 loss — keyed by name (the case of model i has seed 11 + i).
+ * Sets the cpu backend (autodiff runs there).
+ */
+export async function referenceCases(): Promise<Map<string, Case>> {
+  await tf.setBackend("cpu");
+  const cases = new Map<string, Case>();
+  Object.entries(MODELS).forEach(([name, spec], i) => {
+    const c = makeCase(spec, 11 + i);
+    const loss = (p: ArrayLike<number>) =>
+      referenceSequentialLoss(c.layout, p, c.x, c.labels, c.weights, c.masks);
+    cases.set(name, {
+      ...c,
+      autodiff: autodiff(c),
+      fd: finiteDifferencesOf(loss, c.params),
+      loss: loss(c.params),
+    });
+  });
+  return cases;
 }

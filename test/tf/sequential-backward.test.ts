@@ -20,8 +20,7 @@ import {
   setSequentialPhaseProbe,
 } from "../../src/tf/sequential.ts";
 import { maxAbsDiff, maxErrorRelativeToPeak } from "../support/reference.ts";
-import { autodiff, type Case, MODELS, makeCase } from "../support/sequential-models.ts";
-import { finiteDifferencesOf, referenceSequentialLoss } from "../support/sequential-reference.ts";
+import { type Case, MODELS, referenceCases } from "../support/sequential-models.ts";
 
 function hand(c: Case) {
   const params = sequentialTensors(c.layout, c.params);
@@ -47,21 +46,10 @@ function hand(c: Case) {
   return { flat, loss, correct, predicted };
 }
 
-const cases = new Map<string, Case>();
+let cases: Map<string, Case>;
 
 beforeAll(async () => {
-  await tf.setBackend("cpu");
-  Object.entries(MODELS).forEach(([name, spec], i) => {
-    const c = makeCase(spec, 11 + i);
-    const loss = (p: ArrayLike<number>) =>
-      referenceSequentialLoss(c.layout, p, c.x, c.labels, c.weights, c.masks);
-    cases.set(name, {
-      ...c,
-      autodiff: autodiff(c),
-      fd: finiteDifferencesOf(loss, c.params),
-      loss: loss(c.params),
-    });
-  });
+  cases = await referenceCases();
 });
 
 for (const backend of ["cpu", "wasm"] as const) {

@@ -18,8 +18,13 @@ import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
 import { sequentialGradientsInto } from "../../src/worker/sequential-step.ts";
 import { maxErrorRelativeToPeak } from "../support/reference.ts";
-import { autodiff, BATCH, type Case, MODELS, makeCase } from "../support/sequential-models.ts";
-import { finiteDifferencesOf, referenceSequentialLoss } from "../support/sequential-reference.ts";
+import {
+  BATCH,
+  type Case,
+  MODELS,
+  makeCase,
+  referenceCases,
+} from "../support/sequential-models.ts";
 
 type Model = Omit<Case, "autodiff" | "fd" | "loss">;
 
@@ -37,30 +42,22 @@ function batchOf(c: Model): Batch {
 }
 
 describe("SequentialGemmStep", () => {
-  const references = new Map<string, { autodiff: Float32Array; fd: Float64Array; loss: number }>();
+  let references: Map<string, Case>;
   beforeAll(async () => {
-    await tf.setBackend("cpu");
-    Object.entries(MODELS).forEach(([name, spec], i) => {
-      const c = makeCase(spec, 11 + i);
-      const loss = (p: ArrayLike<number>) =>
-        referenceSequentialLoss(c.layout, p, c.x, c.labels, c.weights, c.masks);
-      const fd = finiteDifferencesOf(loss, c.params);
-      references.set(name, { autodiff: autodiff(c), fd, loss: loss(c.params) });
-    });
+    references = await referenceCases();
   });
 
-  for (const [i, name] of Object.keys(MODELS).entries()) {
+  for (const name of Object.keys(MODELS)) {
     test(`${name}: matches tfjs autodiff and float64 finite differences, twice over`, () => {
-      const c = makeCase(MODELS[name], 11 + i);
-      const ref = references.get(name)!;
+      const c = references.get(name)!;
       const step = new SequentialGemmStep(c.layout, BATCH);
       // A second step reuses every buffer: nothing may depend on them starting at zero.
       for (let round = 0; round < 2; round++) {
         const grads = new Float32Array(c.layout.size).fill(Number.NaN);
         const r = step.gradientsInto(c.params, batchOf(c), grads, undefined, c.masks);
-        expect(maxErrorRelativeToPeak(grads, ref.autodiff)).toBeLessThanOrEqual(1e-5);
-        expect(maxErrorRelativeToPeak(grads, ref.fd)).toBeLessThanOrEqual(1e-4);
-        expect(r.loss).toBeCloseTo(ref.loss, 5);
+        expect(maxErrorRelativeToPeak(grads, c.autodiff)).toBeLessThanOrEqual(1e-5);
+        expect(maxErrorRelativeToPeak(grads, c.fd)).toBeLessThanOrEqual(1e-4);
+        expect(r.loss).toBeCloseTo(c.loss, 5);
         for (const w of c.layout.weights) {
           const part = grads.subarray(w.offset, w.offset + w.size);
           expect(Math.max(...part.map(Math.abs))).toBeGreaterThan(1e-4);
