@@ -73,6 +73,12 @@ function values(n: number, seed: number, fewDistinct: boolean): Float32Array {
   );
 }
 
+/** The kernel wrote exactly `expected` at `at` (bit for bit) and nothing outside its regions. */
+function expectWritten(arena: Arena, at: number, expected: Float32Array): void {
+  expect(bits(arena.view(at, expected.length))).toEqual(bits(expected));
+  expect(arena.guardsIntact()).toBe(true);
+}
+
 const data = fc.record({ seed: fc.nat(), fewDistinct: fc.boolean() });
 const RUNS = { numRuns: 300 };
 
@@ -96,8 +102,7 @@ describe("the step-ops wasm kernels equal the TS loops bit for bit", () => {
           arena.ops.biasRelu(zAt, biasAt, rows, cols, relu);
           addBiasRows(z, bias, 0, cols);
           if (relu) reluInPlace(z);
-          expect(bits(arena.view(zAt, z.length))).toEqual(bits(z));
-          expect(arena.guardsIntact()).toBe(true);
+          expectWritten(arena, zAt, z);
         },
       ),
       RUNS,
@@ -171,8 +176,7 @@ describe("the step-ops wasm kernels equal the TS loops bit for bit", () => {
           arena.ops.transpose(srcAt, rows, cols, dstAt);
           const dst = new Float32Array(rows * cols);
           transposeInto(src, rows, cols, dst);
-          expect(bits(arena.view(dstAt, dst.length))).toEqual(bits(dst));
-          expect(arena.guardsIntact()).toBe(true);
+          expectWritten(arena, dstAt, dst);
         },
       ),
       RUNS,
@@ -214,8 +218,7 @@ describe("im2col and col2im equal im2colInto and col2imInto bit for bit", () => 
         arena.ops.im2col(xAt, batch, g, outAt);
         const out = new Float32Array(windowFloats(batch, g));
         im2colInto(x, batch, g, out);
-        expect(bits(arena.view(outAt, out.length))).toEqual(bits(out));
-        expect(arena.guardsIntact()).toBe(true);
+        expectWritten(arena, outAt, out);
       }),
       RUNS,
     );
@@ -231,8 +234,7 @@ describe("im2col and col2im equal im2colInto and col2imInto bit for bit", () => 
         arena.ops.col2im(colsAt, batch, g, dxAt);
         const dx = new Float32Array(imageFloats(batch, g));
         col2imInto(cols, batch, g, dx);
-        expect(bits(arena.view(dxAt, dx.length))).toEqual(bits(dx));
-        expect(arena.guardsIntact()).toBe(true);
+        expectWritten(arena, dxAt, dx);
       }),
       RUNS,
     );
@@ -275,8 +277,7 @@ describe("2×2 max-pooling equals maxPoolInto and maxPoolGradientInto bit for bi
         arena.ops.maxPool(xAt, batch, g, outAt);
         const out = new Float32Array(pooledFloats(batch, g));
         maxPoolInto(x, batch, g, out);
-        expect(bits(arena.view(outAt, out.length))).toEqual(bits(out));
-        expect(arena.guardsIntact()).toBe(true);
+        expectWritten(arena, outAt, out);
       }),
       RUNS,
     );
@@ -293,8 +294,7 @@ describe("2×2 max-pooling equals maxPoolInto and maxPoolGradientInto bit for bi
         arena.ops.maxPoolGradient(xAt, dyAt, batch, g, dxAt);
         const dx = new Float32Array(x.length);
         maxPoolGradientInto(x, dy, batch, g, dx);
-        expect(bits(arena.view(dxAt, dx.length))).toEqual(bits(dx));
-        expect(arena.guardsIntact()).toBe(true);
+        expectWritten(arena, dxAt, dx);
       }),
       RUNS,
     );
