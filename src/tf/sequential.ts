@@ -1,5 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
-import type { SequentialLayerLayout, SequentialLayout } from "../core/model/sequential.ts";
+import {
+  hasRelu,
+  type SequentialLayerLayout,
+  type SequentialLayout,
+  shapeSize,
+} from "../core/model/sequential.ts";
 import { conv2dBackward, conv2dForwardRelu } from "./conv2d.ts";
 import type { BatchGradients } from "./dense.ts";
 import { maxPoolBackward, maxPoolForward } from "./max-pool.ts";
@@ -183,9 +188,6 @@ function backwardLayer(
   }
 }
 
-const hasRelu = (layer: SequentialLayerLayout) =>
-  (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
-
 /**
  * Whether layer i is a max-pool fed by a ReLU layer, whose ReLU derivative it then applies on
  * its own (pooled) grid: dy·step(pooled output). Exact, since each window's gradient goes to
@@ -210,7 +212,7 @@ function dropoutTensors(
   }
   return layers.map((layer, i) => {
     const shape = [batch, ...layer.inputShape];
-    if (masks[i].length !== shape.reduce((p, q) => p * q)) {
+    if (masks[i].length !== shapeSize(shape)) {
       throw new RangeError(
         `dropout mask ${i} (${layer.name}): expected ${shape.join("×")} values, got ${masks[i].length}`,
       );

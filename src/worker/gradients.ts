@@ -12,7 +12,8 @@ import { DenseGemmStep } from "./dense-gemm.ts";
  * A worker's share of a step: the batch's forward and backward pass over its active columns
  * on the wasm gemm (dense-gemm.ts), gradients into `out` (flat layout; inactive rows of the
  * first kernel are zero). Returns the batch's weighted loss and its correct predictions. One
- * step object per worker realm, rebuilt when the layout or batch capacity changes.
+ * step object per worker realm, rebuilt when the layout or batch capacity changes; a runtime
+ * without relaxed SIMD (some browsers) computes the step on tfjs instead.
  */
 export function computeGradientsInto(
   layout: ParamLayout,
@@ -21,7 +22,7 @@ export function computeGradientsInto(
   out: Float32Array,
   timings?: Float64Array,
 ): { loss: number; correct: number } {
-  if (GEMM_UNAVAILABLE) return tfjsGradientsInto(layout, params, batch, out, timings);
+  if (GEMM_KERNEL.unavailable()) return tfjsGradientsInto(layout, params, batch, out, timings);
   if (step?.layout !== layout || step.capacity !== batch.capacity) {
     step = new DenseGemmStep(layout, batch.capacity);
   }
@@ -29,9 +30,6 @@ export function computeGradientsInto(
 }
 
 let step: DenseGemmStep | undefined;
-
-/** A runtime without relaxed SIMD (some browsers) computes the step on tfjs instead. */
-const GEMM_UNAVAILABLE = GEMM_KERNEL.unavailable();
 
 /**
  * The same step on tfjs (src/tf/dense.ts): uploads `params` (the first kernel's active rows

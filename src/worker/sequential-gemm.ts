@@ -1,12 +1,14 @@
 import { TIMING } from "../collective/telemetry.ts";
 import { maxPoolInto } from "../core/model/max-pool.ts";
 import { maxPoolGradientInto } from "../core/model/max-pool-gradient.ts";
-import type {
-  Conv2DLayer,
-  DenseLayer,
-  SequentialLayerLayout,
-  SequentialLayout,
-  Shape,
+import {
+  type Conv2DLayer,
+  type DenseLayer,
+  hasRelu,
+  type SequentialLayerLayout,
+  type SequentialLayout,
+  type Shape,
+  shapeSize,
 } from "../core/model/sequential.ts";
 import { type WindowGrid, windowGrid } from "../core/model/window-grid.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
@@ -57,7 +59,7 @@ function reluTakenByPool(layout: SequentialLayout, i: number): boolean {
 /** Activations of `capacity` samples of `shape` as a matrix: pixels × channels, or rows × units. */
 function activations(offset: number, capacity: number, shape: Shape): Matrix {
   const channels = shape[shape.length - 1];
-  const perSample = shape.reduce((a, b) => a * b, 1);
+  const perSample = shapeSize(shape);
   return { offset, rows: (capacity * perSample) / channels, cols: channels };
 }
 
@@ -78,7 +80,7 @@ export class SequentialGemmStep {
       throw new Error("SequentialGemmStep: the last layer must be a softmax Dense");
     }
     const g = this.gemm;
-    const size = layout.inputShape.reduce((a, b) => a * b, 1);
+    const size = shapeSize(layout.inputShape);
     this.x = activations(g.matrix(capacity, size).offset, capacity, layout.inputShape);
     let dropout = 0;
     let input = this.x;
@@ -166,9 +168,6 @@ function stepLayer(
   }
 }
 
-const hasRelu = (layer: SequentialLayerLayout) =>
-  (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
-
 /**
  * Conv2D or Dense: output = patches·K + b (a Dense's patches are its input); the kernel
  * gradient is patchesᵀ·dz, the input gradient dz·Kᵀ, folded back by col2im for a conv.
@@ -206,7 +205,7 @@ class ProductLayer implements StepLayer {
   ) {
     const g = gemm;
     this.relu = spec.activation === "relu";
-    const taps = layer.weights[0].shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const taps = shapeSize(layer.weights[0].shape.slice(0, -1));
     const units = spec.kind === "dense" ? spec.units : spec.filters;
     const rows = activations(0, capacity, layer.outputShape).rows;
     if (spec.kind === "conv2d") {

@@ -1,6 +1,6 @@
 import { TIMING } from "../collective/telemetry.ts";
 import type { ImageSet } from "../core/dataset.ts";
-import type { SequentialLayout } from "../core/model/sequential.ts";
+import { type SequentialLayout, shapeSize } from "../core/model/sequential.ts";
 import { tf } from "../tf/backend.ts";
 import { sequentialLogits, sequentialLossAndGrads, sequentialTensors } from "../tf/sequential.ts";
 import { copyInto } from "../tf/transfer.ts";
@@ -81,5 +81,5 @@ export function evaluateSequential(
 }
 
 function batchClasses(layout: SequentialLayout): number {
-  return layout.outputShape.reduce((a, b) => a * b, 1);
+  return shapeSize(layout.outputShape);
 }

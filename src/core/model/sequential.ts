@@ -116,6 +116,10 @@ export class ModelSpecError extends Error {
 export const shapeSize = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 export const showShape = (shape: Shape): string => `[${shape.join(", ")}]`;
 
+/** A Conv2D or Dense layer with a ReLU activation. */
+export const hasRelu = (layer: SequentialLayerLayout): boolean =>
+  (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
+
 /** Output size and padding before the first element of one spatial axis, as TensorFlow pads. */
 export function windowGeometry(
   size: number,
