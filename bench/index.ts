@@ -210,6 +210,11 @@ const cpuModel = await readFile("/proc/cpuinfo", "utf8")
 const maxW = workerCounts.at(-1)!;
 const speedup = (w: number) => sps.get(w)! / fitSps;
 const scaling = sps.get(2)! / sps.get(1)!;
+// Each repetition runs 1 and 2 workers minutes apart at most: their ratio shows how much of
+// the median's scaling is the machine's drift between runs.
+const scalingByRep = shardRuns
+  .get(2)!
+  .map((run, r) => run.samplesPerSecond / shardRuns.get(1)![r].samplesPerSecond);
 const busy = (w: number) => median(shardRuns.get(w)!.map((r) => r.profile.mainThreadBusyFraction));
 
 const out: string[] = [];
@@ -263,7 +268,10 @@ say(
     }),
   ]),
 );
-say(`scaling 2 workers / 1 worker: ${fmt(scaling, 2)}×`);
+say(
+  `scaling 2 workers / 1 worker: ${fmt(scaling, 2)}× (ratio within each repetition: ` +
+    `${scalingByRep.map((x) => `${fmt(x, 2)}×`).join(", ")})`,
+);
 say(
   '"cores used" = this process\'s CPU time / wall time during the run (for shardfit: the ' +
     'second epoch; all threads); "others\' cores" = the rest of the machine meanwhile ' +
@@ -550,6 +558,7 @@ const report = {
   config: { reps, steps, batchSize: BATCH, fitSteps: fit.steps, fitNote: fit.note ?? null },
   summary,
   scaling2over1: scaling,
+  scalingByRep,
   fit: fitRuns,
   shardfit: Object.fromEntries(
     workerCounts.map((w) => [
