@@ -31,7 +31,7 @@ import { runConvnetBench } from "./convnet.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
 import { prepareFitBaseline } from "./fit-baseline.ts";
 import { type KernelRow, kernelBench, stepFlops } from "./kernels.ts";
-import { type ParallelProbe, parallelProbe } from "./parallel.ts";
+import { type ParallelProbe, parallelProbe, type StepHeadroom, stepHeadroom } from "./parallel.ts";
 import { predictBench } from "./predict.ts";
 import { runShardfit, type ShardfitRun } from "./shardfit.ts";
 import { fmt, median, medianIndex, pct, table } from "./stats.ts";
@@ -101,6 +101,10 @@ log("parallel matMul probe (before the throughput runs)");
 const probes: { when: string; rows: ParallelProbe[] }[] = [
   { when: "before", rows: await parallelProbe(workerCounts) },
 ];
+log("step headroom: the worker's step, 1 thread × 128 rows vs 2 threads × 64 (before)");
+const headrooms: { when: string; probe: StepHeadroom }[] = [
+  { when: "before", probe: await stepHeadroom(2, BATCH) },
+];
 
 type FitRun = { samplesPerSecond: number; msPerStep: number; cpu: CpuWindow };
 const stopThroughputCpu = cpuWindow();
@@ -140,6 +144,8 @@ fit.dispose();
 const throughputCpu = stopThroughputCpu();
 log("parallel matMul probe (after the throughput runs)");
 probes.push({ when: "after", rows: await parallelProbe(workerCounts) });
+log("step headroom (after)");
+headrooms.push({ when: "after", probe: await stepHeadroom(2, BATCH) });
 
 const fitSps = median(fitRuns.map((r) => r.samplesPerSecond));
 const sps = new Map(
@@ -423,6 +429,36 @@ say(
 );
 
 say();
+say(
+  `Step headroom: the worker's own step (MLP, real batches) in 1 thread × ${BATCH} rows, then ` +
+    `2 threads × ${BATCH / 2} rows at once, nothing shared, no barrier`,
+);
+say(
+  table([
+    [
+      "when",
+      "1 thread ms/step",
+      "2 threads ms/step",
+      "together vs alone",
+      "in lockstep",
+      "others' cores",
+    ],
+    ...headrooms.map(({ when, probe }) => [
+      when,
+      fmt(probe.aloneMs, 2),
+      probe.togetherMs.map((v) => fmt(v, 2)).join(" / "),
+      `${fmt(probe.ceiling, 2)}×`,
+      `${fmt(probe.lockstepCeiling, 2)}×`,
+      fmt(probe.cpu.otherCores, 2),
+    ]),
+  ]),
+);
+say(
+  '"in lockstep" = 1-thread ms / the slower thread\'s ms: what synchronous training could ' +
+    "reach with 2 workers before any reduce, update or barrier cost.",
+);
+
+say();
 say("Predict: plain-TS forward (src/core/forward.ts), real test images, trained weights");
 say(
   table([
@@ -464,7 +500,11 @@ say(
     `1 worker alone: ${fmt(speedup(1), 2)}×`,
 );
 say(`- cold epoch ≥ 12× fit: ${fmt(coldSpeedup, 2)}× (${verdict(coldSpeedup >= 12)})`);
-say(`- 2 workers ≥ 1.8× 1 worker: ${fmt(scaling, 2)}× (${verdict(scaling >= 1.8)})`);
+const lockstep = headrooms.map(({ when, probe }) => `${fmt(probe.lockstepCeiling, 2)}× ${when}`);
+say(
+  `- 2 workers ≥ 1.8× 1 worker: ${fmt(scaling, 2)}× (${verdict(scaling >= 1.8)}); the step ` +
+    `alone in 2 threads in lockstep, nothing shared: ${lockstep.join(", ")} the runs`,
+);
 say(
   `- main thread busy < 5% of step time (${maxW} workers, median of ${reps}): ` +
     `${pct(busy(maxW), 2)} (${verdict(busy(maxW) < 0.05)})`,
@@ -544,6 +584,7 @@ const summary = {
     },
     eventsRead: dashboard.eventsRead,
   },
+  stepHeadroomLockstep: headrooms.map(({ probe }) => round(probe.lockstepCeiling, 3)),
   activeColumnFraction: Object.fromEntries(
     workerCounts.map((w) => [
       String(w),
@@ -571,6 +612,7 @@ const report = {
   cold: colds,
   whole,
   parallelProbes: probes,
+  stepHeadroom: headrooms,
   kernels,
   predict,
   memory,

@@ -15,21 +15,26 @@ export interface ParallelProbe {
   cpu: CpuWindow;
 }
 
-async function runThreads(threads: number, ms: number): Promise<number[]> {
-  const url = new URL("./matmul-worker.ts", import.meta.url);
-  const workers = Array.from({ length: threads }, () => new Worker(url, { type: "module" }));
+/**
+ * Starts one worker of `url` per message, waits until every one has warmed up, then lets them
+ * all go at once; returns what each reports.
+ */
+async function runThreads(url: URL, messages: object[]): Promise<Record<string, number>[]> {
+  const workers = messages.map(() => new Worker(url, { type: "module" }));
   try {
     const next = (w: Worker) =>
       new Promise<Record<string, number>>((resolve, reject) => {
         w.onmessage = (e) => resolve(e.data);
-        w.onerror = (e) => reject(new Error(`matmul worker: ${e.message}`));
+        w.onerror = (e) => reject(new Error(`${url.pathname}: ${e.message}`));
       });
     const ready = workers.map(next);
-    for (const w of workers) w.postMessage({ ms });
+    workers.forEach((w, i) => {
+      w.postMessage(messages[i]);
+    });
     await Promise.all(ready);
     const done = workers.map(next);
     for (const w of workers) w.postMessage("go");
-    return (await Promise.all(done)).map((r) => r.msPerCall);
+    return await Promise.all(done);
   } finally {
     for (const w of workers) w.terminate();
   }
@@ -40,11 +45,60 @@ export async function parallelProbe(threadCounts: number[], ms = 1500): Promise<
   let single = Number.NaN;
   for (const threads of threadCounts) {
     const stop = cpuWindow();
-    const msPerCall = await runThreads(threads, ms);
+    const url = new URL("./matmul-worker.ts", import.meta.url);
+    const reports = await runThreads(url, Array(threads).fill({ ms }));
+    const msPerCall = reports.map((r) => r.msPerCall);
     const cpu = stop();
     const mean = msPerCall.reduce((a, b) => a + b, 0) / msPerCall.length;
     if (threads === 1) single = mean;
     rows.push({ threads, msPerCall, scaling: (threads * single) / mean, cpu });
   }
   return rows;
+}
+
+/**
+ * The same question for the worker's own training step (bench/step-worker.ts: the MLP's
+ * `gradientsInto` on real MNIST batches, batch filling included): one thread stepping through
+ * the whole global batch, then `threads` threads each stepping through its share at once, with
+ * nothing shared and no barrier. Their throughput ratio is the most `threads` workers can gain
+ * on this machine before any reduce, update or wait.
+ */
+export interface StepHeadroom {
+  threads: number;
+  /** Rows per step of the thread alone (the global batch). */
+  batch: number;
+  /** Mean ms per step of the thread alone. */
+  aloneMs: number;
+  /** Mean ms per step of each thread (batch / threads rows) while all run. */
+  togetherMs: number[];
+  /** Throughput of the threads together / throughput of the thread alone. */
+  ceiling: number;
+  /**
+   * The same for threads in lockstep (as synchronous training runs them): every step waits for
+   * the slowest thread, so aloneMs / max(togetherMs).
+   */
+  lockstepCeiling: number;
+  cpu: CpuWindow;
+}
+
+export async function stepHeadroom(
+  threads: number,
+  batch: number,
+  ms = 2000,
+): Promise<StepHeadroom> {
+  const url = new URL("./step-worker.ts", import.meta.url);
+  const share = batch / threads;
+  if (!Number.isInteger(share)) throw new Error(`step headroom: ${threads} ∤ batch ${batch}`);
+  const [alone] = await runThreads(url, [{ ms, batch, offset: 0 }]);
+  const stop = cpuWindow();
+  const together = await runThreads(
+    url,
+    Array.from({ length: threads }, (_, t) => ({ ms, batch: share, offset: 30_000 * t })),
+  );
+  const cpu = stop();
+  const togetherMs = together.map((r) => r.msPerStep);
+  const aloneMs = alone.msPerStep;
+  const ceiling = togetherMs.reduce((sum, t) => sum + aloneMs / (threads * t), 0);
+  const lockstepCeiling = aloneMs / Math.max(...togetherMs);
+  return { threads, batch, aloneMs, togetherMs, ceiling, lockstepCeiling, cpu };
 }

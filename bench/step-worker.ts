@@ -1,0 +1,48 @@
+/**
+ * Worker for the step-headroom probe (bench/parallel.ts): loops the MLP worker's training step
+ * (`workerModel(DEFAULT_SPEC).gradientsInto`, batch filling included) over real MNIST batches
+ * for a fixed time, on weights that stay at their initial values.
+ */
+import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { initParams } from "../src/core/init.ts";
+import { DEFAULT_SPEC } from "../src/core/spec.ts";
+import { useWasmBackend } from "../src/tf/backend.ts";
+import { createBatch, fillBatch } from "../src/worker/batch.ts";
+import { workerModel } from "../src/worker/model.ts";
+
+declare const self: Worker;
+
+interface Job {
+  ms: number;
+  batch: number;
+  /** First training sample of this thread's batches (threads step through disjoint ones). */
+  offset: number;
+}
+
+self.onmessage = async (event: MessageEvent<Job>) => {
+  const { ms, batch: rows, offset } = event.data;
+  await useWasmBackend();
+  const { train } = await loadIdxDataset();
+  const model = workerModel(DEFAULT_SPEC);
+  const params = initParams(DEFAULT_SPEC, 1);
+  const grads = new Float32Array(model.size);
+  const batch = createBatch(rows, model.inputSize, model.classes, model.allColumns);
+  const order = Int32Array.from({ length: train.count }, (_, i) => i);
+  let steps = 0;
+  const step = () => {
+    const start = (offset + steps * rows) % (train.count - rows);
+    fillBatch(batch, train, order, start, rows, rows);
+    model.gradientsInto(params, batch, grads, { step: steps });
+    steps++;
+  };
+  for (let i = 0; i < 10; i++) step();
+  // Start together: the parent posts "go" to every worker once all are warm.
+  self.postMessage({ ready: true });
+  await new Promise<void>((resolve) => {
+    self.onmessage = () => resolve();
+  });
+  steps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) step();
+  self.postMessage({ msPerStep: (performance.now() - t0) / steps });
+};
