@@ -42,10 +42,10 @@ async function runThreads(url: URL, messages: object[]): Promise<Record<string, 
 
 export async function parallelProbe(threadCounts: number[], ms = 1500): Promise<ParallelProbe[]> {
   const rows: ParallelProbe[] = [];
+  const url = new URL("./matmul-worker.ts", import.meta.url);
   let single = Number.NaN;
   for (const threads of threadCounts) {
     const stop = cpuWindow();
-    const url = new URL("./matmul-worker.ts", import.meta.url);
     const reports = await runThreads(url, Array(threads).fill({ ms }));
     const msPerCall = reports.map((r) => r.msPerCall);
     const cpu = stop();
