@@ -8,9 +8,8 @@
 import { join } from "node:path";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
-import { initParams } from "../src/core/init.ts";
-import { CONVNET_SPEC } from "../src/core/model/presets.ts";
-import { DEFAULT_SPEC } from "../src/core/spec.ts";
+import { initParams } from "../src/core/model/init.ts";
+import { CONVNET_SPEC, DEFAULT_SPEC } from "../src/core/model/presets.ts";
 import { useWasmBackend } from "../src/tf/backend.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import * as current from "../src/worker/model.ts";

@@ -4,8 +4,8 @@
  * for a fixed time, on weights that stay at their initial values.
  */
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { initParams } from "../src/core/init.ts";
-import { DEFAULT_SPEC } from "../src/core/spec.ts";
+import { initParams } from "../src/core/model/init.ts";
+import { DEFAULT_SPEC } from "../src/core/model/presets.ts";
 import { useWasmBackend } from "../src/tf/backend.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";

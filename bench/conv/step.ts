@@ -3,7 +3,7 @@
  * (fresh tensors, as every step does) and a batch of 32, forward + backward, download every
  * gradient, dispose. `sequential` is the module under test (this tree's or a baseline's).
  */
-import { initSequentialParams } from "../../src/core/model/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
 import { type SequentialLayout, sequentialLayout } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -70,7 +70,7 @@ export function stepInputs(batch: number, seed = 1): StepInputs {
   const x = Float32Array.from({ length: batch * 784 }, () => (rng.next() < 0.8 ? 0 : rng.next()));
   const y = new Float32Array(batch * 10);
   for (let b = 0; b < batch; b++) y[b * 10 + rng.int(10)] = 1;
-  return { layout, params: initSequentialParams(layout, seed), x, y, batch };
+  return { layout, params: initParams(layout.spec, seed), x, y, batch };
 }
 
 /**

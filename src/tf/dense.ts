@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { ParamLayout } from "../core/spec.ts";
+import type { ParamLayout } from "../core/model/dense-stack.ts";
 
 /** tfjs views of the flat parameter vector, one kernel and one bias per layer. */
 export interface DenseTensors {

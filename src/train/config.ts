@@ -1,11 +1,10 @@
 import type { Dataset } from "../core/dataset.ts";
-import { CONVNET_SPEC } from "../core/model/presets.ts";
+import { untrainableReason } from "../core/model/describe.ts";
+import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
 import { ModelSpecError, type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
 import { parseTopology } from "../core/model/topology.ts";
 import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/rmsprop.ts";
-import { DEFAULT_SPEC } from "../core/spec.ts";
-import { untrainableReason } from "../core/train-spec.ts";
 import { show } from "../core/validate.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
@@ -16,7 +15,7 @@ export const DEFAULTS = {
   sequentialBatchSize: 64,
   learningRate: KERAS_RMSPROP.learningRate,
   seed: 1,
-  hidden: DEFAULT_SPEC.hidden,
+  hidden: DEFAULT_HIDDEN,
   out: "models/mnist",
   stepTimeoutMs: 30_000,
 } as const;
@@ -53,8 +52,8 @@ export interface TrainConfig {
 }
 
 /**
- * The network to train: the Dense stack of `hidden` widths (spec.ts, the MLP fast path), a
- * checked Sequential spec (`name` says where it came from), or a topology file the run reads.
+ * The network to train: the MLP of `hidden` widths (its input sized to the data's images), a
+ * checked spec (`name` says where it came from), or a topology file the run reads.
  */
 export type ModelChoice =
   | { readonly kind: "mlp" }

@@ -2,7 +2,6 @@ import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/dataset.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import type { SequentialSpec } from "../core/model/sequential.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
 
@@ -109,7 +108,7 @@ export interface StepProfile extends PhaseAverages {
 }
 
 export interface TrainResult {
-  spec: TrainSpec;
+  spec: SequentialSpec;
   params: Float32Array;
   history: EpochMetrics[];
   epochs: number;

@@ -1,6 +1,6 @@
 import type { Predictions } from "../core/confusion.ts";
 import type { ImageSet } from "../core/dataset.ts";
-import type { ParamLayout } from "../core/spec.ts";
+import type { ParamLayout } from "../core/model/dense-stack.ts";
 import { tf } from "../tf/backend.ts";
 import { denseLogits, weightedCrossEntropy } from "../tf/dense.ts";
 import { activeInputs, type Batch, createBatch, fillBatch } from "./batch.ts";

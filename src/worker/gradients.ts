@@ -1,5 +1,5 @@
 import { TIMING } from "../collective/telemetry.ts";
-import type { ParamLayout } from "../core/spec.ts";
+import type { ParamLayout } from "../core/model/dense-stack.ts";
 import { tf } from "../tf/backend.ts";
 import { type DenseTensors, denseLossAndGrads } from "../tf/dense.ts";
 import { copyInto, valuesOf } from "../tf/transfer.ts";

@@ -1,17 +1,16 @@
 import type { ImageSet } from "../core/dataset.ts";
 import { sampleDropoutMasks } from "../core/model/dropout.ts";
 import {
+  classesOf,
+  inputSizeOf,
   type SequentialLayout,
   type SequentialSpec,
   sequentialLayout,
 } from "../core/model/sequential.ts";
 import { Rng } from "../core/rng.ts";
-import { type ModelSpec, paramLayout } from "../core/spec.ts";
-import { classesOf, inputSizeOf, isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
 import { GEMM_KERNEL } from "../wasm/gemm.ts";
 import type { Batch } from "./batch.ts";
-import { type EvalOptions, type EvalResult, evaluateSet } from "./evaluate.ts";
-import { computeGradientsInto } from "./gradients.ts";
+import type { EvalOptions, EvalResult } from "./evaluate.ts";
 import { SequentialGemmStep } from "./sequential-gemm.ts";
 import { evaluateSequential, sequentialGradientsInto } from "./sequential-step.ts";
 
@@ -20,7 +19,7 @@ import { evaluateSequential, sequentialGradientsInto } from "./sequential-step.t
  * columns, gradients.ts) or the general Sequential path (sequential-step.ts).
  */
 export interface WorkerModel {
-  readonly spec: TrainSpec;
+  readonly spec: SequentialSpec;
   /** Parameters in the flat vector. */
   readonly size: number;
   readonly inputSize: number;
@@ -53,24 +52,14 @@ export interface StepContext {
 /** Stream tag of the dropout masks, apart from initialisation's and the shuffles'. */
 const DROPOUT_STREAM = 0xd0;
 
-export function workerModel(spec: TrainSpec): WorkerModel {
-  return isSequentialSpec(spec) ? sequentialWorkerModel(spec) : denseWorkerModel(spec);
+export function workerModel(spec: SequentialSpec): WorkerModel {
+  return sequentialWorkerModel(spec);
 }
 
-const sizes = (spec: TrainSpec) => ({ inputSize: inputSizeOf(spec), classes: classesOf(spec) });
-
-function denseWorkerModel(spec: ModelSpec): WorkerModel {
-  const layout = paramLayout(spec);
-  return {
-    spec,
-    ...sizes(spec),
-    size: layout.size,
-    allColumns: false,
-    gradientsInto: (params, batch, out, _context, timings) =>
-      computeGradientsInto(layout, params, batch, out, timings),
-    evaluate: (params, set, options) => evaluateSet(layout, params, set, options),
-  };
-}
+const sizes = (spec: SequentialSpec) => ({
+  inputSize: inputSizeOf(spec),
+  classes: classesOf(spec),
+});
 
 function sequentialWorkerModel(spec: SequentialSpec): WorkerModel {
   const layout = sequentialLayout(spec);

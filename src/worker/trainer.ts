@@ -6,10 +6,10 @@ import {
   type SharedPlaneBuffers,
 } from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
+import type { SequentialSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import { decodeShard, type Shard } from "../core/shard.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
 import { tf, useWasmBackend } from "../tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";
 import type { EvalOptions, EvalResult } from "./evaluate.ts";
@@ -74,7 +74,7 @@ export class TrainerWorker {
   private batch?: Batch;
 
   /** Loads a Dense stack (spec.ts) or any Sequential model; returns its parameter count. */
-  async loadModel(spec: TrainSpec): Promise<number> {
+  async loadModel(spec: SequentialSpec): Promise<number> {
     await useWasmBackend();
     this.model = workerModel(spec);
     return this.model.size;

@@ -4,6 +4,7 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
 } from "../../src/core/checkpoint-format.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
@@ -60,7 +61,7 @@ describe("a checkpoint of a Sequential model", () => {
 
   test("an MLP run does not resume from it, and says which model each is", () => {
     const files = encodeCheckpoint(state);
-    const mlp = { inputSize: 36, hidden: [4], classes: 3 };
+    const mlp = mlpSpec([4], 36, 3);
     expect(() => decodeCheckpoint(files.json, files.state, { spec: mlp, ...settings })).toThrow(
       "checkpoint.json: the checkpoint is of a 6×6×1 → Conv2D(2, 3×3, relu) → Flatten → Dense(3, softmax) model, this run trains 36→4→3",
     );

@@ -1,5 +1,5 @@
 import { dropoutMasks } from "../../src/core/model/dropout.ts";
-import { initSequentialParams } from "../../src/core/model/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { HE_NORMAL } from "../../src/core/model/initializers.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import {
@@ -103,7 +103,7 @@ export function makeCase(
 ): Omit<Case, "autodiff" | "fd" | "loss"> {
   const layout = sequentialLayout(spec);
   const rng = Rng.fromSeed(seed);
-  const params = initSequentialParams(layout, seed);
+  const params = initParams(layout.spec, seed);
   // Non-zero biases so every term of the backward pass is exercised.
   for (const l of layout.layers)
     if (l.weights[1])

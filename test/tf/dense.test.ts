@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { initParams } from "../../src/core/init.ts";
+import { paramLayout } from "../../src/core/model/dense-stack.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { type ModelSpec, paramLayout } from "../../src/core/spec.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import {
@@ -11,14 +12,13 @@ import {
   referenceLoss,
 } from "../support/reference.ts";
 
-const spec: ModelSpec = { inputSize: 6, hidden: [5, 4], classes: 3 };
+const [inputSize, classes] = [6, 3];
+const spec = mlpSpec([5, 4], inputSize, classes);
 const layout = paramLayout(spec);
 const rng = Rng.fromSeed(7);
 const batch = 8;
-const x = Array.from({ length: batch }, () =>
-  Array.from({ length: spec.inputSize }, () => rng.next()),
-);
-const labels = Array.from({ length: batch }, () => rng.int(spec.classes));
+const x = Array.from({ length: batch }, () => Array.from({ length: inputSize }, () => rng.next()));
+const labels = Array.from({ length: batch }, () => rng.int(classes));
 // The last two rows are padding, as in a partial batch: zero weight, masked out of accuracy.
 const weights = x.map((_, i) => (i < batch - 2 ? 1 / (batch - 2) : 0));
 const params = initParams(spec, 3);
@@ -30,7 +30,7 @@ function handGradients() {
   const tensors = tensorsFromFlat(layout, params);
   const xt = tf.tensor2d(x);
   const yt = tf.tidy(
-    () => tf.oneHot(tf.tensor1d(labels, "int32"), spec.classes).toFloat() as tf.Tensor2D,
+    () => tf.oneHot(tf.tensor1d(labels, "int32"), classes).toFloat() as tf.Tensor2D,
   );
   const wt = tf.tensor1d(weights);
   const mask = tf.tensor1d(weights.map((w) => (w > 0 ? 1 : 0)));
@@ -60,7 +60,7 @@ function autodiffGradients(): Float32Array {
   const all = layout.layers.flatMap((_, i) => [tensors.kernels[i], tensors.biases[i]]);
   const grads = tf.tidy(() => {
     const xt = tf.tensor2d(x);
-    const yt = tf.oneHot(tf.tensor1d(labels, "int32"), spec.classes).toFloat();
+    const yt = tf.oneHot(tf.tensor1d(labels, "int32"), classes).toFloat();
     const wt = tf.tensor1d(weights);
     const f = (...ps: tf.Tensor[]) => {
       let a: tf.Tensor = xt;

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import { paramLayout } from "../../src/core/model/dense-stack.ts";
 import { dropoutMasks } from "../../src/core/model/dropout.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import {
   dense,
   dropout,
@@ -9,7 +11,6 @@ import {
   shapeSize,
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { paramLayout } from "../../src/core/spec.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import { maxPoolBackward } from "../../src/tf/max-pool.ts";
@@ -82,7 +83,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       if (backend === "wasm") await useWasmBackend();
       else await tf.setBackend("cpu");
       const c = cases.get("mlp 6→5→4→3")!;
-      const old = paramLayout({ inputSize: 6, hidden: [5, 4], classes: 3 });
+      const old = paramLayout(mlpSpec([5, 4], 6, 3));
       const t = tensorsFromFlat(old, c.params);
       const x = tf.tensor2d(c.x);
       const y = tf.tidy(

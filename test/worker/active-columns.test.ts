@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
+import { paramLayout } from "../../src/core/model/dense-stack.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import { copyInto } from "../../src/tf/transfer.ts";

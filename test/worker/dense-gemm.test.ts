@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
-import { paramLayout } from "../../src/core/spec.ts";
+import { paramLayout } from "../../src/core/model/dense-stack.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import { copyInto } from "../../src/tf/transfer.ts";
@@ -69,7 +70,7 @@ describe("DenseGemmStep", () => {
     ["three layers, 14 rows of padding", [48, 24], 64, 50],
     ["one hidden layer of 9 units, capacity 7 (tiles of 6 and 1)", [9], 7, 7],
   ] as const)("%s: tfjs's loss, hits and gradients (1e-6)", (_, hidden, capacity, n) => {
-    const spec = { inputSize: PX, hidden: [...hidden], classes: 10 };
+    const spec = mlpSpec([...hidden], PX, 10);
     const layout = paramLayout(spec);
     const params = initParams(spec, 5);
     // Biases away from zero, so every term of the backward pass counts; the last layer's
@@ -95,7 +96,7 @@ describe("DenseGemmStep", () => {
   });
 
   test("the tfjs step (where relaxed SIMD is missing) computes the same gradients (1e-6)", () => {
-    const spec = { inputSize: PX, hidden: [64], classes: 10 };
+    const spec = mlpSpec([64], PX, 10);
     const layout = paramLayout(spec);
     const params = initParams(spec, 9);
     const rows = Int32Array.from({ length: 40 }, (_, i) => 500 + 31 * i);
@@ -110,7 +111,7 @@ describe("DenseGemmStep", () => {
   });
 
   test("a batch of another capacity is a clear error", () => {
-    const layout = paramLayout({ inputSize: PX, hidden: [8], classes: 10 });
+    const layout = paramLayout(mlpSpec([8], PX, 10));
     const step = new DenseGemmStep(layout, 16);
     expect(() =>
       step.gradientsInto(

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initSequentialParams } from "../../src/core/model/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
 import {
   conv2d,
@@ -115,7 +115,7 @@ describe("SequentialGemmStep on MNIST", () => {
     "%s: the tfjs-wasm step's loss, hits and gradients on real batches with padding rows",
     (_, spec) => {
       const layout = sequentialLayout(spec);
-      const params = initSequentialParams(layout, 7);
+      const params = initParams(layout.spec, 7);
       const capacity = 12;
       const batch = createBatch(capacity, 784, 10, true);
       const order = Int32Array.from({ length: 600 }, (_, i) => Rng.fromSeed(i).int(60_000));

@@ -1,4 +1,11 @@
-import { conv2d, dense, flatten, maxPooling2d, type SequentialSpec } from "./sequential.ts";
+import {
+  conv2d,
+  dense,
+  flatten,
+  maxPooling2d,
+  type SequentialSpec,
+  sameSpec,
+} from "./sequential.ts";
 
 /**
  * The two networks of "Deep Learning with Python": `--model mlp` (ch. 2, shardfit's default;
@@ -6,8 +13,11 @@ import { conv2d, dense, flatten, maxPooling2d, type SequentialSpec } from "./seq
  * Keras's defaults: glorot-uniform kernels and zero biases.
  */
 
-/** ReLU Dense layers of the given widths, then a softmax Dense; the layout of spec.ts. */
-export function mlpSpec(hidden: readonly number[] = [512], inputSize = 784, classes = 10) {
+/** The MLP's hidden widths unless `--hidden` says otherwise. */
+export const DEFAULT_HIDDEN: readonly number[] = [512];
+
+/** ReLU Dense layers of the given widths, then a softmax Dense. */
+export function mlpSpec(hidden = DEFAULT_HIDDEN, inputSize = 784, classes = 10) {
   return {
     inputShape: [inputSize],
     layers: [
@@ -15,6 +25,18 @@ export function mlpSpec(hidden: readonly number[] = [512], inputSize = 784, clas
       dense(classes, { activation: "softmax" }),
     ],
   } satisfies SequentialSpec;
+}
+
+/** shardfit's default model, 784→512→10. */
+export const DEFAULT_SPEC: SequentialSpec = mlpSpec();
+
+/** `[inputs, …hidden, classes]` of a spec that is an {@link mlpSpec}, else undefined. */
+export function mlpWidths(spec: SequentialSpec): number[] | undefined {
+  const units = spec.layers.map((layer) => (layer.kind === "dense" ? layer.units : 0));
+  const [inputSize] = spec.inputShape;
+  if (spec.inputShape.length !== 1 || units.includes(0)) return undefined;
+  const mlp = mlpSpec(units.slice(0, -1), inputSize, units[units.length - 1]);
+  return sameSpec(spec, mlp) ? [inputSize, ...units] : undefined;
 }
 
 /** Conv(32)–pool–Conv(64)–pool–Conv(64)–Dense(64)–Dense(10) on 28×28×1 images. */

@@ -6,7 +6,7 @@ import { GLOROT_UNIFORM, type InitializerSpec, ZEROS } from "./initializers.ts";
  *
  * Flat parameter layout (shared by training, checkpoints and `weights.bin`): for each layer
  * with weights, in order, its kernel in Keras order (conv `[kh, kw, cin, cout]`, dense
- * `[in, out]`, row-major), then its bias. For a Dense stack this is exactly spec.ts's layout.
+ * `[in, out]`, row-major), then its bias.
  */
 
 export type Activation = "linear" | "relu" | "softmax";
@@ -115,6 +115,32 @@ export class ModelSpecError extends Error {
 
 export const shapeSize = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 export const showShape = (shape: Shape): string => `[${shape.join(", ")}]`;
+
+/** Input values per sample (784 for 28×28 MNIST). */
+export const inputSizeOf = (spec: SequentialSpec): number => shapeSize(spec.inputShape);
+
+/** Parameters in the flat vector; checks the spec (throws naming the layer and field). */
+export const parameterCount = (spec: SequentialSpec): number => sequentialLayout(spec).size;
+
+/** Output values per sample: the classes of the final softmax. */
+export const classesOf = (spec: SequentialSpec): number =>
+  shapeSize(sequentialLayout(spec).outputShape);
+
+/** JSON with sorted keys, so two specs compare by content whatever built them. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** Whether two specs train the same network: layer names only label the weights. */
+export function sameSpec(a: SequentialSpec, b: SequentialSpec): boolean {
+  const unnamed = (s: SequentialSpec) =>
+    canonicalJson({ inputShape: s.inputShape, layers: s.layers.map(({ name: _, ...l }) => l) });
+  return unnamed(a) === unnamed(b);
+}
 
 /** A Conv2D or Dense layer with a ReLU activation. */
 export const hasRelu = (layer: SequentialLayerLayout): boolean =>

@@ -1,4 +1,3 @@
-import { ModelFormatError } from "../layers-format.ts";
 import { show } from "../validate.ts";
 import type { Distribution, FanMode, InitializerSpec } from "./initializers.ts";
 import {
@@ -18,6 +17,17 @@ import {
  * exactly as Keras would (another layer, activation, padding, data format, dilation,
  * regularizer, initializer…) is an error naming the layer and the field, expected vs got.
  */
+
+/** A model file shardfit cannot read: names the file, then the field, expected vs got. */
+export class ModelFormatError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = "ModelFormatError";
+  }
+}
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
-import { initParams } from "../../../src/core/init.ts";
-import { initSequentialParams } from "../../../src/core/model/init.ts";
+import { initParams } from "../../../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
 import {
   conv2d,
@@ -14,26 +13,40 @@ import {
   sequentialLayout,
   windowGeometry,
 } from "../../../src/core/model/sequential.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../../src/core/spec.ts";
+import { Rng } from "../../../src/core/rng.ts";
 
 describe("sequential layout", () => {
-  test("mlp(512) is exactly spec.ts's layout, and initialises bit-for-bit like initParams", () => {
+  test("an MLP keeps shardfit 0.1's layout and initial weights bit for bit", () => {
     for (const hidden of [[512], [256, 128], []]) {
-      const old = paramLayout({ ...DEFAULT_SPEC, hidden });
+      const widths = [784, ...hidden, 10];
       const layout = sequentialLayout(mlpSpec(hidden));
-      expect(layout.size).toBe(old.size);
-      expect(layout.weights.map((w) => w.offset)).toEqual(
-        old.layers.flatMap((l) => [l.kernelOffset, l.biasOffset]),
+      // 0.1's Dense stack: per layer its kernel [in, out] then its bias, glorot-uniform
+      // kernels drawn in order from one stream, zero biases.
+      const rng = Rng.fromSeed(5, 0x1417);
+      const theirs: number[] = [];
+      let offset = 0;
+      for (let i = 0; i + 1 < widths.length; i++) {
+        const [inputs, units] = [widths[i], widths[i + 1]];
+        expect(layout.weights[2 * i]).toMatchObject({
+          name: `dense_Dense${i + 1}/kernel`,
+          shape: [inputs, units],
+          offset,
+        });
+        expect(layout.weights[2 * i + 1]).toMatchObject({
+          name: `dense_Dense${i + 1}/bias`,
+          shape: [units],
+          offset: offset + inputs * units,
+        });
+        offset += inputs * units + units;
+        const limit = Math.sqrt(6 / (inputs + units));
+        for (let k = 0; k < inputs * units; k++) theirs.push((2 * rng.next() - 1) * limit);
+        for (let k = 0; k < units; k++) theirs.push(0);
+      }
+      expect(layout.size).toBe(offset);
+      const ours = initParams(layout.spec, 5);
+      expect(Buffer.from(ours.buffer).equals(Buffer.from(Float32Array.from(theirs).buffer))).toBe(
+        true,
       );
-      expect(layout.weights.map((w) => w.shape)).toEqual(
-        old.layers.flatMap((l) => [[l.inputs, l.units], [l.units]]),
-      );
-      expect(layout.weights.map((w) => w.name)).toEqual(
-        old.layers.flatMap((_, i) => [`dense_Dense${i + 1}/kernel`, `dense_Dense${i + 1}/bias`]),
-      );
-      const ours = initSequentialParams(layout, 5);
-      const theirs = initParams({ ...DEFAULT_SPEC, hidden }, 5);
-      expect(Buffer.from(ours.buffer).equals(Buffer.from(theirs.buffer))).toBe(true);
     }
   });
 
