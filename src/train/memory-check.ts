@@ -1,7 +1,7 @@
 import { totalmem } from "node:os";
+import { describeLayer } from "../core/model/describe.ts";
 import { formatBytes, trainingMemory } from "../core/model/memory.ts";
 import { type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
-import { describeLayer } from "../core/train-spec.ts";
 import type { TrainConfig } from "./config.ts";
 
 /** A wasm memory (each worker thread's step) holds at most 2^32 bytes. */

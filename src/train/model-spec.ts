@@ -20,14 +20,16 @@ export async function runSpec(config: TrainConfig, data: Dataset): Promise<Seque
   const model = config.model;
   if (model.kind === "mlp") {
     // The MLP takes whatever images the data holds, flattened.
-    return mlpSpec(config.hidden, rows * cols, CLASSES);
+    const spec = mlpSpec(config.hidden, rows * cols, CLASSES);
+    checkTrainingMemory(spec, config, 'model "mlp"');
+    return spec;
   }
   const spec = model.kind === "file" ? await loadTopologyFile(model.path) : model.spec;
   const source = model.kind === "file" ? model.path : `model "${model.name}"`;
   const reason = untrainableReason(spec);
   if (reason) throw new Error(`${source}: ${reason}`);
   checkFitsData(spec, rows, cols, source);
-  if (isSequentialSpec(spec)) checkTrainingMemory(spec, config, source);
+  checkTrainingMemory(spec, config, source);
   return spec;
 }
 

@@ -13,7 +13,7 @@ import {
   toModelJson,
   weightsBytes,
 } from "../../../src/core/model/layers-json.ts";
-import { CONVNET_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
+import { CONVNET_SPEC } from "../../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
