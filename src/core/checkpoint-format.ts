@@ -2,7 +2,7 @@ import * as v from "valibot";
 import type { EpochMetrics } from "./metrics.ts";
 import { describeSpec } from "./model/describe.ts";
 import { mlpSpec } from "./model/presets.ts";
-import { type SequentialSpec, sameSpec, sequentialLayout } from "./model/sequential.ts";
+import { type ModelSpec, modelLayout, sameSpec } from "./model/sequential.ts";
 import { type OptimizerSpec, optimizerFor } from "./optimizer.ts";
 import { expecting, objectMessage, validate } from "./validate.ts";
 
@@ -17,7 +17,7 @@ export interface Checkpoint {
   format: "shardfit-checkpoint";
   version: 2;
   /** `{inputShape, layers}`; shardfit 0.1 wrote an MLP's as `{inputSize, hidden, classes}`. */
-  spec: SequentialSpec;
+  spec: ModelSpec;
   /** Epochs completed. */
   epoch: number;
   /** Optimizer steps completed. */
@@ -50,7 +50,7 @@ export class CheckpointError extends Error {
 
 /** Settings a resumed run must share with its checkpoint to continue the same run. */
 export interface ResumeExpectations {
-  spec: SequentialSpec;
+  spec: ModelSpec;
   batchSize: number;
   optimizer: OptimizerSpec;
   seed: number;
@@ -81,7 +81,7 @@ export function decodeCheckpoint(
 ): CheckpointState {
   const checkpoint = parseCheckpointJson(jsonText, files.json);
   checkSameRun(checkpoint, expect, files.json);
-  const n = sequentialLayout(checkpoint.spec).size;
+  const n = modelLayout(checkpoint.spec).size;
   const vectors = 1 + checkpoint.optimizerState.length;
   if (stateBytes.length !== 4 * n * vectors) {
     throw new CheckpointError(
@@ -119,9 +119,9 @@ function parseCheckpointJson(text: string, file: string): Checkpoint {
 }
 
 /** The spec passed the schema's outline only; its layers are checked here. */
-function checkSpec(spec: SequentialSpec, file: string): void {
+function checkSpec(spec: ModelSpec, file: string): void {
   try {
-    sequentialLayout(spec);
+    modelLayout(spec);
   } catch (error) {
     throw new CheckpointError(`${file}: spec: ${(error as Error).message}`);
   }

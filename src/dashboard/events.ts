@@ -5,7 +5,7 @@
  */
 import type { ConfusionMatrix } from "../core/confusion.ts";
 import type { TrainEvent } from "../core/events.ts";
-import { type SequentialSpec, sequentialLayout, shapeSize } from "../core/model/sequential.ts";
+import { type ModelSpec, modelLayout, shapeSize } from "../core/model/sequential.ts";
 
 export interface LayerSummary {
   readonly name: string;
@@ -63,8 +63,8 @@ export type DashboardEvent =
 export type DashboardEventType = DashboardEvent["type"];
 
 /** The model summary of the settings panel: one row per layer. */
-export function layerSummaries(spec: SequentialSpec): LayerSummary[] {
-  return sequentialLayout(spec).layers.map((layer) => ({
+export function layerSummaries(spec: ModelSpec): LayerSummary[] {
+  return modelLayout(spec).layers.map((layer) => ({
     name: layer.name,
     inputs: shapeSize(layer.inputShape),
     units: shapeSize(layer.outputShape),

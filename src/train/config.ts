@@ -1,7 +1,7 @@
 import type { Dataset } from "../core/dataset.ts";
 import { untrainableReason } from "../core/model/describe.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
-import { ModelSpecError, type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
+import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
 import { parseTopology } from "../core/model/topology.ts";
 import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/rmsprop.ts";
@@ -57,7 +57,7 @@ export interface TrainConfig {
  */
 export type ModelChoice =
   | { readonly kind: "mlp" }
-  | { readonly kind: "sequential"; readonly name: string; readonly spec: SequentialSpec }
+  | { readonly kind: "sequential"; readonly name: string; readonly spec: ModelSpec }
   | { readonly kind: "file"; readonly path: string };
 
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
@@ -182,7 +182,7 @@ function resolveModel(options: TrainOptions): ModelChoice {
   if (typeof model !== "object" || model === null || Array.isArray(model)) {
     throw new ConfigError("model", MODEL_EXPECTED, model);
   }
-  if ("inputShape" in model && "layers" in model) return customModel(model as SequentialSpec);
+  if ("inputShape" in model && "layers" in model) return customModel(model as ModelSpec);
   return customModel(parseTopology(model, "model"));
 }
 
@@ -197,8 +197,8 @@ function modelFromText(text: string): ModelChoice {
  * A spec given in the options, checked layer by layer and for a trainable output; a
  * ModelSpecError names the layer and the field.
  */
-function customModel(spec: SequentialSpec): ModelChoice {
-  sequentialLayout(spec);
+function customModel(spec: ModelSpec): ModelChoice {
+  modelLayout(spec);
   const reason = untrainableReason(spec);
   if (reason) throw new ModelSpecError(reason);
   return { kind: "sequential", name: "custom", spec };

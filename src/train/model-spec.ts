@@ -2,12 +2,7 @@ import { loadTopologyFile } from "../adapter/fs/topology-file.ts";
 import type { Dataset } from "../core/dataset.ts";
 import { untrainableReason } from "../core/model/describe.ts";
 import { mlpSpec } from "../core/model/presets.ts";
-import {
-  classesOf,
-  inputSizeOf,
-  type SequentialSpec,
-  showShape,
-} from "../core/model/sequential.ts";
+import { classesOf, inputSizeOf, type ModelSpec, showShape } from "../core/model/sequential.ts";
 import type { TrainConfig } from "./config.ts";
 import { checkTrainingMemory } from "./memory-check.ts";
 
@@ -15,7 +10,7 @@ import { checkTrainingMemory } from "./memory-check.ts";
 const CLASSES = 10;
 
 /** The run's model for its data: the configured choice, read (a file) and checked against the images. */
-export async function runSpec(config: TrainConfig, data: Dataset): Promise<SequentialSpec> {
+export async function runSpec(config: TrainConfig, data: Dataset): Promise<ModelSpec> {
   const { rows, cols } = data.train;
   const model = config.model;
   if (model.kind === "mlp") {
@@ -33,7 +28,7 @@ export async function runSpec(config: TrainConfig, data: Dataset): Promise<Seque
   return spec;
 }
 
-function checkFitsData(spec: SequentialSpec, rows: number, cols: number, source: string): void {
+function checkFitsData(spec: ModelSpec, rows: number, cols: number, source: string): void {
   if (inputSizeOf(spec) !== rows * cols) {
     throw new Error(
       `${source}: the input shape ${showShape(spec.inputShape)} holds ${inputSizeOf(spec)} values; the data's images are ${rows}×${cols} = ${rows * cols} pixels`,

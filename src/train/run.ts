@@ -12,7 +12,7 @@ import { type Dataset, sliceSet } from "../core/dataset.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
 import { initParams } from "../core/model/init.ts";
 import type { TrainingSummary } from "../core/model/layers-json.ts";
-import { classesOf, parameterCount, type SequentialSpec } from "../core/model/sequential.ts";
+import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
@@ -46,7 +46,7 @@ export interface RunContext {
 interface RunParts {
   readonly ctx: RunContext;
   readonly data: Dataset;
-  readonly spec: SequentialSpec;
+  readonly spec: ModelSpec;
   readonly parts: Partition;
   readonly participants: Participants;
   readonly history: EpochMetrics[];
@@ -352,7 +352,7 @@ async function loadData(config: TrainConfig): Promise<Dataset> {
 /** The checkpoint to continue from, when resuming and there is one. */
 function resumeFrom(
   config: TrainConfig,
-  spec: SequentialSpec,
+  spec: ModelSpec,
   data: Dataset,
 ): Promise<CheckpointState | undefined> {
   if (!config.resume || config.checkpointDir === false) return Promise.resolve(undefined);

@@ -1,5 +1,5 @@
 import { TIMING } from "../collective/telemetry.ts";
-import type { LayerLayout, ParamLayout } from "../core/model/dense-stack.ts";
+import type { DenseLayerLayout as LayerLayout, ParamLayout } from "../core/model/dense-stack.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
 import { gatherRows, scatterRows } from "./active-columns.ts";
 import type { Batch } from "./batch.ts";

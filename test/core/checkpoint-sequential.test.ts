@@ -9,16 +9,16 @@ import {
   conv2d,
   dense,
   flatten,
-  type SequentialSpec,
-  sequentialLayout,
+  type ModelSpec,
+  modelLayout,
 } from "../../src/core/model/sequential.ts";
 import { rmsprop } from "../../src/core/optimizer.ts";
 
-const spec: SequentialSpec = {
+const spec: ModelSpec = {
   inputShape: [6, 6, 1],
   layers: [conv2d(2, 3, { activation: "relu" }), flatten(), dense(3, { activation: "softmax" })],
 };
-const n = sequentialLayout(spec).size;
+const n = modelLayout(spec).size;
 const ramp = (scale: number) => Float32Array.from({ length: n }, (_, i) => scale * (i + 1));
 const settings = { batchSize: 16, optimizer: rmsprop(), seed: 3, trainSamples: 64 };
 const state: CheckpointState = {

@@ -15,7 +15,7 @@ import { describeSpec } from "../../src/core/model/describe.ts";
 import { predictPixelsBatch } from "../../src/core/model/forward.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
-import { sequentialLayout } from "../../src/core/model/sequential.ts";
+import { modelLayout } from "../../src/core/model/sequential.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 import { percentiles, type RealServer, RUNTIMES, startServer } from "../support/servers.ts";
 
@@ -46,7 +46,7 @@ const image = (i: number) => test10k.images.slice(i * 500 * 784, (i * 500 + 1) *
 
 test("Bun, Deno and workerd serve the convnet: /health, /model, and the same predictions as tfjs", async () => {
   const images = Array.from({ length: SAMPLES }, (_, i) => image(i));
-  const ours = predictPixelsBatch({ layout: sequentialLayout(CONVNET_SPEC), params }, images);
+  const ours = predictPixelsBatch({ layout: modelLayout(CONVNET_SPEC), params }, images);
 
   await tf.setBackend("cpu");
   const first = servers[0].url;

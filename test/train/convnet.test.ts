@@ -7,7 +7,7 @@ import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { forward } from "../../src/core/model/forward.ts";
 import { initParams } from "../../src/core/model/init.ts";
-import { conv2d, dropout, type SequentialSpec } from "../../src/core/model/sequential.ts";
+import { conv2d, dropout, type ModelSpec } from "../../src/core/model/sequential.ts";
 import { plansFromGlobalBatches } from "../../src/core/plan.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
@@ -117,7 +117,7 @@ describe("training a convnet through train()", () => {
   });
 
   test("Dropout: masks per sample, so 2 workers ≡ 1, resume is exact, and they change the weights", async () => {
-    const withDropout: SequentialSpec = {
+    const withDropout: ModelSpec = {
       ...SMALL_CONVNET,
       layers: [...SMALL_CONVNET.layers.slice(0, 3), dropout(0.5), SMALL_CONVNET.layers[3]],
     };
@@ -135,7 +135,7 @@ describe("training a convnet through train()", () => {
   });
 
   test("a checkpoint of another model is refused naming both", async () => {
-    const other: SequentialSpec = {
+    const other: ModelSpec = {
       ...SMALL_CONVNET,
       layers: [conv2d(6, 3, { activation: "relu" }), ...SMALL_CONVNET.layers.slice(1)],
     };

@@ -8,7 +8,7 @@ import {
   WEIGHTS_FILE,
   weightsBytes,
 } from "../../core/model/layers-json.ts";
-import type { SequentialSpec } from "../../core/model/sequential.ts";
+import type { ModelSpec } from "../../core/model/sequential.ts";
 import { readRequired, writeFilesAtomically } from "./files.ts";
 
 /** Loads and validates a model's `model.json` + `weights.bin` from `dir` (Bun and Deno provide node:fs). */
@@ -31,7 +31,7 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
 /** Writes `model.json` + `weights.bin` into `dir`, never leaving a half-written pair. */
 export async function saveModelDir(
   dir: string,
-  spec: SequentialSpec,
+  spec: ModelSpec,
   params: Float32Array,
   summary: TrainingSummary,
 ): Promise<void> {

@@ -1,11 +1,11 @@
-import { ModelSpecError, type SequentialSpec, sequentialLayout } from "./sequential.ts";
+import { type ModelSpec, ModelSpecError, modelLayout } from "./sequential.ts";
 
 /**
  * An MLP seen as a stack of Dense layers with bias (ReLU hidden layers, a softmax output):
  * each layer's widths and where its kernel `[inputs × units]` and bias sit in the flat
  * vector. What the Dense-only worker kernels index by.
  */
-export interface LayerLayout {
+export interface DenseLayerLayout {
   readonly inputs: number;
   readonly units: number;
   readonly activation: "relu" | "softmax";
@@ -16,16 +16,16 @@ export interface LayerLayout {
 }
 
 export interface ParamLayout {
-  readonly layers: readonly LayerLayout[];
+  readonly layers: readonly DenseLayerLayout[];
   /** Total number of parameters. */
   readonly size: number;
 }
 
 /** The Dense-stack layout of `spec`; throws naming the first layer that is not one. */
-export function paramLayout(spec: SequentialSpec): ParamLayout {
-  const layout = sequentialLayout(spec);
+export function paramLayout(spec: ModelSpec): ParamLayout {
+  const layout = modelLayout(spec);
   const last = layout.layers.length - 1;
-  const layers = layout.layers.map((layer, i): LayerLayout => {
+  const layers = layout.layers.map((layer, i): DenseLayerLayout => {
     const s = layer.spec;
     const activation = i === last ? "softmax" : "relu";
     if (s.kind !== "dense" || !s.useBias || s.activation !== activation) {

@@ -1,5 +1,5 @@
 import { mlpWidths } from "./presets.ts";
-import { kerasClass, type LayerSpec, type SequentialSpec } from "./sequential.ts";
+import { kerasClass, type LayerSpec, type ModelSpec } from "./sequential.ts";
 
 /** One layer in a line, Keras-style: `Conv2D(32, 3×3, relu)`, `MaxPooling2D(2×2)`, `Dense(10, softmax)`. */
 export function describeLayer(layer: LayerSpec): string {
@@ -30,7 +30,7 @@ export function describeLayer(layer: LayerSpec): string {
  * `784→512→10` for an MLP (its widths, as shardfit has always named it);
  * `28×28×1 → Conv2D(32, 3×3, relu) → … → Dense(10, softmax)` for anything else.
  */
-export function describeSpec(spec: SequentialSpec): string {
+export function describeSpec(spec: ModelSpec): string {
   const widths = mlpWidths(spec);
   if (widths) return widths.join("→");
   return [spec.inputShape.join("×"), ...spec.layers.map(describeLayer)].join(" → ");
@@ -40,7 +40,7 @@ export function describeSpec(spec: SequentialSpec): string {
  * Why a checked spec cannot be trained, or undefined when it can: training minimises
  * categorical cross-entropy, fused with the last layer's softmax.
  */
-export function untrainableReason(spec: SequentialSpec): string | undefined {
+export function untrainableReason(spec: ModelSpec): string | undefined {
   const last = spec.layers[spec.layers.length - 1];
   if (last.kind === "dense" && last.activation === "softmax") return undefined;
   return `the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got ${describeLayer(last)}`;

@@ -1,8 +1,8 @@
 import {
   type Conv2DLayer,
+  type LayerLayout,
   type MaxPooling2DLayer,
-  type SequentialLayerLayout,
-  type SequentialLayout,
+  type ModelLayout,
   shapeSize,
 } from "./sequential.ts";
 import { tapScratch, windowGrid, windowTaps } from "./window-grid.ts";
@@ -17,7 +17,7 @@ import { tapScratch, windowGrid, windowTaps } from "./window-grid.ts";
 
 /** What the forward pass needs of a model; a loaded model (layers-json.ts) satisfies it. */
 export interface ForwardModel {
-  readonly layout: SequentialLayout;
+  readonly layout: ModelLayout;
   readonly params: Float32Array;
 }
 
@@ -97,7 +97,7 @@ function convPixel(
 function conv2dLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   spec: Conv2DLayer,
   params: Float32Array,
 ): Float64Array {
@@ -134,7 +134,7 @@ function poolMax(x: Float64Array, xBase: number, inside: Int32Array, n: number, 
 function maxPoolLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   spec: MaxPooling2DLayer,
 ): Float64Array {
   const g = windowGrid(layer.inputShape, spec);
@@ -177,7 +177,7 @@ function denseFeature(
 function denseLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   units: number,
   params: Float32Array,
 ): Float64Array {
@@ -216,7 +216,7 @@ function softmaxRows(v: Float64Array, batch: number): void {
 function runLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   params: Float32Array,
 ): Float64Array {
   const spec = layer.spec;

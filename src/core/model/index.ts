@@ -1,4 +1,4 @@
-/** General Sequential models (conv, pooling, dense, dropout, reshape): spec, layout, files. */
+/** shardfit's one model type, a Keras-style Sequential: spec, layout, init, forward, files. */
 
 export * from "./describe.ts";
 export * from "./dropout.ts";

@@ -5,10 +5,10 @@ import { at, expecting, show, validate } from "../validate.ts";
 import { computeFans, type InitializerSpec } from "./initializers.ts";
 import {
   kerasClass,
-  type SequentialLayerLayout,
-  type SequentialLayout,
-  type SequentialSpec,
-  sequentialLayout,
+  type LayerLayout,
+  type ModelLayout,
+  type ModelSpec,
+  modelLayout,
   shapeSize,
 } from "./sequential.ts";
 import { ModelFormatError, parseTopology } from "./topology.ts";
@@ -89,7 +89,7 @@ const NO_REGULARIZERS = {
 };
 
 /** The Keras config fields of one layer (without name, trainable and input shape). */
-function layerFields(layer: SequentialLayerLayout): Json {
+function layerFields(layer: LayerLayout): Json {
   const spec = layer.spec;
   const [kernel, bias] = layer.weights;
   const initializers = () => ({
@@ -158,8 +158,8 @@ export interface ModelJson {
 }
 
 /** model.json for `spec`; `weightsBytes(params)` is its weights.bin. */
-export function toModelJson(spec: SequentialSpec, summary?: TrainingSummary): ModelJson {
-  const layout = sequentialLayout(spec);
+export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJson {
+  const layout = modelLayout(spec);
   const layers = layout.layers.map((layer, i) => ({
     class_name: kerasClass(layer.spec.kind),
     config: {
@@ -194,8 +194,8 @@ export function weightsBytes(params: Float32Array): Uint8Array {
 }
 
 export interface LoadedModel {
-  readonly spec: SequentialSpec;
-  readonly layout: SequentialLayout;
+  readonly spec: ModelSpec;
+  readonly layout: ModelLayout;
   readonly params: Float32Array;
   readonly summary?: TrainingSummary;
 }
@@ -239,7 +239,7 @@ export function fromLayersModel(
   if (!isObject(json.modelTopology))
     return fail("modelTopology: expected a Sequential topology object");
   const spec = parseTopology(json.modelTopology, files.model);
-  const layout = sequentialLayout(spec);
+  const layout = modelLayout(spec);
   const specs = manifestWeights(json, fail);
   if (specs.length !== layout.weights.length) {
     fail(`weightsManifest: expected ${layout.weights.length} weights, got ${specs.length}`);

@@ -1,11 +1,4 @@
-import {
-  conv2d,
-  dense,
-  flatten,
-  maxPooling2d,
-  type SequentialSpec,
-  sameSpec,
-} from "./sequential.ts";
+import { conv2d, dense, flatten, type ModelSpec, maxPooling2d, sameSpec } from "./sequential.ts";
 
 /**
  * The two networks of "Deep Learning with Python": `--model mlp` (ch. 2, shardfit's default;
@@ -24,14 +17,14 @@ export function mlpSpec(hidden = DEFAULT_HIDDEN, inputSize = 784, classes = 10) 
       ...hidden.map((units) => dense(units, { activation: "relu" })),
       dense(classes, { activation: "softmax" }),
     ],
-  } satisfies SequentialSpec;
+  } satisfies ModelSpec;
 }
 
 /** shardfit's default model, 784→512→10. */
-export const DEFAULT_SPEC: SequentialSpec = mlpSpec();
+export const DEFAULT_SPEC: ModelSpec = mlpSpec();
 
 /** `[inputs, …hidden, classes]` of a spec that is an {@link mlpSpec}, else undefined. */
-export function mlpWidths(spec: SequentialSpec): number[] | undefined {
+export function mlpWidths(spec: ModelSpec): number[] | undefined {
   const units = spec.layers.map((layer) => (layer.kind === "dense" ? layer.units : 0));
   const [inputSize] = spec.inputShape;
   if (spec.inputShape.length !== 1 || units.includes(0)) return undefined;
@@ -40,7 +33,7 @@ export function mlpWidths(spec: SequentialSpec): number[] | undefined {
 }
 
 /** Conv(32)–pool–Conv(64)–pool–Conv(64)–Dense(64)–Dense(10) on 28×28×1 images. */
-export const CONVNET_SPEC: SequentialSpec = {
+export const CONVNET_SPEC: ModelSpec = {
   inputShape: [28, 28, 1],
   layers: [
     conv2d(32, 3, { activation: "relu" }),

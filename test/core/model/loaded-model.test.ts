@@ -6,7 +6,7 @@ import { forward, predictPixels } from "../../../src/core/model/forward.ts";
 import { initParams } from "../../../src/core/model/init.ts";
 import { fromLayersModel, toModelJson, weightsBytes } from "../../../src/core/model/layers-json.ts";
 import { CONVNET_SPEC, DEFAULT_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
-import { dense, sequentialLayout } from "../../../src/core/model/sequential.ts";
+import { dense, modelLayout } from "../../../src/core/model/sequential.ts";
 import { layerSummaries } from "../../../src/dashboard/events.ts";
 
 const mlpParams = initParams(DEFAULT_SPEC, 2);
@@ -50,7 +50,7 @@ describe("fromLayersModel, the one model reader", () => {
   });
 
   test("a convnet loads and predicts with the plain-TS forward pass", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
+    const layout = modelLayout(CONVNET_SPEC);
     const params = initParams(CONVNET_SPEC, 4);
     const json = JSON.parse(JSON.stringify(toModelJson(CONVNET_SPEC)));
     const model = fromLayersModel(json, weightsBytes(params));

@@ -11,7 +11,7 @@ import {
 } from "../../../src/core/model/forward.ts";
 import { fromLayersModel, toModelJson, weightsBytes } from "../../../src/core/model/layers-json.ts";
 import { DEFAULT_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
-import { type SequentialLayout, sequentialLayout } from "../../../src/core/model/sequential.ts";
+import { type ModelLayout, modelLayout } from "../../../src/core/model/sequential.ts";
 import { buildTfReference, inputsTensor, tfFlatWeights } from "../../support/tf-models.ts";
 
 let data: Dataset;
@@ -39,8 +39,8 @@ for (const hidden of [[512], [256, 128]]) {
       const tensorsBefore = tf.memory().numTensors;
       // tfjs's own saved files are accepted by our validator…
       const loaded = fromLayersModel(ref.modelJson, ref.weights);
-      const shapes = (layout: SequentialLayout) => layout.weights.map((w) => w.shape);
-      expect(shapes(loaded.layout)).toEqual(shapes(sequentialLayout(mlpSpec(hidden))));
+      const shapes = (layout: ModelLayout) => layout.weights.map((w) => w.shape);
+      expect(shapes(loaded.layout)).toEqual(shapes(modelLayout(mlpSpec(hidden))));
       // …and hold the same numbers as the live model, in our flat layout.
       expect(maxAbsDiff(loaded.params, tfFlatWeights(ref.model))).toBe(0);
 
@@ -91,7 +91,7 @@ for (const hidden of [[512], [256, 128]]) {
 }
 
 describe("forward pass", () => {
-  const layout = sequentialLayout(mlpSpec([5, 4], 6, 3));
+  const layout = modelLayout(mlpSpec([5, 4], 6, 3));
   const params = Float32Array.from({ length: layout.size }, (_, i) => Math.sin(i * 1.7) * 0.8);
   const model = { layout, params };
 
@@ -160,7 +160,7 @@ describe("forward pass", () => {
   });
 
   test("a prediction is the argmax with its probability", () => {
-    const layoutD = sequentialLayout(DEFAULT_SPEC);
+    const layoutD = modelLayout(DEFAULT_SPEC);
     const p = predictPixels(
       { layout: layoutD, params: new Float32Array(layoutD.size) },
       new Uint8Array(784),

@@ -6,7 +6,7 @@ import type { Dataset } from "../../../src/core/dataset.ts";
 import { forward, pixelsToInputs, predictPixelsBatch } from "../../../src/core/model/forward.ts";
 import { initParams } from "../../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../../src/core/model/presets.ts";
-import { type SequentialLayout, sequentialLayout } from "../../../src/core/model/sequential.ts";
+import { type ModelLayout, modelLayout } from "../../../src/core/model/sequential.ts";
 import { parseTopology } from "../../../src/core/model/topology.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { maxAbsDiff } from "../../support/reference.ts";
@@ -25,7 +25,7 @@ beforeAll(async () => {
 const testInputs = () => pixelsToInputs(data.test.images.subarray(0, SAMPLES * 784));
 
 /** Our forward vs tfjs predict on the same inputs and weights. */
-function compare(model: tf.LayersModel, layout: SequentialLayout, params: Float32Array) {
+function compare(model: tf.LayersModel, layout: ModelLayout, params: Float32Array) {
   const inputs = testInputs();
   const x = tf.tensor(inputs, [SAMPLES, ...layout.inputShape]);
   const y = model.predict(x) as tf.Tensor;
@@ -37,7 +37,7 @@ function compare(model: tf.LayersModel, layout: SequentialLayout, params: Float3
 }
 
 /** Some biases non-zero, so every term of the forward pass counts. */
-function withBiases(layout: SequentialLayout, params: Float32Array): Float32Array {
+function withBiases(layout: ModelLayout, params: Float32Array): Float32Array {
   const rng = Rng.fromSeed(9);
   for (const w of layout.weights)
     if (w.name.endsWith("/bias"))
@@ -47,7 +47,7 @@ function withBiases(layout: SequentialLayout, params: Float32Array): Float32Arra
 
 describe("plain-TS Sequential forward against tfjs", () => {
   test("the convnet preset: same probabilities as the same network in tf.layers, within 1e-5", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
+    const layout = modelLayout(CONVNET_SPEC);
     const params = withBiases(layout, initParams(layout.spec, 1));
     const model = kerasConvnet();
     const weights = layout.weights.map((w) =>
@@ -73,7 +73,7 @@ describe("plain-TS Sequential forward against tfjs", () => {
         tf.layers.dense({ units: 10 }),
       ],
     });
-    const layout = sequentialLayout(parseTopology(model.toJSON()));
+    const layout = modelLayout(parseTopology(model.toJSON()));
     expect(layout.layers[0].outputShape).toEqual([14, 14, 16]);
     // tfjs's own glorot-normal weights, in our flat order (the weights.bin order).
     expect(compare(model, layout, tfFlatWeights(model))).toBeLessThan(1e-5);
@@ -105,7 +105,7 @@ describe("plain-TS Sequential forward against tfjs", () => {
         tf.layers.dense({ units: 10, activation: "softmax", useBias: false }),
       ],
     });
-    const layout = sequentialLayout(parseTopology(model.toJSON()));
+    const layout = modelLayout(parseTopology(model.toJSON()));
     const params = tfFlatWeights(model);
     expect(compare(model, layout, params)).toBeLessThan(1e-5);
     // And the independent float64 reference, sample by sample.
@@ -126,7 +126,7 @@ describe("plain-TS Sequential forward against tfjs", () => {
 });
 
 describe("plain-TS Sequential forward", () => {
-  const layout = sequentialLayout(CONVNET_SPEC);
+  const layout = modelLayout(CONVNET_SPEC);
   const params = initParams(layout.spec, 2);
   const model = { layout, params };
 

@@ -18,10 +18,10 @@ import {
   conv2d,
   dense,
   dropout,
+  type ModelSpec,
   maxPooling2d,
+  modelLayout,
   reshape,
-  type SequentialSpec,
-  sequentialLayout,
 } from "../../../src/core/model/sequential.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { maxAbsDiff } from "../../support/reference.ts";
@@ -38,7 +38,7 @@ const SUMMARY: TrainingSummary = {
   date: "2026-11-29T00:00:00.000Z",
 };
 
-const EVERY_LAYER: SequentialSpec = {
+const EVERY_LAYER: ModelSpec = {
   inputShape: [28, 28, 1],
   layers: [
     conv2d(6, [4, 3], { strides: [2, 1], padding: "same", kernelInitializer: TFJS_GLOROT_NORMAL }),
@@ -71,7 +71,7 @@ describe("Sequential models in TensorFlow.js Layers format", () => {
     ["every layer kind", EVERY_LAYER],
   ] as const) {
     test(`${name}: tf.loadLayersModel loads it and predicts as our forward (1e-5); we read it back`, async () => {
-      const layout = sequentialLayout(spec);
+      const layout = modelLayout(spec);
       const params = initParams(layout.spec, 4);
       const rng = Rng.fromSeed(8);
       for (const w of layout.weights)
@@ -108,14 +108,14 @@ describe("Sequential models in TensorFlow.js Layers format", () => {
             ? { ...named, kernelInitializer: untruncated }
             : named;
         }),
-      } as SequentialSpec);
+      } as ModelSpec);
       expect(loaded.params).toEqual(params);
       expect(loaded.summary).toEqual(SUMMARY);
     });
   }
 
   test("a manifest, byte length or weight that does not fit is a clear error naming the file", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
+    const layout = modelLayout(CONVNET_SPEC);
     const params = new Float32Array(layout.size);
     const json = toModelJson(layout.spec);
     const bytes = weightsBytes(params);

@@ -7,10 +7,10 @@ import {
   dense,
   dropout,
   flatten,
+  type ModelSpec,
   maxPooling2d,
+  modelLayout,
   reshape,
-  type SequentialSpec,
-  sequentialLayout,
   windowGeometry,
 } from "../../../src/core/model/sequential.ts";
 import { Rng } from "../../../src/core/rng.ts";
@@ -19,7 +19,7 @@ describe("sequential layout", () => {
   test("an MLP keeps shardfit 0.1's layout and initial weights bit for bit", () => {
     for (const hidden of [[512], [256, 128], []]) {
       const widths = [784, ...hidden, 10];
-      const layout = sequentialLayout(mlpSpec(hidden));
+      const layout = modelLayout(mlpSpec(hidden));
       // 0.1's Dense stack: per layer its kernel [in, out] then its bias, glorot-uniform
       // kernels drawn in order from one stream, zero biases.
       const rng = Rng.fromSeed(5, 0x1417);
@@ -51,7 +51,7 @@ describe("sequential layout", () => {
   });
 
   test("the convnet preset has Keras's shapes and 93,322 parameters, as tfjs counts them", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
+    const layout = modelLayout(CONVNET_SPEC);
     expect(layout.layers.map((l) => l.outputShape)).toEqual([
       [26, 26, 32],
       [13, 13, 32],
@@ -88,7 +88,7 @@ describe("sequential layout", () => {
     expect(windowGeometry(6, 2, 2, "same")).toEqual({ out: 3, padBefore: 0 });
     expect(windowGeometry(7, 2, 1, "same")).toEqual({ out: 7, padBefore: 0 });
     expect(windowGeometry(7, 3, 2, "valid")).toEqual({ out: 3, padBefore: 0 });
-    const shapes = sequentialLayout({
+    const shapes = modelLayout({
       inputShape: [9, 7, 2],
       layers: [
         conv2d(4, [3, 2], { strides: 2, padding: "same" }),
@@ -103,12 +103,12 @@ describe("sequential layout", () => {
   });
 
   test("a layer without bias has only its kernel in the layout", () => {
-    const layout = sequentialLayout({ inputShape: [4], layers: [dense(3, { useBias: false })] });
+    const layout = modelLayout({ inputShape: [4], layers: [dense(3, { useBias: false })] });
     expect(layout.weights.map((w) => w.name)).toEqual(["dense_Dense1/kernel"]);
     expect(layout.size).toBe(12);
   });
 
-  const bad = (spec: SequentialSpec) => () => sequentialLayout(spec);
+  const bad = (spec: ModelSpec) => () => modelLayout(spec);
   test("bad specs are errors naming the layer, the field, expected vs got", () => {
     expect(bad({ inputShape: [28, 28, 0], layers: [flatten()] })).toThrow(
       "inputShape: expected positive integers, got [28,28,0]",
