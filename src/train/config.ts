@@ -12,7 +12,7 @@ export const DEFAULTS = {
   epochs: 5,
   batchSize: 128,
   /** The global batch of every model but the MLP (the convnet's, as in the book). */
-  sequentialBatchSize: 64,
+  otherModelsBatchSize: 64,
   learningRate: KERAS_RMSPROP.learningRate,
   seed: 1,
   hidden: DEFAULT_HIDDEN,
@@ -57,7 +57,7 @@ export interface TrainConfig {
  */
 export type ModelChoice =
   | { readonly kind: "mlp" }
-  | { readonly kind: "sequential"; readonly name: string; readonly spec: ModelSpec }
+  | { readonly kind: "spec"; readonly name: string; readonly spec: ModelSpec }
   | { readonly kind: "file"; readonly path: string };
 
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
@@ -98,7 +98,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     LIMITS.workers,
   );
   const model = resolveModel(options);
-  const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.sequentialBatchSize;
+  const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.otherModelsBatchSize;
   const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
   const learningRate = options.learningRate ?? DEFAULTS.learningRate;
   if (!Number.isFinite(learningRate) || learningRate <= 0) {
@@ -177,7 +177,7 @@ function resolveModel(options: TrainOptions): ModelChoice {
     );
   }
   if (model === "mlp") return { kind: "mlp" };
-  if (model === "convnet") return { kind: "sequential", name: "convnet", spec: CONVNET_SPEC };
+  if (model === "convnet") return { kind: "spec", name: "convnet", spec: CONVNET_SPEC };
   if (typeof model === "string") return modelFromText(model);
   if (typeof model !== "object" || model === null || Array.isArray(model)) {
     throw new ConfigError("model", MODEL_EXPECTED, model);
@@ -201,7 +201,7 @@ function customModel(spec: ModelSpec): ModelChoice {
   modelLayout(spec);
   const reason = untrainableReason(spec);
   if (reason) throw new ModelSpecError(reason);
-  return { kind: "sequential", name: "custom", spec };
+  return { kind: "spec", name: "custom", spec };
 }
 
 function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {
