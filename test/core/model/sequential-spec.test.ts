@@ -11,6 +11,7 @@ import {
   maxPooling2d,
   modelLayout,
   reshape,
+  sameSpec,
   windowGeometry,
 } from "../../../src/core/model/sequential.ts";
 import { Rng } from "../../../src/core/rng.ts";
@@ -109,6 +110,29 @@ describe("sequential layout", () => {
   });
 
   const bad = (spec: ModelSpec) => () => modelLayout(spec);
+  test("sameSpec compares what trains: not layer names, not the order of fields", () => {
+    const mlp = mlpSpec([8], 6, 3);
+    const named = { ...mlp, layers: mlp.layers.map((l, i) => ({ ...l, name: `d${i}` })) };
+    const reordered = JSON.parse(
+      JSON.stringify(mlp, (_, v) =>
+        v && typeof v === "object" && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).reverse())
+          : v,
+      ),
+    );
+    expect(sameSpec(mlp, named)).toBe(true);
+    expect(sameSpec(mlp, reordered)).toBe(true);
+    expect(sameSpec(mlp, mlpSpec([9], 6, 3))).toBe(false);
+    const zeroInit = {
+      ...mlp,
+      layers: [
+        dense(8, { activation: "relu", kernelInitializer: { kind: "zeros" } }),
+        mlp.layers[1],
+      ],
+    };
+    expect(sameSpec(mlp, zeroInit)).toBe(false);
+  });
+
   test("bad specs are errors naming the layer, the field, expected vs got", () => {
     expect(bad({ inputShape: [28, 28, 0], layers: [flatten()] })).toThrow(
       "inputShape: expected positive integers, got [28,28,0]",
