@@ -278,11 +278,7 @@ export function pixelsToInputs(
 }
 
 /** The label, confidence and plain-number probabilities of row `row` of `probabilities`. */
-export function toPrediction(
-  probabilities: ArrayLike<number>,
-  row: number,
-  classes: number,
-): Prediction {
+function toPrediction(probabilities: ArrayLike<number>, row: number, classes: number): Prediction {
   const offset = row * classes;
   let label = 0;
   for (let k = 1; k < classes; k++) {
