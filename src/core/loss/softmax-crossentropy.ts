@@ -1,0 +1,87 @@
+import { rowMax, shiftedExpSum, softmaxRow } from "../model/activations.ts";
+import { classIndex, type Floats, type FusedLoss, rowwiseLoss } from "./loss.ts";
+
+/*
+ * Softmax + categorical cross-entropy from logits z: ℓ = −Σₖ yₖ·log softmax(z)ₖ, and
+ * ∂ℓ/∂zₖ = pₖ·Σⱼyⱼ − yₖ (= p − y for a one-hot or probability row). This is what Keras trains
+ * after a softmax layer (the TensorFlow backend recovers the logits and calls
+ * softmax_cross_entropy_with_logits): no clip, so the loss agrees with the probability form
+ * (categorical-crossentropy.ts) wherever no probability falls below ε = 1e-7, and the
+ * gradient never vanishes on a confidently wrong sample.
+ */
+
+export const softmaxCategoricalCrossentropy: FusedLoss = {
+  ...rowwiseLoss("categorical_crossentropy", "rows", softmaxCategoricalRow),
+  activation: "softmax",
+};
+
+/** The same with class-index targets: ℓ = −log softmax(z)_label, ∂ℓ/∂z = p − onehot(label). */
+export const softmaxSparseCategoricalCrossentropy: FusedLoss = {
+  ...rowwiseLoss("sparse_categorical_crossentropy", "class-indices", softmaxSparseRow),
+  activation: "softmax",
+};
+
+function softmaxCategoricalRow(
+  z: Floats,
+  y: Floats,
+  r: number,
+  units: number,
+  weight: number,
+  gradient: Floats | undefined,
+  activations: Floats | undefined,
+): number {
+  const at = r * units;
+  const max = rowMax(z, at, units);
+  const logSum = Math.log(shiftedExpSum(z, at, units, max));
+  // log softmax(z)ₖ = (zₖ − max) − log Σ e^(zⱼ − max).
+  let loss = 0;
+  let mass = 0;
+  for (let k = at; k < at + units; k++) {
+    if (y[k] !== 0) loss -= y[k] * (z[k] - max - logSum);
+    mass += y[k];
+  }
+  if (gradient) {
+    softmaxRow(z, gradient, at, units);
+    weightedDifference(gradient, y, at, units, weight * mass, weight);
+  }
+  if (activations) softmaxRow(z, activations, at, units);
+  return loss;
+}
+
+function softmaxSparseRow(
+  z: Floats,
+  labels: Floats,
+  r: number,
+  units: number,
+  weight: number,
+  gradient: Floats | undefined,
+  activations: Floats | undefined,
+): number {
+  const label = classIndex("sparse_categorical_crossentropy", labels, r, units);
+  const at = r * units;
+  const max = rowMax(z, at, units);
+  const loss = Math.log(shiftedExpSum(z, at, units, max)) - (z[at + label] - max);
+  if (gradient) {
+    softmaxRow(z, gradient, at, units);
+    scaleRow(gradient, at, units, weight);
+    gradient[at + label] -= weight;
+  }
+  if (activations) softmaxRow(z, activations, at, units);
+  return loss;
+}
+
+/** values = massWeight·values − weight·y over one row (values holding softmax(z)). */
+function weightedDifference(
+  values: Floats,
+  y: Floats,
+  at: number,
+  units: number,
+  massWeight: number,
+  weight: number,
+): void {
+  for (let k = at; k < at + units; k++) values[k] = massWeight * values[k] - weight * y[k];
+}
+
+function scaleRow(values: Floats, at: number, units: number, factor: number): void {
+  for (let k = at; k < at + units; k++) values[k] *= factor;
+}
