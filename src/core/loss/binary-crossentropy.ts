@@ -11,7 +11,7 @@ import {
  * Keras's `binary_crossentropy` on probabilities (a sigmoid output): each output clipped to
  * [ε, 1 − ε], ℓ = mean over the row's units of −[y·log p + (1 − y)·log(1 − p)] — one unit for
  * a two-class problem, one per label for a multi-label one. The gradient is 0 where the clip
- * is active. After a sigmoid layer use the fused form (fused.ts) instead.
+ * is active. After a sigmoid layer use the fused form (sigmoid-crossentropy.ts) instead.
  */
 export const binaryCrossentropy: Loss = rowwiseLoss("binary_crossentropy", "rows", binaryRow);
 

@@ -11,7 +11,7 @@ import {
  * Keras's `categorical_crossentropy` on probabilities (from_logits=False): each row is first
  * rescaled to sum to 1 (q = p / Σp), clipped to [ε, 1 − ε], and ℓ = −Σₖ yₖ·log(clip(qₖ)).
  * The gradient goes through the rescaling and is 0 where the clip is active, as Keras's
- * autodiff gives it. After a softmax layer use the fused form (fused.ts) instead.
+ * autodiff gives it. After a softmax layer use the fused form (softmax-crossentropy.ts) instead.
  */
 export const categoricalCrossentropy: Loss = rowwiseLoss(
   "categorical_crossentropy",

@@ -110,6 +110,7 @@ function choice(
   data: string,
 ): TrainingChoice {
   const output = `${units} ${activation} ${units === 1 ? "output" : "outputs"}`;
-  const description = `the data decides: ${data} → ${output}, loss ${loss}, metrics ${metrics.join(", ")}`;
+  const trained = `loss ${loss}, metrics ${metrics.join(", ")}`;
+  const description = `the data decides: ${data} → ${output}, ${trained}`;
   return { loss, activation, units, targets, metrics, description };
 }

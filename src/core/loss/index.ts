@@ -42,9 +42,8 @@ export function lossByName(name: string): Loss {
       ? ALIASES[name]
       : undefined;
   if (!canonical) {
-    throw new Error(
-      `unknown loss ${JSON.stringify(name)}: expected one of ${[...LOSS_NAMES, ...Object.keys(ALIASES)].join(", ")}`,
-    );
+    const valid = [...LOSS_NAMES, ...Object.keys(ALIASES)].join(", ");
+    throw new Error(`unknown loss ${JSON.stringify(name)}: expected one of ${valid}`);
   }
   return LOSSES[canonical];
 }

@@ -44,7 +44,7 @@ export type TargetLayout = "rows" | "class-indices";
 export interface LossInput {
   /**
    * The last layer's outputs for `rows` samples, [rows × units] row-major: probabilities for
-   * the cross-entropies, the pre-activation logits for a fused loss (fused.ts).
+   * the cross-entropies, the pre-activation logits for a fused loss (`fusedLoss` in index.ts).
    */
   readonly predictions: Floats;
   /** [rows × units], or [rows] class indices when the loss's `targets` is "class-indices". */
@@ -57,7 +57,7 @@ export interface LossInput {
 export interface LossOutput {
   /** [rows × units]: weights[r]·∂ℓᵣ/∂predictions[r, ·]; rows of weight 0 get zeros. */
   readonly gradient?: Floats;
-  /** [rows]: the unweighted per-sample loss ℓᵣ (for the epoch's mean, metric/mean.ts). */
+  /** [rows]: the unweighted per-sample loss ℓᵣ, for the epoch's mean (metric.ts `addValues`). */
   readonly perSample?: Floats;
   /**
    * A fused loss's activation outputs f(logits) (the probabilities, which the metrics read),
@@ -75,7 +75,7 @@ export interface Loss {
 
 /**
  * A cross-entropy with the last layer's activation folded in, as Keras effectively computes
- * it after a matching activation (fused.ts): `predictions` are the pre-activation logits.
+ * it after a matching activation (`fusedLoss` in index.ts): `predictions` are the logits.
  */
 export interface FusedLoss extends Loss {
   readonly activation: "softmax" | "sigmoid";
@@ -141,7 +141,8 @@ export function checkedRows(
   }
   if (predictions.length % units !== 0) {
     throw new Error(
-      `${name}: predictions have ${predictions.length} values, not a whole number of rows of ${units} units`,
+      `${name}: predictions have ${predictions.length} values, ` +
+        `not a whole number of rows of ${units} units`,
     );
   }
   const rows = predictions.length / units;

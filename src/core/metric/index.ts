@@ -87,7 +87,8 @@ function metricFunction(name: string, { loss, units }: MetricContext): MetricFun
   // With one unit, class indices 0/1 are the same buffer as rows of one target.
   if (fn.targets !== layout && !(units === 1 && fn.targets === "rows")) {
     throw new Error(
-      `metric ${name} reads ${layoutWords(fn.targets)} but loss ${loss} trains on ${layoutWords(layout)}`,
+      `metric ${name} reads ${layoutWords(fn.targets)} ` +
+        `but loss ${loss} trains on ${layoutWords(layout)}`,
     );
   }
   return fn;

@@ -13,7 +13,7 @@ export interface MetricInput {
   /** [rows × units], or [rows] class indices for a metric whose `targets` is "class-indices". */
   readonly targets: Floats;
   readonly units: number;
-  /** [rows]: Keras's sample_weight; the step passes 1 for real rows, 0 for padding. All 1 when absent. */
+  /** [rows]: Keras's sample_weight; the step passes 1 for real rows, 0 for padding (default 1). */
   readonly weights?: Floats;
 }
 
