@@ -10,9 +10,10 @@ import {
 
 /**
  * Keras's `sparse_categorical_crossentropy` on probabilities: targets are class indices and
- * the loss is categorical_crossentropy against their one-hot rows, as Keras 3 computes it
- * (rescale the row to sum 1, clip q to [ε, 1 − ε], ℓ = −log q_label). An index that is not an
- * integer in [0, units) throws. After a softmax layer use the fused form
+ * the loss is categorical_crossentropy against their one-hot rows, as Keras 3's numpy and JAX
+ * backends compute it (rescale the row to sum 1, clip q to [ε, 1 − ε], ℓ = −log q_label). Its
+ * TensorFlow backend clips before rescaling, which differs only where the clip acts. An index
+ * that is not an integer in [0, units) throws. After a softmax layer use the fused form
  * (softmax-crossentropy.ts) instead.
  */
 export const sparseCategoricalCrossentropy: Loss = rowwiseLoss(
