@@ -1,4 +1,4 @@
-import { rowMax, shiftedExpSum, softmaxRow } from "../model/activations.ts";
+import { rowMax, shiftedExpSum, writeSoftmax } from "../model/activations.ts";
 import { classIndex, type Floats, type FusedLoss, rowwiseLoss } from "./loss.ts";
 
 /*
@@ -32,19 +32,20 @@ function softmaxCategoricalRow(
 ): number {
   const at = r * units;
   const max = rowMax(z, at, units);
-  const logSum = Math.log(shiftedExpSum(z, at, units, max));
-  // log softmax(z)ₖ = (zₖ − max) − log Σ e^(zⱼ − max).
+  const sum = shiftedExpSum(z, at, units, max);
+  const logSum = Math.log(sum);
+  // log softmax(z)ₖ = (zₖ − max) − log Σ e^(zⱼ − max), read before `activations` may overwrite z.
   let loss = 0;
   let mass = 0;
   for (let k = at; k < at + units; k++) {
     if (y[k] !== 0) loss -= y[k] * (z[k] - max - logSum);
     mass += y[k];
   }
-  if (gradient) {
-    softmaxRow(z, gradient, at, units);
-    weightedDifference(gradient, y, at, units, weight * mass, weight);
+  const probabilities = activations ?? gradient;
+  if (probabilities) writeSoftmax(z, probabilities, at, units, max, sum);
+  if (gradient && probabilities) {
+    weightedDifference(probabilities, y, at, units, weight * mass, weight, gradient);
   }
-  if (activations) softmaxRow(z, activations, at, units);
   return loss;
 }
 
@@ -60,28 +61,31 @@ function softmaxSparseRow(
   const label = classIndex("sparse_categorical_crossentropy", labels, r, units);
   const at = r * units;
   const max = rowMax(z, at, units);
-  const loss = Math.log(shiftedExpSum(z, at, units, max)) - (z[at + label] - max);
-  if (gradient) {
-    softmaxRow(z, gradient, at, units);
-    scaleRow(gradient, at, units, weight);
+  const sum = shiftedExpSum(z, at, units, max);
+  const loss = Math.log(sum) - (z[at + label] - max);
+  const probabilities = activations ?? gradient;
+  if (probabilities) writeSoftmax(z, probabilities, at, units, max, sum);
+  if (gradient && probabilities) {
+    scaledInto(probabilities, at, units, weight, gradient);
     gradient[at + label] -= weight;
   }
-  if (activations) softmaxRow(z, activations, at, units);
   return loss;
 }
 
-/** values = massWeight·values − weight·y over one row (values holding softmax(z)). */
+/** gradient = massWeight·p − weight·y over one row; `p` may be `gradient`. */
 function weightedDifference(
-  values: Floats,
+  p: Floats,
   y: Floats,
   at: number,
   units: number,
   massWeight: number,
   weight: number,
+  gradient: Floats,
 ): void {
-  for (let k = at; k < at + units; k++) values[k] = massWeight * values[k] - weight * y[k];
+  for (let k = at; k < at + units; k++) gradient[k] = massWeight * p[k] - weight * y[k];
 }
 
-function scaleRow(values: Floats, at: number, units: number, factor: number): void {
-  for (let k = at; k < at + units; k++) values[k] *= factor;
+/** out = factor·values over one row; `values` may be `out`. */
+function scaledInto(values: Floats, at: number, units: number, factor: number, out: Floats): void {
+  for (let k = at; k < at + units; k++) out[k] = factor * values[k];
 }

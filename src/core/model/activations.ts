@@ -133,10 +133,23 @@ export function shiftedExpSum(z: Floats, at: number, units: number, shift: numbe
   return sum;
 }
 
-/** softmax(z)ₖ = e^(zₖ − max) / Σⱼ e^(zⱼ − max): dividing keeps full precision at any scale. */
-export function softmaxRow(z: Floats, out: Floats, at: number, units: number): void {
+function softmaxRow(z: Floats, out: Floats, at: number, units: number): void {
   const max = rowMax(z, at, units);
-  const sum = shiftedExpSum(z, at, units, max);
+  writeSoftmax(z, out, at, units, max, shiftedExpSum(z, at, units, max));
+}
+
+/**
+ * softmax(z)ₖ = e^(zₖ − max) / Σⱼ e^(zⱼ − max), given the row's max and that sum: dividing keeps
+ * full precision at any scale. `out` may be `z`.
+ */
+export function writeSoftmax(
+  z: Floats,
+  out: Floats,
+  at: number,
+  units: number,
+  max: number,
+  sum: number,
+): void {
   for (let k = at; k < at + units; k++) out[k] = Math.exp(z[k] - max) / sum;
 }
 

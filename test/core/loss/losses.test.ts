@@ -319,8 +319,14 @@ describe("fused losses", () => {
       const chained = gradientOf(loss, { ...c, predictions: probabilities }, weights);
       f.backward(chained, { output: probabilities }, units);
       expect(worstError(fusedGradient, chained)).toBeLessThan(1e-10);
-      // In place: the logits buffer receives the probabilities.
-      fused.evaluate({ ...c, predictions: logits, weights }, { activations: logits });
+      // In place: the logits buffer receives the probabilities; loss and gradient unchanged.
+      const inPlaceGradient = new Float64Array(logits.length);
+      const inPlaceTotal = fused.evaluate(
+        { ...c, predictions: logits, weights },
+        { activations: logits, gradient: inPlaceGradient },
+      );
+      expect(inPlaceTotal).toBe(total);
+      expect(Array.from(inPlaceGradient)).toEqual(Array.from(fusedGradient));
       expect(worstError(logits, probabilities)).toBeLessThan(1e-15);
     },
   );
