@@ -6,11 +6,12 @@
  * A data-parallel step sees only its shard of the global batch, so a loss does not divide: it
  * multiplies row r by `weights[r]`, and the step passes weights[r] = 1/B for its real rows
  * (B = the global batch's sample count, across all workers) and 0 for padding. The workers'
- * weighted sums and gradients then add up to exactly Keras's batch loss and its gradient.
+ * weighted sums and gradients then add up to Keras's batch loss and its gradient.
  */
 
-/** float32 in the step; float64 where a test checks gradients by finite differences. */
-export type Floats = Float32Array | Float64Array;
+import type { Floats } from "../model/activations.ts";
+
+export type { Floats };
 
 /** Keras's backend epsilon (`keras.config.epsilon()`). */
 export const EPSILON = 1e-7;

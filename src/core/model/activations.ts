@@ -40,8 +40,9 @@ export interface ForwardValues {
 /** Keras's default `alpha` of elu. */
 export const ELU_ALPHA = 1;
 
+/** The activation Keras calls `name`, its buffers' lengths checked on every call. */
 export function activationByName(name: string): ActivationFunction {
-  const found = ACTIVATIONS.find((a) => a.name === name);
+  const found = CHECKED.find((a) => a.name === name);
   if (!found) {
     throw new Error(
       `unknown activation ${JSON.stringify(name)}: expected one of ${ACTIVATION_NAMES.join(", ")}`,
@@ -201,7 +202,7 @@ const elu: ActivationFunction = {
   },
 };
 
-const ACTIVATIONS: readonly ActivationFunction[] = [
+const CHECKED: readonly ActivationFunction[] = [
   linear,
   relu,
   sigmoid,
@@ -209,7 +210,38 @@ const ACTIVATIONS: readonly ActivationFunction[] = [
   softmax,
   gelu,
   elu,
-];
+].map(checkedLengths);
+
+function checkedLengths(f: ActivationFunction): ActivationFunction {
+  return {
+    ...f,
+    forward(input, output, units) {
+      expectLengths(f.name, "forward", [input, output], units);
+      f.forward(input, output, units);
+    },
+    backward(gradient, forward, units) {
+      expectLengths(f.name, "backward", [gradient, forward.input, forward.output], units);
+      f.backward(gradient, forward, units);
+    },
+  };
+}
+
+function expectLengths(
+  name: ActivationName,
+  pass: string,
+  buffers: (Floats | undefined)[],
+  units: number,
+): void {
+  const length = buffers[0]!.length;
+  if (!Number.isInteger(units) || units < 1 || length % units !== 0) {
+    throw new Error(`${name} ${pass}: ${length} values are not whole rows of ${units} units`);
+  }
+  for (const b of buffers) {
+    if (b && b.length !== length) {
+      throw new Error(`${name} ${pass}: buffers of ${length} and ${b.length} values`);
+    }
+  }
+}
 
 /*
  * erf and erfc in float64. Below |x| = 2.5, the series erf(x) = (2/√π)·e^(−x²)·Σₙ x·(2x²)ⁿ/(2n+1)!!

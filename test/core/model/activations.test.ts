@@ -210,3 +210,18 @@ describe("erf", () => {
     expect(body).toBeLessThanOrEqual(2e-13);
   });
 });
+
+describe("activation buffers", () => {
+  test("lengths that do not match, or are not whole rows, are refused", () => {
+    const softmax = activationByName("softmax");
+    expect(() => softmax.forward(new Float32Array(10), new Float32Array(10), 3)).toThrow(
+      "softmax forward: 10 values are not whole rows of 3 units",
+    );
+    expect(() =>
+      activationByName("relu").forward(new Float32Array(6), new Float32Array(4), 2),
+    ).toThrow("relu forward: buffers of 6 and 4 values");
+    expect(() =>
+      activationByName("gelu").backward(new Float32Array(6), { input: new Float32Array(5) }, 1),
+    ).toThrow("gelu backward: buffers of 6 and 5 values");
+  });
+});
