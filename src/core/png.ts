@@ -1,6 +1,6 @@
 import { convertIndexedToRgb, type DecodedPng, decode } from "fast-png";
 import { zlibSync } from "fflate";
-import { minimalPng, PNG_SIGNATURE, readPngChunks } from "./png-chunks.ts";
+import { minimalPng, PNG_SIGNATURE, type PngHeader, readPngChunks } from "./png-chunks.ts";
 import { PngError } from "./png-error.ts";
 import { inflateImageData } from "./png-inflate.ts";
 import { type GrayImage, grayAlphaToGray, rgbToGray } from "./preprocess.ts";
@@ -8,14 +8,22 @@ import { type GrayImage, grayAlphaToGray, rgbToGray } from "./preprocess.ts";
 export { PngError } from "./png-error.ts";
 
 /**
- * PNG → grayscale with fast-png (pure JS, so it runs on workerd and in browsers). The size is
- * checked from the IHDR before decoding because the decoder allocates width × height ×
- * channels up front: a tiny compressed file can declare a gigapixel image. The image data is
- * inflated here, bounded by that size (fast-png inflates without a bound, ancillary chunks
- * included), and fast-png decodes a rebuilt PNG holding only the needed chunks.
+ * PNG → grayscale with fast-png (pure JS, so it runs on workerd and in browsers). The decoder
+ * allocates width × height × channels up front and a tiny compressed file can declare a
+ * gigapixel image, so the declared size is checked against `PngLimits` before anything is
+ * inflated. The image data is inflated here, bounded by that size (fast-png inflates without a
+ * bound, ancillary chunks included), and fast-png decodes a rebuilt PNG holding only the needed
+ * chunks.
  */
 
-export const MAX_PNG_SIDE = 4096;
+/**
+ * Most pixels a PNG may declare, and (at 4 bytes a pixel, i.e. 8-bit RGBA) most bytes of image
+ * data: decoding and preprocessing the largest accepted PNG takes ~0.1 s and ~55 MiB on Bun,
+ * where a 4096×4096 16-bit RGBA one took 5 s and 1.2 GB. Phone photos do not fit the 1 MiB
+ * body limit anyway; a digit needs 28×28.
+ */
+export const MAX_PNG_PIXELS = 1024 * 1024;
+const IMAGE_BYTES_PER_PIXEL = 4;
 
 /** Width and height from the IHDR (bytes 16..23, big-endian), validating signature and chunk. */
 export function readPngSize(bytes: Uint8Array): { width: number; height: number } {
@@ -33,22 +41,33 @@ export function readPngSize(bytes: Uint8Array): { width: number; height: number 
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
-/** Throws a PngError unless the declared size is within 1..maxSide on both axes. */
-export function checkPngSize(
-  bytes: Uint8Array,
-  maxSide = MAX_PNG_SIDE,
-): { width: number; height: number } {
-  const size = readPngSize(bytes);
-  if (size.width === 0 || size.height === 0) {
-    throw new PngError(`corrupt PNG: IHDR declares an empty ${size.width}×${size.height} image`);
+const COLOUR_NAMES: Record<number, string> = {
+  0: "gray",
+  2: "RGB",
+  3: "indexed",
+  4: "gray+alpha",
+  6: "RGBA",
+};
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 1)} MiB`;
+
+/**
+ * Throws a PngError (413) unless the header's image fits `maxPixels` pixels and
+ * `4 × maxPixels` bytes of samples (so 16-bit images get fewer pixels); 400 if it is empty.
+ */
+export function checkPngLimits(header: PngHeader, maxPixels = MAX_PNG_PIXELS): void {
+  const { width, height, bitDepth, colorType, channels } = header;
+  if (width === 0 || height === 0) {
+    throw new PngError(`corrupt PNG: IHDR declares an empty ${width}×${height} image`);
   }
-  if (size.width > maxSide || size.height > maxSide) {
-    throw new PngError(
-      `PNG too large: ${size.width}×${size.height} pixels, the limit is ${maxSide}×${maxSide}`,
-      413,
-    );
-  }
-  return size;
+  const pixels = width * height;
+  const imageBytes = Math.ceil((width * channels * bitDepth) / 8) * height;
+  const maxBytes = maxPixels * IMAGE_BYTES_PER_PIXEL;
+  if (pixels <= maxPixels && imageBytes <= maxBytes) return;
+  throw new PngError(
+    `PNG too large: ${width}×${height} ${bitDepth}-bit ${COLOUR_NAMES[colorType]} is ${pixels} pixels and ${mib(imageBytes)} of image data; the limits are ${maxPixels} pixels and ${mib(maxBytes)} of image data`,
+    413,
+  );
 }
 
 /** Unpacks 1/2/4-bit samples (rows padded to whole bytes) and scales them to 0..255. */
@@ -77,8 +96,9 @@ function unpackLowDepth(
   return out;
 }
 
-/** 8-bit samples from 8- or 16-bit decoded data. */
-function toBytes(data: ArrayLike<number>, depth: number): Uint8Array {
+/** 8-bit samples from 8- or 16-bit decoded data (8-bit data as is: no copy of it at peak). */
+function toBytes(data: DecodedPng["data"], depth: number): Uint8Array {
+  if (depth === 8 && data instanceof Uint8Array) return data;
   const out = new Uint8Array(data.length);
   const shift = depth === 16 ? 8 : 0;
   for (let i = 0; i < data.length; i++) out[i] = data[i] >> shift;
@@ -108,9 +128,14 @@ function grayFromDecoded(png: DecodedPng): GrayImage {
 }
 
 /** Decodes a PNG (any colour type or depth) to 8-bit grayscale; PngError on bad input. */
-export async function decodePngGray(bytes: Uint8Array, maxSide = MAX_PNG_SIDE): Promise<GrayImage> {
-  checkPngSize(bytes, maxSide);
+export async function decodePngGray(
+  bytes: Uint8Array,
+  maxPixels = MAX_PNG_PIXELS,
+): Promise<GrayImage> {
+  readPngSize(bytes);
+  // Walks the chunk headers only: nothing is inflated before the limits are checked.
   const parts = readPngChunks(bytes);
+  checkPngLimits(parts.header, maxPixels);
   const { interlaced, bitDepth } = parts.header;
   // fast-png 8 de-interlaces packed (1/2/4-bit) rows as if each pixel were a whole byte.
   if (interlaced && bitDepth < 8) {

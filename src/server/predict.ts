@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { perClassAccuracy } from "../core/confusion.ts";
 import { type LoadedModel, MODEL_FILE, WEIGHTS_FILE, weightsBytes } from "../core/layers-format.ts";
-import { decodePngGray, MAX_PNG_SIDE } from "../core/png.ts";
+import { decodePngGray, MAX_PNG_PIXELS } from "../core/png.ts";
 import { preprocessGray } from "../core/preprocess.ts";
 import {
   describeModel,
@@ -17,6 +17,7 @@ import {
   predictImages,
   type ServedModel,
 } from "../core/served-model.ts";
+import { OneAtATime } from "./one-at-a-time.ts";
 import {
   mediaType,
   parsePixelQuery,
@@ -30,11 +31,17 @@ export interface PredictOptions {
   readonly maxBodyBytes?: number;
   /** Most images in one `{"instances": …}` request (default 256). */
   readonly maxInstances?: number;
-  /** Largest PNG side accepted (default 4096). */
-  readonly maxPngSide?: number;
+  /**
+   * Most pixels a PNG may declare (default 1024 × 1024); its image data may hold at most
+   * 4 bytes a pixel of that (8-bit RGBA), so a 16-bit RGBA PNG gets half as many.
+   */
+  readonly maxPngPixels?: number;
   /** `max-age` of `GET /predict` answers in seconds (default one day). */
   readonly predictMaxAge?: number;
 }
+
+/** PNG requests waiting for their turn to decode beyond which new ones get 503. */
+const MAX_WAITING_PNGS = 16;
 
 /**
  * A strong validator for everything derived from the model: SHA-256 over model.json and the
@@ -83,7 +90,9 @@ interface Served {
   readonly model: ServedModel;
   readonly maxBodyBytes: number;
   readonly maxInstances: number;
-  readonly maxPngSide: number;
+  readonly maxPngPixels: number;
+  /** PNGs are decoded one at a time: each may take up to ~55 MiB while it decodes. */
+  readonly pngDecodes: OneAtATime;
   readonly predictMaxAge: number;
   readonly inputSize: number;
   readonly modelJson: string;
@@ -98,7 +107,8 @@ function served(model: ServedModel, options: PredictOptions): Served {
     model,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxInstances: options.maxInstances ?? 256,
-    maxPngSide: options.maxPngSide ?? MAX_PNG_SIDE,
+    maxPngPixels: options.maxPngPixels ?? MAX_PNG_PIXELS,
+    pngDecodes: new OneAtATime(MAX_WAITING_PNGS),
     predictMaxAge: options.predictMaxAge ?? 86400,
     inputSize: modelInputSize(model),
     modelJson,
@@ -170,7 +180,7 @@ function addPredictRoutes(app: Hono, s: Served): void {
 }
 
 async function predictBody(s: Served, type: "application/json" | "image/png", body: Uint8Array) {
-  if (type === "image/png") return predictPng(s.model, body, s.maxPngSide);
+  if (type === "image/png") return predictPng(s, body);
   const parsed = parsePredictJson(utf8(body), s.inputSize, s.maxInstances);
   if (parsed.kind === "single") return predictImage(s.model, parsed.pixels);
   return { predictions: predictImages(s.model, parsed.instances) };
@@ -221,9 +231,11 @@ function denseRows(model: LoadedModel) {
   }));
 }
 
-async function predictPng(model: ServedModel, body: Uint8Array, maxPngSide: number) {
-  const gray = await decodePngGray(body, maxPngSide);
-  const { pixels, hasInk } = preprocessGray(gray);
+async function predictPng(s: Served, body: Uint8Array) {
+  const { model } = s;
+  const { pixels, hasInk } = await s.pngDecodes.run(async () =>
+    preprocessGray(await decodePngGray(body, s.maxPngPixels)),
+  );
   if (!hasInk) {
     throw new RequestError(422, "PNG has no ink: the image is a single uniform colour");
   }

@@ -5,13 +5,7 @@ import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
 import { predictPixels } from "../../src/core/forward.ts";
 import type { LoadedModel } from "../../src/core/layers-format.ts";
-import {
-  checkPngSize,
-  decodePngGray,
-  MAX_PNG_SIDE,
-  PngError,
-  readPngSize,
-} from "../../src/core/png.ts";
+import { decodePngGray, MAX_PNG_PIXELS, PngError, readPngSize } from "../../src/core/png.ts";
 import {
   type GrayImage,
   isDarkOnLight,
@@ -23,6 +17,7 @@ import {
   adam7Scanlines,
   bombPng,
   rawGrayPng,
+  strokeRgbaPng,
   withHugeIccp,
   withIccp,
 } from "../support/png-bombs.ts";
@@ -139,21 +134,41 @@ describe("rgbToGray", () => {
 });
 
 describe("PNG decoding", () => {
-  test("the IHDR size is read before decoding; oversized images are refused", async () => {
+  test("the IHDR size is read before decoding; images over the pixel limit are refused", async () => {
     const png = grayPng(blank(30, 20, 0));
     expect(readPngSize(png)).toEqual({ width: 30, height: 20 });
     const huge = png.slice();
-    new DataView(huge.buffer).setUint32(16, MAX_PNG_SIDE + 1);
-    let error: unknown;
-    try {
-      await decodePngGray(huge);
-    } catch (e) {
-      error = e;
-    }
+    new DataView(huge.buffer).setUint32(16, MAX_PNG_PIXELS / 20 + 1);
+    const error = await pngError(decodePngGray(huge));
     expect(error).toBeInstanceOf(PngError);
-    expect((error as PngError).status).toBe(413);
-    expect((error as Error).message).toBe("PNG too large: 4097×20 pixels, the limit is 4096×4096");
-    expect(() => checkPngSize(png, 25)).toThrow("PNG too large: 30×20 pixels, the limit is 25×25");
+    expect(error.status).toBe(413);
+    expect(error.message).toBe(
+      "PNG too large: 52429×20 8-bit gray is 1048580 pixels and 1.0 MiB of image data; the limits are 1048576 pixels and 4.0 MiB of image data",
+    );
+    expect((await pngError(decodePngGray(png, 599))).message).toBe(
+      "PNG too large: 30×20 8-bit gray is 600 pixels and 0.00 MiB of image data; the limits are 599 pixels and 0.00 MiB of image data",
+    );
+    expect((await decodePngGray(png, 600)).width).toBe(30);
+  });
+
+  test("a 130 KB PNG declaring 4096×4096 16-bit RGBA is refused before anything is inflated", async () => {
+    const png = await strokeRgbaPng(4096, 4096, 16);
+    expect(png.length).toBeLessThan(1024 * 1024);
+    const error = await pngError(decodePngGray(png));
+    expect(error.status).toBe(413);
+    expect(error.message).toBe(
+      "PNG too large: 4096×4096 16-bit RGBA is 16777216 pixels and 128.0 MiB of image data; the limits are 1048576 pixels and 4.0 MiB of image data",
+    );
+  });
+
+  test("16-bit samples count double: 1024×1024 RGBA decodes at 8 bits, not at 16", async () => {
+    const eight = await decodePngGray(await strokeRgbaPng(1024, 1024, 8));
+    expect({ width: eight.width, height: eight.height }).toEqual({ width: 1024, height: 1024 });
+    expect(Array.from(eight.data.subarray(0, 2))).toEqual([255, 0]); // white stroke, black matte
+    const sixteen = await pngError(decodePngGray(await strokeRgbaPng(1024, 1024, 16)));
+    expect(sixteen.message).toContain("1024×1024 16-bit RGBA is 1048576 pixels and 8.0 MiB");
+    const fits = await decodePngGray(await strokeRgbaPng(724, 724, 16));
+    expect(Array.from(fits.data.subarray(0, 2))).toEqual(Array.from(eight.data.subarray(0, 2)));
   });
 
   test("non-PNG, truncated and corrupt input are PngErrors with a reason", async () => {

@@ -1,9 +1,10 @@
 /**
  * Hostile and unusual PNGs built by hand with node:zlib (not fflate or fast-png, so the tests
- * do not trust the code they check): a decompression bomb, a digit carrying a huge compressed
- * iCCP profile, and Adam7-interlaced images.
+ * do not trust the code they check): a decompression bomb, a small file declaring a huge
+ * image, a digit carrying a huge compressed iCCP profile, and Adam7-interlaced images.
  */
-import { crc32, deflateSync } from "node:zlib";
+import { once } from "node:events";
+import { crc32, createDeflate, deflateSync } from "node:zlib";
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 export const MiB = 1024 * 1024;
@@ -37,6 +38,39 @@ export function rawGrayPng(
       SIGNATURE,
       ihdr(width, height, options.depth ?? 8, 0, options.interlace ?? 0),
       chunk("IDAT", deflateSync(filtered, { level: 9 })),
+      chunk("IEND", new Uint8Array(0)),
+    ]),
+  );
+}
+
+/**
+ * A `width × height` RGBA PNG of `depth` bits per sample: transparent but for an opaque white
+ * diagonal stroke, so a few KB to ~130 KB of file decode to width × height × 4 × depth/8
+ * bytes. Rows are deflated one at a time, so building a 4096×4096 16-bit one never holds its
+ * 128 MiB of samples.
+ */
+export async function strokeRgbaPng(
+  width: number,
+  height: number,
+  depth: 8 | 16,
+): Promise<Uint8Array> {
+  const pixelBytes = (4 * depth) / 8;
+  const deflate = createDeflate({ level: 9 });
+  const out: Buffer[] = [];
+  deflate.on("data", (piece: Buffer) => out.push(piece));
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * pixelBytes);
+    const x = Math.floor((y * width) / height);
+    row.fill(0xff, 1 + x * pixelBytes, 1 + (x + 1) * pixelBytes);
+    if (!deflate.write(row)) await once(deflate, "drain");
+  }
+  deflate.end();
+  await once(deflate, "end");
+  return new Uint8Array(
+    Buffer.concat([
+      SIGNATURE,
+      ihdr(width, height, depth, 6),
+      chunk("IDAT", Buffer.concat(out)),
       chunk("IEND", new Uint8Array(0)),
     ]),
   );
