@@ -8,6 +8,7 @@ import type { TrainEvent } from "../core/events.ts";
 import { sequentialLayout, shapeSize } from "../core/model/sequential.ts";
 import { paramLayout } from "../core/spec.ts";
 import { isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
+import type { Retention } from "./event-log.ts";
 
 export interface LayerSummary {
   readonly name: string;
@@ -86,11 +87,14 @@ export function layerSummaries(spec: TrainSpec): LayerSummary[] {
 
 /**
  * How the history keeps each kind: step events are thinned over the run (the curves need
- * their shape, not every point), only the latest worker timing matters, the rest is kept.
+ * their shape, not every point), only the latest worker timing matters, participants' notices
+ * (joins, refusals: anyone who can reach the port can cause them) only as the newest few, and
+ * the rest, the run's own record, is kept.
  */
-export function dashboardRetention(event: DashboardEvent): "thin" | "latest" | "keep" {
+export function dashboardRetention(event: DashboardEvent): Retention {
   if (event.type === "step") return "thin";
   if (event.type === "workerTimes") return "latest";
+  if (event.type === "participant") return "recent";
   return "keep";
 }
 
