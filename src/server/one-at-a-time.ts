@@ -18,7 +18,10 @@ export class OneAtATime {
       );
     }
     this.waiting++;
-    const result = this.tail.then(() => {
+    const result = this.tail.then(async () => {
+      // A macrotask between tasks: requests that arrived meanwhile (`/health`) are answered
+      // between two decodes, not after all of them.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       this.waiting--;
       return task();
     });

@@ -11,7 +11,7 @@ test("tasks run one at a time in arrival order; past the waiting bound a task is
     await new Promise<void>((resolve) => (release = resolve));
     log.push("first ends");
   });
-  await Promise.resolve(); // the first has started: it no longer waits
+  await new Promise((resolve) => setTimeout(resolve, 5)); // the first has started: it no longer waits
   const failing = gate.run(async () => {
     log.push("second runs");
     throw new Error("second fails");
