@@ -1,21 +1,10 @@
-import type { PngHeader, PngParts } from "./png-chunks.ts";
+import { ADAM7, type PngHeader, type PngParts } from "./png-chunks.ts";
 import { PngError } from "./png-error.ts";
 
 /**
  * Bounded inflation of the IDAT stream: a 64 KiB PNG declaring 1×1 pixels can inflate to
  * 64 MiB, so inflation stops as soon as the output exceeds what the header allows.
  */
-
-/** Adam7 passes: first column, first row, column step, row step. */
-const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
-] as const;
 
 /** Filtered bytes of a width × height image: one filter byte plus the packed samples per row. */
 function scanlineBytes(header: PngHeader, width: number, height: number): number {

@@ -91,7 +91,7 @@ interface Served {
   readonly maxBodyBytes: number;
   readonly maxInstances: number;
   readonly maxPngPixels: number;
-  /** PNGs are decoded one at a time: each may take up to ~55 MiB while it decodes. */
+  /** PNGs are decoded one at a time: each may take up to ~33 MiB while it decodes. */
   readonly pngDecodes: OneAtATime;
   readonly predictMaxAge: number;
   readonly inputSize: number;
