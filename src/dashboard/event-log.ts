@@ -22,7 +22,7 @@ export type Retention = "thin" | "latest" | "keep" | "recent";
 
 export interface EventLogOptions<E> {
   retention: (event: E) => Retention;
-  /** An event's size in bytes, for the byte bounds (default: its JSON's length). */
+  /** An event's size in bytes, for the byte bounds (default: its JSON's UTF-8 length). */
   size?: (event: E) => number;
   /** Most "thin" events kept; past it every other one is dropped (default 1000). */
   maxThinned?: number;
@@ -185,7 +185,8 @@ export class EventLog<E> {
     this.recent = new BoundedQueue(bounds.maxRecent, bounds.maxRecentBytes);
     this.queueLimit = bounds.subscriberQueue;
     this.now = options.now ?? Date.now;
-    this.size = options.size ?? ((event) => JSON.stringify(event).length);
+    const utf8 = new TextEncoder();
+    this.size = options.size ?? ((event) => utf8.encode(JSON.stringify(event)).length);
   }
 
   push(event: E): LoggedEvent<E> {
