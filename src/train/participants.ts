@@ -1,6 +1,6 @@
 import type { Telemetry } from "../collective/telemetry.ts";
 import type { ParticipantReport } from "../core/events.ts";
-import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import type { TrainSpec } from "../core/train-spec.ts";
 import type { EvalOptions, EvalResult } from "../worker/trainer.ts";

@@ -12,6 +12,7 @@ import { type Dataset, sliceSet } from "../core/dataset.ts";
 import { initParams } from "../core/init.ts";
 import type { TrainingSummary } from "../core/layers-format.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
+import { optimizerFor } from "../core/optim/optimizer.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
 import { classesOf, parameterCount, type TrainSpec } from "../core/train-spec.ts";
 import { layerSummaries } from "../dashboard/events.ts";
@@ -101,7 +102,7 @@ export class TrainingRun {
       participants.load(
         resumed?.checkpoint.stepsDone ?? 0,
         resumed?.params ?? initParams(spec, config.seed),
-        resumed?.optimizerState ?? participants.stateNames.map(() => new Float32Array(paramCount)),
+        resumed?.optimizerState ?? optimizerFor(config.optimizer).initialState(paramCount),
       );
     } catch (error) {
       await participants.close();

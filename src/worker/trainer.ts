@@ -6,7 +6,7 @@ import {
   type SharedPlaneBuffers,
 } from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
-import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import { decodeShard, type Shard } from "../core/shard.ts";
 import type { TrainSpec } from "../core/train-spec.ts";

@@ -6,7 +6,7 @@ import {
   encodeCheckpoint,
   type ResumeExpectations,
 } from "../../src/core/checkpoint-format.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
 import { paramLayout } from "../../src/core/spec.ts";
 
 const spec = { inputSize: 6, hidden: [4], classes: 3 };

@@ -11,7 +11,7 @@ import {
   type SequentialSpec,
   sequentialLayout,
 } from "../../src/core/model/sequential.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
 
 const spec: SequentialSpec = {
   inputShape: [6, 6, 1],
