@@ -13,6 +13,26 @@
 ;; `npm run build:wasm` assembles this into adam-simd.wasm.ts.
 (module
   (import "env" "memory" (memory 1 65536 shared))
+
+  ;; g of the pair at byte offset $at: row 0 + row 1 + … (float32 adds, in row order), in float64
+  (func $gradientPair
+    (param $grads i32) (param $stride i32) (param $rowsEnd i32) (param $at i32) (result v128)
+    (local $g v128) (local $row i32)
+    local.get $grads local.get $at i32.add v128.load64_zero local.set $g
+    local.get $grads local.get $stride i32.add local.set $row
+    block $summed
+      loop $sum
+        local.get $row local.get $rowsEnd i32.ge_u br_if $summed
+        local.get $g
+        local.get $row local.get $at i32.add v128.load64_zero
+        f32x4.add local.set $g
+        local.get $row local.get $stride i32.add local.set $row
+        br $sum
+      end
+    end
+    local.get $g f64x2.promote_low_f32x4
+  )
+
   (func (export "adamUpdateSum")
     (param $grads i32) (param $rows i32) (param $stride i32)
     (param $params i32) (param $momentum i32) (param $velocity i32)
@@ -20,7 +40,7 @@
     (param $lo i32) (param $hi i32)
     (param $stepSize f64) (param $oneMinusBeta1 f64) (param $oneMinusBeta2 f64)
     (param $epsilon f64) (param $decay f64)
-    (local $at i32) (local $end i32) (local $row i32) (local $rowsEnd i32)
+    (local $at i32) (local $end i32) (local $rowsEnd i32)
     (local $g v128) (local $w v128) (local $m v128) (local $v v128)
     (local $stepSize2 v128) (local $oneMinusBeta12 v128) (local $oneMinusBeta22 v128)
     (local $epsilon2 v128) (local $decay2 v128)
@@ -40,20 +60,8 @@
       loop $pairs
         local.get $at local.get $end i32.ge_u br_if $done
 
-        ;; g = row 0 + row 1 + … (float32 adds, in row order), then in float64
-        local.get $grads local.get $at i32.add v128.load64_zero local.set $g
-        local.get $grads local.get $stride i32.add local.set $row
-        block $summed
-          loop $sum
-            local.get $row local.get $rowsEnd i32.ge_u br_if $summed
-            local.get $g
-            local.get $row local.get $at i32.add v128.load64_zero
-            f32x4.add local.set $g
-            local.get $row local.get $stride i32.add local.set $row
-            br $sum
-          end
-        end
-        local.get $g f64x2.promote_low_f32x4 local.set $g
+        local.get $grads local.get $stride local.get $rowsEnd local.get $at call $gradientPair
+        local.set $g
 
         ;; w − w·decay (AdamW's decoupled weight decay, applied first as Keras does)
         local.get $params local.get $at i32.add v128.load64_zero f64x2.promote_low_f32x4
