@@ -10,9 +10,10 @@ import { KERAS_OPTIMIZERS } from "../../src/core/optim/spec.ts";
 import { resolveTrainConfig } from "../../src/train/config.ts";
 import type { TestHooks } from "../../src/train/hooks.ts";
 import { TrainingRun } from "../../src/train/run.ts";
-import type { TrainOptions, TrainResult } from "../../src/train/types.ts";
+import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
 import { sameGlobalBatches, smallRun } from "../support/global-batches.ts";
 import { maxAbsDiff } from "../support/reference.ts";
+import { spawnWorker, TOKEN, type WorkerProcess } from "../support/remote.ts";
 
 /**
  * `train()` with an optimizer the train options cannot name yet: the same phases, with the
@@ -22,9 +23,10 @@ async function trainWith(
   options: TrainOptions,
   optimizer: OptimizerSpec,
   hooks: TestHooks = {},
+  emit: (event: TrainEvent) => void = () => {},
 ): Promise<TrainResult> {
   const config = { ...resolveTrainConfig(options), optimizer };
-  const run = await TrainingRun.open({ config, emit: () => {}, hooks });
+  const run = await TrainingRun.open({ config, emit, hooks });
   try {
     for (let epoch = run.firstEpoch; epoch < config.epochs; epoch++) {
       await run.evaluate(epoch, await run.trainEpoch(epoch));
@@ -95,4 +97,27 @@ describe("resuming an Adam run", () => {
     const restarted = await trainWith({ ...options(checkpointDir), resume: true }, adam);
     expect(maxAbsDiff(restarted.params, undisturbed.params)).toBeGreaterThan(1e-4);
   });
+});
+
+describe("Adam over the network", () => {
+  test("a worker process computes what 2 local threads do: the coordinator's update counts steps too", async () => {
+    const local = await trainWith({ ...smallRun(dataset), workers: 2 }, adam, sameGlobalBatches());
+    let worker: WorkerProcess | undefined;
+    try {
+      const networked = await trainWith(
+        { ...smallRun(dataset), remote: { expectWorkers: 1, token: TOKEN } },
+        adam,
+        sameGlobalBatches(),
+        (event) => {
+          if (event.type !== "listening") return;
+          const args = ["--join", event.joinUrl, "--token", TOKEN, "--threads", "2"];
+          worker = spawnWorker("bun", args);
+        },
+      );
+      expect(maxAbsDiff(networked.params, local.params)).toBeLessThanOrEqual(1e-5);
+      expect(networked.history[1].testAccuracy).toBe(local.history[1].testAccuracy);
+    } finally {
+      worker?.process.kill("SIGKILL");
+    }
+  }, 120_000);
 });
