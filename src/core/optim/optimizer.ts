@@ -1,6 +1,11 @@
 import { type AdagradConfig, adagradConstants, adagradUpdateSum } from "./adagrad.ts";
 import { type AdamConfig, type AdamwConfig, adamConstants, adamUpdateSum } from "./adam.ts";
-import { KERAS_RMSPROP, type RmspropConfig, rmspropUpdateSum } from "./rmsprop.ts";
+import {
+  KERAS_RMSPROP,
+  type RmspropConfig,
+  rmspropConstants,
+  rmspropUpdateSum,
+} from "./rmsprop.ts";
 import {
   hasVelocity,
   momentumUpdateSum,
@@ -11,8 +16,9 @@ import {
 
 /**
  * An optimizer as plain data, so it can cross into a worker or a checkpoint; `optimizerFor`
- * turns it into the update function. Names, defaults and formulas are Keras's
- * (`keras.optimizers.*`); src/core/optim/spec.ts checks a user's.
+ * turns it into the update function. Names, defaults and formulas are Keras 3's
+ * (`keras.optimizers.*`), but RMSprop's is Keras 2's (ε outside the square root), as shardfit
+ * has always trained; src/core/optim/spec.ts checks a user's spec.
  */
 export type OptimizerSpec =
   | ({ readonly type: "rmsprop" } & RmspropConfig)
@@ -70,7 +76,7 @@ export function optimizerFor(spec: OptimizerSpec): Optimizer {
         spec,
         stateNames,
         initialState: zeros(stateNames),
-        constants: () => [spec.learningRate, spec.rho, 1 - spec.rho, spec.epsilon],
+        constants: () => rmspropConstants(spec),
         update(grads, params, state, nextParams, nextState, lo, hi) {
           rmspropUpdateSum(spec, grads, params, state[0], nextParams, nextState[0], lo, hi);
         },

@@ -9,6 +9,11 @@ export interface RmspropConfig {
 
 export const KERAS_RMSPROP: RmspropConfig = { learningRate: 1e-3, rho: 0.9, epsilon: 1e-7 };
 
+/** The constants the SIMD kernel takes: lr, ρ, 1 − ρ, ε (the loops below compute 1 − ρ alike). */
+export function rmspropConstants(config: RmspropConfig): number[] {
+  return [config.learningRate, config.rho, 1 - config.rho, config.epsilon];
+}
+
 /**
  * One RMSprop step over `[start, end)` in the form of Keras 2 / tf.keras (ε outside the square
  * root; Keras 3 and tfjs put it inside): ms ← ρ·ms + (1−ρ)·g²; w ← w − lr·g / (√ms + ε).

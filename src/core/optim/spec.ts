@@ -22,26 +22,40 @@ export class OptimizerSpecError extends RangeError {
   override name = "OptimizerSpecError";
 }
 
-const number = (what: string, ...checks: v.PipeAction<number, number, v.BaseIssue<number>>[]) =>
-  v.pipe(v.number(expecting(what)), v.finite(expecting(what)), ...checks);
-const RULES = {
-  positive: number("a positive number", v.gtValue(0, expecting("a positive number"))),
-  nonNegative: number("a number ≥ 0", v.minValue(0, expecting("a number ≥ 0"))),
-  /** A decay rate: [0, 1). */
-  rate: number(
-    "a number in [0, 1)",
-    v.minValue(0, expecting("a number in [0, 1)")),
-    v.ltValue(1, expecting("a number in [0, 1)")),
-  ),
+/** What each rule of a setting wants, as its errors say. */
+const WHAT = {
+  positive: "a positive number",
+  nonNegative: "a number ≥ 0",
+  /** A decay rate. */
+  rate: "a number in [0, 1)",
   /** SGD's momentum: Keras takes [0, 1]. */
-  momentum: number(
-    "a number in [0, 1]",
-    v.minValue(0, expecting("a number in [0, 1]")),
-    v.maxValue(1, expecting("a number in [0, 1]")),
-  ),
-  boolean: v.boolean(expecting("true or false")),
+  momentum: "a number in [0, 1]",
+  boolean: "true or false",
+} as const;
+type Rule = keyof typeof WHAT;
+
+type Message = ReturnType<typeof expecting>;
+type NumberCheck = (message: Message) => v.PipeAction<number, number, v.BaseIssue<number>>;
+/** A finite number passing `checks`; every failure says `expected <WHAT[rule]>, got …`. */
+const number = (rule: Rule, ...checks: NumberCheck[]) => {
+  const message = expecting(WHAT[rule]);
+  return v.pipe(v.number(message), v.finite(message), ...checks.map((check) => check(message)));
 };
-type Rule = keyof typeof RULES;
+const RULES: Record<Rule, v.GenericSchema> = {
+  positive: number("positive", (m) => v.gtValue(0, m)),
+  nonNegative: number("nonNegative", (m) => v.minValue(0, m)),
+  rate: number(
+    "rate",
+    (m) => v.minValue(0, m),
+    (m) => v.ltValue(1, m),
+  ),
+  momentum: number(
+    "momentum",
+    (m) => v.minValue(0, m),
+    (m) => v.maxValue(1, m),
+  ),
+  boolean: v.boolean(expecting(WHAT.boolean)),
+};
 
 /** Each optimizer's settings and their rules (the fields of its OptimizerSpec). */
 const FIELDS: { readonly [T in OptimizerName]: Record<string, Rule> } = {
@@ -60,14 +74,6 @@ const FIELDS: { readonly [T in OptimizerName]: Record<string, Rule> } = {
     initialAccumulatorValue: "nonNegative",
     epsilon: "positive",
   },
-};
-
-const WHAT: Record<Rule, string> = {
-  positive: "a positive number",
-  nonNegative: "a number ≥ 0",
-  rate: "a number in [0, 1)",
-  momentum: "a number in [0, 1]",
-  boolean: "true or false",
 };
 
 const NAMES_TEXT = OPTIMIZER_NAMES.map((n) => JSON.stringify(n)).join(", ");
@@ -136,17 +142,10 @@ export interface OptimizerOptions {
   readonly initialAccumulatorValue?: number;
 }
 
+/** Every optimizer's setting names: what `resolveOptimizer` takes beside the name. */
 const SETTINGS = [
-  "learningRate",
-  "rho",
-  "beta1",
-  "beta2",
-  "epsilon",
-  "weightDecay",
-  "momentum",
-  "nesterov",
-  "initialAccumulatorValue",
-] as const satisfies readonly (keyof OptimizerOptions)[];
+  ...new Set(Object.values(FIELDS).flatMap((fields) => Object.keys(fields))),
+] as (keyof OptimizerOptions)[];
 
 /**
  * The checked OptimizerSpec for a caller's choice (RMSprop unless named) with Keras's defaults
