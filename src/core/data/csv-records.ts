@@ -114,7 +114,7 @@ export async function readCsvRecords(
     parse({
       delimiter,
       bom: true,
-      record_delimiter: ["\r\n", "\n", "\r"],
+      record_delimiter: ["\r\n", "\n"],
       info: true,
       skip_empty_lines: true,
       relax_column_count: true,

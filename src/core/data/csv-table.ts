@@ -1,5 +1,5 @@
 import { Rng } from "../rng.ts";
-import type { ArrayDataset, ArraySplit } from "./arrays.ts";
+import { type ArrayDataset, type ArraySplit, validateArrayDataset } from "./arrays.ts";
 import { type CsvDelimiter, type CsvSource, readCsvRecords } from "./csv-records.ts";
 import { DataFileError } from "./error.ts";
 import { type ColumnKind, DEFAULT_MISSING_VALUES, TableColumn } from "./table-columns.ts";
@@ -358,11 +358,16 @@ export async function readCsvTable(
     });
     testKept = keptRows(testTable, inputs, options.target, impute);
   }
-  return {
-    data: {
+  // Checked like a caller's arrays: a value beyond float32's range would be Infinity here.
+  const data = validateArrayDataset(
+    {
       train: encodeRows(trainTable, split.train, prep),
       test: encodeRows(testTable, testKept.kept, prep),
     },
+    test ? `${train.file}, ${test.file}` : train.file,
+  );
+  return {
+    data,
     preprocessing: prep,
     report: {
       rows: trainTable.rows + (test ? testTable.rows : 0),

@@ -108,7 +108,9 @@ function zip64Extra(
     if (id === 0x0001) {
       let p = at + 4;
       const next = (): number => {
-        if (p + 8 > at + 4 + length) zip.fail("zip64 extra field is too short");
+        if (p + 8 > Math.min(at + 4 + length, extra + extraLength)) {
+          zip.fail("zip64 extra field is too short");
+        }
         const v = zip.u64(p);
         p += 8;
         return v;
