@@ -322,9 +322,10 @@ export async function readCsvTable(
     columns,
     missing: impute ? "impute" : "drop",
     missingValues: [...(options.missingValues ?? DEFAULT_MISSING_VALUES)],
+    // Classes from every kept row: a random split may leave a rare class in the test rows only.
     target: fitTarget(
       trainTable.columns.get(options.target)!,
-      split.train,
+      trainKept.kept,
       options.task,
       train.file,
     ),
@@ -332,7 +333,7 @@ export async function readCsvTable(
   if (prep.target.task === "classification" && prep.target.classNames.length < 2) {
     throw new DataFileError(
       train.file,
-      `the training rows hold one class only (${prep.target.classNames[0]})`,
+      `the target holds one class only (${prep.target.classNames[0]})`,
       {
         column: options.target,
       },

@@ -424,7 +424,7 @@ describe("CSV table: bad files", () => {
     await fails(
       "a,y\n1,x\n2,x\n",
       { target: "y" },
-      't.csv (column "y"): the training rows hold one class only (x)',
+      't.csv (column "y"): the target holds one class only (x)',
     );
   });
 
@@ -452,5 +452,16 @@ describe("tableFromCsvFile", () => {
     await expect(tableFromCsvFile(join(dir, "nope.csv"), { target: "y" })).rejects.toThrow(
       `${join(dir, "nope.csv")}: file not found (expected a CSV table)`,
     );
+  });
+});
+
+describe("CSV table: classes under a random split", () => {
+  test("a class whose only row is drawn for the test set is still a class", async () => {
+    const text = "x,y\n1,a\n2,b\n3,a\n4,c\n5,b\n6,a\n";
+    for (let seed = 0; seed < 20; seed++) {
+      const t = await read(text, { target: "y", testSplit: 0.5, seed });
+      expect(t.preprocessing.target).toMatchObject({ classNames: ["a", "b", "c"] });
+      expect(t.data.train.y.kind === "classes" && t.data.train.y.classes).toBe(3);
+    }
   });
 });
