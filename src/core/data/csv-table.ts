@@ -64,6 +64,8 @@ export interface CsvTable {
 }
 
 export const MAX_INTEGER_CLASSES = 20;
+/** Most classes a forced classification of a number target may have. */
+const MAX_CLASSES = 1000;
 
 /** A parsed file: the columns it keeps, by name, and its number of data rows. */
 interface ParsedTable {
@@ -134,22 +136,26 @@ async function parseTable(
   return { file: input.file, columns, rows };
 }
 
+/** Row indices into a parsed table. */
+type Rows = Int32Array;
+
 /** The file's rows that are kept, and how many were dropped for which reason. */
 function keptRows(table: ParsedTable, inputs: readonly string[], target: string, impute: boolean) {
   const targetColumn = table.columns.get(target)!;
   const inputColumns = inputs.map((name) => table.columns.get(name)!);
-  const kept: number[] = [];
+  const kept = new Int32Array(table.rows);
+  let count = 0;
   let droppedMissingTarget = 0;
   let droppedMissingInput = 0;
   for (let row = 0; row < table.rows; row++) {
     if (targetColumn.isMissingAt(row)) droppedMissingTarget++;
     else if (!impute && inputColumns.some((c) => c.isMissingAt(row))) droppedMissingInput++;
-    else kept.push(row);
+    else kept[count++] = row;
   }
-  return { kept, droppedMissingTarget, droppedMissingInput };
+  return { kept: kept.subarray(0, count), droppedMissingTarget, droppedMissingInput };
 }
 
-function fitNumber(column: TableColumn, rows: readonly number[], file: string): ColumnPrep {
+function fitNumber(column: TableColumn, rows: Rows, file: string): ColumnPrep {
   let sum = 0;
   let count = 0;
   for (const row of rows) {
@@ -172,7 +178,7 @@ function fitNumber(column: TableColumn, rows: readonly number[], file: string): 
 }
 
 /** StringLookup's adapted vocabulary: training values by frequency, ties in string order. */
-function fitString(column: TableColumn, rows: readonly number[]): ColumnPrep {
+function fitString(column: TableColumn, rows: Rows): ColumnPrep {
   const counts = new Float64Array(column.distinct.length);
   for (const row of rows) {
     const code = column.code(row);
@@ -189,7 +195,7 @@ const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function fitTarget(
   column: TableColumn,
-  rows: readonly number[],
+  rows: Rows,
   task: CsvTableOptions["task"],
   file: string,
 ): TablePreprocessing["target"] {
@@ -200,19 +206,30 @@ function fitTarget(
         column: name,
       });
     }
-    const present = new Set(rows.map((row) => column.distinct[column.code(row)]));
+    const present = new Set<string>();
+    for (const row of rows) present.add(column.distinct[column.code(row)]);
     return { name, task: "classification", classNames: [...present].sort(compareStrings) };
   }
-  const values = new Set(rows.map((row) => column.number(row)));
-  const integers = [...values].every(Number.isInteger);
+  // Distinct values are collected only up to MAX_CLASSES: a regression target has a million.
+  const values = new Set<number>();
+  let integers = true;
+  for (const row of rows) {
+    const value = column.number(row);
+    integers &&= Number.isInteger(value);
+    if (values.size <= MAX_CLASSES) values.add(value);
+  }
   const classify = task
     ? task === "classification"
     : integers && values.size <= MAX_INTEGER_CLASSES;
   if (!classify) return { name, task: "regression" };
-  if (values.size > 1000) {
-    throw new DataFileError(file, `${values.size} distinct target values are too many classes`, {
-      column: name,
-    });
+  if (values.size > MAX_CLASSES) {
+    throw new DataFileError(
+      file,
+      `more than ${MAX_CLASSES} distinct target values: too many classes`,
+      {
+        column: name,
+      },
+    );
   }
   const classNames = [...values].sort((a, b) => a - b).map(String);
   return { name, task: "classification", classNames };
@@ -224,11 +241,7 @@ function targetText(column: TableColumn, row: number): string {
 }
 
 /** Writes the inputs and targets of `rows` of `table` with the fitted preprocessing. */
-function encodeRows(
-  table: ParsedTable,
-  rows: readonly number[],
-  prep: TablePreprocessing,
-): ArraySplit {
+function encodeRows(table: ParsedTable, rows: Rows, prep: TablePreprocessing): ArraySplit {
   const width = inputWidth(prep);
   const n = rows.length;
   const x = new Float32Array(n * width);
@@ -273,15 +286,16 @@ function encodeRows(
 }
 
 /** The kept rows split into train and test: a seeded draw of `testSplit` of them for test. */
-function splitRows(kept: readonly number[], testSplit: number, seed: number) {
+function splitRows(kept: Rows, testSplit: number, seed: number) {
   if (!(testSplit >= 0 && testSplit < 1)) {
     throw new RangeError(`testSplit must be in [0, 1), got ${testSplit}`);
   }
-  const order = Rng.fromSeed(seed).shuffle(Int32Array.from(kept));
-  const isTest = new Set(order.subarray(0, Math.round(kept.length * testSplit)));
+  const order = Rng.fromSeed(seed).shuffle(kept.slice());
+  const isTest = new Uint8Array(kept.length === 0 ? 0 : kept[kept.length - 1] + 1);
+  for (const row of order.subarray(0, Math.round(kept.length * testSplit))) isTest[row] = 1;
   return {
-    train: kept.filter((row) => !isTest.has(row)),
-    test: kept.filter((row) => isTest.has(row)),
+    train: kept.filter((row) => isTest[row] === 0),
+    test: kept.filter((row) => isTest[row] === 1),
   };
 }
 
@@ -299,7 +313,7 @@ export async function readCsvTable(
   });
   const trainKept = keptRows(trainTable, inputs, options.target, impute);
   const split = test
-    ? { train: trainKept.kept, test: [] as number[] }
+    ? { train: trainKept.kept, test: new Int32Array(0) }
     : splitRows(trainKept.kept, options.testSplit ?? 0.2, options.seed ?? 0);
   if (split.train.length === 0) {
     throw new DataFileError(

@@ -18,27 +18,35 @@ export function parseNumber(text: string): number {
   return NUMBER.test(trimmed) ? Number(trimmed) : Number.NaN;
 }
 
-class Growable<T extends Float64Array | Int32Array> {
+const BLOCK_BITS = 16;
+const BLOCK = 1 << BLOCK_BITS;
+
+/**
+ * A typed array that grows in fixed blocks: no doubling, so no copy of everything read so far
+ * and no capacity beyond one block (a 1,000,000-row column is 1,000,000 values, not 2^20).
+ */
+class BlockArray<T extends Float64Array | Int32Array> {
   length = 0;
-  constructor(
-    public values: T,
-    private readonly make: (n: number) => T,
-  ) {}
+  private readonly blocks: T[] = [];
+
+  constructor(private readonly make: (n: number) => T) {}
 
   push(value: number): void {
-    if (this.length === this.values.length) {
-      const bigger = this.make(Math.max(1024, this.values.length * 2));
-      bigger.set(this.values);
-      this.values = bigger;
-    }
-    this.values[this.length++] = value;
+    const at = this.length & (BLOCK - 1);
+    if (at === 0) this.blocks.push(this.make(BLOCK));
+    this.blocks[this.blocks.length - 1][at] = value;
+    this.length++;
+  }
+
+  get(i: number): number {
+    return this.blocks[i >>> BLOCK_BITS][i & (BLOCK - 1)];
   }
 }
 
 export class TableColumn {
   kind: ColumnKind | undefined;
-  readonly numbers = new Growable(new Float64Array(0), (n) => new Float64Array(n));
-  readonly codes = new Growable(new Int32Array(0), (n) => new Int32Array(n));
+  private readonly numbers = new BlockArray((n) => new Float64Array(n));
+  private readonly codes = new BlockArray((n) => new Int32Array(n));
   /** Distinct string values, in order of first appearance; `codes` index into it. */
   readonly distinct: string[] = [];
   private readonly codeOf = new Map<string, number>();
@@ -66,19 +74,17 @@ export class TableColumn {
 
   /** The value as a number (NaN when missing) — number columns only. */
   number(row: number): number {
-    return this.numbers.values[row];
+    return this.numbers.get(row);
   }
 
   /** The string's index in `distinct` (-1 when missing) — string columns only. */
   code(row: number): number {
-    return this.codes.values[row];
+    return this.codes.get(row);
   }
 
   isMissingAt(row: number): boolean {
     if (this.kind === undefined) return true;
-    return this.kind === "number"
-      ? Number.isNaN(this.numbers.values[row])
-      : this.codes.values[row] < 0;
+    return this.kind === "number" ? Number.isNaN(this.numbers.get(row)) : this.codes.get(row) < 0;
   }
 
   add(text: string, line: number): void {
