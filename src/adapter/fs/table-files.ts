@@ -15,6 +15,7 @@ export async function tableFromCsvFile(
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) throw new Error(`${file}: file not found (expected a CSV table)`);
   }
-  const input = (file: string) => ({ file, source: createReadStream(file) });
+  // Opened once per pass: the reader streams the file three times rather than holding it.
+  const input = (file: string) => ({ file, source: () => createReadStream(file) });
   return readCsvTable(input(path), options, testPath ? input(testPath) : undefined);
 }

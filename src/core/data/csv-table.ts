@@ -2,7 +2,12 @@ import { Rng } from "../rng.ts";
 import { type ArrayDataset, type ArraySplit, validateArrayDataset } from "./arrays.ts";
 import { type CsvDelimiter, type CsvSource, readCsvRecords } from "./csv-records.ts";
 import { DataFileError } from "./error.ts";
-import { type ColumnKind, DEFAULT_MISSING_VALUES, TableColumn } from "./table-columns.ts";
+import {
+  type ColumnKind,
+  ColumnSurvey,
+  DEFAULT_MISSING_VALUES,
+  parseNumber,
+} from "./table-columns.ts";
 import {
   type ColumnPrep,
   columnWidth,
@@ -19,12 +24,13 @@ import {
  * classification (class names sorted: strings in string order, integers by value); any other
  * number column is regression. Rows with a missing target are always dropped; rows with a
  * missing input are dropped (default) or imputed (`missing: "impute"`). Without a test file,
- * `testSplit` of the kept rows (0.2 by default) are drawn as the test set with a generator
- * seeded by `seed`; statistics and vocabularies come from the training rows only, the classes
- * from every kept row of the training file.
+ * round(`testSplit` × kept rows) rows (0.2 by default) are drawn as the test set with a
+ * generator seeded by `seed`; statistics and vocabularies come from the training rows only,
+ * the classes from every kept row of the training file.
  *
- * The text is parsed once, streaming, into column storage (float64 per number, int32 per
- * string); the float32 inputs are then written column by column.
+ * Memory stays near the size of the arrays produced, whatever the file's size: the text is
+ * streamed three times — to type the columns and count the rows, to fit the preprocessing on
+ * the training rows, and to write the float32 rows — and nothing per value is kept between.
  */
 export interface CsvTableOptions {
   readonly target: string;
@@ -40,14 +46,17 @@ export interface CsvTableOptions {
   readonly task?: "classification" | "regression";
   readonly testSplit?: number;
   readonly seed?: number;
-  /** Most distinct values a string column (or class target) may have (default 1000). */
+  /** Most distinct values a string column (or a class target) may have (default 1000). */
   readonly maxCategories?: number;
 }
+
+/** Text read more than once: in memory, or a function opening a fresh stream each time. */
+export type TableSource = string | Uint8Array | (() => AsyncIterable<Uint8Array | string>);
 
 export interface CsvInput {
   /** The name errors give (a path, an upload's name). */
   readonly file: string;
-  readonly source: CsvSource;
+  readonly source: TableSource;
 }
 
 export interface CsvTable {
@@ -64,22 +73,12 @@ export interface CsvTable {
 }
 
 export const MAX_INTEGER_CLASSES = 20;
-/** Most classes a forced classification of a number target may have. */
-const MAX_CLASSES = 1000;
+const DEFAULT_MAX_CATEGORIES = 1000;
 
-/** A parsed file: the columns it keeps, by name, and its number of data rows. */
-interface ParsedTable {
-  readonly file: string;
-  readonly columns: ReadonlyMap<string, TableColumn>;
-  readonly rows: number;
-}
+const listColumns = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", ");
 
-function listColumns(names: readonly string[]): string {
-  return names.map((n) => `"${n}"`).join(", ");
-}
-
-/** The input columns and target from the header, checked against the options. */
-function selectColumns(header: readonly string[], options: CsvTableOptions, file: string) {
+/** The input columns from the header, checked against the options. */
+function selectInputs(header: readonly string[], options: CsvTableOptions, file: string): string[] {
   const fail = (message: string): never => {
     throw new DataFileError(file, message, { line: 1 });
   };
@@ -100,203 +99,315 @@ function selectColumns(header: readonly string[], options: CsvTableOptions, file
   unknown(options.features ?? [], "feature");
   unknown(options.drop ?? [], "dropped column");
   unknown(Object.keys(options.columnKinds ?? {}), "columnKinds names");
-  if (options.features?.includes(options.target))
+  if (options.features?.includes(options.target)) {
     fail(`the target "${options.target}" is also a feature`);
+  }
   const drop = new Set([...(options.drop ?? []), options.target]);
   const inputs = (options.features ?? header).filter((name) => !drop.has(name));
   if (inputs.length === 0) fail(`no input columns left besides the target "${options.target}"`);
   return inputs;
 }
 
-async function parseTable(
+/** Where the used columns are in one file's header, and which rows that file keeps. */
+class Layout {
+  readonly inputAt: readonly number[];
+  readonly targetAt: number;
+  private readonly missingValues: ReadonlySet<string>;
+  private readonly longestMarker: number;
+
+  constructor(
+    header: readonly string[],
+    readonly inputs: readonly string[],
+    target: string,
+    options: CsvTableOptions,
+    private readonly impute: boolean,
+  ) {
+    this.inputAt = inputs.map((name) => header.indexOf(name));
+    this.targetAt = header.indexOf(target);
+    this.missingValues = new Set(options.missingValues ?? DEFAULT_MISSING_VALUES);
+    this.longestMarker = Math.max(0, ...[...this.missingValues].map((m) => m.length));
+  }
+
+  isMissing(text: string): boolean {
+    // Most fields are longer than every marker and start and end with no space: no lookup.
+    const n = text.length;
+    if (n > this.longestMarker && text.charCodeAt(0) > 32 && text.charCodeAt(n - 1) > 32) {
+      return false;
+    }
+    return this.missingValues.has(text.trim());
+  }
+
+  /** "target" or "input" when the row is dropped for a missing value, else "kept". */
+  status(fields: readonly string[]): "target" | "input" | "kept" {
+    if (this.isMissing(fields[this.targetAt])) return "target";
+    if (!this.impute) {
+      for (const at of this.inputAt) if (this.isMissing(fields[at])) return "input";
+    }
+    return "kept";
+  }
+}
+
+function open(input: CsvInput): CsvSource {
+  return typeof input.source === "function" ? input.source() : input.source;
+}
+
+/** What the first pass learns: column kinds and values, the row counts, the target's values. */
+interface Survey {
+  readonly layout: Layout;
+  readonly inputs: readonly ColumnSurvey[];
+  readonly target: ColumnSurvey;
+  readonly rows: number;
+  readonly kept: number;
+  readonly droppedMissingTarget: number;
+  readonly droppedMissingInput: number;
+  /** The kept rows' target values (class keys, see classKey), up to maxCategories + 1. */
+  readonly targetValues: ReadonlySet<string>;
+  readonly targetIntegers: boolean;
+}
+
+/** A target field as a class: its text, or for a number column the number's canonical text. */
+const classKey = (kind: ColumnKind, text: string) =>
+  kind === "number" ? String(parseNumber(text)) : text;
+
+async function survey(
   input: CsvInput,
   options: CsvTableOptions,
-  wanted: (header: readonly string[]) => readonly string[],
-): Promise<ParsedTable> {
-  const missingValues = new Set(options.missingValues ?? DEFAULT_MISSING_VALUES);
-  const isMissing = (text: string) => missingValues.has(text.trim());
-  const columns = new Map<string, TableColumn>();
-  let picks: { at: number; column: TableColumn }[] = [];
+  selectInputs: (header: readonly string[]) => readonly string[],
+): Promise<Survey> {
+  const max = options.maxCategories ?? DEFAULT_MAX_CATEGORIES;
+  const kinds = options.columnKinds ?? {};
+  let layout: Layout | undefined;
+  let inputs: ColumnSurvey[] = [];
+  let target: ColumnSurvey | undefined;
+  const targetValues = new Set<string>();
+  const counts = { kept: 0, target: 0, input: 0 };
+  let targetIntegers = true;
   const rows = await readCsvRecords(
-    input.source,
+    open(input),
     input.file,
     { delimiter: options.delimiter },
     (header) => {
-      for (const name of wanted(header)) {
-        const kind = options.columnKinds?.[name];
-        const max = options.maxCategories ?? 1000;
-        columns.set(name, new TableColumn(name, input.file, isMissing, max, kind));
-      }
-      picks = [...columns.values()].map((column) => ({ at: header.indexOf(column.name), column }));
+      const names = selectInputs(header);
+      layout = new Layout(header, names, options.target, options, options.missing === "impute");
+      inputs = names.map((name) => new ColumnSurvey(name, input.file, max, kinds[name]));
+      target = new ColumnSurvey(options.target, input.file, max, kinds[options.target]);
     },
     (fields, line) => {
-      for (const { at, column } of picks) column.add(fields[at], line);
+      const at = layout!.inputAt;
+      for (let i = 0; i < inputs.length; i++) {
+        const text = fields[at[i]];
+        if (!layout!.isMissing(text)) inputs[i].observe(text, line);
+      }
+      const status = layout!.status(fields);
+      counts[status]++;
+      if (status !== "kept") return;
+      const text = fields[layout!.targetAt];
+      target!.observe(text, line);
+      const key = classKey(target!.kind!, text);
+      if (targetValues.size <= max) targetValues.add(key);
+      targetIntegers &&= target!.kind === "number" && Number.isInteger(Number(key));
     },
   );
-  return { file: input.file, columns, rows };
+  return {
+    layout: layout!,
+    inputs,
+    target: target!,
+    rows,
+    kept: counts.kept,
+    droppedMissingTarget: counts.target,
+    droppedMissingInput: counts.input,
+    targetValues,
+    targetIntegers,
+  };
 }
 
-/** Row indices into a parsed table. */
-type Rows = Int32Array;
-
-/** The file's rows that are kept, and how many were dropped for which reason. */
-function keptRows(table: ParsedTable, inputs: readonly string[], target: string, impute: boolean) {
-  const targetColumn = table.columns.get(target)!;
-  const inputColumns = inputs.map((name) => table.columns.get(name)!);
-  const kept = new Int32Array(table.rows);
-  let count = 0;
-  let droppedMissingTarget = 0;
-  let droppedMissingInput = 0;
-  for (let row = 0; row < table.rows; row++) {
-    if (targetColumn.isMissingAt(row)) droppedMissingTarget++;
-    else if (!impute && inputColumns.some((c) => c.isMissingAt(row))) droppedMissingInput++;
-    else kept[count++] = row;
+/** Which kept rows are test rows: a seeded draw of exactly round(kept × testSplit). */
+function drawTestRows(kept: number, testSplit: number, seed: number): Uint8Array {
+  if (!(testSplit >= 0 && testSplit < 1)) {
+    throw new RangeError(`testSplit must be in [0, 1), got ${testSplit}`);
   }
-  return { kept: kept.subarray(0, count), droppedMissingTarget, droppedMissingInput };
+  const order = Rng.fromSeed(seed).shuffle(Int32Array.from({ length: kept }, (_, i) => i));
+  const isTest = new Uint8Array(kept);
+  for (const row of order.subarray(0, Math.round(kept * testSplit))) isTest[row] = 1;
+  return isTest;
 }
 
-function fitNumber(column: TableColumn, rows: Rows, file: string): ColumnPrep {
-  let sum = 0;
-  let count = 0;
-  for (const row of rows) {
-    const value = column.number(row);
-    if (!Number.isNaN(value)) {
-      sum += value;
-      count++;
-    }
-  }
-  if (count === 0) {
-    throw new DataFileError(file, "no values in the training rows", { column: column.name });
-  }
-  const mean = sum / count;
-  let squares = 0;
-  for (const row of rows) {
-    const value = column.number(row);
-    if (!Number.isNaN(value)) squares += (value - mean) ** 2;
-  }
-  return { name: column.name, kind: "number", mean, variance: squares / count };
-}
-
-/** StringLookup's adapted vocabulary: training values by frequency, ties in string order. */
-function fitString(column: TableColumn, rows: Rows): ColumnPrep {
-  const counts = new Float64Array(column.distinct.length);
-  for (const row of rows) {
-    const code = column.code(row);
-    if (code >= 0) counts[code]++;
-  }
-  const codes = [...counts.keys()].filter((code) => counts[code] > 0);
-  codes.sort(
-    (a, b) => counts[b] - counts[a] || compareStrings(column.distinct[a], column.distinct[b]),
+/**
+ * Calls `visit` with each kept row's fields (every number field already checked by the
+ * survey, so `Number(text)` reads it as parseNumber would), line and kept index, checking that the text is
+ * the one the survey read (a file replaced between passes would give other arrays).
+ */
+async function eachKeptRow(
+  input: CsvInput,
+  options: CsvTableOptions,
+  surveyed: Survey,
+  visit: (fields: readonly string[], line: number, kept: number) => void,
+): Promise<void> {
+  let kept = 0;
+  const rows = await readCsvRecords(
+    open(input),
+    input.file,
+    { delimiter: options.delimiter },
+    () => {},
+    (fields, line) => {
+      if (surveyed.layout.status(fields) === "kept") visit(fields, line, kept++);
+    },
   );
-  return { name: column.name, kind: "string", vocabulary: codes.map((c) => column.distinct[c]) };
+  if (rows !== surveyed.rows || kept !== surveyed.kept) {
+    throw new DataFileError(input.file, "the file changed while it was being read");
+  }
+}
+
+/** Shifted sums for a mean and population variance in one pass (shift: the first value). */
+class Moments {
+  private shift = Number.NaN;
+  private count = 0;
+  private sum = 0;
+  private squares = 0;
+
+  add(value: number): void {
+    if (this.count === 0) this.shift = value;
+    const d = value - this.shift;
+    this.count++;
+    this.sum += d;
+    this.squares += d * d;
+  }
+
+  fit(name: string, file: string): ColumnPrep {
+    if (this.count === 0)
+      throw new DataFileError(file, "no values in the training rows", { column: name });
+    const meanShift = this.sum / this.count;
+    const variance = Math.max(0, this.squares / this.count - meanShift * meanShift);
+    return { name, kind: "number", mean: this.shift + meanShift, variance };
+  }
 }
 
 const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** StringLookup's adapted vocabulary: training values by frequency, ties in string order. */
+function vocabulary(name: string, counts: ReadonlyMap<string, number>): ColumnPrep {
+  const values = [...counts.keys()];
+  values.sort((a, b) => counts.get(b)! - counts.get(a)! || compareStrings(a, b));
+  return { name, kind: "string", vocabulary: values };
+}
+
+/** Second pass: means, variances and vocabularies over the training rows. */
+async function fitInputs(
+  input: CsvInput,
+  options: CsvTableOptions,
+  surveyed: Survey,
+  isTest: Uint8Array,
+): Promise<ColumnPrep[]> {
+  const { layout } = surveyed;
+  const moments = surveyed.inputs.map(() => new Moments());
+  const counts = surveyed.inputs.map(() => new Map<string, number>());
+  await eachKeptRow(input, options, surveyed, (fields, _line, kept) => {
+    if (isTest[kept]) return;
+    for (let i = 0; i < surveyed.inputs.length; i++) {
+      const text = fields[layout.inputAt[i]];
+      if (layout.isMissing(text)) continue;
+      if (surveyed.inputs[i].kind === "number") moments[i].add(Number(text));
+      else counts[i].set(text, (counts[i].get(text) ?? 0) + 1);
+    }
+  });
+  return surveyed.inputs.map((column, i) => {
+    if (column.kind === undefined) {
+      throw new DataFileError(input.file, "every value is missing", { column: column.name });
+    }
+    return column.kind === "number"
+      ? moments[i].fit(column.name, input.file)
+      : vocabulary(column.name, counts[i]);
+  });
+}
+
 function fitTarget(
-  column: TableColumn,
-  rows: Rows,
-  task: CsvTableOptions["task"],
+  surveyed: Survey,
+  options: CsvTableOptions,
   file: string,
 ): TablePreprocessing["target"] {
-  const name = column.name;
-  if (column.kind === "string") {
-    if (task === "regression") {
-      throw new DataFileError(file, "regression needs a number target; this column holds text", {
-        column: name,
-      });
-    }
-    const present = new Set<string>();
-    for (const row of rows) present.add(column.distinct[column.code(row)]);
-    return { name, task: "classification", classNames: [...present].sort(compareStrings) };
+  const { target, targetValues } = surveyed;
+  const name = target.name;
+  const fail = (message: string): never => {
+    throw new DataFileError(file, message, { column: name });
+  };
+  if (target.kind === "string" && options.task === "regression") {
+    fail("regression needs a number target; this column holds text");
   }
-  // Distinct values are collected only up to MAX_CLASSES: a regression target has a million.
-  const values = new Set<number>();
-  let integers = true;
-  for (const row of rows) {
-    const value = column.number(row);
-    integers &&= Number.isInteger(value);
-    if (values.size <= MAX_CLASSES) values.add(value);
-  }
-  const classify = task
-    ? task === "classification"
-    : integers && values.size <= MAX_INTEGER_CLASSES;
+  const classify = options.task
+    ? options.task === "classification"
+    : target.kind === "string" ||
+      (surveyed.targetIntegers && targetValues.size <= MAX_INTEGER_CLASSES);
   if (!classify) return { name, task: "regression" };
-  if (values.size > MAX_CLASSES) {
-    throw new DataFileError(
-      file,
-      `more than ${MAX_CLASSES} distinct target values: too many classes`,
-      {
-        column: name,
-      },
-    );
-  }
-  const classNames = [...values].sort((a, b) => a - b).map(String);
+  const max = options.maxCategories ?? DEFAULT_MAX_CATEGORIES;
+  if (targetValues.size > max) fail(`more than ${max} distinct target values: too many classes`);
+  const classNames =
+    target.kind === "number"
+      ? [...targetValues].sort((a, b) => Number(a) - Number(b))
+      : [...targetValues].sort(compareStrings);
+  if (classNames.length < 2) fail(`the target holds one class only (${classNames[0]})`);
   return { name, task: "classification", classNames };
 }
 
-/** The class name (or number) a kept row's target holds, as text or value. */
-function targetText(column: TableColumn, row: number): string {
-  return column.kind === "string" ? column.distinct[column.code(row)] : String(column.number(row));
+/** One input row's encoder: each used field of a record → its normalised or one-hot numbers. */
+function rowEncoder(prep: TablePreprocessing, layout: Layout) {
+  const parts = prep.columns.map((column, i) => {
+    const at = layout.inputAt[i];
+    if (column.kind === "number") {
+      return (fields: readonly string[], out: Float32Array, offset: number) => {
+        const text = fields[at];
+        out[offset] = normalise(column, layout.isMissing(text) ? Number.NaN : Number(text));
+      };
+    }
+    const slot = new Map(column.vocabulary.map((value, v) => [value, v + 1]));
+    return (fields: readonly string[], out: Float32Array, offset: number) => {
+      const text = fields[at];
+      out[offset + (layout.isMissing(text) ? 0 : (slot.get(text) ?? 0))] = 1;
+    };
+  });
+  const widths = prep.columns.map(columnWidth);
+  return (fields: readonly string[], out: Float32Array, offset: number) => {
+    for (let i = 0; i < parts.length; i++) {
+      parts[i](fields, out, offset);
+      offset += widths[i];
+    }
+  };
 }
 
-/** Writes the inputs and targets of `rows` of `table` with the fitted preprocessing. */
-function encodeRows(table: ParsedTable, rows: Rows, prep: TablePreprocessing): ArraySplit {
+/** Arrays for `count` rows, and a writer of one record into row `i`. */
+function splitWriter(prep: TablePreprocessing, surveyed: Survey, count: number, file: string) {
+  const { layout } = surveyed;
   const width = inputWidth(prep);
-  const n = rows.length;
-  const x = new Float32Array(n * width);
-  let offset = 0;
-  for (const column of prep.columns) {
-    const source = table.columns.get(column.name)!;
-    if (column.kind === "number") {
-      for (let i = 0; i < n; i++) x[i * width + offset] = normalise(column, source.number(rows[i]));
-    } else {
-      // The slot for each of this file's distinct values (0, out of vocabulary, when unseen).
-      const index = new Map(column.vocabulary.map((value, i) => [value, i + 1]));
-      const slot = Int32Array.from(source.distinct, (value) => index.get(value) ?? 0);
-      for (let i = 0; i < n; i++) {
-        const code = source.code(rows[i]);
-        x[i * width + offset + (code < 0 ? 0 : slot[code])] = 1;
-      }
+  const x = new Float32Array(count * width);
+  const encode = rowEncoder(prep, layout);
+  const regression = prep.target.task === "regression";
+  const numbers = new Float32Array(regression ? count : 0);
+  const classes = new Int32Array(regression ? 0 : count);
+  const classNames = prep.target.task === "classification" ? prep.target.classNames : [];
+  const classOf = new Map(classNames.map((name, c) => [name, c]));
+  const write = (fields: readonly string[], line: number, i: number) => {
+    encode(fields, x, i * width);
+    const text = fields[layout.targetAt];
+    if (regression) {
+      numbers[i] = Number(text);
+      return;
     }
-    offset += columnWidth(column);
-  }
-  const target = table.columns.get(prep.target.name)!;
-  const inputs = { data: x, shape: [n, width] };
-  if (prep.target.task === "regression") {
-    const y = Float32Array.from(rows, (row) => target.number(row));
-    return { x: inputs, y: { kind: "numbers", data: y, outputs: 1 } };
-  }
-  const { classNames } = prep.target;
-  const classOf = new Map(classNames.map((name, i) => [name, i]));
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const text = targetText(target, rows[i]);
-    const index = classOf.get(text);
-    if (index === undefined) {
+    const c = classOf.get(classKey(surveyed.target.kind!, text));
+    if (c === undefined) {
       throw new DataFileError(
-        table.file,
-        `class "${text}" is not among the training rows' classes (${classNames.join(", ")})`,
-        { column: prep.target.name },
+        file,
+        `class "${text}" is not among the training file's classes (${classNames.join(", ")})`,
+        { line, column: prep.target.name },
       );
     }
-    y[i] = index;
-  }
-  return { x: inputs, y: { kind: "classes", data: y, classes: classNames.length, classNames } };
-}
-
-/** The kept rows split into train and test: a seeded draw of `testSplit` of them for test. */
-function splitRows(kept: Rows, testSplit: number, seed: number) {
-  if (!(testSplit >= 0 && testSplit < 1)) {
-    throw new RangeError(`testSplit must be in [0, 1), got ${testSplit}`);
-  }
-  const order = Rng.fromSeed(seed).shuffle(kept.slice());
-  const isTest = new Uint8Array(kept.length === 0 ? 0 : kept[kept.length - 1] + 1);
-  for (const row of order.subarray(0, Math.round(kept.length * testSplit))) isTest[row] = 1;
-  return {
-    train: kept.filter((row) => isTest[row] === 0),
-    test: kept.filter((row) => isTest[row] === 1),
+    classes[i] = c;
   };
+  const split = (): ArraySplit => ({
+    x: { data: x, shape: [count, width] },
+    y: regression
+      ? { kind: "numbers", data: numbers, outputs: 1 }
+      : { kind: "classes", data: classes, classes: classNames.length, classNames },
+  });
+  return { write, split };
 }
 
 /** Reads `train` (and a separate `test` file, else a split of `train`) into arrays. */
@@ -305,93 +416,78 @@ export async function readCsvTable(
   options: CsvTableOptions,
   test?: CsvInput,
 ): Promise<CsvTable> {
-  const impute = options.missing === "impute";
-  let inputs: readonly string[] = [];
-  const trainTable = await parseTable(train, options, (header) => {
-    inputs = selectColumns(header, options, train.file);
-    return [...inputs, options.target];
-  });
-  const trainKept = keptRows(trainTable, inputs, options.target, impute);
-  const split = test
-    ? { train: trainKept.kept, test: new Int32Array(0) }
-    : splitRows(trainKept.kept, options.testSplit ?? 0.2, options.seed ?? 0);
-  if (split.train.length === 0) {
+  const trainSurvey = await survey(train, options, (header) =>
+    selectInputs(header, options, train.file),
+  );
+  const inputs = trainSurvey.layout.inputs;
+  const isTest = test
+    ? new Uint8Array(trainSurvey.kept)
+    : drawTestRows(trainSurvey.kept, options.testSplit ?? 0.2, options.seed ?? 0);
+  const testCount = isTest.reduce((sum, flag) => sum + flag, 0);
+  const trainCount = trainSurvey.kept - testCount;
+  if (trainCount === 0) {
     throw new DataFileError(
       train.file,
-      `no training rows left (${trainTable.rows} read, ${trainKept.droppedMissingTarget + trainKept.droppedMissingInput} dropped for missing values)`,
+      `no training rows left (${trainSurvey.rows} read, ${trainSurvey.droppedMissingTarget + trainSurvey.droppedMissingInput} dropped for missing values)`,
     );
   }
-  const columns = inputs.map((name) => {
-    const column = trainTable.columns.get(name)!;
-    if (column.kind === undefined) {
-      throw new DataFileError(train.file, "every value is missing", { column: name });
-    }
-    return column.kind === "number"
-      ? fitNumber(column, split.train, train.file)
-      : fitString(column, split.train);
-  });
   const prep: TablePreprocessing = {
     format: "shardfit-table-preprocessing",
     version: 1,
-    columns,
-    missing: impute ? "impute" : "drop",
+    columns: await fitInputs(train, options, trainSurvey, isTest),
+    missing: options.missing === "impute" ? "impute" : "drop",
     missingValues: [...(options.missingValues ?? DEFAULT_MISSING_VALUES)],
-    // Classes from every kept row: a random split may leave a rare class in the test rows only.
-    target: fitTarget(
-      trainTable.columns.get(options.target)!,
-      trainKept.kept,
-      options.task,
-      train.file,
-    ),
+    target: fitTarget(trainSurvey, options, train.file),
   };
-  if (prep.target.task === "classification" && prep.target.classNames.length < 2) {
-    throw new DataFileError(
-      train.file,
-      `the target holds one class only (${prep.target.classNames[0]})`,
-      {
-        column: options.target,
-      },
+  // The test file is read with the training file's column kinds, by column name.
+  const kinds = Object.fromEntries(
+    [...trainSurvey.inputs, trainSurvey.target].map((column) => [column.name, column.kind!]),
+  );
+  const testSurvey = test
+    ? await survey(test, { ...options, columnKinds: kinds }, (header) => {
+        const missing = [...inputs, options.target].filter((name) => !header.includes(name));
+        if (missing.length > 0) {
+          throw new DataFileError(
+            test.file,
+            `columns ${listColumns(missing)} of ${train.file} are not in the header; the columns are ${listColumns(header)}`,
+            { line: 1 },
+          );
+        }
+        return inputs;
+      })
+    : undefined;
+  const trainOut = splitWriter(prep, trainSurvey, trainCount, train.file);
+  const testOut = testSurvey
+    ? splitWriter(prep, testSurvey, testSurvey.kept, test!.file)
+    : splitWriter(prep, trainSurvey, testCount, train.file);
+  let trainRow = 0;
+  let testRow = 0;
+  await eachKeptRow(train, options, trainSurvey, (fields, line, kept) => {
+    if (isTest[kept]) testOut.write(fields, line, testRow++);
+    else trainOut.write(fields, line, trainRow++);
+  });
+  if (test && testSurvey) {
+    await eachKeptRow(test, options, testSurvey, (fields, line) =>
+      testOut.write(fields, line, testRow++),
     );
-  }
-  let testTable = trainTable;
-  let testKept = { kept: split.test, droppedMissingTarget: 0, droppedMissingInput: 0 };
-  if (test) {
-    // The test file is read with the training file's column kinds, by column name.
-    const kinds = Object.fromEntries(
-      [...trainTable.columns.values()].map((column) => [column.name, column.kind!]),
-    );
-    testTable = await parseTable(test, { ...options, columnKinds: kinds }, (header) => {
-      const missing = [...inputs, options.target].filter((name) => !header.includes(name));
-      if (missing.length > 0) {
-        throw new DataFileError(
-          test.file,
-          `columns ${listColumns(missing)} of ${train.file} are not in the header; the columns are ${listColumns(header)}`,
-          { line: 1 },
-        );
-      }
-      return [...inputs, options.target];
-    });
-    testKept = keptRows(testTable, inputs, options.target, impute);
   }
   // Checked like a caller's arrays: a value beyond float32's range would be Infinity here.
   const data = validateArrayDataset(
-    {
-      train: encodeRows(trainTable, split.train, prep),
-      test: encodeRows(testTable, testKept.kept, prep),
-    },
+    { train: trainOut.split(), test: testOut.split() },
     test ? `${train.file}, ${test.file}` : train.file,
   );
+  const surveys = testSurvey ? [trainSurvey, testSurvey] : [trainSurvey];
+  const total = (key: "rows" | "droppedMissingTarget" | "droppedMissingInput") =>
+    surveys.reduce((sum, s) => sum + s[key], 0);
   return {
     data,
     preprocessing: prep,
     report: {
-      rows: trainTable.rows + (test ? testTable.rows : 0),
-      droppedMissingTarget:
-        trainKept.droppedMissingTarget + (test ? testKept.droppedMissingTarget : 0),
-      droppedMissingInput:
-        trainKept.droppedMissingInput + (test ? testKept.droppedMissingInput : 0),
-      trainRows: split.train.length,
-      testRows: testKept.kept.length,
+      rows: total("rows"),
+      droppedMissingTarget: total("droppedMissingTarget"),
+      droppedMissingInput: total("droppedMissingInput"),
+      trainRows: trainCount,
+      testRows: testRow,
     },
   };
 }
