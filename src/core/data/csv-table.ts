@@ -73,6 +73,12 @@ export interface CsvTable {
 }
 
 export const MAX_INTEGER_CLASSES = 20;
+/**
+ * Bounds on what one-hot encoding may make of a small file (1,000 string columns of 1,000
+ * values would be a million inputs per row): inputs per row, and bytes per split's inputs.
+ */
+export const MAX_INPUTS = 65536;
+export const MAX_SPLIT_BYTES = 2 ** 31;
 const DEFAULT_MAX_CATEGORIES = 1000;
 
 const listColumns = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", ");
@@ -410,6 +416,21 @@ function splitWriter(prep: TablePreprocessing, surveyed: Survey, count: number, 
   return { write, split };
 }
 
+function checkSize(prep: TablePreprocessing, rows: number, file: string): void {
+  const width = inputWidth(prep);
+  const strings = prep.columns.filter((c) => c.kind === "string").map((c) => c.name);
+  const hint = `(one-hot of ${listColumns(strings)}: drop columns or lower maxCategories)`;
+  if (width > MAX_INPUTS) {
+    throw new DataFileError(file, `${width} inputs per row, more than ${MAX_INPUTS} ${hint}`);
+  }
+  if (rows * width * 4 > MAX_SPLIT_BYTES) {
+    throw new DataFileError(
+      file,
+      `${rows} rows × ${width} inputs need ${rows * width * 4} bytes of float32, more than ${MAX_SPLIT_BYTES} ${strings.length ? hint : ""}`.trimEnd(),
+    );
+  }
+}
+
 /** Reads `train` (and a separate `test` file, else a split of `train`) into arrays. */
 export async function readCsvTable(
   train: CsvInput,
@@ -456,6 +477,7 @@ export async function readCsvTable(
         return inputs;
       })
     : undefined;
+  checkSize(prep, Math.max(trainCount, testSurvey?.kept ?? testCount), train.file);
   const trainOut = splitWriter(prep, trainSurvey, trainCount, train.file);
   const testOut = testSurvey
     ? splitWriter(prep, testSurvey, testSurvey.kept, test!.file)

@@ -488,3 +488,22 @@ describe("CSV table: reading passes", () => {
     ).rejects.toThrow("s.csv: the file changed while it was being read");
   });
 });
+
+describe("CSV table: bounded output", () => {
+  test("one-hot encoding beyond MAX_INPUTS inputs per row is refused before allocating", async () => {
+    // 70 string columns of 1,000 distinct values: 70,070 inputs per row.
+    const columns = 70;
+    const header = [...Array.from({ length: columns }, (_, j) => `c${j}`), "y"].join(",");
+    const rows = Array.from({ length: 1000 }, (_, i) =>
+      [...Array.from({ length: columns }, () => `v${i}`), i % 2].join(","),
+    );
+    const error = await read(`${header}\n${rows.join("\n")}\n`, {
+      target: "y",
+      testSplit: 0,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(DataFileError);
+    expect(error.message).toMatch(
+      /^t\.csv: 70070 inputs per row, more than 65536 \(one-hot of "c0", "c1",/,
+    );
+  });
+});
