@@ -55,8 +55,10 @@ async function peekHeaderLine(
     seen.push(next.value);
     text +=
       typeof next.value === "string" ? next.value : decoder.decode(next.value, { stream: true });
-    const end = text.search(/[\r\n]/);
-    if (end >= 0) return { line: text.slice(0, end), seen };
+    // Blank lines before the header are skipped, as csv-parse skips them.
+    const start = text.search(/[^\r\n]/);
+    const end = start < 0 ? -1 : text.slice(start).search(/[\r\n]/);
+    if (end >= 0) return { line: text.slice(start, start + end), seen };
     if (text.length > MAX_RECORD_BYTES) {
       throw new DataFileError(
         file,

@@ -178,7 +178,7 @@ const classKey = (kind: ColumnKind, text: string) =>
 async function survey(
   input: CsvInput,
   options: CsvTableOptions,
-  selectInputs: (header: readonly string[]) => readonly string[],
+  chooseInputs: (header: readonly string[]) => readonly string[],
 ): Promise<Survey> {
   const max = options.maxCategories ?? DEFAULT_MAX_CATEGORIES;
   const kinds = options.columnKinds ?? {};
@@ -193,7 +193,7 @@ async function survey(
     input.file,
     { delimiter: options.delimiter },
     (header) => {
-      const names = selectInputs(header);
+      const names = chooseInputs(header);
       layout = new Layout(header, names, options.target, options, options.missing === "impute");
       inputs = names.map((name) => new ColumnSurvey(name, input.file, max, kinds[name]));
       target = new ColumnSurvey(options.target, input.file, max, kinds[options.target]);
@@ -239,9 +239,9 @@ function drawTestRows(kept: number, testSplit: number, seed: number): Uint8Array
 }
 
 /**
- * Calls `visit` with each kept row's fields (every number field already checked by the
- * survey, so `Number(text)` reads it as parseNumber would), line and kept index, checking that the text is
- * the one the survey read (a file replaced between passes would give other arrays).
+ * Calls `visit` with each kept row's fields, line and index among the kept rows. The survey
+ * checked every number field, so `Number(text)` reads them as parseNumber would; the row
+ * counts must match the survey's (a file replaced between passes would give other arrays).
  */
 async function eachKeptRow(
   input: CsvInput,
@@ -280,8 +280,9 @@ class Moments {
   }
 
   fit(name: string, file: string): ColumnPrep {
-    if (this.count === 0)
+    if (this.count === 0) {
       throw new DataFileError(file, "no values in the training rows", { column: name });
+    }
     const meanShift = this.sum / this.count;
     const variance = Math.max(0, this.squares / this.count - meanShift * meanShift);
     return { name, kind: "number", mean: this.shift + meanShift, variance };

@@ -507,3 +507,11 @@ describe("CSV table: bounded output", () => {
     );
   });
 });
+
+describe("CSV records: the header line", () => {
+  test("blank lines before the header do not hide its delimiter", async () => {
+    const r = await records("\n\r\na;b\n1;2\n");
+    expect(r.header).toEqual(["a", "b"]);
+    expect(r.rows).toEqual([[["1", "2"], 4]]);
+  });
+});
