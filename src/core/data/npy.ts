@@ -26,7 +26,10 @@ export interface NpyArray {
   readonly data: NpyData;
 }
 
-type Constructor = { new (buffer: ArrayBuffer): NpyData; BYTES_PER_ELEMENT: number };
+type Constructor = {
+  new (buffer: ArrayBuffer, byteOffset?: number, length?: number): NpyData;
+  BYTES_PER_ELEMENT: number;
+};
 
 /** Type letter and size → typed array ("f2" is converted to float32 after reading). */
 const DTYPES: Record<string, Constructor> = {
@@ -111,8 +114,24 @@ function halfToFloat(bits: Uint16Array): Float32Array {
 }
 
 /**
+ * The data as a typed array: a view when `bytes` is a whole buffer of its own (a file read, an
+ * inflated zip member) and the data is aligned (NumPy pads headers to 64 bytes), else a copy,
+ * so the result never keeps a larger buffer (a stored zip's whole archive) alive.
+ */
+function typedView(bytes: Uint8Array, start: number, count: number, type: Constructor): NpyData {
+  const ownBuffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  if (
+    ownBuffer &&
+    start % type.BYTES_PER_ELEMENT === 0 &&
+    !(bytes.buffer instanceof SharedArrayBuffer)
+  ) {
+    return new type(bytes.buffer as ArrayBuffer, start, count);
+  }
+  return new type(bytes.slice(start, start + count * type.BYTES_PER_ELEMENT).buffer);
+}
+
+/**
  * Parses one `.npy` file. `name` (a file name, or `archive.npz:member.npy`) is in every error.
- * The data is copied out of `bytes`, so the result does not keep a large archive alive.
  */
 export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   const fail = (message: string): never => {
@@ -151,8 +170,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (header.fortranOrder && shape.filter((d) => d > 1).length > 1) {
     fail("Fortran-order arrays are not supported: save np.ascontiguousarray(arr)");
   }
-  const copy = bytes.slice(dataStart, dataStart + expected).buffer;
-  const raw = new type(copy);
+  const raw = typedView(bytes, dataStart, count, type);
   const data = header.descr.endsWith("f2") ? halfToFloat(raw as Uint16Array) : raw;
   if (header.descr.endsWith("b1")) {
     const bad = (data as Uint8Array).findIndex((b) => b > 1);

@@ -33,6 +33,16 @@ describe(".npy reader on NumPy-written files", () => {
     expect(parseNpy(fixture("dtype-u2.npy"), "x").data).toBeInstanceOf(Uint16Array);
   });
 
+  test("data is a view of a file's own buffer, a copy out of a larger one", () => {
+    const bytes = fixture("dtype-f4.npy");
+    expect(parseNpy(bytes, "own").data.buffer).toBe(bytes.buffer);
+    const inArchive = new Uint8Array(bytes.length + 64);
+    inArchive.set(bytes, 64);
+    const copied = parseNpy(inArchive.subarray(64), "member").data;
+    expect(copied.buffer).not.toBe(inArchive.buffer);
+    expect(values(copied)).toEqual([-5, 2, 9, 16, 23, 30]);
+  });
+
   test("bool and fractional float32", () => {
     expect(values(parseNpy(fixture("dtype-b1.npy"), "b").data)).toEqual([0, 1, 0, 1, 0, 1]);
     const f = parseNpy(fixture("float-fractions-f4.npy"), "f");
