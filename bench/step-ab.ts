@@ -5,20 +5,20 @@
  * this tree's, alternating step by step over the same real MNIST batches, so both see the same
  * machine load. Reports median wall and CPU time per step and the largest gradient difference.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
-import { initParams } from "../src/core/init.ts";
-import { CONVNET_SPEC } from "../src/core/model/presets.ts";
-import { DEFAULT_SPEC } from "../src/core/spec.ts";
-import { useWasmBackend } from "../src/tf/backend.ts";
+import { initSequentialParams } from "../src/core/model/init.ts";
+import { CONVNET_SPEC, mlpSpec } from "../src/core/model/presets.ts";
+import { sequentialLayout } from "../src/core/model/sequential.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import * as current from "../src/worker/model.ts";
 import { baselineTree, git } from "./baseline.ts";
 import { positionalArgs } from "./positional.ts";
 import { median, table } from "./stats.ts";
 
-const MODELS = { mlp: DEFAULT_SPEC, convnet: CONVNET_SPEC } as const;
+const MODELS = { mlp: mlpSpec(), convnet: CONVNET_SPEC } as const;
 
 const USAGE = `Usage: bun bench/step-ab.ts [MODEL] [REF] [REPS] [BATCH]
 
@@ -41,13 +41,17 @@ const { spec, reps, batchSize } = flagsOrExit("bench/step-ab.ts", USAGE, () => {
   };
 });
 
-type ModelModule = Pick<typeof current, "workerModel">;
-const baseline: ModelModule = await import(join(baselineTree(ref), "src", "worker", "model.ts"));
-await useWasmBackend();
+/** A revision's worker model module; one from before the single model path takes a ModelSpec. */
+type ModelModule = { workerModel(spec: unknown): current.WorkerModel };
+const tree = baselineTree(ref);
+const baseline: ModelModule = await import(join(tree, "src", "worker", "model.ts"));
+// A baseline that still has spec.ts trains the MLP as its Dense stack (the same flat layout).
+const denseStack = modelName === "mlp" && existsSync(join(tree, "src", "core", "spec.ts"));
+const baselineSpec = denseStack ? { inputSize: 784, hidden: [512], classes: 10 } : spec;
 const data = await loadIdxDataset();
-const params = initParams(spec, 1);
+const params = initSequentialParams(sequentialLayout(spec), 1);
 const variants = {
-  [`baseline ${git("rev-parse", "--short", ref)}`]: baseline.workerModel(spec),
+  [`baseline ${git("rev-parse", "--short", ref)}`]: baseline.workerModel(baselineSpec),
   current: current.workerModel(spec),
 };
 const model = variants.current;

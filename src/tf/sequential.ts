@@ -6,15 +6,23 @@ import {
   shapeSize,
 } from "../core/model/sequential.ts";
 import { conv2dBackward, conv2dForwardRelu } from "./conv2d.ts";
-import type { BatchGradients } from "./dense.ts";
 import { maxPoolBackward, maxPoolForward } from "./max-pool.ts";
 
 /**
  * Loss and hand-derived gradients of any Sequential model of core/model on tfjs, for the cpu
  * and wasm backends (tfjs's own autodiff cannot train a conv on wasm: no Conv2DBackpropFilter).
- * Generalises dense.ts's `denseLossAndGrads`: the loss is the weighted categorical
- * cross-entropy of a final softmax Dense, the gradients come back in flat-layout order.
+ * The loss is the weighted categorical cross-entropy of a final softmax Dense, the gradients
+ * come back in flat-layout order.
  */
+
+export interface BatchGradients {
+  /** Σᵢ wᵢ·lossᵢ over the batch. */
+  readonly loss: tf.Scalar;
+  /** Σᵢ [argmax zᵢ = argmax yᵢ]·maskᵢ: correct predictions among the real (unpadded) rows. */
+  readonly correct: tf.Scalar;
+  /** Gradients of `loss` in flat-layout order: each layer's kernel, then its bias. */
+  readonly grads: tf.Tensor[];
+}
 
 /**
  * Called after each layer's forward and backward pass with e.g. `"conv2d_Conv2D1 forward"`

@@ -13,14 +13,16 @@ import {
 import { type WindowGrid, windowGrid } from "../core/model/window-grid.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
 import { StepOps } from "../wasm/step-ops.ts";
-import type { Batch } from "./batch.ts";
-import { softmaxCrossEntropyInto } from "./matrix-loops.ts";
+import { gatherRows, scatterRows } from "./active-columns.ts";
+import { activeInputs, type Batch } from "./batch.ts";
+import { softmaxCrossEntropyInto } from "./loss.ts";
 
 /**
- * A worker's step for any Sequential model (convnets) on the wasm SIMD gemm of src/wasm
+ * A worker's step for every model (the MLP, convnets) on the wasm SIMD gemm of src/wasm
  * instead of tfjs: a conv is im2col then one product with its kernel, its kernel gradient one
  * product with the same patches, its input gradient col2im(dz·Kᵀ); a Dense is the same
- * product without im2col. The loops around the products (im2col, col2im, bias, ReLU, 2×2
+ * product without im2col. A Dense on the raw input sees only the batch's active columns
+ * (active-columns.ts: MNIST batches have ink in ~63% of the pixels). The loops around the products (im2col, col2im, bias, ReLU, 2×2
  * pooling, column sums, transposes) are the SIMD kernels of src/wasm/step-ops.wat, bit for bit
  * their TS loops; dropout, softmax cross-entropy and other poolings stay plain loops. Same math
  * as src/tf/sequential.ts; every buffer lives in one wasm memory, laid out once per (layout,
@@ -29,11 +31,18 @@ import { softmaxCrossEntropyInto } from "./matrix-loops.ts";
 
 const MUL_ADD = { fma: false } as const;
 
+/** What one pass runs over: the batch (its active columns) and one mask per Dropout layer. */
+interface Pass {
+  readonly batch: Batch;
+  /** Empty: Dropout is the identity (evaluation, or a model without dropout). */
+  readonly masks: readonly Float32Array[];
+}
+
 /** One layer of the step: its forward into `output`, its backward from ∂loss/∂output. */
 interface StepLayer {
   /** The layer's activations (after its ReLU, if any), `capacity` samples. */
   readonly output: Matrix;
-  forward(params: Float32Array, input: Matrix, masks: readonly Float32Array[]): void;
+  forward(params: Float32Array, input: Matrix, pass: Pass): void;
   /**
    * Writes the layer's weight gradients into `grads` (flat layout) and returns ∂loss/∂input,
    * or nothing for a layer whose input needs no gradient.
@@ -43,8 +52,18 @@ interface StepLayer {
     input: Matrix,
     dOutput: Matrix,
     grads: Float32Array,
-    masks: readonly Float32Array[],
+    pass: Pass,
   ): Matrix | undefined;
+}
+
+/**
+ * Index of the Dense that sees the raw input (only Flatten or Reshape before it), which
+ * computes over the batch's active columns; −1 when the model has none (a conv needs whole
+ * images). Batches for such a model carry active columns.
+ */
+export function activeColumnsLayer(layout: SequentialLayout): number {
+  const i = layout.layers.findIndex((l) => l.spec.kind !== "flatten" && l.spec.kind !== "reshape");
+  return layout.layers[i]?.spec.kind === "dense" ? i : -1;
 }
 
 /** Whether layer i's input needs a gradient: some layer before it has weights. */
@@ -68,6 +87,8 @@ export class SequentialGemmStep {
   private readonly ops = new StepOps(this.gemm.memory);
   private readonly x: Matrix;
   private readonly layers: StepLayer[];
+  /** The first layer takes the batch's active columns (batches need not hold every column). */
+  private readonly activeColumns: boolean;
   /** ∂loss/∂logits, written by the loss. */
   private readonly dLogits: Matrix;
 
@@ -84,6 +105,7 @@ export class SequentialGemmStep {
     this.x = activations(g.matrix(capacity, size).offset, capacity, layout.inputShape);
     let dropout = 0;
     let input = this.x;
+    this.activeColumns = activeColumnsLayer(layout) >= 0;
     this.layers = layout.layers.map((layer, i) => {
       const step = stepLayer(g, this.ops, layout, i, capacity, input, dropout);
       if (layer.spec.kind === "dropout") dropout++;
@@ -105,31 +127,45 @@ export class SequentialGemmStep {
     timings?: Float64Array,
     dropoutMasks: readonly Float32Array[] = [],
   ): { loss: number; correct: number } {
+    const pass = { batch, masks: dropoutMasks };
+    const inputs = this.forward(params, pass, timings);
+    const logits = this.layers[this.layers.length - 1].output;
+    const result = softmaxCrossEntropyInto(this.view(logits), batch, this.view(this.dLogits));
+    let d: Matrix | undefined = this.dLogits;
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
+      d = this.layers[i].backward(params, inputs[i], d, out, pass);
+    }
+    return result;
+  }
+
+  /**
+   * The batch's logits, `capacity × classes` (Dropout the identity): the training forward
+   * without the backward, for evaluation. A view of the step's memory, valid until its next call.
+   */
+  logits(params: Float32Array, batch: Batch): Float32Array {
+    this.forward(params, { batch, masks: [] });
+    return this.view(this.layers[this.layers.length - 1].output);
+  }
+
+  /** Uploads the batch and runs every layer's forward; returns each layer's input. */
+  private forward(params: Float32Array, pass: Pass, timings?: Float64Array): Matrix[] {
+    const { batch } = pass;
     if (batch.capacity !== this.capacity) {
       throw new RangeError(
         `SequentialGemmStep: batch of ${batch.capacity}, built for ${this.capacity}`,
       );
     }
-    const t0 = timings ? performance.now() : 0;
-    this.view(this.x).set(batch.x.subarray(0, this.view(this.x).length));
-    if (timings) timings[TIMING.upload] += performance.now() - t0;
-    const inputs = this.forward(params, dropoutMasks);
-    const logits = this.layers[this.layers.length - 1].output;
-    const result = softmaxCrossEntropyInto(this.view(logits), batch, this.view(this.dLogits));
-    let d: Matrix | undefined = this.dLogits;
-    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
-      d = this.layers[i].backward(params, inputs[i], d, out, dropoutMasks);
+    if (!batch.allColumns && !this.activeColumns) {
+      throw new Error("SequentialGemmStep: this model needs batches of every input column");
     }
-    return result;
-  }
-
-  /** Runs every layer's forward; returns each layer's input. */
-  private forward(params: Float32Array, masks: readonly Float32Array[]): Matrix[] {
+    const t0 = timings ? performance.now() : 0;
+    this.view(this.x).set(activeInputs(batch));
+    if (timings) timings[TIMING.upload] += performance.now() - t0;
     const inputs: Matrix[] = [];
     let input = this.x;
     for (const layer of this.layers) {
       inputs.push(input);
-      layer.forward(params, input, masks);
+      layer.forward(params, input, pass);
       input = layer.output;
     }
     return inputs;
@@ -156,7 +192,8 @@ function stepLayer(
     case "dense": {
       const needInput = needsInputGradient(layout, i);
       const reluByPool = reluTakenByPool(layout, i);
-      return new ProductLayer(g, ops, layer, spec, capacity, needInput, reluByPool);
+      const Layer = i === activeColumnsLayer(layout) ? ActiveColumnsDense : ProductLayer;
+      return new Layer(g, ops, layer, spec, capacity, needInput, reluByPool);
     }
     case "maxPooling2d":
       return new PoolLayer(g, ops, layer, capacity, i > 0 && hasRelu(layout.layers[i - 1]));
@@ -177,13 +214,13 @@ class ProductLayer implements StepLayer {
   private readonly grid: WindowGrid | undefined;
   /** im2col of the input (convs only), `rows × taps`. */
   private readonly patches: Matrix | undefined;
-  private readonly kernel: Matrix;
-  private readonly packed: PackedMatrix;
+  protected readonly kernel: Matrix;
+  protected readonly packed: PackedMatrix;
   private readonly dz: Matrix;
   /** The product's left operand transposed (patchesᵀ or inputᵀ), the kernel gradient's A. */
-  private readonly leftT: Matrix;
+  protected readonly leftT: Matrix;
   /** ∂loss/∂K, `taps × units`. */
-  private readonly dKernel: Matrix;
+  protected readonly dKernel: Matrix;
   private readonly inputPart: { kernelT: Matrix; dCols: Matrix; dInput: Matrix } | undefined;
   private readonly relu: boolean;
   /**
@@ -194,11 +231,11 @@ class ProductLayer implements StepLayer {
   private readonly dBias: Matrix;
 
   constructor(
-    private readonly gemm: Gemm,
+    protected readonly gemm: Gemm,
     private readonly ops: StepOps,
-    private readonly layer: SequentialLayerLayout,
+    protected readonly layer: SequentialLayerLayout,
     spec: Conv2DLayer | DenseLayer,
-    private readonly capacity: number,
+    protected readonly capacity: number,
     needInput: boolean,
     /** The next layer (a max-pool) applies this layer's ReLU gradient. */
     private readonly reluByPool: boolean,
@@ -229,19 +266,17 @@ class ProductLayer implements StepLayer {
   }
 
   /** The product's left operand: the patches, or (Dense) the input itself. */
-  private left(input: Matrix): Matrix {
+  protected left(input: Matrix, _pass: Pass): Matrix {
     return this.patches ?? activations(input.offset, this.capacity, this.layer.inputShape);
   }
 
-  forward(params: Float32Array, input: Matrix): void {
+  forward(params: Float32Array, input: Matrix, pass: Pass): void {
     const g = this.gemm;
     if (this.grid && this.patches) {
       this.ops.im2col(input.offset, this.capacity, this.grid, this.patches.offset);
     }
-    const [kernel, bias] = this.layer.weights;
-    g.view(this.kernel).set(params.subarray(kernel.offset, kernel.offset + kernel.size));
-    g.pack(this.kernel, this.packed);
-    g.multiply(this.left(input), this.packed, this.output, MUL_ADD);
+    g.multiply(this.left(input, pass), this.packKernel(params, pass), this.output, MUL_ADD);
+    const bias = this.layer.weights[1];
     if (bias) g.view(this.bias).set(params.subarray(bias.offset, bias.offset + bias.size));
     if (bias || this.relu) {
       const { offset, rows, cols } = this.output;
@@ -249,11 +284,19 @@ class ProductLayer implements StepLayer {
     }
   }
 
+  /** The kernel from the parameters, packed as the forward's B. */
+  protected packKernel(params: Float32Array, _pass: Pass): PackedMatrix {
+    const kernel = this.layer.weights[0];
+    this.gemm.view(this.kernel).set(params.subarray(kernel.offset, kernel.offset + kernel.size));
+    return this.gemm.pack(this.kernel, this.packed);
+  }
+
   backward(
     _params: Float32Array,
     input: Matrix,
     dOutput: Matrix,
     grads: Float32Array,
+    pass: Pass,
   ): Matrix | undefined {
     const g = this.gemm;
     let dz = dOutput;
@@ -262,30 +305,33 @@ class ProductLayer implements StepLayer {
       this.ops.reluMask(dOutput.offset, this.output.offset, this.dz.offset, n);
       dz = this.dz;
     }
-    const [kernel, bias] = this.layer.weights;
+    const bias = this.layer.weights[1];
     if (bias) {
       this.ops.columnSums(dz.offset, dz.rows, dz.cols, this.dBias.offset);
       grads.set(g.view(this.dBias), bias.offset);
     }
-    this.kernelGradient(
-      this.left(input),
-      dz,
-      grads.subarray(kernel.offset, kernel.offset + kernel.size),
-    );
+    this.kernelGradient(this.left(input, pass), dz, grads, pass);
     return this.inputGradient(dz);
   }
 
   /**
-   * dK = leftᵀ·dz. Of the two ways round, this one streams dz (`rows × units`, a few 8-column
-   * panels) through the kernel, where (dzᵀ·left)ᵀ would stream the wide patches: for the
-   * convnet's second conv 7.4–7.8 ms against 11.7–12.9 (9.0–10.2 with K split in chunks),
-   * measured interleaved.
+   * dK = leftᵀ·dz into `grads`. Of the two ways round, this one streams dz (`rows × units`, a
+   * few 8-column panels) through the kernel, where (dzᵀ·left)ᵀ would stream the wide patches:
+   * for the convnet's second conv 7.4–7.8 ms against 11.7–12.9 (9.0–10.2 with K split in
+   * chunks), measured interleaved.
    */
-  private kernelGradient(left: Matrix, dz: Matrix, into: Float32Array): void {
-    const g = this.gemm;
-    this.transpose(left, this.leftT);
-    g.multiply(this.leftT, dz, this.dKernel, MUL_ADD);
-    into.set(g.view(this.dKernel));
+  protected kernelGradient(left: Matrix, dz: Matrix, grads: Float32Array, _pass: Pass): void {
+    const dKernel = this.leftTimes(left, dz);
+    grads.set(this.gemm.view(dKernel), this.layer.weights[0].offset);
+  }
+
+  /** leftᵀ·dz into (the first `left.cols` rows of) dKernel. */
+  protected leftTimes(left: Matrix, dz: Matrix): Matrix {
+    const leftT = { ...this.leftT, rows: left.cols, cols: left.rows };
+    const dKernel = { ...this.dKernel, rows: left.cols };
+    this.transpose(left, leftT);
+    this.gemm.multiply(leftT, dz, dKernel, MUL_ADD);
+    return dKernel;
   }
 
   private transpose(m: Matrix, into: Matrix): void {
@@ -300,6 +346,36 @@ class ProductLayer implements StepLayer {
     g.multiply(dz, kernelT, dCols, MUL_ADD);
     if (this.grid) this.ops.col2im(dCols.offset, this.capacity, this.grid, dInput.offset);
     return dInput;
+  }
+}
+
+/**
+ * The Dense on the raw input, over the batch's active columns only: its kernel rows gathered
+ * to those columns, its kernel gradient scattered back, every other row exactly zero. Exact:
+ * an inactive column is zero in every sample, so only zero terms are skipped.
+ */
+class ActiveColumnsDense extends ProductLayer {
+  protected override left(input: Matrix, { batch }: Pass): Matrix {
+    return { offset: input.offset, rows: this.capacity, cols: batch.width };
+  }
+
+  protected override packKernel(params: Float32Array, { batch }: Pass): PackedMatrix {
+    const rows = { ...this.kernel, rows: batch.width };
+    const { offset } = this.layer.weights[0];
+    gatherRows(params, offset, rows.cols, batch.columns, batch.width, this.gemm.view(rows));
+    return this.gemm.pack(rows, { ...this.packed, rows: batch.width });
+  }
+
+  protected override kernelGradient(
+    left: Matrix,
+    dz: Matrix,
+    grads: Float32Array,
+    { batch }: Pass,
+  ): void {
+    const rows = this.gemm.view(this.leftTimes(left, dz));
+    const { offset } = this.layer.weights[0];
+    const { rows: inputs, cols: units } = this.kernel;
+    scatterRows(rows, grads, offset, inputs, units, batch.columns, batch.width);
   }
 }
 
@@ -366,7 +442,7 @@ class DropoutLayer implements StepLayer {
     this.output = gemm.matrix(out.rows, out.cols);
   }
 
-  forward(_params: Float32Array, input: Matrix, masks: readonly Float32Array[]): void {
+  forward(_params: Float32Array, input: Matrix, { masks }: Pass): void {
     const mask = masks[this.index];
     const into = this.gemm.view(this.output);
     if (mask) multiplyInto(this.gemm.view(input), mask, into);
@@ -378,7 +454,7 @@ class DropoutLayer implements StepLayer {
     _input: Matrix,
     dOutput: Matrix,
     _grads: Float32Array,
-    masks: readonly Float32Array[],
+    { masks }: Pass,
   ): Matrix {
     const dy = this.gemm.view(dOutput);
     const mask = masks[this.index];

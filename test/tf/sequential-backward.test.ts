@@ -9,9 +9,7 @@ import {
   shapeSize,
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { paramLayout } from "../../src/core/spec.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
-import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import { maxPoolBackward } from "../../src/tf/max-pool.ts";
 import {
   sequentialLogits,
@@ -77,28 +75,6 @@ for (const backend of ["cpu", "wasm"] as const) {
         expect(tf.memory().numTensors).toBe(before);
       });
     }
-
-    test("the mlp preset gives denseLossAndGrads's gradients", async () => {
-      if (backend === "wasm") await useWasmBackend();
-      else await tf.setBackend("cpu");
-      const c = cases.get("mlp 6→5→4→3")!;
-      const old = paramLayout({ inputSize: 6, hidden: [5, 4], classes: 3 });
-      const t = tensorsFromFlat(old, c.params);
-      const x = tf.tensor2d(c.x);
-      const y = tf.tidy(
-        () => tf.oneHot(tf.tensor1d(c.labels, "int32"), 3).toFloat() as tf.Tensor2D,
-      );
-      const w = tf.tensor1d(c.weights);
-      const mask = tf.tensor1d(c.weights.map((v) => (v > 0 ? 1 : 0)));
-      const r = denseLossAndGrads(t, x, y, w, mask);
-      const flat = new Float32Array(old.size);
-      old.layers.forEach((l, i) => {
-        flat.set(r.grads[2 * i].dataSync(), l.kernelOffset);
-        flat.set(r.grads[2 * i + 1].dataSync(), l.biasOffset);
-      });
-      expect(maxErrorRelativeToPeak(hand(c).flat, flat)).toBeLessThanOrEqual(1e-5);
-      tf.dispose([...t.kernels, ...t.biases, x, y, w, mask, r.loss, r.correct, ...r.grads]);
-    });
   });
 }
 

@@ -16,7 +16,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
-import { sequentialGradientsInto } from "../../src/worker/sequential-step.ts";
+import { TfjsStep } from "../../src/worker/tfjs-step.ts";
 import { maxErrorRelativeToPeak } from "../support/reference.ts";
 import {
   BATCH,
@@ -71,7 +71,7 @@ describe("SequentialGemmStep", () => {
     const c = makeCase(MODELS["conv valid relu → maxpool → dense"], 5);
     const batch = batchOf(c);
     const grads = new Float32Array(c.layout.size);
-    const expected = sequentialGradientsInto(c.layout, c.params, batch, grads);
+    const expected = new TfjsStep(c.layout, BATCH).gradientsInto(c.params, batch, grads);
     const got = new SequentialGemmStep(c.layout, BATCH).gradientsInto(c.params, batch, grads);
     expect(got.correct).toBe(expected.correct);
     expect(got.loss).toBeCloseTo(expected.loss, 6);
@@ -126,7 +126,7 @@ describe("SequentialGemmStep on MNIST", () => {
       ]) {
         fillBatch(batch, data.train, order, start, n, 64);
         const expected = new Float32Array(layout.size);
-        const want = sequentialGradientsInto(layout, params, batch, expected);
+        const want = new TfjsStep(layout, capacity).gradientsInto(params, batch, expected);
         const grads = new Float32Array(layout.size);
         const got = step.gradientsInto(params, batch, grads);
         expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-3);

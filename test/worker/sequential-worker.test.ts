@@ -12,7 +12,6 @@ import {
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { encodeShard } from "../../src/core/shard.ts";
-import { tf } from "../../src/tf/backend.ts";
 import { TrainerWorker } from "../../src/worker/trainer.ts";
 import { maxErrorRelativeToPeak } from "../support/reference.ts";
 import {
@@ -115,16 +114,10 @@ describe("a worker training a Sequential (conv) model", () => {
     }
   });
 
-  test("leaves no tfjs tensor behind", () => {
+  test("computes on the wasm gemm, without a tfjs tensor", () => {
     const params = initParams(SPEC, 5);
-    trainer.gradients(params, [1, 2, 3]);
+    trainer.gradients(params, [4, 5, 6, 7]);
     trainer.evaluate(params, { predictions: true });
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) {
-      trainer.gradients(params, [4, 5, 6, 7]);
-      trainer.evaluate(params, { predictions: true });
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    expect(trainer.tensorCount()).toBe(before);
+    expect(trainer.tensorCount()).toBe(0);
   });
 });
