@@ -10,6 +10,7 @@ import {
   untrainableReason,
 } from "../core/train-spec.ts";
 import type { TrainConfig } from "./config.ts";
+import { checkTrainingMemory } from "./memory-check.ts";
 
 /** MNIST's digits. */
 const CLASSES = 10;
@@ -26,6 +27,7 @@ export async function runSpec(config: TrainConfig, data: Dataset): Promise<Train
   const reason = isSequentialSpec(spec) ? untrainableReason(spec) : undefined;
   if (reason) throw new Error(`${source}: ${reason}`);
   checkFitsData(spec, rows, cols, source);
+  if (isSequentialSpec(spec)) checkTrainingMemory(spec, config, source);
   return spec;
 }
 

@@ -9,6 +9,7 @@ import { loadServedModelDir } from "../../src/adapter/fs/model-files.ts";
 import { predictImages } from "../../src/core/served-model.ts";
 import { createApp } from "../../src/server/app.ts";
 import { train } from "../../src/train/train.ts";
+import type { TrainOptions } from "../../src/train/types.ts";
 import { smallConvnet } from "../support/small-convnet.ts";
 
 /**
@@ -18,10 +19,10 @@ import { smallConvnet } from "../support/small-convnet.ts";
  */
 const FIXTURES = fileURLToPath(new URL("../fixtures/v0.1/", import.meta.url));
 const RUN = { workers: 2, epochs: 3, trainLimit: 2048, testLimit: 512, batchSize: 128, seed: 7 };
-const CASES = [
+const CASES: { name: string; options: TrainOptions }[] = [
   { name: "mlp", options: { hidden: [16] } },
   { name: "convnet", options: { batchSize: 64, model: smallConvnet(2) } },
-] as const;
+];
 
 interface Expected {
   predictions: { label: number; probabilities: number[] }[];
