@@ -89,8 +89,8 @@ export class SequentialGemmStep {
   private readonly layers: StepLayer[];
   /** The first layer takes the batch's active columns (batches need not hold every column). */
   private readonly activeColumns: boolean;
-  /** ∂loss/∂logits, written by the loss. */
-  private readonly dLogits: Matrix;
+  /** ∂loss/∂logits, written by the loss; made at the first backward pass. */
+  private dLogits: Matrix | undefined;
 
   constructor(
     readonly layout: SequentialLayout,
@@ -112,8 +112,6 @@ export class SequentialGemmStep {
       input = step.output;
       return step;
     });
-    const lastOutput = this.layers[this.layers.length - 1].output;
-    this.dLogits = g.matrix(lastOutput.rows, lastOutput.cols);
   }
 
   /**
@@ -128,8 +126,9 @@ export class SequentialGemmStep {
     dropoutMasks: readonly Float32Array[] = [],
   ): { loss: number; correct: number } {
     const pass = { batch, masks: dropoutMasks };
-    const inputs = this.forward(params, pass, timings);
     const logits = this.layers[this.layers.length - 1].output;
+    this.dLogits ??= this.gemm.matrix(logits.rows, logits.cols);
+    const inputs = this.forward(params, pass, timings);
     const result = softmaxCrossEntropyInto(this.view(logits), batch, this.view(this.dLogits));
     let d: Matrix | undefined = this.dLogits;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
@@ -205,6 +204,19 @@ function stepLayer(
   }
 }
 
+/** A product layer's buffers for the backward pass. */
+interface ProductBackward {
+  /** ∂loss/∂z, `rows × units`. */
+  readonly dz: Matrix;
+  /** The product's left operand transposed (patchesᵀ or inputᵀ), the kernel gradient's A. */
+  readonly leftT: Matrix;
+  /** ∂loss/∂K, `taps × units`. */
+  readonly dKernel: Matrix;
+  readonly dBias: Matrix;
+  /** Where the input needs a gradient: Kᵀ, dz·Kᵀ (a conv's before col2im) and ∂loss/∂input. */
+  readonly input: { kernelT: Matrix; dCols: Matrix; dInput: Matrix } | undefined;
+}
+
 /**
  * Conv2D or Dense: output = patches·K + b (a Dense's patches are its input); the kernel
  * gradient is patchesᵀ·dz, the input gradient dz·Kᵀ, folded back by col2im for a conv.
@@ -214,21 +226,17 @@ class ProductLayer implements StepLayer {
   private readonly grid: WindowGrid | undefined;
   /** im2col of the input (convs only), `rows × taps`. */
   private readonly patches: Matrix | undefined;
+  /** The kernel, `taps × units`. */
   protected readonly kernel: Matrix;
   protected readonly packed: PackedMatrix;
-  private readonly dz: Matrix;
-  /** The product's left operand transposed (patchesᵀ or inputᵀ), the kernel gradient's A. */
-  protected readonly leftT: Matrix;
-  /** ∂loss/∂K, `taps × units`. */
-  protected readonly dKernel: Matrix;
-  private readonly inputPart: { kernelT: Matrix; dCols: Matrix; dInput: Matrix } | undefined;
   private readonly relu: boolean;
   /**
    * The bias, copied from the parameters at each forward (−0s without one: z + (−0) is z,
-   * bit for bit, so a ReLU alone runs through the same kernel); its gradient.
+   * bit for bit, so a ReLU alone runs through the same kernel).
    */
   private readonly bias: Matrix;
-  private readonly dBias: Matrix;
+  /** Made at the first backward pass: a step that only evaluates never holds them. */
+  #gradientBuffers: ProductBackward | undefined;
 
   constructor(
     protected readonly gemm: Gemm,
@@ -236,7 +244,7 @@ class ProductLayer implements StepLayer {
     protected readonly layer: SequentialLayerLayout,
     spec: Conv2DLayer | DenseLayer,
     protected readonly capacity: number,
-    needInput: boolean,
+    private readonly needInput: boolean,
     /** The next layer (a max-pool) applies this layer's ReLU gradient. */
     private readonly reluByPool: boolean,
   ) {
@@ -252,17 +260,29 @@ class ProductLayer implements StepLayer {
     this.kernel = g.matrix(taps, units);
     this.packed = g.pack(this.kernel);
     this.output = g.matrix(rows, units);
-    this.dz = g.matrix(rows, units);
-    this.leftT = g.matrix(taps, rows);
-    this.dKernel = g.matrix(taps, units);
     this.bias = g.matrix(1, units, new Float32Array(units).fill(-0));
-    this.dBias = g.matrix(1, units);
-    if (needInput) {
-      const shape = activations(0, capacity, layer.inputShape);
+  }
+
+  protected backwardBuffers(): ProductBackward {
+    if (this.#gradientBuffers) return this.#gradientBuffers;
+    const g = this.gemm;
+    const { rows: taps, cols: units } = this.kernel;
+    const rows = this.output.rows;
+    let input: ProductBackward["input"];
+    if (this.needInput) {
+      const shape = activations(0, this.capacity, this.layer.inputShape);
       const dInput = g.matrix(shape.rows, shape.cols);
       const kernelT = g.matrix(units, taps);
-      this.inputPart = { kernelT, dCols: this.grid ? g.matrix(rows, taps) : dInput, dInput };
+      input = { kernelT, dCols: this.grid ? g.matrix(rows, taps) : dInput, dInput };
     }
+    this.#gradientBuffers = {
+      dz: g.matrix(rows, units),
+      leftT: g.matrix(taps, rows),
+      dKernel: g.matrix(taps, units),
+      dBias: g.matrix(1, units),
+      input,
+    };
+    return this.#gradientBuffers;
   }
 
   /** The product's left operand: the patches, or (Dense) the input itself. */
@@ -299,16 +319,17 @@ class ProductLayer implements StepLayer {
     pass: Pass,
   ): Matrix | undefined {
     const g = this.gemm;
+    const b = this.backwardBuffers();
     let dz = dOutput;
     if (this.relu && !this.reluByPool) {
       const n = dOutput.rows * dOutput.cols;
-      this.ops.reluMask(dOutput.offset, this.output.offset, this.dz.offset, n);
-      dz = this.dz;
+      this.ops.reluMask(dOutput.offset, this.output.offset, b.dz.offset, n);
+      dz = b.dz;
     }
     const bias = this.layer.weights[1];
     if (bias) {
-      this.ops.columnSums(dz.offset, dz.rows, dz.cols, this.dBias.offset);
-      grads.set(g.view(this.dBias), bias.offset);
+      this.ops.columnSums(dz.offset, dz.rows, dz.cols, b.dBias.offset);
+      grads.set(g.view(b.dBias), bias.offset);
     }
     this.kernelGradient(this.left(input, pass), dz, grads, pass);
     return this.inputGradient(dz);
@@ -327,8 +348,9 @@ class ProductLayer implements StepLayer {
 
   /** leftᵀ·dz into (the first `left.cols` rows of) dKernel. */
   protected leftTimes(left: Matrix, dz: Matrix): Matrix {
-    const leftT = { ...this.leftT, rows: left.cols, cols: left.rows };
-    const dKernel = { ...this.dKernel, rows: left.cols };
+    const b = this.backwardBuffers();
+    const leftT = { ...b.leftT, rows: left.cols, cols: left.rows };
+    const dKernel = { ...b.dKernel, rows: left.cols };
     this.transpose(left, leftT);
     this.gemm.multiply(leftT, dz, dKernel, MUL_ADD);
     return dKernel;
@@ -339,9 +361,10 @@ class ProductLayer implements StepLayer {
   }
 
   private inputGradient(dz: Matrix): Matrix | undefined {
-    if (!this.inputPart) return undefined;
+    const part = this.backwardBuffers().input;
+    if (!part) return undefined;
     const g = this.gemm;
-    const { kernelT, dCols, dInput } = this.inputPart;
+    const { kernelT, dCols, dInput } = part;
     this.transpose(this.kernel, kernelT); // the forward's copy of the kernel
     g.multiply(dz, kernelT, dCols, MUL_ADD);
     if (this.grid) this.ops.col2im(dCols.offset, this.capacity, this.grid, dInput.offset);
@@ -383,14 +406,15 @@ class ActiveColumnsDense extends ProductLayer {
 class PoolLayer implements StepLayer {
   readonly output: Matrix;
   private readonly grid: WindowGrid;
-  private readonly dInput: Matrix;
+  /** ∂loss/∂input, made at the first backward pass. */
+  private dInput: Matrix | undefined;
   /** 2×2 stride-2 tiling: the SIMD kernels; other poolings: the TS loops. */
   private readonly simd: boolean;
 
   constructor(
     private readonly gemm: Gemm,
     private readonly ops: StepOps,
-    layer: SequentialLayerLayout,
+    private readonly layer: SequentialLayerLayout,
     private readonly capacity: number,
     /**
      * The layer before has a ReLU: dy·step(pooled output) is exact, since each window's
@@ -402,9 +426,7 @@ class PoolLayer implements StepLayer {
     this.grid = windowGrid(layer.inputShape, layer.spec);
     this.simd = StepOps.handlesPool(this.grid);
     const out = activations(0, capacity, layer.outputShape);
-    const dIn = activations(0, capacity, layer.inputShape);
     this.output = gemm.matrix(out.rows, out.cols);
-    this.dInput = gemm.matrix(dIn.rows, dIn.cols);
   }
 
   forward(_params: Float32Array, input: Matrix): void {
@@ -414,6 +436,8 @@ class PoolLayer implements StepLayer {
   }
 
   backward(_params: Float32Array, input: Matrix, dOutput: Matrix): Matrix {
+    const dIn = activations(0, this.capacity, this.layer.inputShape);
+    this.dInput ??= this.gemm.matrix(dIn.rows, dIn.cols);
     const dy = dOutput.offset;
     if (this.reluBefore) this.ops.reluMask(dy, this.output.offset, dy, dOutput.rows * dOutput.cols);
     if (this.simd) {
