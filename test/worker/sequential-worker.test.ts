@@ -120,4 +120,18 @@ describe("a worker training a Sequential (conv) model", () => {
     trainer.evaluate(params, { predictions: true });
     expect(trainer.tensorCount()).toBe(0);
   });
+
+  test("does not even load tfjs where the gemm runs (tfjs registers its engine globally)", () => {
+    // A fresh process: the test runner's realm has tfjs from other tests.
+    const script = `
+      import { TrainerWorker } from "./src/worker/trainer.ts";
+      await new TrainerWorker().loadModel(${JSON.stringify(SPEC)});
+      const before = "_tfengine" in globalThis;
+      await import("./src/worker/tfjs-step.ts");
+      console.log(JSON.stringify([before, "_tfengine" in globalThis]));`;
+    const run = Bun.spawnSync([process.execPath, "-e", script], { stderr: "pipe" });
+    expect(run.stderr.toString()).toBe("");
+    // Loading the fallback step loads tfjs: the check sees it.
+    expect(JSON.parse(run.stdout.toString())).toEqual([false, true]);
+  });
 });
