@@ -22,11 +22,13 @@ import { softmaxCrossEntropyInto } from "./loss.ts";
  * instead of tfjs: a conv is im2col then one product with its kernel, its kernel gradient one
  * product with the same patches, its input gradient col2im(dz·Kᵀ); a Dense is the same
  * product without im2col. A Dense on the raw input sees only the batch's active columns
- * (active-columns.ts: MNIST batches have ink in ~63% of the pixels). The loops around the products (im2col, col2im, bias, ReLU, 2×2
- * pooling, column sums, transposes) are the SIMD kernels of src/wasm/step-ops.wat, bit for bit
- * their TS loops; dropout, softmax cross-entropy and other poolings stay plain loops. Same math
- * as src/tf/sequential.ts; every buffer lives in one wasm memory, laid out once per (layout,
- * capacity). The gemm multiplies then adds, never fused, so Bun and Deno give the same results.
+ * (active-columns.ts: MNIST batches have ink in ~63% of the pixels). The loops around the
+ * products (im2col, col2im, bias, ReLU, 2×2 pooling, column sums, transposes) are the SIMD
+ * kernels of src/wasm/step-ops.wat, bit for bit their TS loops; dropout, softmax
+ * cross-entropy and other poolings stay plain loops. Same math as src/tf/sequential.ts. Every
+ * buffer lives in one wasm memory, laid out once per (layout, capacity), the backward pass's
+ * at its first call. The gemm multiplies then adds, never fused, so Bun and Deno give the
+ * same results.
  */
 
 const MUL_ADD = { fma: false } as const;
