@@ -9,9 +9,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
-import { initSequentialParams } from "../src/core/model/init.ts";
+import { initParams } from "../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../src/core/model/presets.ts";
-import { sequentialLayout } from "../src/core/model/sequential.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import * as current from "../src/worker/model.ts";
 import { baselineTree, git } from "./baseline.ts";
@@ -49,7 +48,7 @@ const baseline: ModelModule = await import(join(tree, "src", "worker", "model.ts
 const denseStack = modelName === "mlp" && existsSync(join(tree, "src", "core", "spec.ts"));
 const baselineSpec = denseStack ? { inputSize: 784, hidden: [512], classes: 10 } : spec;
 const data = await loadIdxDataset();
-const params = initSequentialParams(sequentialLayout(spec), 1);
+const params = initParams(spec, 1);
 const variants = {
   [`baseline ${git("rev-parse", "--short", ref)}`]: baseline.workerModel(baselineSpec),
   current: current.workerModel(spec),

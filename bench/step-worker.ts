@@ -4,9 +4,8 @@
  * for a fixed time, on weights that stay at their initial values.
  */
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { initSequentialParams } from "../src/core/model/init.ts";
+import { initParams } from "../src/core/model/init.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
-import { sequentialLayout } from "../src/core/model/sequential.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
 
@@ -24,7 +23,7 @@ self.onmessage = async (event: MessageEvent<Job>) => {
   const { train } = await loadIdxDataset();
   const spec = mlpSpec();
   const model = workerModel(spec);
-  const params = initSequentialParams(sequentialLayout(spec), 1);
+  const params = initParams(spec, 1);
   const grads = new Float32Array(model.size);
   const batch = createBatch(rows, model.inputSize, model.classes, model.allColumns);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { decodeBase64Url, encodeBase64Url } from "../core/base64url.ts";
 import type { Predictions } from "../core/confusion.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
+import type { ModelSpec } from "../core/model/sequential.ts";
 import { validate } from "../core/validate.ts";
 
 /**
@@ -151,7 +151,7 @@ export type CoordinatorMessage =
       type: "welcome";
       participant: number;
       firstSlot: number;
-      spec: TrainSpec;
+      spec: ModelSpec;
       paramCount: number;
       /** Each of this participant's slots: its shard's URL (relative to the join URL) and token. */
       shards: { url: string; token: string }[];

@@ -1,7 +1,7 @@
 import { totalmem } from "node:os";
+import { describeLayer } from "../core/model/describe.ts";
 import { formatBytes, trainingMemory } from "../core/model/memory.ts";
-import { type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
-import { describeLayer } from "../core/train-spec.ts";
+import { type ModelSpec, modelLayout } from "../core/model/sequential.ts";
 import type { TrainConfig } from "./config.ts";
 
 /** A wasm memory (each worker thread's step) holds at most 2^32 bytes. */
@@ -12,12 +12,12 @@ const WASM_MEMORY_LIMIT = 2 ** 32;
  * the error names where the model came from, the layer that needs the most and the figures.
  */
 export function checkTrainingMemory(
-  spec: SequentialSpec,
+  spec: ModelSpec,
   config: Pick<TrainConfig, "workers" | "batchSize">,
   source: string,
   available: number = totalmem(),
 ): void {
-  const layout = sequentialLayout(spec);
+  const layout = modelLayout(spec);
   const threads = config.workers;
   const need = trainingMemory(layout, {
     threads,

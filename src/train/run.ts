@@ -9,11 +9,11 @@ import { STAT } from "../collective/telemetry.ts";
 import { frameBytes, MAX_WORKER_TEXT } from "../collective/wire.ts";
 import type { CheckpointState } from "../core/checkpoint-format.ts";
 import { type Dataset, sliceSet } from "../core/dataset.ts";
-import { initParams } from "../core/init.ts";
-import type { TrainingSummary } from "../core/layers-format.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
+import { initParams } from "../core/model/init.ts";
+import type { TrainingSummary } from "../core/model/layers-json.ts";
+import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
-import { classesOf, parameterCount, type TrainSpec } from "../core/train-spec.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
 import type { TrainConfig } from "./config.ts";
@@ -46,7 +46,7 @@ export interface RunContext {
 interface RunParts {
   readonly ctx: RunContext;
   readonly data: Dataset;
-  readonly spec: TrainSpec;
+  readonly spec: ModelSpec;
   readonly parts: Partition;
   readonly participants: Participants;
   readonly history: EpochMetrics[];
@@ -352,7 +352,7 @@ async function loadData(config: TrainConfig): Promise<Dataset> {
 /** The checkpoint to continue from, when resuming and there is one. */
 function resumeFrom(
   config: TrainConfig,
-  spec: TrainSpec,
+  spec: ModelSpec,
   data: Dataset,
 ): Promise<CheckpointState | undefined> {
   if (!config.resume || config.checkpointDir === false) return Promise.resolve(undefined);

@@ -1,9 +1,12 @@
 import type { ImageSet } from "../core/dataset.ts";
 import { sampleDropoutMasks } from "../core/model/dropout.ts";
-import { mlpSpec } from "../core/model/presets.ts";
-import { type SequentialLayout, sequentialLayout, shapeSize } from "../core/model/sequential.ts";
+import {
+  type ModelLayout,
+  type ModelSpec,
+  modelLayout,
+  shapeSize,
+} from "../core/model/sequential.ts";
 import { Rng } from "../core/rng.ts";
-import { isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
 import { GEMM_KERNEL } from "../wasm/gemm.ts";
 import { type Batch, createBatch } from "./batch.ts";
 import { type EvalOptions, type EvalResult, evaluateInChunks } from "./evaluate.ts";
@@ -59,8 +62,8 @@ export interface Step {
 /** What makes a model's steps: the wasm gemm, or tfjs where relaxed SIMD is missing. */
 export interface StepEngine {
   /** Whether the steps need batches of every input column. */
-  allColumns(layout: SequentialLayout): boolean;
-  step(layout: SequentialLayout, capacity: number): Step;
+  allColumns(layout: ModelLayout): boolean;
+  step(layout: ModelLayout, capacity: number): Step;
   liveTensors(): number;
 }
 
@@ -80,18 +83,14 @@ const EVAL_CHUNK = 64;
  * The worker model on the wasm gemm, or where relaxed SIMD is missing on tfjs, which is
  * loaded only then.
  */
-export async function loadWorkerModel(spec: TrainSpec): Promise<WorkerModel> {
+export async function loadWorkerModel(spec: ModelSpec): Promise<WorkerModel> {
   if (!GEMM_KERNEL.unavailable()) return workerModel(spec);
   const { tfjsEngine } = await import("./tfjs-step.ts");
   return workerModel(spec, await tfjsEngine());
 }
 
-export function workerModel(spec: TrainSpec, engine = GEMM_ENGINE): WorkerModel {
-  // A Dense stack of spec.ts is the Sequential MLP, with the same flat layout.
-  const sequential = isSequentialSpec(spec)
-    ? spec
-    : mlpSpec(spec.hidden, spec.inputSize, spec.classes);
-  const layout = sequentialLayout(sequential);
+export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE): WorkerModel {
+  const layout = modelLayout(spec);
   const hasDropout = layout.layers.some((l) => l.spec.kind === "dropout");
   const shape = {
     size: layout.size,

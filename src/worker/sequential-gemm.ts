@@ -5,8 +5,8 @@ import {
   type Conv2DLayer,
   type DenseLayer,
   hasRelu,
-  type SequentialLayerLayout,
-  type SequentialLayout,
+  type LayerLayout,
+  type ModelLayout,
   type Shape,
   shapeSize,
 } from "../core/model/sequential.ts";
@@ -63,17 +63,17 @@ interface StepLayer {
  * computes over the batch's active columns; −1 when the model has none (a conv needs whole
  * images). Batches for such a model carry active columns.
  */
-export function activeColumnsLayer(layout: SequentialLayout): number {
+export function activeColumnsLayer(layout: ModelLayout): number {
   const i = layout.layers.findIndex((l) => l.spec.kind !== "flatten" && l.spec.kind !== "reshape");
   return layout.layers[i]?.spec.kind === "dense" ? i : -1;
 }
 
 /** Whether layer i's input needs a gradient: some layer before it has weights. */
-const needsInputGradient = (layout: SequentialLayout, i: number) =>
+const needsInputGradient = (layout: ModelLayout, i: number) =>
   layout.layers.slice(0, i).some((l) => l.weights.length > 0);
 
 /** A layer with a ReLU whose gradient the next layer, a max-pool, applies on its smaller grid. */
-function reluTakenByPool(layout: SequentialLayout, i: number): boolean {
+function reluTakenByPool(layout: ModelLayout, i: number): boolean {
   return hasRelu(layout.layers[i]) && layout.layers[i + 1]?.spec.kind === "maxPooling2d";
 }
 
@@ -95,7 +95,7 @@ export class SequentialGemmStep {
   private dLogits: Matrix | undefined;
 
   constructor(
-    readonly layout: SequentialLayout,
+    readonly layout: ModelLayout,
     readonly capacity: number,
   ) {
     const last = layout.layers[layout.layers.length - 1].spec;
@@ -180,7 +180,7 @@ export class SequentialGemmStep {
 function stepLayer(
   g: Gemm,
   ops: StepOps,
-  layout: SequentialLayout,
+  layout: ModelLayout,
   i: number,
   capacity: number,
   input: Matrix,
@@ -243,7 +243,7 @@ class ProductLayer implements StepLayer {
   constructor(
     protected readonly gemm: Gemm,
     private readonly ops: StepOps,
-    protected readonly layer: SequentialLayerLayout,
+    protected readonly layer: LayerLayout,
     spec: Conv2DLayer | DenseLayer,
     protected readonly capacity: number,
     private readonly needInput: boolean,
@@ -416,7 +416,7 @@ class PoolLayer implements StepLayer {
   constructor(
     private readonly gemm: Gemm,
     private readonly ops: StepOps,
-    private readonly layer: SequentialLayerLayout,
+    private readonly layer: LayerLayout,
     private readonly capacity: number,
     /**
      * The layer before has a ReLU: dy·step(pooled output) is exact, since each window's
@@ -459,7 +459,7 @@ class DropoutLayer implements StepLayer {
 
   constructor(
     private readonly gemm: Gemm,
-    layer: SequentialLayerLayout,
+    layer: LayerLayout,
     capacity: number,
     /** Which of the step's masks is this layer's. */
     private readonly index: number,
@@ -494,7 +494,7 @@ class ReshapeLayer implements StepLayer {
   readonly output: Matrix;
 
   constructor(
-    private readonly layer: SequentialLayerLayout,
+    private readonly layer: LayerLayout,
     private readonly capacity: number,
     input: Matrix,
   ) {

@@ -1,5 +1,5 @@
 import { TIMING } from "../collective/telemetry.ts";
-import type { SequentialLayout } from "../core/model/sequential.ts";
+import type { ModelLayout } from "../core/model/sequential.ts";
 import { tf, useWasmBackend } from "../tf/backend.ts";
 import { sequentialLogits, sequentialLossAndGrads, sequentialTensors } from "../tf/sequential.ts";
 import { copyInto, valuesOf } from "../tf/transfer.ts";
@@ -13,7 +13,7 @@ import type { Batch } from "./batch.ts";
  */
 export class TfjsStep {
   constructor(
-    readonly layout: SequentialLayout,
+    readonly layout: ModelLayout,
     readonly capacity: number,
   ) {}
 
@@ -76,7 +76,7 @@ export async function tfjsEngine() {
   await useWasmBackend();
   return {
     allColumns: () => true,
-    step: (layout: SequentialLayout, capacity: number) => new TfjsStep(layout, capacity),
+    step: (layout: ModelLayout, capacity: number) => new TfjsStep(layout, capacity),
     liveTensors: () => tf.memory().numTensors,
   };
 }

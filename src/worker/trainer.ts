@@ -6,10 +6,10 @@ import {
   type SharedPlaneBuffers,
 } from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
+import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import { decodeShard, type Shard } from "../core/shard.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";
 import type { EvalOptions, EvalResult } from "./evaluate.ts";
 import { type FaultInjection, injectFault } from "./faults.ts";
@@ -73,7 +73,7 @@ export class TrainerWorker {
   private batch?: Batch;
 
   /** Loads a model; returns its parameter count. */
-  async loadModel(spec: TrainSpec): Promise<number> {
+  async loadModel(spec: ModelSpec): Promise<number> {
     this.model = await loadWorkerModel(spec);
     return this.model.size;
   }

@@ -3,8 +3,8 @@ import { encode } from "fast-png";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { predictPixels } from "../../src/core/forward.ts";
-import type { LoadedModel } from "../../src/core/layers-format.ts";
+import { predictPixels } from "../../src/core/model/forward.ts";
+import type { LoadedModel } from "../../src/core/model/layers-json.ts";
 import {
   checkPngSize,
   decodePngGray,

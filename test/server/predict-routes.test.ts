@@ -8,14 +8,14 @@ import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import { encodeBase64Url } from "../../src/core/base64url.ts";
 import { type ClassAccuracy, matrixTotals } from "../../src/core/confusion.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { predictPixels } from "../../src/core/forward.ts";
+import { predictPixels } from "../../src/core/model/forward.ts";
 import {
   fromLayersModel,
   type LoadedModel,
   type TrainingSummary,
   toModelJson,
   weightsBytes,
-} from "../../src/core/layers-format.ts";
+} from "../../src/core/model/layers-json.ts";
 import { createApp } from "../../src/server/app.ts";
 import { createShardApp } from "../../src/server/shards.ts";
 import { bombPng, withHugeIccp } from "../support/png-bombs.ts";
@@ -386,9 +386,22 @@ describe("other routes", () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.architecture).toBe("784→512→10");
     expect(body.parameters).toBe(784 * 512 + 512 + 512 * 10 + 10);
+    expect(body.inputShape).toEqual([784]);
     expect(body.layers).toEqual([
-      { inputs: 784, units: 512, activation: "relu", parameters: 401920 },
-      { inputs: 512, units: 10, activation: "softmax", parameters: 5130 },
+      {
+        name: "dense_Dense1",
+        className: "Dense",
+        outputShape: [512],
+        activation: "relu",
+        parameters: 401920,
+      },
+      {
+        name: "dense_Dense2",
+        className: "Dense",
+        outputShape: [10],
+        activation: "softmax",
+        parameters: 5130,
+      },
     ]);
     const summary = body.summary as TrainingSummary;
     expect(summary.testAccuracy).toBe(model.summary?.testAccuracy as number);

@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
-import { initParams } from "../../src/core/init.ts";
+import { paramLayout } from "../../src/core/model/dense-stack.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { type ModelSpec, paramLayout } from "../../src/core/spec.ts";
 import {
   finiteDifferences,
   maxErrorRelativeToPeak,
@@ -9,14 +10,13 @@ import {
   referenceLoss,
 } from "./reference.ts";
 
-const spec: ModelSpec = { inputSize: 6, hidden: [5, 4], classes: 3 };
+const [inputSize, classes] = [6, 3];
+const spec = mlpSpec([5, 4], inputSize, classes);
 const layout = paramLayout(spec);
 const rng = Rng.fromSeed(7);
 const batch = 8;
-const x = Array.from({ length: batch }, () =>
-  Array.from({ length: spec.inputSize }, () => rng.next()),
-);
-const labels = Array.from({ length: batch }, () => rng.int(spec.classes));
+const x = Array.from({ length: batch }, () => Array.from({ length: inputSize }, () => rng.next()));
+const labels = Array.from({ length: batch }, () => rng.int(classes));
 // The last two rows are padding, as in a partial batch: zero weight, masked out of accuracy.
 const weights = x.map((_, i) => (i < batch - 2 ? 1 / (batch - 2) : 0));
 const params = initParams(spec, 3);

@@ -5,7 +5,7 @@ import {
   dropout,
   type MaxPooling2DLayer,
   maxPooling2d,
-  sequentialLayout,
+  modelLayout,
   shapeSize,
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -176,7 +176,7 @@ describe("setSequentialPhaseProbe", () => {
 describe("sequentialLossAndGrads input checks", () => {
   test("a model without a softmax Dense output, or wrong masks, is a clear error", async () => {
     await tf.setBackend("cpu");
-    const layout = sequentialLayout({ inputShape: [4], layers: [dense(3)] });
+    const layout = modelLayout({ inputShape: [4], layers: [dense(3)] });
     const params = sequentialTensors(layout, new Float32Array(layout.size));
     const x = tf.zeros([2, 4]);
     const y = tf.zeros([2, 3]) as tf.Tensor2D;
@@ -184,7 +184,7 @@ describe("sequentialLossAndGrads input checks", () => {
     expect(() => sequentialLossAndGrads(layout, params, x, y, w, w)).toThrow(
       "the last layer must be a softmax Dense (categorical cross-entropy), got dense with linear",
     );
-    const drop = sequentialLayout({
+    const drop = modelLayout({
       inputShape: [4],
       layers: [dropout(0.5), dense(3, { activation: "softmax" })],
     });
@@ -202,7 +202,7 @@ describe("sequentialLossAndGrads input checks", () => {
   });
 
   test("dropout masks keep 1 − rate of the units, scaled by 1/(1 − rate), reproducibly", () => {
-    const layout = sequentialLayout({
+    const layout = modelLayout({
       inputShape: [1000],
       layers: [dropout(0.25), dense(2, { activation: "softmax" })],
     });

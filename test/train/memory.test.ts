@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { formatBytes, trainingMemory } from "../../src/core/model/memory.ts";
-import { conv2d, dense, flatten, sequentialLayout } from "../../src/core/model/sequential.ts";
+import { conv2d, dense, flatten, modelLayout } from "../../src/core/model/sequential.ts";
 import { checkTrainingMemory } from "../../src/train/memory-check.ts";
 
 const mlp = (units: number) => ({
@@ -9,7 +9,7 @@ const mlp = (units: number) => ({
 });
 const SHAPE = { threads: 2, batchPerThread: 64, optimizerSlots: 1 };
 const estimate = (spec: ReturnType<typeof mlp>, shape = SHAPE) =>
-  trainingMemory(sequentialLayout(spec), shape);
+  trainingMemory(modelLayout(spec), shape);
 
 describe("trainingMemory", () => {
   test("grows with the parameters at least by the plane's copies (params ×2, state ×2, one gradient row per thread)", () => {
@@ -28,7 +28,7 @@ describe("trainingMemory", () => {
 
   test("names the layer that needs the most", () => {
     expect(estimate(mlp(4096)).largest).toMatchObject({ index: 0 });
-    const conv = sequentialLayout({
+    const conv = modelLayout({
       inputShape: [28, 28, 1],
       layers: [conv2d(4, 3), flatten(), dense(5000), dense(10, { activation: "softmax" })],
     });
@@ -37,7 +37,7 @@ describe("trainingMemory", () => {
 
   test("counts a convolution's patches with its activations", () => {
     const conv = (filters: number) =>
-      sequentialLayout({
+      modelLayout({
         inputShape: [28, 28, 1],
         layers: [conv2d(filters, 3), flatten(), dense(10, { activation: "softmax" })],
       });

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
+import { paramLayout } from "../../src/core/model/dense-stack.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
 import { plansFromGlobalBatches } from "../../src/core/plan.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { maxAbsDiff, referenceGradient, rmspropStep } from "../support/reference.ts";
 

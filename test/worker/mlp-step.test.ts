@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initSequentialParams } from "../../src/core/model/init.ts";
+import { paramLayout } from "../../src/core/model/dense-stack.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../../src/core/model/presets.ts";
-import { type SequentialLayout, sequentialLayout } from "../../src/core/model/sequential.ts";
-import { type ParamLayout, paramLayout } from "../../src/core/spec.ts";
+import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";
 import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { workerModel } from "../../src/worker/model.ts";
 import { activeColumnsLayer, SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
@@ -24,24 +24,9 @@ beforeAll(async () => {
 
 const PX = 784;
 
-/** The Dense stack as the float64 reference reads it (kernel and bias offsets per layer). */
-function referenceLayout(layout: SequentialLayout): ParamLayout {
-  const last = layout.layers.length - 1;
-  return {
-    size: layout.size,
-    layers: layout.layers.map((l, i) => ({
-      inputs: l.inputShape[0],
-      units: l.outputShape[0],
-      activation: i === last ? "softmax" : "relu",
-      kernelOffset: l.weights[0].offset,
-      biasOffset: l.weights[1].offset,
-    })),
-  };
-}
-
 /** Initial weights with biases away from zero, so every term of the backward pass counts. */
-function paramsOf(layout: SequentialLayout, seed: number): Float32Array {
-  const params = initSequentialParams(layout, seed);
+function paramsOf(layout: ModelLayout, seed: number): Float32Array {
+  const params = initParams(layout.spec, seed);
   for (const l of layout.layers) {
     const bias = l.weights[1];
     for (let u = 0; u < bias.size; u++) params[bias.offset + u] = 0.01 * ((u % 7) - 3);
@@ -65,7 +50,7 @@ describe("the MLP on the gemm step", () => {
   ] as const)(
     "%s: the float64 reference's loss, hits and gradients (1e-6)",
     (_, hidden, capacity, n) => {
-      const layout = sequentialLayout(mlpSpec(hidden));
+      const layout = modelLayout(mlpSpec(hidden));
       expect(activeColumnsLayer(layout)).toBe(0);
       const params = paramsOf(layout, 5);
       const rows = Array.from({ length: n }, (_, i) => 2000 + 17 * i);
@@ -79,7 +64,7 @@ describe("the MLP on the gemm step", () => {
         Array.from(data.train.images.subarray(s * PX, (s + 1) * PX), (v) => v / 255),
       );
       const labels = rows.map((s) => data.train.labels[s]);
-      const want = referenceGradient(referenceLayout(layout), params, x, labels);
+      const want = referenceGradient(paramLayout(layout.spec), params, x, labels);
       expect(result.loss).toBeCloseTo(want.loss, 6);
       expect(maxAbsDiff(got, want.grad)).toBeLessThan(1e-6);
       expect(Math.max(...want.grad.map(Math.abs))).toBeGreaterThan(1e-3);
@@ -107,7 +92,7 @@ describe("the MLP on the gemm step", () => {
   );
 
   test("a batch of every column gives the active columns' gradients", () => {
-    const layout = sequentialLayout(mlpSpec([64]));
+    const layout = modelLayout(mlpSpec([64]));
     const params = paramsOf(layout, 9);
     const rows = Array.from({ length: 40 }, (_, i) => 500 + 31 * i);
     const step = new SequentialGemmStep(layout, 48);
@@ -121,7 +106,7 @@ describe("the MLP on the gemm step", () => {
 
   test("the tfjs step (where relaxed SIMD is missing): the same gradients and evaluation", async () => {
     const spec = mlpSpec([64]);
-    const layout = sequentialLayout(spec);
+    const layout = modelLayout(spec);
     const params = paramsOf(layout, 9);
     const rows = Array.from({ length: 40 }, (_, i) => 500 + 31 * i);
     const [gemm, tfjs] = [workerModel(spec), workerModel(spec, await tfjsEngine())];
@@ -144,7 +129,7 @@ describe("the MLP on the gemm step", () => {
   });
 
   test("a conv model takes whole images: its step refuses a batch of active columns", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
+    const layout = modelLayout(CONVNET_SPEC);
     expect(activeColumnsLayer(layout)).toBe(-1);
     expect(workerModel(CONVNET_SPEC).allColumns).toBe(true);
     const step = new SequentialGemmStep(layout, 4);
@@ -156,33 +141,19 @@ describe("the MLP on the gemm step", () => {
   });
 });
 
-describe("a Dense stack of spec.ts (until the core trains only Sequentials)", () => {
-  test("mlpSpec lays its parameters out as spec.ts does: kernel [in×units] row-major, then bias", () => {
-    for (const hidden of [[512], [48, 24], []]) {
-      const old = paramLayout({ inputSize: PX, hidden, classes: 10 });
-      const layout = sequentialLayout(mlpSpec(hidden, PX, 10));
-      expect(layout.size).toBe(old.size);
-      expect(layout.weights.map((w) => [w.offset, w.shape])).toEqual(
-        old.layers.flatMap((l) => [
-          [l.kernelOffset, [l.inputs, l.units]],
-          [l.biasOffset, [l.units]],
-        ]),
-      );
-    }
-  });
-
-  test("trains as the Sequential MLP it is: the same gradients and evaluation", () => {
-    const dense = workerModel({ inputSize: PX, hidden: [32], classes: 10 });
-    const sequential = workerModel(mlpSpec([32]));
-    expect(dense.size).toBe(sequential.size);
-    expect(dense.allColumns).toBe(false);
-    const params = paramsOf(sequentialLayout(mlpSpec([32])), 2);
-    const batch = batchOf([3, 1, 4, 1, 5, 9, 2, 6], 8, false);
-    const [a, b] = [new Float32Array(dense.size), new Float32Array(dense.size)];
-    dense.gradientsInto(params, batch, a, { step: 0 });
-    sequential.gradientsInto(params, batch, b, { step: 0 });
-    expect(maxAbsDiff(a, b)).toBe(0);
-    const set = { ...data.test, count: 70 };
-    expect(dense.evaluate(params, set)).toEqual(sequential.evaluate(params, set));
-  });
+test("mlpSpec's flat layout is 0.1's Dense stack: per layer its kernel [in × units], then its bias", () => {
+  for (const hidden of [[512], [48, 24], []]) {
+    const widths = [PX, ...hidden, 10];
+    let offset = 0;
+    const expected = widths.slice(1).flatMap((units, l) => {
+      const kernel = [offset, [widths[l], units]];
+      offset += widths[l] * units;
+      const bias = [offset, [units]];
+      offset += units;
+      return [kernel, bias];
+    });
+    const layout = modelLayout(mlpSpec(hidden));
+    expect(layout.weights.map((w) => [w.offset, w.shape])).toEqual(expected);
+    expect(layout.size).toBe(offset);
+  }
 });

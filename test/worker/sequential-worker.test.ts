@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { type Dataset, type ImageSet, sliceSet } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import {
   conv2d,
   dense,
   flatten,
+  type ModelSpec,
   maxPooling2d,
-  type SequentialSpec,
-  sequentialLayout,
+  modelLayout,
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { encodeShard } from "../../src/core/shard.ts";
@@ -21,7 +21,7 @@ import {
 } from "../support/sequential-reference.ts";
 
 /** Small enough for float64 finite differences over every weight (750 parameters). */
-const SPEC: SequentialSpec = {
+const SPEC: ModelSpec = {
   inputShape: [28, 28, 1],
   layers: [
     conv2d(2, 3, { strides: 2, activation: "relu" }),
@@ -30,7 +30,7 @@ const SPEC: SequentialSpec = {
     dense(10, { activation: "softmax" }),
   ],
 };
-const layout = sequentialLayout(SPEC);
+const layout = modelLayout(SPEC);
 
 /**
  * Finite differences need a differentiable point: noise images (no blank regions whose equal

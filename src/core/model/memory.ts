@@ -1,4 +1,4 @@
-import { type SequentialLayerLayout, type SequentialLayout, shapeSize } from "./sequential.ts";
+import { type LayerLayout, type ModelLayout, shapeSize } from "./sequential.ts";
 
 /**
  * What a training run of a model holds in memory, estimated from its layout before anything
@@ -40,7 +40,7 @@ const THREAD_COPIES = 6;
 const LAYER_OVERHEAD = 96 * 1024;
 
 /** Float32s of layer `layer` per parameter-sized vector and per sample of its activations. */
-function layerFloats(layer: SequentialLayerLayout) {
+function layerFloats(layer: LayerLayout) {
   const params = layer.weights.reduce((sum, w) => sum + w.size, 0);
   const spec = layer.spec;
   // A convolution multiplies the input's patches: one row of kh·kw·cin per output pixel.
@@ -55,7 +55,7 @@ function layerFloats(layer: SequentialLayerLayout) {
   return { params, perSample: 2 * shapeSize(layer.outputShape) + patches };
 }
 
-export function trainingMemory(layout: SequentialLayout, shape: TrainingShape): TrainingMemory {
+export function trainingMemory(layout: ModelLayout, shape: TrainingShape): TrainingMemory {
   const { threads, batchPerThread, optimizerSlots } = shape;
   // Copies of the parameter vector: 2 in the plane, 2 per optimizer slot, a gradient row per
   // thread, and those measured above.

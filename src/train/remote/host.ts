@@ -16,8 +16,8 @@ import {
   SHARDFIT_VERSION,
   type WirePlan,
 } from "../../collective/wire.ts";
+import { parameterCount } from "../../core/model/sequential.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
-import { parameterCount, validateTrainSpec } from "../../core/train-spec.ts";
 import { WorkerPool } from "../pool.ts";
 
 /** The host's end of its connection to the coordinator (a WebSocket, or in-memory). */
@@ -146,7 +146,7 @@ export class WorkerHost {
 
   /** Builds the model, spawns the threads and fetches this participant's shards. */
   private async join(welcome: Welcome): Promise<void> {
-    const spec = validateTrainSpec(welcome.spec);
+    const spec = welcome.spec;
     const paramCount = parameterCount(spec);
     if (paramCount !== welcome.paramCount) {
       throw new Error(

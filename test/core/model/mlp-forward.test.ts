@@ -1,17 +1,18 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
-import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import { loadIdxDataset } from "../../../src/adapter/fs/mnist.ts";
+import type { Dataset } from "../../../src/core/dataset.ts";
 import {
   forward,
   pixelsToInputs,
   predictPixels,
   predictPixelsBatch,
   softmaxInPlace,
-} from "../../src/core/forward.ts";
-import { fromLayersModel, toModelJson, weightsBytes } from "../../src/core/layers-format.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
-import { buildTfReference, inputsTensor, tfFlatWeights } from "../support/tf-models.ts";
+} from "../../../src/core/model/forward.ts";
+import { fromLayersModel, toModelJson, weightsBytes } from "../../../src/core/model/layers-json.ts";
+import { DEFAULT_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
+import { type ModelLayout, modelLayout } from "../../../src/core/model/sequential.ts";
+import { buildTfReference, inputsTensor, tfFlatWeights } from "../../support/tf-models.ts";
 
 let data: Dataset;
 
@@ -38,7 +39,8 @@ for (const hidden of [[512], [256, 128]]) {
       const tensorsBefore = tf.memory().numTensors;
       // tfjs's own saved files are accepted by our validator…
       const loaded = fromLayersModel(ref.modelJson, ref.weights);
-      expect(loaded.spec).toEqual({ inputSize: 784, hidden, classes: 10 });
+      const shapes = (layout: ModelLayout) => layout.weights.map((w) => w.shape);
+      expect(shapes(loaded.layout)).toEqual(shapes(modelLayout(mlpSpec(hidden))));
       // …and hold the same numbers as the live model, in our flat layout.
       expect(maxAbsDiff(loaded.params, tfFlatWeights(ref.model))).toBe(0);
 
@@ -89,8 +91,7 @@ for (const hidden of [[512], [256, 128]]) {
 }
 
 describe("forward pass", () => {
-  const spec = { inputSize: 6, hidden: [5, 4], classes: 3 };
-  const layout = paramLayout(spec);
+  const layout = modelLayout(mlpSpec([5, 4], 6, 3));
   const params = Float32Array.from({ length: layout.size }, (_, i) => Math.sin(i * 1.7) * 0.8);
   const model = { layout, params };
 
@@ -98,13 +99,15 @@ describe("forward pass", () => {
   function naive(x: number[]): number[] {
     let a = x;
     for (const l of layout.layers) {
+      const [units, inputs] = [l.outputShape[0], l.inputShape[0]];
+      const [kernel, bias] = l.weights.map((w) => w.offset);
       const z: number[] = [];
-      for (let u = 0; u < l.units; u++) {
-        let s = params[l.biasOffset + u];
-        for (let i = 0; i < l.inputs; i++) s += a[i] * params[l.kernelOffset + i * l.units + u];
+      for (let u = 0; u < units; u++) {
+        let s = params[bias + u];
+        for (let i = 0; i < inputs; i++) s += a[i] * params[kernel + i * units + u];
         z.push(s);
       }
-      if (l.activation === "relu") a = z.map((v) => Math.max(0, v));
+      if (l !== layout.layers[layout.layers.length - 1]) a = z.map((v) => Math.max(0, v));
       else {
         const m = Math.max(...z);
         const e = z.map((v) => Math.exp(v - m));
@@ -157,7 +160,7 @@ describe("forward pass", () => {
   });
 
   test("a prediction is the argmax with its probability", () => {
-    const layoutD = paramLayout(DEFAULT_SPEC);
+    const layoutD = modelLayout(DEFAULT_SPEC);
     const p = predictPixels(
       { layout: layoutD, params: new Float32Array(layoutD.size) },
       new Uint8Array(784),
