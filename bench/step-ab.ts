@@ -54,7 +54,13 @@ const variants = {
   current: current.workerModel(spec),
 };
 const model = variants.current;
-const batch = createBatch(batchSize, model.inputSize, model.classes, model.allColumns);
+// The same samples for both, each in its own variant's batch layout (active columns or all).
+const batches = new Map(
+  Object.entries(variants).map(([k, m]) => [
+    k,
+    createBatch(batchSize, m.inputSize, m.classes, m.allColumns),
+  ]),
+);
 const order = Int32Array.from({ length: data.train.count }, (_, i) => i);
 const times = new Map(
   Object.keys(variants).map((k) => [k, { wall: [] as number[], cpu: [] as number[] }]),
@@ -62,8 +68,9 @@ const times = new Map(
 const grads = new Map(Object.keys(variants).map((k) => [k, new Float32Array(model.size)]));
 for (let rep = -5; rep < reps; rep++) {
   const start = ((rep + 5) * batchSize) % (data.train.count - batchSize);
-  fillBatch(batch, data.train, order, start, batchSize, batchSize);
   for (const [name, m] of Object.entries(variants)) {
+    const batch = batches.get(name)!;
+    fillBatch(batch, data.train, order, start, batchSize, batchSize);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     m.gradientsInto(params, batch, grads.get(name)!, { step: rep });
