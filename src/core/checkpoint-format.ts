@@ -3,7 +3,8 @@ import type { EpochMetrics } from "./metrics.ts";
 import { describeSpec } from "./model/describe.ts";
 import { mlpSpec } from "./model/presets.ts";
 import { type ModelSpec, modelLayout, sameSpec } from "./model/sequential.ts";
-import { type OptimizerSpec, optimizerFor } from "./optimizer.ts";
+import { type OptimizerSpec, optimizerFor } from "./optim/optimizer.ts";
+import { OptimizerSpecSchema } from "./optim/spec.ts";
 import { expecting, objectMessage, validate } from "./validate.ts";
 
 /**
@@ -133,10 +134,16 @@ function checkSameRun(checkpoint: Checkpoint, expect: ResumeExpectations, file: 
       `${file}: the checkpoint is of a ${describeSpec(checkpoint.spec)} model, this run trains ${describeSpec(expect.spec)}`,
     );
   }
+  const saved = new Map(Object.entries(checkpoint.optimizer));
   const settings: [string, unknown, unknown][] = [
     ["batchSize", checkpoint.batchSize, expect.batchSize],
     ["optimizer", checkpoint.optimizer.type, expect.optimizer.type],
-    ["learningRate", checkpoint.optimizer.learningRate, expect.optimizer.learningRate],
+    // Each hyper-parameter by its name (`learningRate`, `beta1`…): the types are equal here.
+    ...Object.entries(expect.optimizer).map(([key, wanted]): [string, unknown, unknown] => [
+      key,
+      saved.get(key),
+      wanted,
+    ]),
     [
       "optimizerState",
       checkpoint.optimizerState.join(","),
@@ -164,10 +171,6 @@ const intAtLeast = (min: number, what: string) =>
   v.pipe(v.number(expecting(what)), v.integer(expecting(what)), v.minValue(min, expecting(what)));
 const count = intAtLeast(0, "an integer ≥ 0");
 const positive = intAtLeast(1, "a positive integer");
-const positiveNumber = v.pipe(
-  v.number(expecting("a positive number")),
-  v.gtValue(0, expecting("a positive number")),
-);
 /** A metric is a number, or null where JSON.stringify wrote a NaN (read back as NaN). */
 const metric = v.pipe(
   v.nullable(v.number()),
@@ -213,20 +216,7 @@ const CheckpointSchema = v.object(
       objectMessage("an object", { seed: "a number", nextEpoch: "an integer ≥ 0" }),
     ),
     batchSize: positive,
-    optimizer: v.object(
-      {
-        type: v.literal("rmsprop", expecting('"rmsprop"')),
-        learningRate: positiveNumber,
-        rho: positiveNumber,
-        epsilon: positiveNumber,
-      },
-      objectMessage("an optimizer object", {
-        type: '"rmsprop"',
-        learningRate: "a positive number",
-        rho: "a positive number",
-        epsilon: "a positive number",
-      }),
-    ),
+    optimizer: OptimizerSpecSchema,
     optimizerState: v.array(v.string()),
     workers: positive,
     trainSamples: positive,

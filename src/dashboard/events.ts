@@ -6,6 +6,7 @@
 import type { ConfusionMatrix } from "../core/confusion.ts";
 import type { TrainEvent } from "../core/events.ts";
 import { type ModelSpec, modelLayout, shapeSize } from "../core/model/sequential.ts";
+import type { Retention } from "./event-log.ts";
 
 export interface LayerSummary {
   readonly name: string;
@@ -75,11 +76,14 @@ export function layerSummaries(spec: ModelSpec): LayerSummary[] {
 
 /**
  * How the history keeps each kind: step events are thinned over the run (the curves need
- * their shape, not every point), only the latest worker timing matters, the rest is kept.
+ * their shape, not every point), only the latest worker timing matters, participants' notices
+ * (joins, refusals: anyone who can reach the port can cause them) only as the newest few, and
+ * the rest, the run's own record, is kept.
  */
-export function dashboardRetention(event: DashboardEvent): "thin" | "latest" | "keep" {
+export function dashboardRetention(event: DashboardEvent): Retention {
   if (event.type === "step") return "thin";
   if (event.type === "workerTimes") return "latest";
+  if (event.type === "participant") return "recent";
   return "keep";
 }
 

@@ -12,8 +12,9 @@ import {
   weightsBytes,
 } from "../core/model/layers-json.ts";
 import { kerasClass, shapeSize } from "../core/model/sequential.ts";
-import { decodePngGray, MAX_PNG_SIDE } from "../core/png.ts";
+import { decodePngGray, MAX_PNG_PIXELS } from "../core/png.ts";
 import { preprocessGray } from "../core/preprocess.ts";
+import { OneAtATime } from "./one-at-a-time.ts";
 import {
   mediaType,
   parsePixelQuery,
@@ -27,11 +28,17 @@ export interface PredictOptions {
   readonly maxBodyBytes?: number;
   /** Most images in one `{"instances": …}` request (default 256). */
   readonly maxInstances?: number;
-  /** Largest PNG side accepted (default 4096). */
-  readonly maxPngSide?: number;
+  /**
+   * Most pixels a PNG may declare (default 1024 × 1024); its image data may hold at most
+   * 4 bytes a pixel of that (8-bit RGBA), so a 16-bit RGBA PNG gets half as many.
+   */
+  readonly maxPngPixels?: number;
   /** `max-age` of `GET /predict` answers in seconds (default one day). */
   readonly predictMaxAge?: number;
 }
+
+/** PNG requests waiting for their turn to decode beyond which new ones get 503. */
+const MAX_WAITING_PNGS = 16;
 
 /**
  * A strong validator for everything derived from the model: SHA-256 over model.json and the
@@ -80,7 +87,9 @@ interface Served {
   readonly model: LoadedModel;
   readonly maxBodyBytes: number;
   readonly maxInstances: number;
-  readonly maxPngSide: number;
+  readonly maxPngPixels: number;
+  /** PNGs are decoded one at a time: each may take up to ~33 MiB while it decodes. */
+  readonly pngDecodes: OneAtATime;
   readonly predictMaxAge: number;
   readonly inputSize: number;
   readonly modelJson: string;
@@ -95,7 +104,8 @@ function served(model: LoadedModel, options: PredictOptions): Served {
     model,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxInstances: options.maxInstances ?? 256,
-    maxPngSide: options.maxPngSide ?? MAX_PNG_SIDE,
+    maxPngPixels: options.maxPngPixels ?? MAX_PNG_PIXELS,
+    pngDecodes: new OneAtATime(MAX_WAITING_PNGS),
     predictMaxAge: options.predictMaxAge ?? 86400,
     inputSize: shapeSize(model.layout.inputShape),
     modelJson,
@@ -220,8 +230,9 @@ function layerRows(model: LoadedModel) {
 }
 
 async function predictPng(s: Served, body: Uint8Array) {
-  const gray = await decodePngGray(body, s.maxPngSide);
-  const { pixels, hasInk } = preprocessGray(gray);
+  const { pixels, hasInk } = await s.pngDecodes.run(async () =>
+    preprocessGray(await decodePngGray(body, s.maxPngPixels)),
+  );
   if (!hasInk) {
     throw new RequestError(422, "PNG has no ink: the image is a single uniform colour");
   }

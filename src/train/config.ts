@@ -3,8 +3,8 @@ import { untrainableReason } from "../core/model/describe.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
 import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
 import { parseTopology } from "../core/model/topology.ts";
-import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
-import { KERAS_RMSPROP } from "../core/rmsprop.ts";
+import { type OptimizerSpec, rmsprop } from "../core/optim/optimizer.ts";
+import { KERAS_RMSPROP } from "../core/optim/rmsprop.ts";
 import { show } from "../core/validate.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 

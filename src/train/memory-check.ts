@@ -2,6 +2,7 @@ import { totalmem } from "node:os";
 import { describeLayer } from "../core/model/describe.ts";
 import { formatBytes, trainingMemory } from "../core/model/memory.ts";
 import { type ModelSpec, modelLayout } from "../core/model/sequential.ts";
+import { optimizerFor, rmsprop } from "../core/optim/optimizer.ts";
 import type { TrainConfig } from "./config.ts";
 
 /** A wasm memory (each worker thread's step) holds at most 2^32 bytes. */
@@ -13,7 +14,7 @@ const WASM_MEMORY_LIMIT = 2 ** 32;
  */
 export function checkTrainingMemory(
   spec: ModelSpec,
-  config: Pick<TrainConfig, "workers" | "batchSize">,
+  config: Pick<TrainConfig, "workers" | "batchSize"> & Partial<Pick<TrainConfig, "optimizer">>,
   source: string,
   available: number = totalmem(),
 ): void {
@@ -22,7 +23,7 @@ export function checkTrainingMemory(
   const need = trainingMemory(layout, {
     threads,
     batchPerThread: Math.ceil(config.batchSize / threads),
-    optimizerSlots: 1,
+    optimizerSlots: optimizerFor(config.optimizer ?? rmsprop()).stateNames.length,
   });
   const { index, name, bytes } = need.largest;
   const layer = `layer ${index} (${describeLayer(spec.layers[index])}, "${name}") needs ${formatBytes(bytes)}`;

@@ -1,7 +1,7 @@
 import type { Telemetry } from "../collective/telemetry.ts";
 import type { ParticipantReport } from "../core/events.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
-import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 

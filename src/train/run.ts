@@ -13,6 +13,7 @@ import type { EpochMetrics } from "../core/metrics.ts";
 import { initParams } from "../core/model/init.ts";
 import type { TrainingSummary } from "../core/model/layers-json.ts";
 import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
+import { optimizerFor } from "../core/optim/optimizer.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
@@ -101,7 +102,7 @@ export class TrainingRun {
       participants.load(
         resumed?.checkpoint.stepsDone ?? 0,
         resumed?.params ?? initParams(spec, config.seed),
-        resumed?.optimizerState ?? participants.stateNames.map(() => new Float32Array(paramCount)),
+        resumed?.optimizerState ?? optimizerFor(config.optimizer).initialState(paramCount),
       );
     } catch (error) {
       await participants.close();

@@ -7,7 +7,7 @@ import {
 } from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
-import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import { decodeShard, type Shard } from "../core/shard.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";

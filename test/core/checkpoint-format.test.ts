@@ -8,7 +8,7 @@ import {
 } from "../../src/core/checkpoint-format.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import { parameterCount } from "../../src/core/model/sequential.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
 
 const spec = mlpSpec([4], 6, 3);
 const n = parameterCount(spec);

@@ -12,7 +12,7 @@ import {
   type ModelSpec,
   modelLayout,
 } from "../../src/core/model/sequential.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
 
 const spec: ModelSpec = {
   inputShape: [6, 6, 1],

@@ -14,7 +14,7 @@ import {
   SHARDFIT_VERSION,
   type WorkerMessage,
 } from "../../collective/wire.ts";
-import { type OptimizerSpec, optimizerFor } from "../../core/optimizer.ts";
+import { type OptimizerSpec, optimizerFor } from "../../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
 import type { EvalOptions, EvalResult } from "../../worker/trainer.ts";
 import type { EpochAttempt, JoinInfo, ParticipantReport, Participants } from "../participants.ts";
@@ -511,6 +511,7 @@ export class RemoteParticipants implements Participants {
       next.state,
       0,
       now.params.length,
+      step + 1,
     );
     this.done = step + 1;
     this.reduceMs += performance.now() - t0;

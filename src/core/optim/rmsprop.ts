@@ -1,3 +1,5 @@
+import { summedGradient } from "./gradient-sum.ts";
+
 /** Keras's RMSprop hyper-parameters (its defaults apart from the learning rate). */
 export interface RmspropConfig {
   readonly learningRate: number;
@@ -6,6 +8,11 @@ export interface RmspropConfig {
 }
 
 export const KERAS_RMSPROP: RmspropConfig = { learningRate: 1e-3, rho: 0.9, epsilon: 1e-7 };
+
+/** The constants the SIMD kernel takes: lr, ρ, 1 − ρ, ε (the loops below compute 1 − ρ alike). */
+export function rmspropConstants(config: RmspropConfig): number[] {
+  return [config.learningRate, config.rho, 1 - config.rho, config.epsilon];
+}
 
 /**
  * One RMSprop step over `[start, end)` in the form of Keras 2 / tf.keras (ε outside the square
@@ -72,9 +79,7 @@ export function rmspropUpdateSum(
       end,
     );
   } else {
-    // Row 0 copied, not added to zero: 0 + −0 is +0, and the 1- and 2-row paths keep −0.
-    const sum = grads[0].slice(start, end);
-    for (const g of grads.slice(1)) addSlice(sum, g, start);
+    const [sum, offset] = summedGradient(grads, start, end);
     updateOne(
       lr,
       rho,
@@ -86,13 +91,9 @@ export function rmspropUpdateSum(
       nextMeanSquare,
       start,
       end,
-      start,
+      offset,
     );
   }
-}
-
-function addSlice(sum: Float32Array, grad: Float32Array, start: number): void {
-  for (let i = 0; i < sum.length; i++) sum[i] += grad[start + i];
 }
 
 // Scalars and bounds as plain arguments, one small function per row count, no default
