@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
-import { paramLayout } from "../../src/core/model/dense-stack.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import { Rng } from "../../src/core/rng.ts";
+import { paramLayout } from "./dense-stack.ts";
 import {
   finiteDifferences,
   maxErrorRelativeToPeak,

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { paramLayout } from "../../src/core/model/dense-stack.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../../src/core/model/presets.ts";
 import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";
@@ -9,6 +8,7 @@ import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { workerModel } from "../../src/worker/model.ts";
 import { activeColumnsLayer, SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
 import { tfjsEngine } from "../../src/worker/tfjs-step.ts";
+import { paramLayout } from "../support/dense-stack.ts";
 import { maxAbsDiff, referenceGradient } from "../support/reference.ts";
 
 /**
