@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 import { DEFAULT_SPEC } from "../src/core/model/presets.ts";
-import { inputSizeOf, sequentialLayout } from "../src/core/model/sequential.ts";
+import { inputSizeOf, modelLayout } from "../src/core/model/sequential.ts";
 import { coldEpoch, wholeRun } from "./cold.ts";
 import { runConvnetBench } from "./convnet.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
@@ -182,7 +182,7 @@ const kernels = await kernelBench([perWorkerBatch, BATCH]);
 log("predict latency (plain-TS forward)");
 const trained = medianRun(2).params;
 const predict = await predictBench(
-  { layout: sequentialLayout(DEFAULT_SPEC), params: trained },
+  { layout: modelLayout(DEFAULT_SPEC), params: trained },
   dataset.test,
   [
     { batch: 1, iterations: 2000 },

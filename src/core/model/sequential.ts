@@ -402,16 +402,3 @@ export function dense(
 export const flatten = (): FlattenLayer => ({ kind: "flatten" });
 export const reshape = (targetShape: Shape): ReshapeLayer => ({ kind: "reshape", targetShape });
 export const dropout = (rate: number): DropoutLayer => ({ kind: "dropout", rate });
-
-/**
- * The names of these types before shardfit had one model type, kept only until src/worker,
- * src/tf and their tests are moved over (a word-for-word rename); use the names above.
- */
-/** @deprecated {@link ModelSpec}. */
-export type SequentialSpec = ModelSpec;
-/** @deprecated {@link ModelLayout}. */
-export type SequentialLayout = ModelLayout;
-/** @deprecated {@link LayerLayout}. */
-export type SequentialLayerLayout = LayerLayout;
-/** @deprecated {@link modelLayout}. */
-export const sequentialLayout = modelLayout;

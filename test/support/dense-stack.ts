@@ -1,9 +1,9 @@
-import { type ModelSpec, ModelSpecError, modelLayout } from "./sequential.ts";
+import { type ModelSpec, ModelSpecError, modelLayout } from "../../src/core/model/sequential.ts";
 
 /**
  * An MLP seen as a stack of Dense layers with bias (ReLU hidden layers, a softmax output):
  * each layer's widths and where its kernel `[inputs × units]` and bias sit in the flat
- * vector. What the Dense-only worker kernels index by.
+ * vector: how the plain float64 references (reference.ts) index an MLP's parameters.
  */
 export interface DenseLayerLayout {
   readonly inputs: number;
