@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
+import { moduleUrl } from "../../adapter/module-url.ts";
 import { bundleForBrowser as bundle } from "../../adapter/page-build.ts";
 
 /**
@@ -19,7 +20,7 @@ const WASM_FILES = new Set([
   "tfjs-backend-wasm-simd.wasm",
   "tfjs-backend-wasm-threaded-simd.wasm",
 ]);
-const entry = (name: string) => fileURLToPath(new URL(`./browser/${name}`, import.meta.url));
+const entry = (name: string) => fileURLToPath(moduleUrl(`./browser/${name}`, import.meta.url));
 
 const PAGE = `<!doctype html>
 <html lang="en">
