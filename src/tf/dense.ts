@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { ParamLayout } from "../core/model/dense-stack.ts";
 
 /** tfjs views of the flat parameter vector, one kernel and one bias per layer. */

@@ -1,3 +1,5 @@
+// The full tfjs registers the cpu backend the references run on (src/tf needs only tfjs-core).
+import "@tensorflow/tfjs";
 import { describe, expect, test } from "bun:test";
 import { paramLayout } from "../../src/core/model/dense-stack.ts";
 import { initParams } from "../../src/core/model/init.ts";
