@@ -1,14 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import type { PageAssets } from "../server/page.ts";
 import { bundleOnBun } from "./bun/bundle.ts";
 import { bundleOnDeno } from "./deno/bundle.ts";
-import { moduleUrl } from "./module-url.ts";
+import { modulePath } from "./module-url.ts";
 import { currentRuntime, unsupportedRuntime } from "./runtime.ts";
 
-const PUBLIC_DIR = new URL("../../public/", import.meta.url);
-export const PAGE_ENTRY = fileURLToPath(moduleUrl("../../public/app.ts", import.meta.url));
-export const PAGE_HTML = fileURLToPath(new URL("index.html", PUBLIC_DIR));
+export const PAGE_ENTRY = modulePath("../../public/app.ts", import.meta.url);
+export const PAGE_HTML = modulePath("../../public/index.html", import.meta.url);
 
 /**
  * Bundles `public/app.ts` for the browser with the running runtime's own bundler, in memory,

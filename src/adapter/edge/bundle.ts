@@ -11,10 +11,9 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { MODEL_FILE, WEIGHTS_FILE } from "../../core/model/layers-json.ts";
 import { loadModelDir } from "../fs/model-files.ts";
-import { moduleUrl } from "../module-url.ts";
+import { modulePath } from "../module-url.ts";
 import { buildPage } from "../page-build.ts";
 
 /** The bundle's module, as wrangler.toml names it. */
@@ -43,7 +42,7 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<string> {
     `export const page = ${JSON.stringify(page)};`,
   ].join("\n");
   const result = await Bun.build({
-    entrypoints: [fileURLToPath(moduleUrl("./entry.ts", import.meta.url))],
+    entrypoints: [modulePath("./entry.ts", import.meta.url)],
     target: "browser",
     format: "esm",
     minify: true,
