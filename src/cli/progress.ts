@@ -63,7 +63,7 @@ export function progressReporter(
         }
         if (!event.loopback) {
           write(
-            "WARNING: listening beyond loopback. Anyone who can reach this port and has the token can join and receive shards; put a TLS reverse proxy in front on untrusted networks (see README).",
+            "WARNING: listening beyond loopback. Anyone who can reach this port and has the token can join and receive shards; put a TLS reverse proxy in front on untrusted networks (see docs/distributed.md).",
           );
         }
         break;

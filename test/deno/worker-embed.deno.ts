@@ -1,4 +1,4 @@
-// The README's embedding example, under Deno: spawn the worker entry (the package's
+// The embedding example of docs/training.md, under Deno: spawn the worker entry (the package's
 // `shardfit/worker`, resolved in an installed package by test/package/), drive it with Comlink.
 import assert from "node:assert/strict";
 import * as Comlink from "comlink";

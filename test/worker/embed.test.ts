@@ -11,7 +11,7 @@ import { encodeShard } from "../../src/core/shard.ts";
 import type { TrainerWorker } from "../../src/worker/trainer.ts";
 import { referenceLoss } from "../support/reference.ts";
 
-// What the README shows another program doing: spawn the worker entry (the package's
+// What docs/training.md shows another program doing: spawn the worker entry (the package's
 // `shardfit/worker`, which test/package/ resolves in an installed package) and drive it with
 // Comlink.
 const worker = new Worker(new URL("../../workers/trainer.ts", import.meta.url), { type: "module" });
