@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { PageAssets } from "../server/page.ts";
-import { modulePath } from "./module-url.ts";
+import { modulePath } from "./fs/module-path.ts";
 import { bundleForBrowser } from "./page-build.ts";
 
 export const DASHBOARD_ENTRY = modulePath("../../public/dashboard.ts", import.meta.url);

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { PageAssets } from "../server/page.ts";
 import { bundleOnBun } from "./bun/bundle.ts";
 import { bundleOnDeno } from "./deno/bundle.ts";
-import { modulePath } from "./module-url.ts";
+import { modulePath } from "./fs/module-path.ts";
 import { currentRuntime, unsupportedRuntime } from "./runtime.ts";
 
 export const PAGE_ENTRY = modulePath("../../public/app.ts", import.meta.url);

@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { MODEL_FILE, WEIGHTS_FILE } from "../../core/model/layers-json.ts";
 import { loadModelDir } from "../fs/model-files.ts";
-import { modulePath } from "../module-url.ts";
+import { modulePath } from "../fs/module-path.ts";
 import { buildPage } from "../page-build.ts";
 
 /** The bundle's module, as wrangler.toml names it. */

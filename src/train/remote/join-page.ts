@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
-import { modulePath } from "../../adapter/module-url.ts";
+import { modulePath } from "../../adapter/fs/module-path.ts";
 import { bundleForBrowser as bundle } from "../../adapter/page-build.ts";
 
 /**
