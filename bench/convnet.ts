@@ -15,9 +15,10 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/dataset.ts";
-import { tf, useWasmBackend } from "../src/tf/backend.ts";
+import { useWasmBackend } from "../src/tf/backend.ts";
 import { FLOPS_PER_SAMPLE } from "./conv/step.ts";
 import { kerasConvnet } from "./keras-convnet.ts";
 import { findTorchPython, type PytorchRow, pytorchRow } from "./pytorch.ts";

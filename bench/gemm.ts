@@ -13,8 +13,10 @@
  * packs B on every call; "in place" reads B unpacked (its k loop is never unrolled). tfjs reads C back with dataSync (forcing
  * it); ours leaves C in the memory.
  */
+
+import * as tf from "@tensorflow/tfjs";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
-import { tf, useWasmBackend } from "../src/tf/backend.ts";
+import { useWasmBackend } from "../src/tf/backend.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../src/wasm/gemm.ts";
 import { cpuWindow } from "./cpu.ts";
 import { positionalArgs } from "./positional.ts";

@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import type { PageAssets } from "../server/page.ts";
+import { modulePath } from "./fs/module-path.ts";
 import { bundleForBrowser } from "./page-build.ts";
 
-const PUBLIC_DIR = new URL("../../public/", import.meta.url);
-export const DASHBOARD_ENTRY = fileURLToPath(new URL("dashboard.ts", PUBLIC_DIR));
-export const DASHBOARD_HTML = fileURLToPath(new URL("dashboard.html", PUBLIC_DIR));
+export const DASHBOARD_ENTRY = modulePath("../../public/dashboard.ts", import.meta.url);
+export const DASHBOARD_HTML = modulePath("../../public/dashboard.html", import.meta.url);
 /** Where the page's <style> takes uPlot's stylesheet, so nothing loads from elsewhere. */
 const UPLOT_CSS_SLOT = "/* uplot.css */";
 

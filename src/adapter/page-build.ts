@@ -1,13 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import type { PageAssets } from "../server/page.ts";
 import { bundleOnBun } from "./bun/bundle.ts";
 import { bundleOnDeno } from "./deno/bundle.ts";
+import { modulePath } from "./fs/module-path.ts";
 import { currentRuntime, unsupportedRuntime } from "./runtime.ts";
 
-const PUBLIC_DIR = new URL("../../public/", import.meta.url);
-export const PAGE_ENTRY = fileURLToPath(new URL("app.ts", PUBLIC_DIR));
-export const PAGE_HTML = fileURLToPath(new URL("index.html", PUBLIC_DIR));
+export const PAGE_ENTRY = modulePath("../../public/app.ts", import.meta.url);
+export const PAGE_HTML = modulePath("../../public/index.html", import.meta.url);
 
 /**
  * Bundles `public/app.ts` for the browser with the running runtime's own bundler, in memory,

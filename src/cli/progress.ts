@@ -1,6 +1,7 @@
 import cliProgress from "cli-progress";
 import { cleanEvent } from "../train/dashboard.ts";
 import type { TrainEvent } from "../train/types.ts";
+import { commandLine } from "./invocation.ts";
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -53,7 +54,7 @@ export function progressReporter(
         }
         break;
       case "listening": {
-        const runner = "Deno" in globalThis ? "deno run -A src/cli/worker.ts" : "bun run worker --";
+        const runner = commandLine("worker");
         write(
           `waiting for ${event.expectWorkers} worker(s); on each worker machine run:\n  ${runner} --join ${event.joinUrl} --token ${event.token} [--threads K]\nor open in a browser (over https:// or on localhost):\n  ${event.joinUrl.replace(/^ws/, "http")}#token=${event.token}`,
         );
@@ -62,7 +63,7 @@ export function progressReporter(
         }
         if (!event.loopback) {
           write(
-            "WARNING: listening beyond loopback. Anyone who can reach this port and has the token can join and receive shards; put a TLS reverse proxy in front on untrusted networks (see README).",
+            "WARNING: listening beyond loopback. Anyone who can reach this port and has the token can join and receive shards; put a TLS reverse proxy in front on untrusted networks (see docs/distributed.md).",
           );
         }
         break;

@@ -10,6 +10,7 @@ import { describeSpec } from "../core/model/describe.ts";
 import { createApp } from "../server/app.ts";
 import { mountPage } from "../server/page.ts";
 import { intFlag, parseFlags, runCli, SERVE_FLAGS } from "./args.ts";
+import { commandLine } from "./invocation.ts";
 
 const USAGE = `Usage: serve [--model DIR] [--port N] [--host ADDR]
 
@@ -26,7 +27,8 @@ await runCli("serve", USAGE, async () => {
   if (flags.help) return console.log(USAGE);
   const port = intFlag("port", flags.port, 0, 65535);
   const model = await loadModelDir(flags.model).catch((error: Error) => {
-    throw new Error(`${error.message}\n(train one with \`npm run train\`)`);
+    const trainCommand = commandLine("train").replace(/ --$/, "");
+    throw new Error(`${error.message}\n(train one with \`${trainCommand}\`)`);
   });
 
   // The page bundles in the background so /health and /predict answer as soon as we listen.

@@ -1,9 +1,9 @@
 /** `bun run train` / `deno task train`: a thin shell over train(). */
-import { currentRuntime } from "../adapter/runtime.ts";
 import { TrainingStopped } from "../train/recovery.ts";
 import { train } from "../train/train.ts";
 import type { OpenDashboard, TrainEvent } from "../train/types.ts";
 import { runCli } from "./args.ts";
+import { commandLine } from "./invocation.ts";
 import { progressReporter } from "./progress.ts";
 import { parseTrainArgs, TRAIN_HELP } from "./train-options.ts";
 
@@ -81,6 +81,5 @@ async function serveUntilInterrupted(dashboard: OpenDashboard): Promise<void> {
 /** This command again, with `--resume`, as the user ran it (Bun or Deno). */
 function resumeCommand(): string {
   const args = [...process.argv.slice(2).filter((a) => a !== "--resume"), "--resume"];
-  const runner = currentRuntime() === "deno" ? "deno task train" : "bun run train";
-  return `${runner} -- ${args.join(" ")}`;
+  return `${commandLine("train")} ${args.join(" ")}`;
 }

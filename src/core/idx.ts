@@ -118,6 +118,10 @@ export async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Arra
 }
 
 /** Parses raw or gzipped IDX bytes. */
-export async function readIdx(bytes: Uint8Array, file: string, expectedDims?: number) {
+export async function readIdx(
+  bytes: Uint8Array,
+  file: string,
+  expectedDims?: number,
+): Promise<IdxArray> {
   return parseIdx(isGzip(bytes) ? await gunzip(bytes, file) : bytes, file, expectedDims);
 }

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { col2im } from "../core/model/col2im.ts";
 import {
   type Conv2DLayer,

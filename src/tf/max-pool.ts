@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { maxPoolGradient } from "../core/model/max-pool-gradient.ts";
 import type { MaxPooling2DLayer } from "../core/model/sequential.ts";
 import { windowGrid } from "../core/model/window-grid.ts";

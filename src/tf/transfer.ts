@@ -1,5 +1,5 @@
-import * as tf from "@tensorflow/tfjs";
 import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * A float32 tensor's values, without a copy on the wasm backend: a view of the wasm heap.

@@ -1,4 +1,5 @@
 import * as Comlink from "comlink";
+import { moduleUrl } from "../adapter/module-url.ts";
 import type { TrainerWorker } from "../worker/trainer.ts";
 
 /** One spawned training worker and its Comlink proxy. */
@@ -12,7 +13,7 @@ export interface PoolMember {
 /** Prepares a fresh member for slot w (`spawn` counts earlier spawns into that slot). */
 export type MemberSetup = (member: PoolMember, w: number, spawn: number) => Promise<void>;
 
-const WORKER_URL = new URL("../../workers/trainer.ts", import.meta.url);
+const WORKER_URL = moduleUrl("../../workers/trainer.ts", import.meta.url);
 
 /**
  * The training workers of one run, by slot. A failed member is replaced in its slot; every

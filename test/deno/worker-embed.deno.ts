@@ -1,4 +1,5 @@
-// The README's embedding example, under Deno: resolve `shardfit/worker`, spawn, drive with Comlink.
+// The embedding example of docs/training.md, under Deno: spawn the worker entry (the package's
+// `shardfit/worker`, resolved in an installed package by test/package/), drive it with Comlink.
 import assert from "node:assert/strict";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
@@ -17,8 +18,10 @@ declare const Deno: { test(name: string, fn: () => Promise<void>): void };
 const relativeError = (actual: number, expected: number) =>
   Math.abs(actual - expected) / Math.abs(expected);
 
-Deno.test("the embeddable worker runs under Deno through the shardfit/worker export", async () => {
-  const worker = new Worker(import.meta.resolve("shardfit/worker"), { type: "module" });
+Deno.test("the embeddable worker runs under Deno", async () => {
+  const worker = new Worker(new URL("../../workers/trainer.ts", import.meta.url), {
+    type: "module",
+  });
   const trainer = Comlink.wrap<TrainerWorker>(worker);
   try {
     const data = await loadIdxDataset();

@@ -1,5 +1,5 @@
 /**
- * The README's Deno commands, run as documented with the npm-installed Deno first on PATH:
+ * The documented Deno tasks, run as written with the npm-installed Deno first on PATH:
  * `deno task train -- …` and `deno task serve -- …` (issue 9: they died with a SyntaxError
  * because the task runner ran the native `deno` binary as a script).
  */

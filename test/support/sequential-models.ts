@@ -1,3 +1,5 @@
+// The full tfjs registers the cpu backend the references run on (src/tf needs only tfjs-core).
+import "@tensorflow/tfjs";
 import { dropoutMasks } from "../../src/core/model/dropout.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { HE_NORMAL } from "../../src/core/model/initializers.ts";

@@ -1,3 +1,5 @@
+// The full tfjs registers the cpu backend the references run on (src/tf needs only tfjs-core).
+import "@tensorflow/tfjs";
 import { expect, test } from "bun:test";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { copyInto } from "../../src/tf/transfer.ts";

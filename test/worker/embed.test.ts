@@ -11,9 +11,10 @@ import type { TrainerWorker } from "../../src/worker/trainer.ts";
 import { paramLayout } from "../support/dense-stack.ts";
 import { referenceLoss } from "../support/reference.ts";
 
-// Exactly what the README shows another program doing: resolve the package's worker subpath,
-// spawn it, and drive it with Comlink.
-const worker = new Worker(import.meta.resolve("shardfit/worker"), { type: "module" });
+// What docs/training.md shows another program doing: spawn the worker entry (the package's
+// `shardfit/worker`, which test/package/ resolves in an installed package) and drive it with
+// Comlink.
+const worker = new Worker(new URL("../../workers/trainer.ts", import.meta.url), { type: "module" });
 const trainer = Comlink.wrap<TrainerWorker>(worker);
 afterAll(() => {
   trainer[Comlink.releaseProxy]();

@@ -1,3 +1,5 @@
+// The full tfjs registers the cpu backend the references run on (src/tf needs only tfjs-core).
+import "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";

@@ -11,9 +11,9 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { MODEL_FILE, WEIGHTS_FILE } from "../../core/model/layers-json.ts";
 import { loadModelDir } from "../fs/model-files.ts";
+import { modulePath } from "../fs/module-path.ts";
 import { buildPage } from "../page-build.ts";
 
 /** The bundle's module, as wrangler.toml names it. */
@@ -42,7 +42,7 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<string> {
     `export const page = ${JSON.stringify(page)};`,
   ].join("\n");
   const result = await Bun.build({
-    entrypoints: [fileURLToPath(new URL("./entry.ts", import.meta.url))],
+    entrypoints: [modulePath("./entry.ts", import.meta.url)],
     target: "browser",
     format: "esm",
     minify: true,

@@ -9,7 +9,10 @@ export function defaultMnistDir(): string {
 }
 
 /** Loads the four standard MNIST-format files from `dir` (each raw or `.gz`). */
-export async function loadIdxDataset(dir = defaultMnistDir(), classes = 10): Promise<Dataset> {
+export async function loadIdxDataset(
+  dir: string = defaultMnistDir(),
+  classes = 10,
+): Promise<Dataset> {
   const read = (name: string) => readMaybeGz(join(dir, name), "MNIST-format IDX file");
   const reads = await Promise.allSettled(
     [IDX_FILES.trainImages, IDX_FILES.trainLabels, IDX_FILES.testImages, IDX_FILES.testLabels].map(

@@ -271,7 +271,7 @@ export function forward(model: ForwardModel, inputs: ArrayLike<number>, batch = 
 /** Scales pixel bytes (0 = background, 255 = ink) to the model's 0..1 inputs. */
 export function pixelsToInputs(
   pixels: ArrayLike<number>,
-  out = new Float32Array(pixels.length),
+  out: Float32Array = new Float32Array(pixels.length),
 ): Float32Array {
   for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
   return out;

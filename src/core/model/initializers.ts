@@ -32,18 +32,23 @@ export type InitializerSpec =
       readonly distribution: Distribution;
     };
 
-const varianceScaling = (scale: number, mode: FanMode, distribution: Distribution) =>
-  ({ kind: "varianceScaling", scale, mode, distribution }) as const;
+type VarianceScaling = Extract<InitializerSpec, { kind: "varianceScaling" }>;
+
+const varianceScaling = (
+  scale: number,
+  mode: FanMode,
+  distribution: Distribution,
+): VarianceScaling => ({ kind: "varianceScaling", scale, mode, distribution });
 
 /** Keras's default kernel initializer. */
-export const GLOROT_UNIFORM = varianceScaling(1, "fanAvg", "uniform");
+export const GLOROT_UNIFORM: VarianceScaling = varianceScaling(1, "fanAvg", "uniform");
 /** tfjs's default kernel initializer as tfjs writes it (VarianceScaling, fan_avg, "normal"). */
-export const TFJS_GLOROT_NORMAL = varianceScaling(1, "fanAvg", "normal");
-export const GLOROT_NORMAL = varianceScaling(1, "fanAvg", "truncatedNormal");
-export const HE_UNIFORM = varianceScaling(2, "fanIn", "uniform");
-export const HE_NORMAL = varianceScaling(2, "fanIn", "truncatedNormal");
-export const LECUN_UNIFORM = varianceScaling(1, "fanIn", "uniform");
-export const LECUN_NORMAL = varianceScaling(1, "fanIn", "truncatedNormal");
+export const TFJS_GLOROT_NORMAL: VarianceScaling = varianceScaling(1, "fanAvg", "normal");
+export const GLOROT_NORMAL: VarianceScaling = varianceScaling(1, "fanAvg", "truncatedNormal");
+export const HE_UNIFORM: VarianceScaling = varianceScaling(2, "fanIn", "uniform");
+export const HE_NORMAL: VarianceScaling = varianceScaling(2, "fanIn", "truncatedNormal");
+export const LECUN_UNIFORM: VarianceScaling = varianceScaling(1, "fanIn", "uniform");
+export const LECUN_NORMAL: VarianceScaling = varianceScaling(1, "fanIn", "truncatedNormal");
 export const ZEROS: InitializerSpec = { kind: "zeros" };
 
 /** Keras's σ correction for a standard normal truncated at ±2σ (its std is 0.8796…). */
@@ -104,7 +109,7 @@ function fillNormal(
 function fillVarianceScaling(
   out: Float32Array,
   shape: readonly number[],
-  init: Extract<InitializerSpec, { kind: "varianceScaling" }>,
+  init: VarianceScaling,
   rng: Rng,
 ): Float32Array {
   const [fanIn, fanOut] = computeFans(shape);

@@ -10,7 +10,11 @@ import { conv2d, dense, flatten, type ModelSpec, maxPooling2d, sameSpec } from "
 export const DEFAULT_HIDDEN: readonly number[] = [512];
 
 /** ReLU Dense layers of the given widths, then a softmax Dense. */
-export function mlpSpec(hidden = DEFAULT_HIDDEN, inputSize = 784, classes = 10) {
+export function mlpSpec(
+  hidden: readonly number[] = DEFAULT_HIDDEN,
+  inputSize = 784,
+  classes = 10,
+): ModelSpec {
   return {
     inputShape: [inputSize],
     layers: [

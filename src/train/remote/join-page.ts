@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
+import { modulePath } from "../../adapter/fs/module-path.ts";
 import { bundleForBrowser as bundle } from "../../adapter/page-build.ts";
 
 /**
@@ -19,7 +20,7 @@ const WASM_FILES = new Set([
   "tfjs-backend-wasm-simd.wasm",
   "tfjs-backend-wasm-threaded-simd.wasm",
 ]);
-const entry = (name: string) => fileURLToPath(new URL(`./browser/${name}`, import.meta.url));
+const entry = (name: string) => modulePath(`./browser/${name}`, import.meta.url);
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -52,7 +53,7 @@ export function joinPageRoutes(): Hono {
     const file = c.req.param("file");
     if (!WASM_FILES.has(file)) return c.json({ error: `no such wasm file: "${file}"` }, 404);
     const dist = new URL("./", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
-    const bytes = await readFile(fileURLToPath(new URL(file, dist)));
+    const bytes = await readFile(fileURLToPath(new URL(file, dist).href));
     return c.body(bytes, 200, { ...ISOLATED, "content-type": "application/wasm" });
   });
   return app;
