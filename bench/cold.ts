@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Dataset } from "../src/core/dataset.ts";
+import type { Dataset } from "../src/core/data/dataset.ts";
 import { train } from "../src/train/train.ts";
 
 export interface ColdEpoch {

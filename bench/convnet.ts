@@ -17,7 +17,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../src/core/dataset.ts";
+import type { Dataset } from "../src/core/data/dataset.ts";
 import { useWasmBackend } from "../src/tf/backend.ts";
 import { FLOPS_PER_SAMPLE } from "./conv/step.ts";
 import { kerasConvnet } from "./keras-convnet.ts";

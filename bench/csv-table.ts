@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromCsvFile } from "../src/adapter/fs/table-files.ts";
-import { Rng } from "../src/core/rng.ts";
+import { Rng } from "../src/core/data/rng.ts";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const columns = Number(process.argv[3] ?? 20);

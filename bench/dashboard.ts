@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "../src/adapter/serve.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
-import { Rng } from "../src/core/rng.ts";
+import { Rng } from "../src/core/data/rng.ts";
 import { EventLog } from "../src/dashboard/event-log.ts";
 import { type DashboardEvent, dashboardRetention } from "../src/dashboard/events.ts";
 import { createShardApp } from "../src/server/shards.ts";

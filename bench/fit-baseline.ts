@@ -6,7 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { Dataset } from "../src/core/dataset.ts";
+import type { Dataset } from "../src/core/data/dataset.ts";
 import { useWasmBackend } from "../src/tf/backend.ts";
 
 export interface FitBaseline {

@@ -6,7 +6,7 @@
  * average thousands of calls per sample and hide the tail).
  */
 import { measure } from "mitata";
-import type { ImageSet } from "../src/core/dataset.ts";
+import type { ImageSet } from "../src/core/data/dataset.ts";
 import { type ForwardModel, forward } from "../src/core/model/forward.ts";
 
 export interface LatencyRow {

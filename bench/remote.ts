@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 import { frameBytes } from "../src/collective/wire.ts";
-import type { Dataset } from "../src/core/dataset.ts";
+import type { Dataset } from "../src/core/data/dataset.ts";
 import { train } from "../src/train/train.ts";
 import type { TrainResult } from "../src/train/types.ts";
 import { bestMachineCount, type ModelInputs, stepModel } from "./scaling.ts";

@@ -9,7 +9,7 @@ import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type { Dataset } from "../src/core/dataset.ts";
+import type { Dataset } from "../src/core/data/dataset.ts";
 import { train } from "../src/train/train.ts";
 import type { StepProfile } from "../src/train/types.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";

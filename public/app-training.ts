@@ -3,8 +3,9 @@
  * class from the training summary in model.json (models trained before 2026-11 have neither;
  * the section then stays hidden).
  */
-import { perClassAccuracy } from "../src/core/confusion.ts";
-import type { TrainingSummary } from "../src/core/model/layers-json.ts";
+
+import type { TrainingSummary } from "../src/core/format/layers-json.ts";
+import { perClassAccuracy } from "../src/core/metric/confusion.ts";
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 

@@ -7,10 +7,10 @@
  * page keeps working on a flaky connection once the 1.6 MB of weights are loaded.
  */
 
+import { fromLayersModel, type LoadedModel } from "../src/core/format/layers-json.ts";
+import { preprocessGray, rgbToGray } from "../src/core/image/preprocess.ts";
 import { describeSpec } from "../src/core/model/describe.ts";
 import { predictPixels } from "../src/core/model/forward.ts";
-import { fromLayersModel, type LoadedModel } from "../src/core/model/layers-json.ts";
-import { preprocessGray, rgbToGray } from "../src/core/preprocess.ts";
 import { renderTraining } from "./app-training.ts";
 
 const pad = must<HTMLCanvasElement>("pad");

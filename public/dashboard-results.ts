@@ -2,9 +2,13 @@
  * The dashboard's plain-DOM panels: per-worker step times, the confusion matrix, accuracy
  * per class and the grid of most confident mistakes (28×28 images on canvas).
  */
-import { decodeBase64Url } from "../src/core/base64url.ts";
-import { type ConfusionMatrix, matrixTotals, perClassAccuracy } from "../src/core/confusion.ts";
-import type { ParticipantReport } from "../src/core/events.ts";
+import { decodeBase64Url } from "../src/core/format/base64url.ts";
+import {
+  type ConfusionMatrix,
+  matrixTotals,
+  perClassAccuracy,
+} from "../src/core/metric/confusion.ts";
+import type { ParticipantReport } from "../src/core/run/events.ts";
 import type { MistakeImage, WorkerTiming } from "../src/dashboard/events.ts";
 
 const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)}%`;

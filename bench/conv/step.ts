@@ -3,10 +3,11 @@
  * (fresh tensors, as every step does) and a batch of 32, forward + backward, download every
  * gradient, dispose. `sequential` is the module under test (this tree's or a baseline's).
  */
+
+import { Rng } from "../../src/core/data/rng.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
 import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";
-import { Rng } from "../../src/core/rng.ts";
 import { tf } from "../../src/tf/backend.ts";
 import type * as Sequential from "../../src/tf/sequential.ts";
 

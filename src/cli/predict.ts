@@ -4,11 +4,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { loadModelDir } from "../adapter/fs/model-files.ts";
-import { readIdx } from "../core/idx.ts";
+import { readIdx } from "../core/data/idx.ts";
+import { decodePngGray } from "../core/image/png.ts";
+import { preprocessGray } from "../core/image/preprocess.ts";
 import { type Prediction, predictPixelsBatch } from "../core/model/forward.ts";
 import { shapeSize } from "../core/model/sequential.ts";
-import { decodePngGray } from "../core/png.ts";
-import { preprocessGray } from "../core/preprocess.ts";
 import { intFlag, parseFlags, runCli, UsageError } from "./args.ts";
 
 const USAGE = `Usage: shardfit predict --model DIR --data FILE [--labels FILE] [--limit N] [--json]

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { decodeBase64Url, encodeBase64Url } from "../core/base64url.ts";
-import type { Predictions } from "../core/confusion.ts";
+import { decodeBase64Url, encodeBase64Url } from "../core/format/base64url.ts";
+import type { Predictions } from "../core/metric/confusion.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import { validate } from "../core/validate.ts";
 
@@ -14,7 +14,7 @@ import { validate } from "../core/validate.ts";
 /** Bumped whenever a message or frame changes meaning; both sides must agree. */
 export const PROTOCOL_VERSION = 1;
 /** The shardfit release (package.json "version"; a test keeps them equal). */
-export const SHARDFIT_VERSION = "0.1.0";
+export const SHARDFIT_VERSION = "0.2.0";
 
 /**
  * Largest text frame a coordinator accepts from a worker: hello and step results are small;

@@ -3,9 +3,9 @@
  * the dashboard needs. Types and pure builders only, so the run, the server and the page all
  * share them.
  */
-import type { ConfusionMatrix } from "../core/confusion.ts";
-import type { TrainEvent } from "../core/events.ts";
+import type { ConfusionMatrix } from "../core/metric/confusion.ts";
 import { type ModelSpec, modelLayout, shapeSize } from "../core/model/sequential.ts";
+import type { TrainEvent } from "../core/run/events.ts";
 import type { Retention } from "./event-log.ts";
 
 export interface LayerSummary {

@@ -2,8 +2,9 @@
  * The dashboard page's model of a run, built from its event stream. Runtime-free and free of
  * DOM, so the page renders it and tests drive it with recorded or scripted events.
  */
-import type { ParticipantReport } from "../core/events.ts";
-import type { EpochMetrics } from "../core/metrics.ts";
+
+import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
+import type { ParticipantReport } from "../core/run/events.ts";
 import { Ema, etaSeconds, type ProgressPoint } from "./curves.ts";
 import type { DashboardEvent, WorkerTiming } from "./events.ts";
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { LoadedModel } from "../core/model/layers-json.ts";
+import type { LoadedModel } from "../core/format/layers-json.ts";
 import { withJsonErrors } from "./errors.ts";
 import { predictRoutes } from "./predict.ts";
 

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { PngError } from "../core/png-error.ts";
+import { PngError } from "../core/image/png-error.ts";
 import { RequestError } from "./predict-input.ts";
 
 /**

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { base64UrlLength, decodeBase64Url } from "../core/base64url.ts";
+import { base64UrlLength, decodeBase64Url } from "../core/format/base64url.ts";
 import { at, kind, objectMessage, validate } from "../core/validate.ts";
 
 /**

@@ -1,19 +1,19 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { perClassAccuracy } from "../core/confusion.ts";
-import { describeSpec } from "../core/model/describe.ts";
-import { predictPixels, predictPixelsBatch } from "../core/model/forward.ts";
 import {
   type LoadedModel,
   MODEL_FILE,
   toModelJson,
   WEIGHTS_FILE,
   weightsBytes,
-} from "../core/model/layers-json.ts";
+} from "../core/format/layers-json.ts";
+import { decodePngGray, MAX_PNG_PIXELS } from "../core/image/png.ts";
+import { preprocessGray } from "../core/image/preprocess.ts";
+import { perClassAccuracy } from "../core/metric/confusion.ts";
+import { describeSpec } from "../core/model/describe.ts";
+import { predictPixels, predictPixelsBatch } from "../core/model/forward.ts";
 import { kerasClass, shapeSize } from "../core/model/sequential.ts";
-import { decodePngGray, MAX_PNG_PIXELS } from "../core/png.ts";
-import { preprocessGray } from "../core/preprocess.ts";
 import { OneAtATime } from "./one-at-a-time.ts";
 import {
   mediaType,

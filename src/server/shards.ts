@@ -36,7 +36,7 @@ function unauthorized(c: Context, error: string) {
   return c.json({ error }, 401);
 }
 
-/** `GET /shards/:index`: a worker's shard in the binary format of core/shard.ts. */
+/** `GET /shards/:index`: a worker's shard in the binary format of core/data/shard.ts. */
 export function shardRoutes(provider: ShardProvider): Hono {
   const app = new Hono();
   app.get("/shards/:index", async (c) => {

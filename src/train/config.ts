@@ -1,8 +1,8 @@
-import type { Dataset } from "../core/dataset.ts";
+import type { Dataset } from "../core/data/dataset.ts";
+import { parseTopology } from "../core/format/topology.ts";
 import { untrainableReason } from "../core/model/describe.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
 import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
-import { parseTopology } from "../core/model/topology.ts";
 import { type OptimizerSpec, rmsprop } from "../core/optim/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/optim/rmsprop.ts";
 import { show } from "../core/validate.ts";

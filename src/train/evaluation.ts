@@ -1,6 +1,6 @@
-import { encodeBase64Url } from "../core/base64url.ts";
-import { confidentMistakes, confusionMatrix } from "../core/confusion.ts";
-import type { ImageSet } from "../core/dataset.ts";
+import type { ImageSet } from "../core/data/dataset.ts";
+import { encodeBase64Url } from "../core/format/base64url.ts";
+import { confidentMistakes, confusionMatrix } from "../core/metric/confusion.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { EvalResult } from "../worker/trainer.ts";
 

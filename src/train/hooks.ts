@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import type { Partition, WorkerPlan } from "../core/plan.ts";
+import type { Partition, WorkerPlan } from "../core/data/plan.ts";
 import type { FaultInjection } from "../worker/faults.ts";
 import type { RunDashboard } from "./dashboard.ts";
 

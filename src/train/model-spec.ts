@@ -1,5 +1,5 @@
 import { loadTopologyFile } from "../adapter/fs/topology-file.ts";
-import type { Dataset } from "../core/dataset.ts";
+import type { Dataset } from "../core/data/dataset.ts";
 import { untrainableReason } from "../core/model/describe.ts";
 import { mlpSpec } from "../core/model/presets.ts";
 import { classesOf, inputSizeOf, type ModelSpec, showShape } from "../core/model/sequential.ts";

@@ -1,8 +1,8 @@
 import type { Telemetry } from "../collective/telemetry.ts";
-import type { ParticipantReport } from "../core/events.ts";
+import type { WorkerPlan } from "../core/data/plan.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
-import type { WorkerPlan } from "../core/plan.ts";
+import type { ParticipantReport } from "../core/run/events.ts";
 import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 
 /** What every participant needs to take part: the model and where its slots' shards are. */

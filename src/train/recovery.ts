@@ -1,4 +1,4 @@
-import type { WorkerPlan } from "../core/plan.ts";
+import type { WorkerPlan } from "../core/data/plan.ts";
 import type { Participants } from "./participants.ts";
 import { StepFailure } from "./steps.ts";
 

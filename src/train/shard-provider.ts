@@ -1,6 +1,6 @@
-import { type Dataset, sliceSet } from "../core/dataset.ts";
-import { type Partition, splitCount } from "../core/plan.ts";
-import { encodeShard } from "../core/shard.ts";
+import { type Dataset, sliceSet } from "../core/data/dataset.ts";
+import { type Partition, splitCount } from "../core/data/plan.ts";
+import { encodeShard } from "../core/data/shard.ts";
 import type { ShardProvider } from "../server/shards.ts";
 
 /**

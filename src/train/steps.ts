@@ -1,5 +1,5 @@
 import type { SharedPlane } from "../collective/shared-memory.ts";
-import type { WorkerPlan } from "../core/plan.ts";
+import type { WorkerPlan } from "../core/data/plan.ts";
 import type { PoolMember } from "./pool.ts";
 
 /** Workers that failed during a step (threw, exited or hung), to be replaced. */

@@ -1,7 +1,7 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
-import type { Dataset } from "../core/dataset.ts";
-import type { EpochMetrics } from "../core/metrics.ts";
+import type { Dataset } from "../core/data/dataset.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
+import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
 

@@ -1,4 +1,4 @@
-import type { ImageSet } from "../core/dataset.ts";
+import type { ImageSet } from "../core/data/dataset.ts";
 import { activeColumns, gatherScaled } from "./active-columns.ts";
 
 /**

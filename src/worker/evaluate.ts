@@ -1,5 +1,5 @@
-import type { Predictions } from "../core/confusion.ts";
-import type { ImageSet } from "../core/dataset.ts";
+import type { ImageSet } from "../core/data/dataset.ts";
+import type { Predictions } from "../core/metric/confusion.ts";
 import { type Batch, fillBatch } from "./batch.ts";
 import { softmaxCrossEntropyInto } from "./loss.ts";
 

@@ -1,4 +1,5 @@
-import type { ImageSet } from "../core/dataset.ts";
+import type { ImageSet } from "../core/data/dataset.ts";
+import { Rng } from "../core/data/rng.ts";
 import { sampleDropoutMasks } from "../core/model/dropout.ts";
 import {
   type ModelLayout,
@@ -6,7 +7,6 @@ import {
   modelLayout,
   shapeSize,
 } from "../core/model/sequential.ts";
-import { Rng } from "../core/rng.ts";
 import { GEMM_KERNEL } from "../wasm/gemm.ts";
 import { type Batch, createBatch } from "./batch.ts";
 import { type EvalOptions, type EvalResult, evaluateInChunks } from "./evaluate.ts";

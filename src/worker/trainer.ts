@@ -6,10 +6,10 @@ import {
   type SharedPlaneBuffers,
 } from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
+import type { WorkerPlan } from "../core/data/plan.ts";
+import { decodeShard, type Shard } from "../core/data/shard.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
-import type { WorkerPlan } from "../core/plan.ts";
-import { decodeShard, type Shard } from "../core/shard.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";
 import type { EvalOptions, EvalResult } from "./evaluate.ts";
 import { type FaultInjection, injectFault } from "./faults.ts";

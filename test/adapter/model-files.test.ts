@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
+import { toModelJson, weightsBytes } from "../../src/core/format/layers-json.ts";
 import { initParams } from "../../src/core/model/init.ts";
-import { toModelJson, weightsBytes } from "../../src/core/model/layers-json.ts";
 import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
 import { sameSpec } from "../../src/core/model/sequential.ts";
 

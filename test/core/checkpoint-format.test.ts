@@ -5,7 +5,7 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   type ResumeExpectations,
-} from "../../src/core/checkpoint-format.ts";
+} from "../../src/core/format/checkpoint.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import { parameterCount } from "../../src/core/model/sequential.ts";
 import { rmsprop } from "../../src/core/optim/optimizer.ts";

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { IDX_FILES, imageSetFromIdx } from "../../src/core/dataset.ts";
-import { encodeIdx, IdxError, parseIdx } from "../../src/core/idx.ts";
+import { IDX_FILES, imageSetFromIdx } from "../../src/core/data/dataset.ts";
+import { encodeIdx, IdxError, parseIdx } from "../../src/core/data/idx.ts";
 
 describe("IDX reader", () => {
   test("the real MNIST files parse", async () => {

@@ -3,7 +3,7 @@ import {
   type CheckpointState,
   decodeCheckpoint,
   encodeCheckpoint,
-} from "../../src/core/checkpoint-format.ts";
+} from "../../src/core/format/checkpoint.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import { parameterCount } from "../../src/core/model/sequential.ts";
 import { optimizerFor } from "../../src/core/optim/optimizer.ts";

@@ -1,7 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { epochPlans, partition, plansFromGlobalBatches, splitCount } from "../../src/core/plan.ts";
-import { Rng } from "../../src/core/rng.ts";
+import {
+  epochPlans,
+  partition,
+  plansFromGlobalBatches,
+  splitCount,
+} from "../../src/core/data/plan.ts";
+import { Rng } from "../../src/core/data/rng.ts";
 
 describe("epoch plans", () => {
   test("every sample is used exactly once per epoch, in full global batches", () => {

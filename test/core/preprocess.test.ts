@@ -2,17 +2,17 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { decode, encode } from "fast-png";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
-import { predictPixels } from "../../src/core/model/forward.ts";
-import type { LoadedModel } from "../../src/core/model/layers-json.ts";
-import { decodePngGray, MAX_PNG_PIXELS, PngError, readPngSize } from "../../src/core/png.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
+import type { LoadedModel } from "../../src/core/format/layers-json.ts";
+import { decodePngGray, MAX_PNG_PIXELS, PngError, readPngSize } from "../../src/core/image/png.ts";
 import {
   type GrayImage,
   grayAlphaToGray,
   isDarkOnLight,
   preprocessGray,
   rgbToGray,
-} from "../../src/core/preprocess.ts";
+} from "../../src/core/image/preprocess.ts";
+import { predictPixels } from "../../src/core/model/forward.ts";
 import { trainedModelDir } from "../support/model-fixture.ts";
 import {
   adam7Scanlines,

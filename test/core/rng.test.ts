@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { epochPlans, partition } from "../../src/core/plan.ts";
-import { Rng } from "../../src/core/rng.ts";
+import { epochPlans, partition } from "../../src/core/data/plan.ts";
+import { Rng } from "../../src/core/data/rng.ts";
 
 const draw = (rng: Rng, n = 8) => Array.from({ length: n }, () => rng.nextUint32());
 

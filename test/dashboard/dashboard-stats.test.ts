@@ -11,7 +11,7 @@ import {
   matrixTotals,
   mostConfidentMistakes,
   perClassAccuracy,
-} from "../../src/core/confusion.ts";
+} from "../../src/core/metric/confusion.ts";
 import { Ema, ema, etaSeconds, formatDuration } from "../../src/dashboard/curves.ts";
 
 /** s_n = Σ_i w^(n-i)(1-w) v_i / (1 - w^n): the debiased EMA written out, O(n²). */

@@ -1,6 +1,6 @@
 /** The dashboard's run model, driven by a scripted run's events (the page renders exactly this). */
 import { describe, expect, test } from "bun:test";
-import { Rng } from "../../src/core/rng.ts";
+import { Rng } from "../../src/core/data/rng.ts";
 import { ema } from "../../src/dashboard/curves.ts";
 import type { DashboardEvent } from "../../src/dashboard/events.ts";
 import { MAX_LINES, MAX_STEP_ROWS, RunState, SMOOTHING } from "../../src/dashboard/run-state.ts";

@@ -3,12 +3,12 @@
 import assert from "node:assert/strict";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { sliceSet } from "../../src/core/dataset.ts";
+import { sliceSet } from "../../src/core/data/dataset.ts";
+import { encodeShard } from "../../src/core/data/shard.ts";
 import { forward } from "../../src/core/model/forward.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
 import { modelLayout } from "../../src/core/model/sequential.ts";
-import { encodeShard } from "../../src/core/shard.ts";
 import type { TrainerWorker } from "../../src/worker/trainer.ts";
 import { paramLayout } from "../support/dense-stack.ts";
 import { maxErrorRelativeToPeak, referenceGradient } from "../support/reference.ts";

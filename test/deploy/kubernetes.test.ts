@@ -5,7 +5,7 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
 import { Service } from "kubernetes-models/v1";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import {
   coordinate,
   sameGlobalBatches,

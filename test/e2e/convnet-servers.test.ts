@@ -10,7 +10,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { saveModelDir } from "../../src/adapter/fs/model-files.ts";
-import type { ImageSet } from "../../src/core/dataset.ts";
+import type { ImageSet } from "../../src/core/data/dataset.ts";
 import { describeSpec } from "../../src/core/model/describe.ts";
 import { predictPixelsBatch } from "../../src/core/model/forward.ts";
 import { initParams } from "../../src/core/model/init.ts";

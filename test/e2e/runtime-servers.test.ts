@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { ImageSet } from "../../src/core/dataset.ts";
+import type { ImageSet } from "../../src/core/data/dataset.ts";
 import { trainedModelDir } from "../support/model-fixture.ts";
 import { bombPng, MiB, withHugeIccp } from "../support/png-bombs.ts";
 import { grayPng, renderDigit } from "../support/render.ts";
@@ -47,7 +47,7 @@ function sampleImages(): { pixels: Uint8Array; label: number }[] {
 }
 
 function predictUrl(server: RealServer, pixels: Uint8Array): string {
-  // Node's encoder, not src/core/base64url.ts, so the test does not trust the code it checks.
+  // Node's encoder, not src/core/format/base64url.ts, so the test does not trust the code it checks.
   return `${server.url}/predict?pixels=${Buffer.from(pixels).toString("base64url")}`;
 }
 

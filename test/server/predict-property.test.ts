@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { Hono } from "hono";
-import { encodeBase64Url } from "../../src/core/base64url.ts";
+import { encodeBase64Url } from "../../src/core/format/base64url.ts";
+import type { LoadedModel } from "../../src/core/format/layers-json.ts";
 import { predictPixels } from "../../src/core/model/forward.ts";
-import type { LoadedModel } from "../../src/core/model/layers-json.ts";
 import { createApp } from "../../src/server/app.ts";
 import { fixtureModel } from "../support/predict-app.ts";
 

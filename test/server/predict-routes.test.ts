@@ -5,17 +5,17 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
-import { encodeBase64Url } from "../../src/core/base64url.ts";
-import { type ClassAccuracy, matrixTotals } from "../../src/core/confusion.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
-import { predictPixels } from "../../src/core/model/forward.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
+import { encodeBase64Url } from "../../src/core/format/base64url.ts";
 import {
   fromLayersModel,
   type LoadedModel,
   type TrainingSummary,
   toModelJson,
   weightsBytes,
-} from "../../src/core/model/layers-json.ts";
+} from "../../src/core/format/layers-json.ts";
+import { type ClassAccuracy, matrixTotals } from "../../src/core/metric/confusion.ts";
+import { predictPixels } from "../../src/core/model/forward.ts";
 import { createApp } from "../../src/server/app.ts";
 import { createShardApp } from "../../src/server/shards.ts";
 import { bombPng, strokeRgbaPng, withHugeIccp } from "../support/png-bombs.ts";

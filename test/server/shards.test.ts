@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { decodeShard, encodeShard } from "../../src/core/shard.ts";
+import { decodeShard, encodeShard } from "../../src/core/data/shard.ts";
 import { createShardApp } from "../../src/server/shards.ts";
 
 const shard = encodeShard({

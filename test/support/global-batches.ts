@@ -3,9 +3,9 @@
  * different worker counts, transports or runtimes can be compared weight for weight.
  * Runtime-free: Bun and Deno tests both use it.
  */
-import type { Dataset } from "../../src/core/dataset.ts";
-import { plansFromGlobalBatches } from "../../src/core/plan.ts";
-import { Rng } from "../../src/core/rng.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
+import { plansFromGlobalBatches } from "../../src/core/data/plan.ts";
+import { Rng } from "../../src/core/data/rng.ts";
 import type { TestHooks } from "../../src/train/testing.ts";
 import type { TrainOptions } from "../../src/train/types.ts";
 

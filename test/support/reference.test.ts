@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
+import { Rng } from "../../src/core/data/rng.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
-import { Rng } from "../../src/core/rng.ts";
 import { paramLayout } from "./dense-stack.ts";
 import {
   finiteDifferences,

@@ -4,11 +4,12 @@
  * images with predictions drawn from a seeded generator (~97.8% correct, confusing the pairs
  * real models confuse).
  */
-import { encodeBase64Url } from "../../src/core/base64url.ts";
-import { confusionMatrix, mostConfidentMistakes } from "../../src/core/confusion.ts";
-import type { ImageSet } from "../../src/core/dataset.ts";
+
+import type { ImageSet } from "../../src/core/data/dataset.ts";
+import { Rng } from "../../src/core/data/rng.ts";
+import { encodeBase64Url } from "../../src/core/format/base64url.ts";
+import { confusionMatrix, mostConfidentMistakes } from "../../src/core/metric/confusion.ts";
 import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
-import { Rng } from "../../src/core/rng.ts";
 import { type DashboardEvent, layerSummaries } from "../../src/dashboard/events.ts";
 
 export const RUN = { epochs: 3, steps: 469, workers: 2, batchSize: 128, trainSamples: 60_000 };

@@ -1,5 +1,6 @@
 // The full tfjs registers the cpu backend the references run on (src/tf needs only tfjs-core).
 import "@tensorflow/tfjs";
+import { Rng } from "../../src/core/data/rng.ts";
 import { dropoutMasks } from "../../src/core/model/dropout.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { HE_NORMAL } from "../../src/core/model/initializers.ts";
@@ -16,7 +17,6 @@ import {
   reshape,
   shapeSize,
 } from "../../src/core/model/sequential.ts";
-import { Rng } from "../../src/core/rng.ts";
 import { tf } from "../../src/tf/backend.ts";
 import { sequentialTensors } from "../../src/tf/sequential.ts";
 import { finiteDifferencesOf, referenceSequentialLoss } from "./sequential-reference.ts";

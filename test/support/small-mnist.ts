@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { IDX_FILES, type ImageSet, sliceSet } from "../../src/core/dataset.ts";
-import { encodeIdx } from "../../src/core/idx.ts";
+import { IDX_FILES, type ImageSet, sliceSet } from "../../src/core/data/dataset.ts";
+import { encodeIdx } from "../../src/core/data/idx.ts";
 
 /** The first `train`/`test` real MNIST images as IDX files in `target`, for a quick CLI run. */
 export async function writeSmallMnist(target: string, train: number, test: number): Promise<void> {

@@ -1,6 +1,7 @@
 // The full tfjs registers the cpu backend the references run on (src/tf needs only tfjs-core).
 import "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "bun:test";
+import { Rng } from "../../src/core/data/rng.ts";
 import { dropoutMasks } from "../../src/core/model/dropout.ts";
 import {
   dense,
@@ -10,7 +11,6 @@ import {
   modelLayout,
   shapeSize,
 } from "../../src/core/model/sequential.ts";
-import { Rng } from "../../src/core/rng.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { maxPoolBackward } from "../../src/tf/max-pool.ts";
 import {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import type { DashboardMessage } from "../../src/server/dashboard.ts";
 import type { RunDashboard } from "../../src/train/dashboard.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";

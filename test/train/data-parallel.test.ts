@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import type { OptimizerSpec } from "../../src/core/optim/optimizer.ts";
 import { KERAS_OPTIMIZERS } from "../../src/core/optim/spec.ts";

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
+import { plansFromGlobalBatches } from "../../src/core/data/plan.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
-import { plansFromGlobalBatches } from "../../src/core/plan.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { paramLayout } from "../support/dense-stack.ts";
 import { maxAbsDiff, referenceGradient, rmspropStep } from "../support/reference.ts";

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
 import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";

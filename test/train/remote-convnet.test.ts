@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 import {

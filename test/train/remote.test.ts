@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { CLOSE, frameBytes, HEADER_BYTES, SHARDFIT_VERSION } from "../../src/collective/wire.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { RunState } from "../../src/dashboard/run-state.ts";
 import type { RunDashboard } from "../../src/train/dashboard.ts";

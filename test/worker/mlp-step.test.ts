@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../../src/core/model/presets.ts";
 import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";

@@ -2,7 +2,8 @@
 import "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/dataset.ts";
+import type { Dataset } from "../../src/core/data/dataset.ts";
+import { Rng } from "../../src/core/data/rng.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
 import {
@@ -14,7 +15,6 @@ import {
   modelLayout,
   shapeSize,
 } from "../../src/core/model/sequential.ts";
-import { Rng } from "../../src/core/rng.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { type Dataset, type ImageSet, sliceSet } from "../../src/core/dataset.ts";
+import { type Dataset, type ImageSet, sliceSet } from "../../src/core/data/dataset.ts";
+import { Rng } from "../../src/core/data/rng.ts";
+import { encodeShard } from "../../src/core/data/shard.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import {
   conv2d,
@@ -10,8 +12,6 @@ import {
   maxPooling2d,
   modelLayout,
 } from "../../src/core/model/sequential.ts";
-import { Rng } from "../../src/core/rng.ts";
-import { encodeShard } from "../../src/core/shard.ts";
 import { TrainerWorker } from "../../src/worker/trainer.ts";
 import { maxErrorRelativeToPeak } from "../support/reference.ts";
 import {

@@ -11,7 +11,7 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { MODEL_FILE, WEIGHTS_FILE } from "../../core/model/layers-json.ts";
+import { MODEL_FILE, WEIGHTS_FILE } from "../../core/format/layers-json.ts";
 import { loadModelDir } from "../fs/model-files.ts";
 import { modulePath } from "../fs/module-path.ts";
 import { buildPage } from "../page-build.ts";

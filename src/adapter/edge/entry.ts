@@ -5,7 +5,7 @@
  * load tfjs, since workerd refuses to compile WebAssembly from bytes at run time.
  */
 import { modelJson, page, weights } from "shardfit:edge-assets";
-import { fromLayersModel } from "../../core/model/layers-json.ts";
+import { fromLayersModel } from "../../core/format/layers-json.ts";
 import { createApp } from "../../server/app.ts";
 import { mountPage } from "../../server/page.ts";
 

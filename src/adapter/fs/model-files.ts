@@ -7,7 +7,7 @@ import {
   toModelJson,
   WEIGHTS_FILE,
   weightsBytes,
-} from "../../core/model/layers-json.ts";
+} from "../../core/format/layers-json.ts";
 import type { ModelSpec } from "../../core/model/sequential.ts";
 import { readRequired, writeFilesAtomically } from "./files.ts";
 

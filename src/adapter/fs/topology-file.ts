@@ -1,5 +1,5 @@
+import { parseTopology } from "../../core/format/topology.ts";
 import type { ModelSpec } from "../../core/model/sequential.ts";
-import { parseTopology } from "../../core/model/topology.ts";
 import { readRequired } from "./files.ts";
 
 /**

@@ -1,7 +1,7 @@
-import { Rng } from "../rng.ts";
 import { type ArrayDataset, type ArraySplit, validateArrayDataset } from "./arrays.ts";
 import { type CsvDelimiter, type CsvSource, readCsvRecords } from "./csv-records.ts";
 import { DataFileError } from "./error.ts";
+import { Rng } from "./rng.ts";
 import {
   type ColumnKind,
   ColumnSurvey,

@@ -1,4 +1,4 @@
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../data/rng.ts";
 import { type ModelLayout, shapeSize } from "./sequential.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { Rng } from "../rng.ts";
+import { Rng } from "../data/rng.ts";
 import { fillInitializer } from "./initializers.ts";
 import { type ModelSpec, modelLayout } from "./sequential.ts";
 

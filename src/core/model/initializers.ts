@@ -1,4 +1,4 @@
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../data/rng.ts";
 
 /**
  * Weight initializers as Keras and tfjs name them, drawn from shardfit's seeded generator

@@ -14,8 +14,8 @@ import {
   SHARDFIT_VERSION,
   type WorkerMessage,
 } from "../../collective/wire.ts";
+import type { WorkerPlan } from "../../core/data/plan.ts";
 import { type OptimizerSpec, optimizerFor } from "../../core/optim/optimizer.ts";
-import type { WorkerPlan } from "../../core/plan.ts";
 import type { EvalOptions, EvalResult } from "../../worker/trainer.ts";
 import type { EpochAttempt, JoinInfo, ParticipantReport, Participants } from "../participants.ts";
 import { StepFailure } from "../steps.ts";

@@ -16,8 +16,8 @@ import {
   SHARDFIT_VERSION,
   type WirePlan,
 } from "../../collective/wire.ts";
+import type { WorkerPlan } from "../../core/data/plan.ts";
 import { parameterCount } from "../../core/model/sequential.ts";
-import type { WorkerPlan } from "../../core/plan.ts";
 import { WorkerPool } from "../pool.ts";
 
 /** The host's end of its connection to the coordinator (a WebSocket, or in-memory). */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../../src/core/data/rng.ts";
 import {
   computeFans,
   fillInitializer,
@@ -11,7 +12,6 @@ import {
   LECUN_NORMAL,
   TFJS_GLOROT_NORMAL,
 } from "../../../src/core/model/initializers.ts";
-import { Rng } from "../../../src/core/rng.ts";
 
 const SHAPE = [3, 3, 32, 64]; // the convnet's second kernel: fanIn 288, fanOut 576
 const draw = (init: InitializerSpec, shape = SHAPE, seed = 1) =>

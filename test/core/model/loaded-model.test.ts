@@ -1,10 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import {
+  fromLayersModel,
+  toModelJson,
+  weightsBytes,
+} from "../../../src/core/format/layers-json.ts";
 import { describeSpec } from "../../../src/core/model/describe.ts";
 import { forward, predictPixels } from "../../../src/core/model/forward.ts";
 import { initParams } from "../../../src/core/model/init.ts";
-import { fromLayersModel, toModelJson, weightsBytes } from "../../../src/core/model/layers-json.ts";
 import { CONVNET_SPEC, DEFAULT_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
 import { dense, modelLayout } from "../../../src/core/model/sequential.ts";
 import { layerSummaries } from "../../../src/dashboard/events.ts";

@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../../src/core/dataset.ts";
+import type { Dataset } from "../../../src/core/data/dataset.ts";
+import {
+  fromLayersModel,
+  toModelJson,
+  weightsBytes,
+} from "../../../src/core/format/layers-json.ts";
 import {
   forward,
   pixelsToInputs,
@@ -9,7 +14,6 @@ import {
   predictPixelsBatch,
   softmaxInPlace,
 } from "../../../src/core/model/forward.ts";
-import { fromLayersModel, toModelJson, weightsBytes } from "../../../src/core/model/layers-json.ts";
 import { DEFAULT_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
 import { type ModelLayout, modelLayout } from "../../../src/core/model/sequential.ts";
 import { buildTfReference, inputsTensor, tfFlatWeights } from "../../support/tf-models.ts";

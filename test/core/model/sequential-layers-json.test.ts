@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../../src/core/data/rng.ts";
+import {
+  fromLayersModel,
+  type TrainingSummary,
+  toModelJson,
+  weightsBytes,
+} from "../../../src/core/format/layers-json.ts";
 import { forward } from "../../../src/core/model/forward.ts";
 import { initParams } from "../../../src/core/model/init.ts";
 import {
@@ -7,12 +14,6 @@ import {
   HE_UNIFORM,
   TFJS_GLOROT_NORMAL,
 } from "../../../src/core/model/initializers.ts";
-import {
-  fromLayersModel,
-  type TrainingSummary,
-  toModelJson,
-  weightsBytes,
-} from "../../../src/core/model/layers-json.ts";
 import { CONVNET_SPEC } from "../../../src/core/model/presets.ts";
 import {
   conv2d,
@@ -23,7 +24,6 @@ import {
   modelLayout,
   reshape,
 } from "../../../src/core/model/sequential.ts";
-import { Rng } from "../../../src/core/rng.ts";
 import { maxAbsDiff } from "../../support/reference.ts";
 
 const SUMMARY: TrainingSummary = {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../../src/core/data/rng.ts";
 import { initParams } from "../../../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
 import {
@@ -14,7 +15,6 @@ import {
   sameSpec,
   windowGeometry,
 } from "../../../src/core/model/sequential.ts";
-import { Rng } from "../../../src/core/rng.ts";
 
 describe("sequential layout", () => {
   test("an MLP keeps shardfit 0.1's layout and initial weights bit for bit", () => {

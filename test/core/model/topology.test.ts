@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
+import { parseTopology } from "../../../src/core/format/topology.ts";
 import { GLOROT_UNIFORM, TFJS_GLOROT_NORMAL } from "../../../src/core/model/initializers.ts";
 import { modelLayout } from "../../../src/core/model/sequential.ts";
-import { parseTopology } from "../../../src/core/model/topology.ts";
 
 /** What tfjs writes for a model: `model.toJSON()` (a JSON string). */
 function tfjsTopology(layers: tf.layers.Layer[]): string {

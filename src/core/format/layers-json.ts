@@ -1,8 +1,6 @@
 import * as v from "valibot";
-import type { ConfusionMatrix } from "../confusion.ts";
-import type { EpochMetrics } from "../metrics.ts";
-import { at, expecting, show, validate } from "../validate.ts";
-import { computeFans, type InitializerSpec } from "./initializers.ts";
+import type { ConfusionMatrix } from "../metric/confusion.ts";
+import { computeFans, type InitializerSpec } from "../model/initializers.ts";
 import {
   kerasClass,
   type LayerLayout,
@@ -10,7 +8,9 @@ import {
   type ModelSpec,
   modelLayout,
   shapeSize,
-} from "./sequential.ts";
+} from "../model/sequential.ts";
+import type { EpochMetrics } from "../run/epoch-metrics.ts";
+import { at, expecting, show, validate } from "../validate.ts";
 import { ModelFormatError, parseTopology } from "./topology.ts";
 
 /**

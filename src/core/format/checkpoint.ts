@@ -1,11 +1,11 @@
 import * as v from "valibot";
-import type { EpochMetrics } from "./metrics.ts";
-import { describeSpec } from "./model/describe.ts";
-import { mlpSpec } from "./model/presets.ts";
-import { type ModelSpec, modelLayout, sameSpec } from "./model/sequential.ts";
-import { type OptimizerSpec, optimizerFor } from "./optim/optimizer.ts";
-import { OptimizerSpecSchema } from "./optim/spec.ts";
-import { expecting, objectMessage, validate } from "./validate.ts";
+import { describeSpec } from "../model/describe.ts";
+import { mlpSpec } from "../model/presets.ts";
+import { type ModelSpec, modelLayout, sameSpec } from "../model/sequential.ts";
+import { type OptimizerSpec, optimizerFor } from "../optim/optimizer.ts";
+import { OptimizerSpecSchema } from "../optim/spec.ts";
+import type { EpochMetrics } from "../run/epoch-metrics.ts";
+import { expecting, objectMessage, validate } from "../validate.ts";
 
 /**
  * A training checkpoint is two files: `checkpoint.json` (what was trained, how far, with which

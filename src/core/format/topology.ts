@@ -1,5 +1,4 @@
-import { show } from "../validate.ts";
-import type { Distribution, FanMode, InitializerSpec } from "./initializers.ts";
+import type { Distribution, FanMode, InitializerSpec } from "../model/initializers.ts";
 import {
   type Activation,
   type LayerSpec,
@@ -8,7 +7,8 @@ import {
   modelLayout,
   type Padding,
   type Pair,
-} from "./sequential.ts";
+} from "../model/sequential.ts";
+import { show } from "../validate.ts";
 
 /**
  * Reads a tfjs Layers topology — what tfjs `model.toJSON()` writes, or the `modelTopology`

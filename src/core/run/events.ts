@@ -1,4 +1,4 @@
-import type { EpochMetrics } from "./metrics.ts";
+import type { EpochMetrics } from "./epoch-metrics.ts";
 
 /** What a training run reports as it goes (`onProgress`, the dashboard, the CLI's progress). */
 export type TrainEvent =
