@@ -17,7 +17,6 @@ export interface EpochSteps {
   /** `participants.stepsDone` when the epoch began. */
   readonly epochStart: number;
   readonly stepTimeoutMs: number;
-  readonly aborted: Promise<never>;
   /** Called after failed workers were replaced, before the step is redone. */
   readonly onRecovered: (failure: StepFailure, step: number) => void;
   /** What the error says is kept, e.g. " The checkpoint after epoch 1 is in dir/." */
@@ -34,8 +33,8 @@ export async function runEpochSteps(e: EpochSteps): Promise<void> {
   for (;;) {
     const fromStep = e.participants.stepsDone - e.epochStart;
     try {
-      const { participants, plans, stepTimeoutMs, aborted } = e;
-      await participants.runEpoch({ plans, fromStep, stepTimeoutMs, aborted });
+      const { participants, plans, stepTimeoutMs } = e;
+      await participants.runEpoch({ plans, fromStep, stepTimeoutMs });
       return;
     } catch (error) {
       if (!(error instanceof StepFailure)) throw error;

@@ -4,7 +4,7 @@ import type { EpochMetrics } from "../core/metrics.ts";
 import type { SequentialSpec } from "../core/model/sequential.ts";
 import type { TrainSpec } from "../core/train-spec.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
-import type { NetworkProfile } from "./remote/coordinator.ts";
+import type { NetworkProfile } from "./participants.ts";
 
 export type { EpochMetrics };
 

@@ -60,10 +60,12 @@ export class WorkerHost {
   /** Resolves when the coordinator says the run is over; rejects when refused or cut off. */
   readonly finished: Promise<void>;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
-  private stop!: (error: Error) => void;
-  private readonly stopped: Promise<never>;
+  /** Aborted when the host shuts down: ends the threads' set-up. */
+  private readonly stopped = new AbortController();
   private joined?: Joined;
   private attempt = -1;
+  /** The current attempt's: the coordinator's "abort" (or a shutdown) aborts it. */
+  private attemptStop?: AbortController;
   private pending?: { step: number; sentAt: number };
   private computeStart = 0;
   /** The last step's wait from sending the gradient to receiving the weights. */
@@ -76,10 +78,6 @@ export class WorkerHost {
     this.finished = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
-    this.stopped = new Promise<never>((_, reject) => {
-      this.stop = reject;
-    });
-    this.stopped.catch(() => {});
   }
 
   /** The first message on a fresh connection. */
@@ -167,7 +165,7 @@ export class WorkerHost {
         const shard = welcome.shards[w];
         await api.loadShard({ url: new URL(shard.url, this.o.baseUrl).href, token: shard.token });
       },
-      this.stopped,
+      this.stopped.signal,
       this.o.workerUrl,
     );
     this.joined = {
@@ -188,7 +186,9 @@ export class WorkerHost {
     const { pool, plane, telemetry } = this.requireJoined();
     this.attempt = message.attempt;
     this.pending = undefined;
-    plane.resetBarrier();
+    this.attemptStop?.abort();
+    this.attemptStop = new AbortController();
+    plane.beginAttempt(this.attemptStop.signal);
     telemetry.reset();
     this.exchangeMs = 0;
     this.computeStart = performance.now();
@@ -254,7 +254,7 @@ export class WorkerHost {
   private abort(): void {
     const joined = this.joined;
     if (!joined) return;
-    joined.plane.abort();
+    this.attemptStop?.abort();
     // Only a waiting thread 0 may get a reply: a stray one would end its next exchange.
     if (this.pending) {
       this.pending = undefined;
@@ -282,7 +282,7 @@ export class WorkerHost {
 
   private shutdown(): void {
     this.abort();
-    this.stop(new Error("worker host stopped"));
+    this.stopped.abort(new Error("worker host stopped"));
     this.joined?.pool.terminateAll();
     this.joined?.port.close();
   }

@@ -1,0 +1,125 @@
+import {
+  CLOSE,
+  type CoordinatorMessage,
+  FrameError,
+  type Hello,
+  parseWorkerMessage,
+  type WorkerMessage,
+} from "../../collective/wire.ts";
+
+/** The coordinator's end of one participant's connection. */
+export interface Link {
+  send(data: string | ArrayBuffer): void;
+  close(code: number, reason: string): void;
+  /** Where the participant connects from, for messages. */
+  readonly remote: string;
+}
+
+/** What the transport calls on a connection's events. */
+export interface Connection {
+  receive(data: string | ArrayBuffer): void;
+  closed(code: number, reason: string): void;
+}
+
+/** An in-process stand-in for a lost participant: a WorkerHost on an in-memory link. */
+export type StandIn = (threads: number, to: Connection) => Link;
+
+/** A promise with its settle functions, and how it settled (read synchronously). */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: Error): void;
+  outcome?: { value: T } | { error: Error };
+}
+
+export function deferred<T>(): Deferred<T> {
+  const d = {} as Deferred<T>;
+  (d as { promise: Promise<T> }).promise = new Promise<T>((resolve, reject) => {
+    d.resolve = (value) => {
+      d.outcome ??= { value };
+      resolve(value);
+    };
+    d.reject = (error) => {
+      d.outcome ??= { error };
+      reject(error);
+    };
+  });
+  d.promise.catch(() => {});
+  return d;
+}
+
+export type EpochEnd = Extract<WorkerMessage, { type: "epochEnd" }>;
+export type Evaluated = Extract<WorkerMessage, { type: "evaluated" }>;
+
+/** Where a peer's connection delivers what arrives. */
+export interface PeerEvents {
+  message(peer: Peer, message: WorkerMessage): void;
+  gradient(peer: Peer, data: ArrayBuffer): void;
+  closed(peer: Peer): void;
+  log(line: string): void;
+}
+
+/** One connected worker process (or stand-in) as the coordinator tracks it. */
+export class Peer implements Connection {
+  hello?: Hello;
+  /** Index in the run's participant order, once admitted. */
+  index = -1;
+  firstSlot = 0;
+  readonly gone = deferred<never>();
+  ready = deferred<void>();
+  epochEnd = deferred<EpochEnd>();
+  evaluated = deferred<Evaluated>();
+  /** The latest statistics this peer reported in the current attempt. */
+  latest = [0, 0, 0];
+  /** Profile of the current epoch's steps. */
+  computeMs = 0;
+  exchangeMs = 0;
+  steps = 0;
+
+  constructor(
+    readonly link: Link,
+    private readonly events: PeerEvents,
+  ) {}
+
+  get label(): string {
+    const h = this.hello;
+    const threads = h ? `${h.threads} thread${h.threads === 1 ? "" : "s"}` : "? threads";
+    return `participant ${this.index} (${h?.runtime ?? "?"}, ${threads}, ${this.link.remote})`;
+  }
+
+  get threads(): number {
+    return this.hello?.threads ?? 0;
+  }
+
+  /** The slots this peer computes. */
+  get slots(): number[] {
+    return Array.from({ length: this.threads }, (_, i) => this.firstSlot + i);
+  }
+
+  receive(data: string | ArrayBuffer): void {
+    try {
+      if (typeof data === "string") this.events.message(this, parseWorkerMessage(data));
+      else this.events.gradient(this, data);
+    } catch (error) {
+      const code = error instanceof FrameError ? CLOSE.protocol : CLOSE.refused;
+      this.drop(code, (error as Error).message);
+    }
+  }
+
+  closed(code: number, reason: string): void {
+    this.gone.reject(new Error(`disconnected (${code}${reason ? `: ${reason}` : ""})`));
+    this.events.closed(this);
+  }
+
+  send(message: CoordinatorMessage): void {
+    this.link.send(JSON.stringify(message));
+  }
+
+  /** Closes the connection, telling the worker why. */
+  drop(code: number, reason: string): void {
+    this.events.log(`shardfit: ${this.label}: ${reason}`);
+    if (code === CLOSE.refused) this.send({ type: "refused", reason });
+    this.link.close(code, reason.slice(0, 120));
+    this.closed(code, reason);
+  }
+}
