@@ -15,6 +15,8 @@ export interface JoinInfo {
   readonly shardToken: (slot: number) => string;
   /** Samples one slot takes per step, for the warm-up before the clock starts. */
   readonly slotBatch: (slot: number) => number;
+  /** Test samples in one slot's shard (what its evaluation must count). */
+  readonly slotTestCount: (slot: number) => number;
 }
 
 /** One attempt at the rest of an epoch. */

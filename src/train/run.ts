@@ -4,6 +4,7 @@ import { loadIdxDataset } from "../adapter/fs/mnist.ts";
 import { saveModelDir } from "../adapter/fs/model-files.ts";
 import type { RunningServer } from "../adapter/listen.ts";
 import { serve } from "../adapter/serve.ts";
+import { firstNonFinite } from "../collective/collective.ts";
 import { STAT } from "../collective/telemetry.ts";
 import type { CheckpointState } from "../core/checkpoint-format.ts";
 import { type Dataset, sliceSet } from "../core/dataset.ts";
@@ -22,7 +23,7 @@ import { LocalParticipants } from "./local-participants.ts";
 import { runSpec } from "./model-spec.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
-import { runEpochSteps } from "./recovery.ts";
+import { divergedMessage, runEpochSteps, TrainingDiverged } from "./recovery.ts";
 import { listenForWorkers } from "./remote/listen.ts";
 import { LazyShards, shardProvider } from "./shard-provider.ts";
 import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
@@ -78,7 +79,7 @@ export class TrainingRun {
     const { participants, server } = config.remote
       ? await listenForWorkers(app, {
           ...{ remote: config.remote, optimizer: config.optimizer, paramCount, signal },
-          emit: ctx.emit,
+          ...{ emit: ctx.emit, timeouts: ctx.hooks.remoteTimeouts },
         })
       : {
           participants: localThreads(ctx, paramCount, signal),
@@ -144,6 +145,12 @@ export class TrainingRun {
       poller.finish();
     } finally {
       poller.stop();
+    }
+    // Nothing checkpoints, evaluates or saves weights that are not finite.
+    if (firstNonFinite(participants.params()) >= 0) {
+      throw new TrainingDiverged(
+        `${divergedMessage(epoch, undefined, "weights not finite")}.${this.keptNote()}`,
+      );
     }
     const seconds = (performance.now() - t0) / 1000;
     this.trainSeconds += seconds;
@@ -252,9 +259,12 @@ export class TrainingRun {
     const { ctx, parts, participants, spec, data } = this.r;
     const { optimizer } = ctx.config;
     try {
-      const slotBatch = (slot: number) =>
-        splitCount(ctx.config.batchSize, parts.shardSizes.length)[slot];
-      await participants.start({ spec, optimizer, shardsUrl, shardToken, slotBatch });
+      const slots = parts.shardSizes.length;
+      const slotBatch = (slot: number) => splitCount(ctx.config.batchSize, slots)[slot];
+      const slotTestCount = (slot: number) => splitCount(data.test.count, slots)[slot];
+      await participants.start({
+        ...{ spec, optimizer, shardsUrl, shardToken, slotBatch, slotTestCount },
+      });
     } catch (error) {
       await this.close();
       throw error;

@@ -1,11 +1,16 @@
-import { AbortedError } from "../collective/collective.ts";
+import { AbortedError, NonFiniteError } from "../collective/collective.ts";
 import { raceAbort, sleep } from "./cancel.ts";
 
-/** Slots whose participants failed during a step (threw, left or hung), to be replaced. */
+/**
+ * Slots whose participants failed during a step (threw, left, hung, or sent values that are
+ * not finite), to be replaced.
+ */
 export class StepFailure extends Error {
   constructor(
     readonly workers: number[],
     message: string,
+    /** Set when every one of them failed for a non-finite loss or gradient. */
+    readonly nonFinite?: NonFiniteError,
   ) {
     super(message);
   }
@@ -49,7 +54,7 @@ export interface Supervision {
 export async function superviseAttempt(s: Supervision): Promise<void> {
   const { parts } = s;
   const settled = parts.map(() => false);
-  const failed = new Map<number, string>();
+  const failed = new Map<number, Error>();
   const runs = parts.map((part, i) =>
     part.finished.then(
       () => {
@@ -57,7 +62,7 @@ export async function superviseAttempt(s: Supervision): Promise<void> {
       },
       (error: Error) => {
         settled[i] = true;
-        if (error?.name !== AbortedError.name) failed.set(i, error?.message ?? String(error));
+        if (error?.name !== AbortedError.name) failed.set(i, asError(error));
         throw error;
       },
     ),
@@ -74,10 +79,12 @@ export async function superviseAttempt(s: Supervision): Promise<void> {
     );
     if (lost.length === 0) throw error;
     const why = (i: number) =>
-      failed.get(i) ?? `stopped answering (${(error as Error)?.message ?? error})`;
+      failed.get(i)?.message ?? `stopped answering (${asError(error).message})`;
+    const nonFinite = lost.map((i) => NonFiniteError.fromMessage(failed.get(i)?.message ?? ""));
     throw new StepFailure(
       lost.flatMap((i) => parts[i].slots),
       lost.map((i) => `${parts[i].label}: ${why(i)}`).join("; "),
+      nonFinite.every(Boolean) ? nonFinite[0] : undefined,
     );
   } finally {
     watchdog.stop();
@@ -105,4 +112,8 @@ function stepWatchdog(stepsDone: () => number, timeoutMs: number) {
   });
   hung.catch(() => {});
   return { hung, stop: () => clearInterval(timer) };
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -3,10 +3,18 @@ import {
   FrameError,
   type Hello,
   PROTOCOL_VERSION,
+  printable,
   SHARDFIT_VERSION,
 } from "../../collective/wire.ts";
 import { raceAbort } from "../cancel.ts";
-import { deferred, type Link, Peer, type PeerEvents, type StandIn } from "./peer.ts";
+import {
+  type Connection,
+  deferred,
+  type Link,
+  Peer,
+  type PeerEvents,
+  type StandIn,
+} from "./peer.ts";
 import { timingSafeEqualText } from "./token.ts";
 
 export interface AdmissionOptions {
@@ -18,7 +26,16 @@ export interface AdmissionOptions {
   readonly standIn?: StandIn;
   /** A connection that has not said hello by then is closed. */
   readonly helloTimeoutMs?: number;
+  readonly log: (line: string) => void;
 }
+
+/** Connections that have not yet said a valid hello, at most; more are refused at once. */
+export const MAX_PENDING = 64;
+/** Wrong tokens an address may send before it must wait (1 s, doubling, up to a minute). */
+export const FREE_WRONG_TOKENS = 3;
+const MAX_BACKOFF_MS = 60_000;
+/** Refused attempts are logged as one line per this interval. */
+const REFUSAL_SUMMARY_MS = 10_000;
 
 /**
  * Who takes part: checks each connection's hello (version, token), admits the first `expect`
@@ -33,21 +50,55 @@ export class Admission {
   private spareJoined = deferred<void>();
   /** Once the run has started, places are no longer freed and every hello is a spare. */
   started = false;
+  /** Connections that have not said a valid hello yet. */
+  private readonly pending = new Set<Peer>();
+  private readonly backoff = new WrongTokens();
+  readonly refusals: Refusals;
 
   constructor(
     private readonly o: AdmissionOptions,
     private readonly events: PeerEvents,
-  ) {}
+  ) {
+    this.refusals = new Refusals(o.log);
+  }
 
-  /** A new connection; it must say hello within the timeout. */
-  connect(link: Link): Peer {
+  /**
+   * A new connection; it must say hello within the timeout. Refused at once when too many
+   * others are still at that stage, or its address sent too many wrong tokens lately.
+   */
+  connect(link: Link): Connection {
+    const address = hostOf(link.remote);
+    const wait = this.backoff.waitMs(address);
+    const refusal =
+      this.pending.size >= MAX_PENDING
+        ? `too many connections waiting for their handshake (${MAX_PENDING}); try again later`
+        : wait > 0
+          ? `too many wrong tokens from ${address}; try again in ${Math.ceil(wait / 1000)} s`
+          : undefined;
+    if (refusal) {
+      this.refusals.note(refusal, address);
+      link.send(JSON.stringify({ type: "refused", reason: refusal }));
+      link.close(CLOSE.refused, refusal);
+      return { receive: () => {}, closed: () => {} };
+    }
     const peer = new Peer(link, this.events);
+    this.pending.add(peer);
     const timer = setTimeout(() => {
       if (!peer.hello) peer.drop(CLOSE.refused, "no hello within the handshake timeout");
     }, this.o.helloTimeoutMs ?? 10_000);
     peer.gone.promise.catch(() => clearTimeout(timer));
-    peer.ready.promise.then(() => clearTimeout(timer));
     return peer;
+  }
+
+  /** The coordinator closed a connection: an unauthenticated one is counted, not logged. */
+  dropped(peer: Peer, reason: string): void {
+    if (this.pending.has(peer)) this.refusals.note(reason, hostOf(peer.link.remote));
+    else this.o.log(`shardfit: ${peer.label}: ${reason}`);
+  }
+
+  /** Stops the refusal summary's timer, logging what it still holds. */
+  close(): void {
+    this.refusals.flush(true);
   }
 
   /** Resolves with the run's slot count once `expect` participants have said hello. */
@@ -64,18 +115,22 @@ export class Admission {
     if (peer.hello) throw new FrameError("a second hello");
     if (hello.protocol !== PROTOCOL_VERSION || hello.version !== SHARDFIT_VERSION) {
       throw new Error(
-        `version mismatch: the worker runs shardfit ${hello.version} (protocol ${hello.protocol}), this coordinator runs ${SHARDFIT_VERSION} (protocol ${PROTOCOL_VERSION})`,
+        `version mismatch: the worker runs shardfit ${printable(hello.version, 32)} (protocol ${hello.protocol}), this coordinator runs ${SHARDFIT_VERSION} (protocol ${PROTOCOL_VERSION})`,
       );
     }
-    if (!timingSafeEqualText(hello.token, this.o.token)) throw new Error("wrong run token");
+    const address = hostOf(peer.link.remote);
+    if (!timingSafeEqualText(hello.token, this.o.token)) {
+      this.backoff.wrong(address);
+      throw new Error("wrong run token");
+    }
+    this.backoff.forget(address);
+    this.pending.delete(peer);
     peer.hello = hello;
     if (this.peers.length < this.o.expect && !this.started) {
       this.admit(peer, hello.rank);
     } else {
       this.lobby.push(peer);
-      this.events.log(
-        `shardfit: ${peer.label}: joined as a spare (the run has all its participants)`,
-      );
+      this.o.log(`shardfit: ${peer.label}: joined as a spare (the run has all its participants)`);
       this.spareJoined.resolve();
       this.spareJoined = deferred<void>();
     }
@@ -83,6 +138,7 @@ export class Admission {
 
   /** A connection closed: a spare leaves the lobby; before the start, a participant its place. */
   left(peer: Peer): void {
+    this.pending.delete(peer);
     const i = this.lobby.indexOf(peer);
     if (i >= 0) this.lobby.splice(i, 1);
     const j = this.peers.indexOf(peer);
@@ -100,7 +156,7 @@ export class Admission {
     peer.firstSlot = old.firstSlot;
     this.peers[old.index] = peer;
     const last = old.firstSlot + old.threads - 1;
-    this.events.log(`shardfit: ${peer.label} takes over slots ${old.firstSlot}..${last}`);
+    this.o.log(`shardfit: ${peer.label} takes over slots ${old.firstSlot}..${last}`);
     return peer;
   }
 
@@ -110,7 +166,7 @@ export class Admission {
       const spare = this.lobby.findIndex((p) => p.threads === old.threads);
       if (spare >= 0) return this.lobby.splice(spare, 1)[0];
       if (standIn) return this.standIn(old, standIn);
-      this.events.log(
+      this.o.log(
         `shardfit: paused: waiting for a worker with ${old.threads} thread(s) to take over participant ${old.index} (run the join command again)`,
       );
       await raceAbort(this.spareJoined.promise, this.o.signal);
@@ -131,7 +187,7 @@ export class Admission {
     while (rank === undefined && taken.has(index)) index++;
     peer.index = index;
     this.peers.push(peer);
-    this.events.log(`shardfit: ${peer.label} joined (${this.peers.length}/${this.o.expect})`);
+    this.o.log(`shardfit: ${peer.label} joined (${this.peers.length}/${this.o.expect})`);
     if (this.peers.length < this.o.expect) return;
     this.peers.sort((a, b) => a.index - b.index);
     let slot = 0;
@@ -153,5 +209,87 @@ export class Admission {
     inner = standIn(old.threads, peer);
     peer.hello = { ...(old.hello as Hello), runtime: "stand-in", rank: undefined };
     return peer;
+  }
+}
+
+/** "host" of a "host:port" peer address (IPv6 hosts keep their colons). */
+function hostOf(remote: string): string {
+  const colon = remote.lastIndexOf(":");
+  return colon > 0 ? remote.slice(0, colon) : remote;
+}
+
+/** Per address: wrong tokens in a row, and until when its next connection is refused. */
+class WrongTokens {
+  private readonly byAddress = new Map<string, { count: number; until: number }>();
+
+  waitMs(address: string): number {
+    return Math.max(0, (this.byAddress.get(address)?.until ?? 0) - Date.now());
+  }
+
+  wrong(address: string): void {
+    const entry = this.byAddress.get(address) ?? { count: 0, until: 0 };
+    entry.count++;
+    const over = entry.count - FREE_WRONG_TOKENS;
+    if (over > 0) entry.until = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (over - 1));
+    this.byAddress.delete(address);
+    this.byAddress.set(address, entry);
+    // Bounded: the least recently refused addresses are forgotten first.
+    if (this.byAddress.size > 10_000) this.byAddress.delete(this.byAddress.keys().next().value!);
+  }
+
+  forget(address: string): void {
+    this.byAddress.delete(address);
+  }
+}
+
+/**
+ * Refused connection attempts, logged as one line per interval: the first refusal after a
+ * quiet interval at once, the rest as a count by reason and address when the interval ends.
+ */
+export class Refusals {
+  private readonly reasons = new Map<string, number>();
+  private readonly addresses = new Map<string, number>();
+  private total = 0;
+  private timer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly intervalMs = REFUSAL_SUMMARY_MS,
+  ) {}
+
+  note(reason: string, address: string): void {
+    if (!this.timer) {
+      this.log(`shardfit: refused a connection from ${printable(address, 60)}: ${reason}`);
+      this.timer = setTimeout(() => this.flush(), this.intervalMs);
+      (this.timer as { unref?: () => void }).unref?.();
+      return;
+    }
+    this.total++;
+    // Bounded: past 8 distinct reasons or addresses, the rest are counted as "other".
+    const count = (map: Map<string, number>, key: string) => {
+      const k = map.has(key) || map.size < 8 ? key : "other";
+      map.set(k, (map.get(k) ?? 0) + 1);
+    };
+    count(this.reasons, printable(reason.replace(/\d+/g, "N"), 80));
+    count(this.addresses, printable(address, 60));
+  }
+
+  /** Logs the interval's count; an interval without refusals ends the summary. */
+  flush(final = false): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.total === 0) return;
+    if (!final) {
+      this.timer = setTimeout(() => this.flush(), this.intervalMs);
+      (this.timer as { unref?: () => void }).unref?.();
+    }
+    const list = (map: Map<string, number>) =>
+      [...map].map(([key, n]) => `${n} × ${key}`).join(", ");
+    this.log(
+      `shardfit: refused ${this.total} more connection attempt${this.total === 1 ? "" : "s"} (${list(this.reasons)}) from ${list(this.addresses)}`,
+    );
+    this.reasons.clear();
+    this.addresses.clear();
+    this.total = 0;
   }
 }

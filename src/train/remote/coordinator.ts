@@ -1,11 +1,18 @@
 import { AbortedError } from "../../collective/collective.ts";
 import { allocateTelemetry, STAT, Telemetry, TIMING } from "../../collective/telemetry.ts";
-import { CLOSE, decodePredictions, FrameError, type WorkerMessage } from "../../collective/wire.ts";
+import {
+  CLOSE,
+  decodePredictions,
+  FrameError,
+  printable,
+  type WorkerMessage,
+} from "../../collective/wire.ts";
 import type { OptimizerSpec } from "../../core/optimizer.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
 import type { EvalOptions, EvalResult } from "../../worker/trainer.ts";
 import { raceAbort } from "../cancel.ts";
 import type { EpochAttempt, JoinInfo, NetworkProfile, Participants } from "../participants.ts";
+import { MAX_CONSECUTIVE_FAILURES } from "../recovery.ts";
 import { superviseAttempt } from "../steps.ts";
 import { Admission } from "./admission.ts";
 import {
@@ -33,14 +40,30 @@ export interface RemoteOptions {
   readonly log: (line: string) => void;
   /** Replaces lost participants when no spare has joined; without it the run waits for one. */
   readonly standIn?: StandIn;
-  /** A participant that has not said hello by then is disconnected. */
+  /** A connection that has not said hello by then is closed (default 10 s). */
   readonly helloTimeoutMs?: number;
+  /** A participant not ready by then after its welcome is closed and replaced (default 120 s). */
+  readonly handshakeTimeoutMs?: number;
+}
+
+/** The attempt in flight: who trains it and what their statistics may claim. */
+interface Attempt {
+  readonly id: number;
+  readonly peers: Peer[];
+  /** The run's step count when it began and when its last step is done. */
+  readonly startStep: number;
+  readonly endStep: number;
+  /** expectedSeen[p][k]: samples participant p has seen after k completed steps. */
+  readonly expectedSeen: number[][];
 }
 
 /**
  * Worker processes joined over WebSocket, each computing a contiguous range of slots, driven
  * through the run's phases: admission (admission.ts), the welcome until each is ready, the
- * epochs' steps (reduced by reduce.ts, supervised as local threads are), evaluation.
+ * epochs' steps (reduced by reduce.ts, supervised as local threads are), evaluation. A
+ * participant lost in any phase is replaced (admission.ts says by whom) and the phase's
+ * request repeated. What participants claim is checked: statistics only from those training,
+ * consistent with their plans, and an epoch ends only after every step's gradients arrived.
  */
 export class RemoteParticipants implements Participants {
   readonly telemetry = new Telemetry(allocateTelemetry(1));
@@ -48,6 +71,9 @@ export class RemoteParticipants implements Participants {
   private readonly reducer: StepReducer;
   private join?: JoinInfo;
   private attempt = 0;
+  private current?: Attempt;
+  /** Participants asked to evaluate that have not answered. */
+  private readonly asked = new Set<Peer>();
   private lastTensors?: number[];
 
   constructor(readonly o: RemoteOptions) {
@@ -55,11 +81,11 @@ export class RemoteParticipants implements Participants {
       message: (peer, message) => this.onMessage(peer, message),
       gradient: (peer, data) => this.reducer.gradient(peer, data),
       closed: (peer) => this.admission.left(peer),
-      log: o.log,
+      dropped: (peer, reason) => this.admission.dropped(peer, reason),
     };
     this.admission = new Admission(o, events);
     this.reducer = new StepReducer(o.paramCount, o.optimizer, (peer, stats) =>
-      this.account(peer, stats),
+      this.account(peer, stats, "exactly"),
     );
     o.signal.addEventListener(
       "abort",
@@ -82,15 +108,15 @@ export class RemoteParticipants implements Participants {
   async start(join: JoinInfo): Promise<void> {
     this.join = join;
     this.admission.started = true;
-    await raceAbort(Promise.all(this.peers.map((p) => this.welcome(p))), this.o.signal);
+    await raceAbort(Promise.all(this.peers.map((p) => this.welcomeAt(p.index))), this.o.signal);
   }
 
   async replace(slots: number[]): Promise<void> {
     const lost = this.peers.filter((p) => p.slots.some((s) => slots.includes(s)));
     for (const old of lost) {
       old.link.close(CLOSE.protocol, "replaced after a failed step");
-      const peer = await this.admission.replace(old);
-      await raceAbort(this.welcome(peer), this.o.signal);
+      await this.admission.replace(old);
+      await raceAbort(this.welcomeAt(old.index), this.o.signal);
     }
   }
 
@@ -106,6 +132,12 @@ export class RemoteParticipants implements Participants {
     // The profile describes the last epoch, as train()'s does (the first includes warm-up).
     if (fromStep === 0) this.reducer.resetProfile(peers);
     const id = ++this.attempt;
+    const steps = plans[0].counts.length - fromStep;
+    const startStep = this.reducer.stepsDone;
+    this.current = {
+      ...{ id, peers, startStep, endStep: startStep + steps },
+      expectedSeen: peers.map((p) => seenAfter(plans, p.slots, fromStep, steps)),
+    };
     for (const p of peers) {
       p.latest = [0, 0, 0];
       p.epochEnd = deferred<EpochEnd>();
@@ -117,7 +149,7 @@ export class RemoteParticipants implements Participants {
         attempt: id,
         plans: plansOf(plans, p.firstSlot, p.threads),
         fromStep,
-        globalStep: this.reducer.stepsDone,
+        globalStep: startStep,
       });
     }
     const attempt = new AbortController();
@@ -139,6 +171,7 @@ export class RemoteParticipants implements Participants {
       });
     } finally {
       this.reducer.end();
+      this.current = undefined;
     }
   }
 
@@ -146,6 +179,7 @@ export class RemoteParticipants implements Participants {
     await this.replaceGone();
     const all = await this.each((p) => {
       p.evaluated = deferred<Evaluated>();
+      this.asked.add(p);
       p.send({ type: "evaluate", predictions: options.predictions === true });
       return p.evaluated.promise;
     });
@@ -182,6 +216,7 @@ export class RemoteParticipants implements Participants {
   }
 
   async close(): Promise<void> {
+    this.admission.close();
     for (const p of this.admission.all()) {
       p.send({ type: "bye" });
       p.link.close(CLOSE.done, "run finished");
@@ -211,14 +246,110 @@ export class RemoteParticipants implements Participants {
       }
       peer.ready.resolve();
     } else if (message.type === "epochEnd") {
-      if (message.attempt !== this.attempt) return;
-      this.account(peer, message.stats);
-      peer.epochEnd.resolve(message);
+      this.onEpochEnd(peer, message);
     } else {
+      if (!this.asked.delete(peer)) throw new FrameError(`"evaluated" without a request`);
+      this.checkEvaluation(peer, message);
       peer.evaluated.resolve(message);
     }
   }
 
+  private onEpochEnd(peer: Peer, end: EpochEnd): void {
+    const current = this.current;
+    // A late answer to an attempt that is over (aborted, or replaced by a redo).
+    if (!current || end.attempt !== current.id) return;
+    if (!current.peers.includes(peer)) {
+      throw new FrameError(`"epochEnd" from a worker that is not training`);
+    }
+    const done = this.reducer.stepsDone;
+    if (end.ok && done !== current.endStep) {
+      peer.epochEnd.reject(
+        new Error(
+          `claimed the end of the attempt after ${done - current.startStep} of its ${current.endStep - current.startStep} steps`,
+        ),
+      );
+      return;
+    }
+    this.account(peer, end.stats, end.ok ? "exactly" : "at most");
+    peer.epochEnd.resolve(end);
+  }
+
+  /**
+   * Adds the change in a peer's reported statistics to the run's telemetry, once they are
+   * consistent with the samples its slots have seen in the attempt's completed steps.
+   */
+  private account(peer: Peer, stats: Stats, seen: "exactly" | "at most"): void {
+    const current = this.current;
+    const p = current?.peers.indexOf(peer) ?? -1;
+    if (!current || p < 0) throw new FrameError("statistics from a worker that is not training");
+    const [loss, correct, count] = stats;
+    const expected = current.expectedSeen[p][this.reducer.stepsDone - current.startStep];
+    const wrong =
+      !Number.isFinite(loss) || loss < 0
+        ? `a loss sum of ${loss}`
+        : !Number.isInteger(correct) || correct < 0 || correct > count
+          ? `${correct} correct of ${count}`
+          : seen === "exactly"
+            ? count !== expected
+            : count > expected;
+    if (wrong) {
+      const what =
+        typeof wrong === "string" ? wrong : `${count} samples seen, its slots had ${expected}`;
+      throw new FrameError(`inconsistent statistics: ${what}`);
+    }
+    const row = this.telemetry.statsRow(0);
+    row[STAT.loss] += loss - peer.latest[0];
+    row[STAT.correct] += correct - peer.latest[1];
+    row[STAT.seen] += count - peer.latest[2];
+    peer.latest = [...stats];
+    this.telemetry.timingsRow(0)[TIMING.steps] = this.reducer.steps;
+  }
+
+  /** One result per slot of the peer, each counting exactly that slot's test samples. */
+  private checkEvaluation(peer: Peer, evaluated: Evaluated): void {
+    const join = this.join;
+    if (!join) throw new FrameError(`"evaluated" before the run started`);
+    if (evaluated.results.length !== peer.threads) {
+      throw new FrameError(
+        `evaluated: ${evaluated.results.length} results for ${peer.threads} slots`,
+      );
+    }
+    evaluated.results.forEach((r, i) => {
+      const count = join.slotTestCount(peer.firstSlot + i);
+      if (r.count !== count || r.correct > r.count) {
+        throw new FrameError(
+          `evaluated: results[${i}] has ${r.correct} correct of ${r.count}; slot ${peer.firstSlot + i} has ${count} test samples`,
+        );
+      }
+    });
+  }
+
+  /**
+   * Welcomes the participant at `index` until one is ready (with the current weights): one
+   * lost on the way — it left, or was not ready by the deadline — is replaced.
+   */
+  private async welcomeAt(index: number): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      const peer = this.peers[index];
+      try {
+        await this.welcome(peer);
+        this.reducer.sendWeights(peer);
+        return;
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (this.o.signal.aborted) throw error;
+        peer.drop(CLOSE.protocol, reason);
+        if (tries >= MAX_CONSECUTIVE_FAILURES) {
+          throw new Error(
+            `${peer.label}: ${reason}; ${tries} workers in a row did not get ready for participant ${index}`,
+          );
+        }
+        await this.admission.replace(peer);
+      }
+    }
+  }
+
+  /** Sends the welcome; resolves when the peer is ready, rejects when lost or late. */
   private async welcome(peer: Peer): Promise<void> {
     const join = this.join;
     if (!join) throw new Error("remote participants: start() first");
@@ -234,31 +365,55 @@ export class RemoteParticipants implements Participants {
         token: join.shardToken(slot),
       })),
     });
-    await Promise.race([peer.ready.promise, peer.gone.promise]);
+    const ms = this.o.handshakeTimeoutMs ?? 120_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not ready within ${ms} ms of its welcome`)), ms);
+    });
+    try {
+      await raceAbort(Promise.race([peer.ready.promise, peer.gone.promise, late]), this.o.signal);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  /** Adds the change in a peer's reported statistics to the run's telemetry. */
-  private account(peer: Peer, stats: Stats): void {
-    const row = this.telemetry.statsRow(0);
-    row[STAT.loss] += stats[0] - peer.latest[0];
-    row[STAT.correct] += stats[1] - peer.latest[1];
-    row[STAT.seen] += stats[2] - peer.latest[2];
-    peer.latest = [...stats];
-    this.telemetry.timingsRow(0)[TIMING.steps] = this.reducer.steps;
-  }
-
+  /** Calls every participant; one lost before it answers is replaced and called again. */
   private each<T>(call: (p: Peer) => Promise<T>): Promise<T[]> {
-    return raceAbort(
-      Promise.all(this.peers.map((p) => Promise.race([call(p), p.gone.promise]))),
-      this.o.signal,
-    );
+    const one = async (index: number): Promise<T> => {
+      for (let tries = 1; ; tries++) {
+        const peer = this.peers[index];
+        try {
+          return await Promise.race([call(peer), peer.gone.promise]);
+        } catch (error) {
+          if (this.o.signal.aborted || !peer.gone.outcome || tries >= MAX_CONSECUTIVE_FAILURES) {
+            throw new Error(`${peer.label}: ${(error as Error).message}`);
+          }
+          this.asked.delete(peer);
+          this.o.log(`shardfit: ${peer.label}: lost (${(error as Error).message}); replacing it`);
+          await this.admission.replace(peer);
+          await this.welcomeAt(index);
+        }
+      }
+    };
+    return raceAbort(Promise.all(this.peers.map((p) => one(p.index))), this.o.signal);
   }
+}
+
+/** Cumulative samples the slots see over the attempt's steps: [0, after 1 step, …]. */
+function seenAfter(plans: WorkerPlan[], slots: number[], fromStep: number, steps: number) {
+  const seen = [0];
+  for (let k = 0; k < steps; k++) {
+    const step = slots.reduce((a, slot) => a + plans[slot].counts[fromStep + k], 0);
+    seen.push(seen[k] + step);
+  }
+  return seen;
 }
 
 /** How a participant's attempt ended, as superviseAttempt reads it. */
 function epochOutcome(end: EpochEnd): void {
   if (end.ok) return;
-  throw end.reason === "aborted" ? new AbortedError() : new Error(end.reason ?? "failed");
+  if (end.reason === "aborted") throw new AbortedError();
+  throw new Error(printable(end.reason ?? "failed", 300));
 }
 
 function plansOf(plans: WorkerPlan[], first: number, count: number) {

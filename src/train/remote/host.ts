@@ -186,7 +186,6 @@ export class WorkerHost {
     const { pool, plane, telemetry } = this.requireJoined();
     this.attempt = message.attempt;
     this.pending = undefined;
-    this.attemptStop?.abort();
     this.attemptStop = new AbortController();
     plane.beginAttempt(this.attemptStop.signal);
     telemetry.reset();

@@ -18,6 +18,7 @@ export interface ListenOptions {
   readonly paramCount: number;
   readonly signal: AbortSignal;
   readonly emit: (event: TrainEvent) => void;
+  readonly timeouts?: { helloMs?: number; handshakeMs?: number };
 }
 
 /**
@@ -39,6 +40,8 @@ export async function listenForWorkers(
     signal: o.signal,
     log: (message) => emit({ type: "participant", message }),
     standIn: remote.standIns ? standIns(() => url) : undefined,
+    helloTimeoutMs: o.timeouts?.helloMs,
+    handshakeTimeoutMs: o.timeouts?.handshakeMs,
   });
   const maxFrame = frameBytes(o.paramCount);
   // Bun cuts any frame above this, text or binary: room for the largest text message too

@@ -3,7 +3,10 @@ import {
   type CoordinatorMessage,
   FrameError,
   type Hello,
+  MAX_HELLO_TEXT,
+  MAX_WORKER_TEXT,
   parseWorkerMessage,
+  printable,
   type WorkerMessage,
 } from "../../collective/wire.ts";
 
@@ -56,7 +59,8 @@ export interface PeerEvents {
   message(peer: Peer, message: WorkerMessage): void;
   gradient(peer: Peer, data: ArrayBuffer): void;
   closed(peer: Peer): void;
-  log(line: string): void;
+  /** The coordinator closed the peer's connection for `reason` (text the peer may have sent). */
+  dropped(peer: Peer, reason: string): void;
 }
 
 /** One connected worker process (or stand-in) as the coordinator tracks it. */
@@ -84,7 +88,8 @@ export class Peer implements Connection {
   get label(): string {
     const h = this.hello;
     const threads = h ? `${h.threads} thread${h.threads === 1 ? "" : "s"}` : "? threads";
-    return `participant ${this.index} (${h?.runtime ?? "?"}, ${threads}, ${this.link.remote})`;
+    const runtime = printable(h?.runtime ?? "?", 100);
+    return `participant ${this.index} (${runtime}, ${threads}, ${this.link.remote})`;
   }
 
   get threads(): number {
@@ -98,8 +103,12 @@ export class Peer implements Connection {
 
   receive(data: string | ArrayBuffer): void {
     try {
-      if (typeof data === "string") this.events.message(this, parseWorkerMessage(data));
-      else this.events.gradient(this, data);
+      if (typeof data === "string") {
+        const limit = this.hello ? MAX_WORKER_TEXT : MAX_HELLO_TEXT;
+        this.events.message(this, parseWorkerMessage(data, limit));
+      } else {
+        this.events.gradient(this, data);
+      }
     } catch (error) {
       const code = error instanceof FrameError ? CLOSE.protocol : CLOSE.refused;
       this.drop(code, (error as Error).message);
@@ -117,9 +126,12 @@ export class Peer implements Connection {
 
   /** Closes the connection, telling the worker why. */
   drop(code: number, reason: string): void {
-    this.events.log(`shardfit: ${this.label}: ${reason}`);
-    if (code === CLOSE.refused) this.send({ type: "refused", reason });
-    this.link.close(code, reason.slice(0, 120));
-    this.closed(code, reason);
+    if (this.gone.outcome) return;
+    const text = printable(reason, 300);
+    this.events.dropped(this, text);
+    if (code === CLOSE.refused) this.send({ type: "refused", reason: text });
+    // A close reason is at most 123 bytes of UTF-8: ASCII, and "…" (3 bytes) where cut.
+    this.link.close(code, printable(reason, 100).replace(/[^\x20-\x7e…]/g, "?"));
+    this.closed(code, text);
   }
 }

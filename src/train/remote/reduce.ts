@@ -1,3 +1,4 @@
+import { firstNonFinite, NonFiniteError } from "../../collective/collective.ts";
 import { FRAME, FrameError, HEAD, newFrame, readFrame } from "../../collective/wire.ts";
 import { type OptimizerSpec, optimizerFor } from "../../core/optimizer.ts";
 import type { NetworkProfile } from "../participants.ts";
@@ -86,10 +87,23 @@ export class StepReducer {
       throw new FrameError(`gradient of step ${head[HEAD.step]}; the run is at step ${this.done}`);
     }
     if (inflight.grads[peer.index]) throw new FrameError(`a second gradient for step ${this.done}`);
-    inflight.grads[peer.index] = vector;
+    // Not finite: this participant fails the step, which is redone from the intact weights.
+    if (!Number.isFinite(head[HEAD.loss])) {
+      peer.epochEnd.reject(new NonFiniteError(this.done, head[HEAD.loss]));
+      return;
+    }
+    if (firstNonFinite(vector) >= 0) {
+      peer.epochEnd.reject(new NonFiniteError(this.done));
+      return;
+    }
+    const ms = [head[HEAD.computeMs], head[HEAD.exchangeMs]];
+    if (!ms.every((t) => t >= 0 && t < 1e9)) {
+      throw new FrameError(`gradient frame: step times of ${ms.join(" and ")} ms`);
+    }
     this.onStats(peer, [head[HEAD.loss], head[HEAD.correct], head[HEAD.seen]]);
-    peer.computeMs += head[HEAD.computeMs];
-    peer.exchangeMs += head[HEAD.exchangeMs];
+    inflight.grads[peer.index] = vector;
+    peer.computeMs += ms[0];
+    peer.exchangeMs += ms[1];
     if (inflight.grads.every(Boolean)) this.completeStep(inflight.grads as Float32Array[]);
   }
 
@@ -119,11 +133,21 @@ export class StepReducer {
   }
 
   private broadcast(peers: Peer[]): void {
+    const frame = this.weightsFrame();
+    for (const p of peers) p.link.send(frame);
+    this.bytesOut += frame.byteLength * peers.length;
+  }
+
+  /** The current weights to a participant that just got ready (not a step's traffic). */
+  sendWeights(peer: Peer): void {
+    peer.link.send(this.weightsFrame());
+  }
+
+  private weightsFrame(): ArrayBuffer {
     const frame = newFrame(FRAME.weights, this.paramCount);
     frame.head[HEAD.step] = this.done;
     frame.vector.set(this.params());
-    for (const p of peers) p.link.send(frame.buffer);
-    this.bytesOut += frame.buffer.byteLength * peers.length;
+    return frame.buffer;
   }
 
   /** Starts the profile of an epoch (the first one includes the workers' warm-up). */
