@@ -19,9 +19,10 @@ export const SHARDFIT_VERSION = "0.1.0";
 /**
  * Largest text frame a coordinator accepts from a worker: hello and step results are small;
  * the final evaluation's per-sample predictions take ~7 characters per test sample, so this
- * bounds a participant's test shard at ~600,000 samples.
+ * bounds a participant's test shard at ~150,000 samples. Kept small because the transport
+ * buffers a frame up to its limit before anyone can refuse it.
  */
-export const MAX_WORKER_TEXT = 4 * 1024 * 1024;
+export const MAX_WORKER_TEXT = 1024 * 1024;
 /** Largest text frame a worker accepts from its coordinator (epoch plans: 4 B/sample as text). */
 export const MAX_COORDINATOR_TEXT = 64 * 1024 * 1024;
 
