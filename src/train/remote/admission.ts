@@ -128,6 +128,8 @@ export class Admission {
     peer.hello = hello;
     if (this.peers.length < this.o.expect && !this.started) {
       this.admit(peer, hello.rank);
+    } else if (this.lobby.length >= MAX_PENDING) {
+      throw new Error(`the run has ${MAX_PENDING} spares already`);
     } else {
       this.lobby.push(peer);
       this.o.log(`shardfit: ${peer.label}: joined as a spare (the run has all its participants)`);

@@ -116,7 +116,9 @@ export class Peer implements Connection {
   }
 
   closed(code: number, reason: string): void {
-    this.gone.reject(new Error(`disconnected (${code}${reason ? `: ${reason}` : ""})`));
+    // The reason may be the peer's own words (its close frame).
+    const why = reason ? `: ${printable(reason, 123)}` : "";
+    this.gone.reject(new Error(`disconnected (${code}${why})`));
     this.events.closed(this);
   }
 
