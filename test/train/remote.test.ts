@@ -233,15 +233,14 @@ describe("worker processes over WebSocket", () => {
 
   test("a spare that joined takes over a killed worker's slots, same weights", async () => {
     const samples = 4000;
-    const undisturbed = await trainWithHooks(
-      { ...smallRun(dataset, samples), workers: 2 },
-      sameGlobalBatches(samples),
-    );
+    // Three epochs: however late the spare's runtime starts, a step follows its joining.
+    const run = { ...smallRun(dataset, samples), epochs: 3 };
+    const undisturbed = await trainWithHooks({ ...run, workers: 2 }, sameGlobalBatches(samples));
     const events: TrainEvent[] = [];
     let killed = false;
     let url = "";
     const result = await coordinate(
-      { ...smallRun(dataset, samples), remote: remote(2) },
+      { ...run, remote: remote(2) },
       sameGlobalBatches(samples),
       (joinUrl) => {
         url = joinUrl;
@@ -250,14 +249,15 @@ describe("worker processes over WebSocket", () => {
       },
       (event) => {
         events.push(event);
-        // Once both have joined, a third worker (Deno) joins as a spare; then rank 1 dies.
+        // Once both have joined, a third worker (Deno) joins as a spare; then rank 1 dies
+        // mid-epoch (an epoch's last progress event comes after its last step).
         if (event.type === "participant" && event.message.includes("joined (2/2)")) {
           workers.push(spawnWorker("deno", joinArgs(url)));
         }
         const spareIn = events.some(
           (e) => e.type === "participant" && e.message.includes("joined as a spare"),
         );
-        if (!killed && spareIn && event.type === "step") {
+        if (!killed && spareIn && event.type === "step" && event.step < event.steps - 2) {
           killed = true;
           workers[1].process.kill("SIGKILL");
         }
