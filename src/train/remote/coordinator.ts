@@ -15,6 +15,7 @@ import type { EpochAttempt, JoinInfo, NetworkProfile, Participants } from "../pa
 import { MAX_CONSECUTIVE_FAILURES } from "../recovery.ts";
 import { superviseAttempt } from "../steps.ts";
 import { Admission } from "./admission.ts";
+import { type Attempt, checkEvaluation, checkStats, seenAfter } from "./claims.ts";
 import {
   type Connection,
   deferred,
@@ -44,17 +45,6 @@ export interface RemoteOptions {
   readonly helloTimeoutMs?: number;
   /** A participant not ready by then after its welcome is closed and replaced (default 120 s). */
   readonly handshakeTimeoutMs?: number;
-}
-
-/** The attempt in flight: who trains it and what their statistics may claim. */
-interface Attempt {
-  readonly id: number;
-  readonly peers: Peer[];
-  /** The run's step count when it began and when its last step is done. */
-  readonly startStep: number;
-  readonly endStep: number;
-  /** expectedSeen[p][k]: samples participant p has seen after k completed steps. */
-  readonly expectedSeen: number[][];
 }
 
 /**
@@ -248,8 +238,10 @@ export class RemoteParticipants implements Participants {
     } else if (message.type === "epochEnd") {
       this.onEpochEnd(peer, message);
     } else {
-      if (!this.asked.delete(peer)) throw new FrameError(`"evaluated" without a request`);
-      this.checkEvaluation(peer, message);
+      if (!this.asked.delete(peer) || !this.join) {
+        throw new FrameError(`"evaluated" without a request`);
+      }
+      checkEvaluation(peer, message, this.join.slotTestCount);
       peer.evaluated.resolve(message);
     }
   }
@@ -274,54 +266,15 @@ export class RemoteParticipants implements Participants {
     peer.epochEnd.resolve(end);
   }
 
-  /**
-   * Adds the change in a peer's reported statistics to the run's telemetry, once they are
-   * consistent with the samples its slots have seen in the attempt's completed steps.
-   */
+  /** Adds the change in a peer's reported statistics (once checked) to the run's telemetry. */
   private account(peer: Peer, stats: Stats, seen: "exactly" | "at most"): void {
-    const current = this.current;
-    const p = current?.peers.indexOf(peer) ?? -1;
-    if (!current || p < 0) throw new FrameError("statistics from a worker that is not training");
-    const [loss, correct, count] = stats;
-    const expected = current.expectedSeen[p][this.reducer.stepsDone - current.startStep];
-    const wrong =
-      !Number.isFinite(loss) || loss < 0
-        ? `a loss sum of ${loss}`
-        : !Number.isInteger(correct) || correct < 0 || correct > count
-          ? `${correct} correct of ${count}`
-          : seen === "exactly"
-            ? count !== expected
-            : count > expected;
-    if (wrong) {
-      const what =
-        typeof wrong === "string" ? wrong : `${count} samples seen, its slots had ${expected}`;
-      throw new FrameError(`inconsistent statistics: ${what}`);
-    }
+    checkStats(this.current, peer, this.reducer.stepsDone, stats, seen);
     const row = this.telemetry.statsRow(0);
-    row[STAT.loss] += loss - peer.latest[0];
-    row[STAT.correct] += correct - peer.latest[1];
-    row[STAT.seen] += count - peer.latest[2];
+    row[STAT.loss] += stats[0] - peer.latest[0];
+    row[STAT.correct] += stats[1] - peer.latest[1];
+    row[STAT.seen] += stats[2] - peer.latest[2];
     peer.latest = [...stats];
     this.telemetry.timingsRow(0)[TIMING.steps] = this.reducer.steps;
-  }
-
-  /** One result per slot of the peer, each counting exactly that slot's test samples. */
-  private checkEvaluation(peer: Peer, evaluated: Evaluated): void {
-    const join = this.join;
-    if (!join) throw new FrameError(`"evaluated" before the run started`);
-    if (evaluated.results.length !== peer.threads) {
-      throw new FrameError(
-        `evaluated: ${evaluated.results.length} results for ${peer.threads} slots`,
-      );
-    }
-    evaluated.results.forEach((r, i) => {
-      const count = join.slotTestCount(peer.firstSlot + i);
-      if (r.count !== count || r.correct > r.count) {
-        throw new FrameError(
-          `evaluated: results[${i}] has ${r.correct} correct of ${r.count}; slot ${peer.firstSlot + i} has ${count} test samples`,
-        );
-      }
-    });
   }
 
   /**
@@ -397,16 +350,6 @@ export class RemoteParticipants implements Participants {
     };
     return raceAbort(Promise.all(this.peers.map((p) => one(p.index))), this.o.signal);
   }
-}
-
-/** Cumulative samples the slots see over the attempt's steps: [0, after 1 step, …]. */
-function seenAfter(plans: WorkerPlan[], slots: number[], fromStep: number, steps: number) {
-  const seen = [0];
-  for (let k = 0; k < steps; k++) {
-    const step = slots.reduce((a, slot) => a + plans[slot].counts[fromStep + k], 0);
-    seen.push(seen[k] + step);
-  }
-  return seen;
 }
 
 /** How a participant's attempt ended, as superviseAttempt reads it. */
