@@ -179,6 +179,63 @@ export type CoordinatorMessage =
   | { type: "evaluate"; predictions?: boolean }
   | { type: "bye" };
 
+const wirePlan = v.object({
+  indices: v.pipe(v.array(count(2 ** 31)), v.maxLength(1e8)),
+  counts: v.pipe(v.array(count(2 ** 31)), v.maxLength(1e8)),
+  globalCounts: v.pipe(v.array(count(2 ** 31)), v.maxLength(1e8)),
+  sampleOffset: v.optional(count(2 ** 53)),
+  seed: v.optional(v.pipe(v.number(), v.finite())),
+});
+const coordinatorMessage = v.variant("type", [
+  v.object({
+    type: v.literal("welcome"),
+    participant: count(4096),
+    firstSlot: count(1_000_000),
+    /** Checked by validateTrainSpec where the model is built. */
+    spec: v.unknown(),
+    paramCount: count(2 ** 31),
+    shards: v.pipe(
+      v.array(
+        v.object({
+          url: v.pipe(v.string(), v.maxLength(2000)),
+          token: v.pipe(v.string(), v.maxLength(256)),
+        }),
+      ),
+      v.maxLength(64),
+    ),
+  }),
+  v.object({ type: v.literal("refused"), reason: v.pipe(v.string(), v.maxLength(1000)) }),
+  v.object({
+    type: v.literal("epoch"),
+    attempt: count(2 ** 31),
+    plans: v.pipe(v.array(wirePlan), v.maxLength(64)),
+    fromStep: count(2 ** 31),
+    globalStep: count(2 ** 53),
+  }),
+  v.object({ type: v.literal("abort") }),
+  v.object({ type: v.literal("evaluate"), predictions: v.optional(v.boolean()) }),
+  v.object({ type: v.literal("bye") }),
+]);
+
+/** Parses a coordinator's text frame, or throws a FrameError naming the field that is wrong. */
+export function parseCoordinatorMessage(text: string): CoordinatorMessage {
+  if (text.length > MAX_COORDINATOR_TEXT) {
+    throw new FrameError(
+      `text frame of ${text.length} characters; the limit is ${MAX_COORDINATOR_TEXT}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new FrameError("text frame is not JSON");
+  }
+  const message = validate(coordinatorMessage, json, (t) => {
+    throw new FrameError(`coordinator message: ${t}`);
+  });
+  return message as CoordinatorMessage;
+}
+
 /** WebSocket close codes this protocol uses. */
 export const CLOSE = {
   done: 1000,

@@ -10,6 +10,7 @@ import {
   MAX_HELLO_TEXT,
   MAX_WORKER_TEXT,
   newFrame,
+  parseCoordinatorMessage,
   parseWorkerMessage,
   printable,
   readFrame,
@@ -77,6 +78,20 @@ describe("wire protocol", () => {
   ])("every field is bounded %#: %s", (text, message) => {
     expect(() => parseWorkerMessage(text)).toThrow(FrameError);
     expect(() => parseWorkerMessage(text)).toThrow(message);
+  });
+
+  test("a worker checks the coordinator's messages too", () => {
+    const epoch = {
+      ...{ type: "epoch", attempt: 1, fromStep: 0, globalStep: 0 },
+      plans: [{ indices: [3, 1], counts: [2], globalCounts: [2], seed: 7 }],
+    };
+    expect(parseCoordinatorMessage(JSON.stringify(epoch))).toEqual(epoch as never);
+    const bad = { ...epoch, plans: [{ ...epoch.plans[0], counts: [-2] }] };
+    expect(() => parseCoordinatorMessage(JSON.stringify(bad))).toThrow(
+      "coordinator message: plans[0].counts[0]: expected >=0",
+    );
+    const refused = { type: "refused", reason: "x".repeat(1001) };
+    expect(() => parseCoordinatorMessage(JSON.stringify(refused))).toThrow("reason");
   });
 
   test("before the handshake, a text frame may hold only a hello's few characters", () => {

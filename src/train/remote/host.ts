@@ -9,9 +9,10 @@ import {
   encodePredictions,
   FRAME,
   HEAD,
-  MAX_COORDINATOR_TEXT,
   newFrame,
   PROTOCOL_VERSION,
+  parseCoordinatorMessage,
+  printable,
   readFrame,
   SHARDFIT_VERSION,
   type WirePlan,
@@ -99,8 +100,7 @@ export class WorkerHost {
   receive(data: string | ArrayBuffer): void {
     try {
       if (typeof data !== "string") this.onWeights(data);
-      else if (data.length > MAX_COORDINATOR_TEXT) throw new Error("coordinator message too large");
-      else this.onMessage(JSON.parse(data) as CoordinatorMessage);
+      else this.onMessage(parseCoordinatorMessage(data));
     } catch (error) {
       this.fail(error as Error, CLOSE.protocol);
     }
@@ -121,7 +121,9 @@ export class WorkerHost {
         return;
       case "refused":
         this.shutdown();
-        this.settle.reject(new Error(`the coordinator refused this worker: ${message.reason}`));
+        this.settle.reject(
+          new Error(`the coordinator refused this worker: ${printable(message.reason, 300)}`),
+        );
         return;
       case "epoch":
         this.runEpoch(message);
