@@ -21,14 +21,13 @@ import {
   deferred,
   type EpochEnd,
   type Evaluated,
+  type Evaluation,
   type Link,
   type Peer,
   type PeerEvents,
   type StandIn,
 } from "./peer.ts";
 import { type Stats, StepReducer } from "./reduce.ts";
-
-export type { Connection, Link, StandIn };
 
 export interface RemoteOptions {
   /** Participants to wait for before the run starts. */
@@ -168,13 +167,13 @@ export class RemoteParticipants implements Participants {
   async evaluate(options: EvalOptions = {}): Promise<EvalResult[]> {
     await this.replaceGone();
     const all = await this.each((p) => {
-      p.evaluated = deferred<Evaluated>();
+      p.evaluated = deferred<Evaluation>();
       this.asked.add(p);
       p.send({ type: "evaluate", predictions: options.predictions === true });
       return p.evaluated.promise;
     });
     this.lastTensors = all.map((e) => e.tensors);
-    return all.flatMap((e) => e.results.map(evalResultOf));
+    return all.flatMap((e) => e.results);
   }
 
   /** The counts the last evaluation reported (it asks every participant for both). */
@@ -242,7 +241,11 @@ export class RemoteParticipants implements Participants {
         throw new FrameError(`"evaluated" without a request`);
       }
       checkEvaluation(peer, message, this.join.slotTestCount);
-      peer.evaluated.resolve(message);
+      // Decoded now: predictions that do not decode are this peer's protocol error.
+      peer.evaluated.resolve({
+        results: message.results.map(evalResultOf),
+        tensors: message.tensors,
+      });
     }
   }
 

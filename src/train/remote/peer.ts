@@ -9,6 +9,7 @@ import {
   printable,
   type WorkerMessage,
 } from "../../collective/wire.ts";
+import type { EvalResult } from "../../worker/trainer.ts";
 
 /** The coordinator's end of one participant's connection. */
 export interface Link {
@@ -53,6 +54,11 @@ export function deferred<T>(): Deferred<T> {
 
 export type EpochEnd = Extract<WorkerMessage, { type: "epochEnd" }>;
 export type Evaluated = Extract<WorkerMessage, { type: "evaluated" }>;
+/** A participant's evaluation, checked and its predictions decoded. */
+export interface Evaluation {
+  readonly results: EvalResult[];
+  readonly tensors: number;
+}
 
 /** Where a peer's connection delivers what arrives. */
 export interface PeerEvents {
@@ -72,7 +78,7 @@ export class Peer implements Connection {
   readonly gone = deferred<never>();
   ready = deferred<void>();
   epochEnd = deferred<EpochEnd>();
-  evaluated = deferred<Evaluated>();
+  evaluated = deferred<Evaluation>();
   /** The latest statistics this peer reported in the current attempt. */
   latest = [0, 0, 0];
   /** Profile of the current epoch's steps. */
