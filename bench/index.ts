@@ -25,7 +25,8 @@ import os from "node:os";
 import { join } from "node:path";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
-import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
+import { DEFAULT_SPEC } from "../src/core/model/presets.ts";
+import { inputSizeOf, modelLayout } from "../src/core/model/sequential.ts";
 import { coldEpoch, wholeRun } from "./cold.ts";
 import { runConvnetBench } from "./convnet.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
@@ -181,7 +182,7 @@ const kernels = await kernelBench([perWorkerBatch, BATCH]);
 log("predict latency (plain-TS forward)");
 const trained = medianRun(2).params;
 const predict = await predictBench(
-  { layout: paramLayout(DEFAULT_SPEC), params: trained },
+  { layout: modelLayout(DEFAULT_SPEC), params: trained },
   dataset.test,
   [
     { batch: 1, iterations: 2000 },
@@ -342,7 +343,7 @@ say(
         fmt(p.updateBarrier, 2),
         fmt(p.stepMs, 2),
         pct((p.gradBarrier + p.updateBarrier) / p.stepMs),
-        pct(p.activeColumns / DEFAULT_SPEC.inputSize, 0),
+        pct(p.activeColumns / inputSizeOf(DEFAULT_SPEC), 0),
         pct(p.mainThreadBusyFraction, 2),
         run.cpu ? pct(run.cpu.mainThreadShare, 1) : "n/a",
       ];
@@ -459,7 +460,7 @@ say(
 );
 
 say();
-say("Predict: plain-TS forward (src/core/forward.ts), real test images, trained weights");
+say("Predict: plain-TS forward (src/core/model/forward.ts), real test images, trained weights");
 say(
   table([
     ["batch", "iterations", "p50 ms", "p99 ms", "images/s (p50)"],
@@ -588,7 +589,7 @@ const summary = {
   activeColumnFraction: Object.fromEntries(
     workerCounts.map((w) => [
       String(w),
-      round(medianRun(w).profile.activeColumns / DEFAULT_SPEC.inputSize, 3),
+      round(medianRun(w).profile.activeColumns / inputSizeOf(DEFAULT_SPEC), 3),
     ]),
   ),
 };

@@ -1,17 +1,17 @@
 /**
  * Kernel-level evidence: GFLOP/s of the tfjs-wasm matMuls a training step is made of, at a
- * worker's shapes, and of the whole step (the workers' computeGradientsInto, in this thread).
+ * worker's shapes, and of the whole step (the workers' `gradientsInto`, in this thread).
  * Run in the main thread on the same wasm backend the workers use (single-threaded SIMD).
  *
  * mitata's `measure` with batching disabled (batch_threshold 0): every sample is one call, so
  * p50 is a per-call time that shrugs off the preemptions a shared machine inflicts.
  */
 import { measure } from "mitata";
-import { initParams } from "../src/core/init.ts";
-import { DEFAULT_SPEC, paramLayout } from "../src/core/spec.ts";
+import { initParams } from "../src/core/model/init.ts";
+import { DEFAULT_SPEC } from "../src/core/model/presets.ts";
 import { tf, useWasmBackend } from "../src/tf/backend.ts";
 import { createBatch } from "../src/worker/batch.ts";
-import { computeGradientsInto } from "../src/worker/gradients.ts";
+import { workerModel } from "../src/worker/model.ts";
 
 export interface KernelRow {
   name: string;
@@ -23,9 +23,7 @@ export interface KernelRow {
   gflops: number;
 }
 
-const IN = DEFAULT_SPEC.inputSize;
-const HID = DEFAULT_SPEC.hidden[0];
-const OUT = DEFAULT_SPEC.classes;
+const [IN, HID, OUT] = [784, 512, 10]; // DEFAULT_SPEC's widths
 
 /** FLOPs of one training step at batch b: fwd1, fwd2, dW2, dA1, dW1 (2·m·k·n each). */
 export const stepFlops = (b: number) => 2 * b * (2 * IN * HID + 3 * HID * OUT);
@@ -56,9 +54,9 @@ export async function kernelBench(batches: number[], samples = 30): Promise<Kern
   await useWasmBackend();
   const rows: KernelRow[] = [];
   const w1Data = random(IN * HID, 1);
-  const layout = paramLayout(DEFAULT_SPEC);
+  const model = workerModel(DEFAULT_SPEC);
   const params = initParams(DEFAULT_SPEC, 1);
-  const grads = new Float32Array(layout.size);
+  const grads = new Float32Array(model.size);
   for (const b of batches) {
     const mm = 2 * b * IN * HID;
     // ~19% of MNIST pixels are ink; the rest are exact zeros, as in the real batches.
@@ -107,7 +105,7 @@ export async function kernelBench(batches: number[], samples = 30): Promise<Kern
     batch.weights.fill(1 / b);
     batch.mask.fill(1);
     await add("full step compute, all columns", `batch ${b}`, stepFlops(b), () => {
-      computeGradientsInto(layout, params, batch, grads);
+      model.gradientsInto(params, batch, grads, { step: 0 });
     });
     tf.dispose([x, xT, w1, dz]);
   }

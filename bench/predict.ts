@@ -1,5 +1,5 @@
 /**
- * Latency of the plain-TS forward pass (src/core/forward.ts) on real MNIST test images.
+ * Latency of the plain-TS forward pass (src/core/model/forward.ts) on real MNIST test images.
  *
  * mitata's `measure` with a fixed sample count and batching disabled: each sample is exactly
  * one `forward` call, so p50/p99 are per-request latencies (with batching, mitata would
@@ -7,7 +7,7 @@
  */
 import { measure } from "mitata";
 import type { ImageSet } from "../src/core/dataset.ts";
-import { type DenseModel, forward } from "../src/core/forward.ts";
+import { type ForwardModel, forward } from "../src/core/model/forward.ts";
 
 export interface LatencyRow {
   batch: number;
@@ -19,7 +19,7 @@ export interface LatencyRow {
 }
 
 export async function predictBench(
-  model: DenseModel,
+  model: ForwardModel,
   test: ImageSet,
   plan: { batch: number; iterations: number }[],
 ): Promise<LatencyRow[]> {

@@ -1,12 +1,11 @@
 /**
  * Worker for the step-headroom probe (bench/parallel.ts): loops the MLP worker's training step
- * (`workerModel(DEFAULT_SPEC).gradientsInto`, batch filling included) over real MNIST batches
+ * (`workerModel(mlpSpec()).gradientsInto`, batch filling included) over real MNIST batches
  * for a fixed time, on weights that stay at their initial values.
  */
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { initParams } from "../src/core/init.ts";
-import { DEFAULT_SPEC } from "../src/core/spec.ts";
-import { useWasmBackend } from "../src/tf/backend.ts";
+import { initParams } from "../src/core/model/init.ts";
+import { mlpSpec } from "../src/core/model/presets.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
 
@@ -21,10 +20,10 @@ interface Job {
 
 self.onmessage = async (event: MessageEvent<Job>) => {
   const { ms, batch: rows, offset } = event.data;
-  await useWasmBackend();
   const { train } = await loadIdxDataset();
-  const model = workerModel(DEFAULT_SPEC);
-  const params = initParams(DEFAULT_SPEC, 1);
+  const spec = mlpSpec();
+  const model = workerModel(spec);
+  const params = initParams(spec, 1);
   const grads = new Float32Array(model.size);
   const batch = createBatch(rows, model.inputSize, model.classes, model.allColumns);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);

@@ -4,7 +4,7 @@
  * the section then stays hidden).
  */
 import { perClassAccuracy } from "../src/core/confusion.ts";
-import type { TrainingSummary } from "../src/core/layers-format.ts";
+import type { TrainingSummary } from "../src/core/model/layers-json.ts";
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 

@@ -1,19 +1,16 @@
 /**
  * The drawing page. It predicts in the browser: it fetches `/model.json` + `/weights.bin` once
- * and runs the same plain-TS forward pass the server uses (`forward.ts` for the MLP,
- * `model/forward.ts` for a convnet), after the same `preprocess.ts`.
+ * and runs the same plain-TS forward pass the server uses (`model/forward.ts`), after the same
+ * `preprocess.ts`.
  * Chosen over calling `/predict` per stroke because predictions then follow the pen at frame
  * rate with no request per pointer move, the server does no work while people draw, and the
  * page keeps working on a flaky connection once the 1.6 MB of weights are loaded.
  */
 
+import { describeSpec } from "../src/core/model/describe.ts";
+import { predictPixels } from "../src/core/model/forward.ts";
+import { fromLayersModel, type LoadedModel } from "../src/core/model/layers-json.ts";
 import { preprocessGray, rgbToGray } from "../src/core/preprocess.ts";
-import {
-  describeModel,
-  loadServedModel,
-  predictImage,
-  type ServedModel,
-} from "../src/core/served-model.ts";
 import { renderTraining } from "./app-training.ts";
 
 const pad = must<HTMLCanvasElement>("pad");
@@ -74,7 +71,7 @@ function showProbabilities(probabilities: readonly number[] | null, label = -1):
   }
 }
 
-let model: ServedModel | null = null;
+let model: LoadedModel | null = null;
 let inked = false;
 let predictions = 0;
 let scheduled = false;
@@ -95,7 +92,7 @@ function predictNow(): void {
   const { pixels, hasInk } = preprocessGray(rgbToGray(data, width, height, 4));
   showInput(pixels);
   if (!hasInk) return;
-  const { label, probabilities } = predictImage(model, pixels);
+  const { label, probabilities } = predictPixels(model, pixels);
   showProbabilities(probabilities, label);
   predictions++;
   document.body.dataset.predictions = String(predictions);
@@ -143,7 +140,7 @@ pad.addEventListener("pointerup", stop);
 pad.addEventListener("pointercancel", stop);
 clear.addEventListener("click", resetPad);
 
-async function loadModel(): Promise<ServedModel> {
+async function loadModel(): Promise<LoadedModel> {
   const [json, weights] = await Promise.all([
     fetch("/model.json").then((r) => {
       if (!r.ok) throw new Error(`GET /model.json: HTTP ${r.status}`);
@@ -154,7 +151,7 @@ async function loadModel(): Promise<ServedModel> {
       return r.arrayBuffer();
     }),
   ]);
-  return loadServedModel(json, new Uint8Array(weights));
+  return fromLayersModel(json, new Uint8Array(weights));
 }
 
 resetPad();
@@ -164,8 +161,8 @@ loadModel().then(
     const accuracy = loaded.summary
       ? `, test accuracy ${(loaded.summary.testAccuracy * 100).toFixed(2)}%`
       : "";
-    status.textContent = `model ${describeModel(loaded)} (${loaded.layout.size.toLocaleString("en")} parameters)${accuracy}. Draw with mouse or finger.`;
-    document.body.dataset.model = describeModel(loaded);
+    status.textContent = `model ${describeSpec(loaded.spec)} (${loaded.layout.size.toLocaleString("en")} parameters)${accuracy}. Draw with mouse or finger.`;
+    document.body.dataset.model = describeSpec(loaded.spec);
     renderTraining(must("training-body"), loaded.summary);
     document.body.dataset.ready = "true";
     schedulePredict();

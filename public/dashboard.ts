@@ -268,6 +268,8 @@ source.onopen = () => {
 };
 source.onmessage = (message) => {
   if (!run.apply(JSON.parse(message.data) as DashboardMessage)) return;
+  // Nothing follows `end`; the server may be gone next, and EventSource would retry forever.
+  if (run.status !== "training" && run.status !== "waiting") source.close();
   if (!renderQueued) {
     renderQueued = true;
     requestAnimationFrame(render);

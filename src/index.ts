@@ -4,7 +4,7 @@
  */
 
 export { defaultMnistDir, loadIdxDataset } from "./adapter/fs/mnist.ts";
-export { loadModelDir, loadServedModelDir } from "./adapter/fs/model-files.ts";
+export { loadModelDir } from "./adapter/fs/model-files.ts";
 export type { Collective } from "./collective/collective.ts";
 export * from "./core/index.ts";
 export { type AppOptions, createApp } from "./server/app.ts";

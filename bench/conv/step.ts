@@ -3,9 +3,9 @@
  * (fresh tensors, as every step does) and a batch of 32, forward + backward, download every
  * gradient, dispose. `sequential` is the module under test (this tree's or a baseline's).
  */
-import { initSequentialParams } from "../../src/core/model/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
-import { type SequentialLayout, sequentialLayout } from "../../src/core/model/sequential.ts";
+import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { tf } from "../../src/tf/backend.ts";
 import type * as Sequential from "../../src/tf/sequential.ts";
@@ -56,7 +56,7 @@ export class PhaseTimer {
 }
 
 export interface StepInputs {
-  readonly layout: SequentialLayout;
+  readonly layout: ModelLayout;
   readonly params: Float32Array;
   readonly x: Float32Array;
   readonly y: Float32Array;
@@ -65,12 +65,12 @@ export interface StepInputs {
 
 /** MNIST-like inputs: a zero background (so ReLU and pooling ties occur) and random strokes. */
 export function stepInputs(batch: number, seed = 1): StepInputs {
-  const layout = sequentialLayout(CONVNET_SPEC);
+  const layout = modelLayout(CONVNET_SPEC);
   const rng = Rng.fromSeed(seed);
   const x = Float32Array.from({ length: batch * 784 }, () => (rng.next() < 0.8 ? 0 : rng.next()));
   const y = new Float32Array(batch * 10);
   for (let b = 0; b < batch; b++) y[b * 10 + rng.int(10)] = 1;
-  return { layout, params: initSequentialParams(layout, seed), x, y, batch };
+  return { layout, params: initParams(layout.spec, seed), x, y, batch };
 }
 
 /**

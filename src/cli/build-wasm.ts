@@ -23,8 +23,23 @@ export interface WasmKernel {
 
 export const WASM_KERNELS: readonly WasmKernel[] = [
   {
+    wat: "src/collective/adagrad-simd.wat",
+    module: "src/collective/adagrad-simd.wasm.ts",
+    features: { simd: true, threads: true }, // a shared memory
+  },
+  {
+    wat: "src/collective/adam-simd.wat",
+    module: "src/collective/adam-simd.wasm.ts",
+    features: { simd: true, threads: true }, // a shared memory
+  },
+  {
     wat: "src/collective/rmsprop-simd.wat",
     module: "src/collective/rmsprop-simd.wasm.ts",
+    features: { simd: true, threads: true }, // a shared memory
+  },
+  {
+    wat: "src/collective/sgd-simd.wat",
+    module: "src/collective/sgd-simd.wasm.ts",
     features: { simd: true, threads: true }, // a shared memory
   },
   {

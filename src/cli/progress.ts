@@ -1,11 +1,13 @@
 import cliProgress from "cli-progress";
+import { cleanEvent } from "../train/dashboard.ts";
 import type { TrainEvent } from "../train/types.ts";
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /**
  * Progress for a terminal: one cli-progress bar per epoch. When stdout is not a TTY, plain
- * lines (start, every ~10% of an epoch, epoch summaries) so logs stay readable.
+ * lines (start, every ~10% of an epoch, epoch summaries) so logs stay readable. Free text
+ * (notices, reasons, labels) is printed cleaned: no control characters, each field cut short.
  */
 export function progressReporter(
   stream: NodeJS.WriteStream = process.stdout,
@@ -14,7 +16,8 @@ export function progressReporter(
   let bar: cliProgress.SingleBar | undefined;
   let lastLogged = -1;
   const write = (line: string) => stream.write(`${line}\n`);
-  return (event) => {
+  return (raw) => {
+    const event = cleanEvent(raw);
     switch (event.type) {
       case "start":
         write(

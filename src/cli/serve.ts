@@ -2,11 +2,11 @@
  * `bun src/cli/serve.ts` / `deno run -A src/cli/serve.ts`: serves a trained model, its predict
  * API and the drawing page. The same file runs on both runtimes; serve() picks the listener.
  */
-import { loadServedModelDir } from "../adapter/fs/model-files.ts";
+import { loadModelDir } from "../adapter/fs/model-files.ts";
 import { buildPage } from "../adapter/page-build.ts";
 import { runtimeDescription } from "../adapter/runtime.ts";
 import { serve } from "../adapter/serve.ts";
-import { describeModel } from "../core/served-model.ts";
+import { describeSpec } from "../core/model/describe.ts";
 import { createApp } from "../server/app.ts";
 import { mountPage } from "../server/page.ts";
 import { intFlag, parseFlags, runCli, SERVE_FLAGS } from "./args.ts";
@@ -25,7 +25,7 @@ await runCli("serve", USAGE, async () => {
   const flags = parseFlags(process.argv.slice(2), SERVE_FLAGS);
   if (flags.help) return console.log(USAGE);
   const port = intFlag("port", flags.port, 0, 65535);
-  const model = await loadServedModelDir(flags.model).catch((error: Error) => {
+  const model = await loadModelDir(flags.model).catch((error: Error) => {
     throw new Error(`${error.message}\n(train one with \`npm run train\`)`);
   });
 
@@ -33,7 +33,7 @@ await runCli("serve", USAGE, async () => {
   const app = mountPage(createApp({ model }), buildPage());
   const server = serve(app.fetch, { hostname: flags.host, port });
   console.log(
-    `shardfit: serving ${describeModel(model)} on ${server.url} (${runtimeDescription()})`,
+    `shardfit: serving ${describeSpec(model.spec)} on ${server.url} (${runtimeDescription()})`,
   );
 
   // Finish in-flight requests, then exit, so Ctrl-C and `kill` never cut a response short.

@@ -14,7 +14,7 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
                     model.json) of a Sequential of Conv2D, MaxPooling2D, Flatten, Dense,
                     Dropout, Reshape, ending in Dense(10, softmax)
   --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize} for the
-                    mlp, ${DEFAULTS.sequentialBatchSize} for other models)
+                    mlp, ${DEFAULTS.otherModelsBatchSize} for other models)
   --lr X            RMSprop learning rate (default ${DEFAULTS.learningRate})
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})

@@ -1,7 +1,7 @@
 ;; The data-parallel reduce + RMSprop step of one worker's slice [lo, hi), in WebAssembly SIMD:
 ;; g = Σ rows (in row order, in float32); ms' = ρ·ms + (1−ρ)·g·g; w' = w − lr·g/(√ms' + ε).
 ;;
-;; Bit for bit what rmspropUpdateSum (src/core/rmsprop.ts) computes: the JS loop does the step
+;; Bit for bit what rmspropUpdateSum (src/core/optim/rmsprop.ts) computes: the JS loop does the step
 ;; in float64 and rounds to float32 on store, so this does too (four elements at a time, as two
 ;; f64x2 halves),
 ;; with the same operations in the same order. Local threads and the networked coordinator (which

@@ -1,6 +1,6 @@
-import { type Optimizer, type OptimizerSpec, optimizerFor } from "../core/optimizer.ts";
+import { type Optimizer, type OptimizerSpec, optimizerFor } from "../core/optim/optimizer.ts";
 import { AbortedError, type Collective } from "./collective.ts";
-import { RMSPROP_KERNEL, simdRmsprop } from "./rmsprop-simd.ts";
+import { simdOptimizer, simdUnavailable } from "./optimizer-simd.ts";
 import { TIMING } from "./telemetry.ts";
 
 /**
@@ -214,6 +214,7 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
       this.state(step + 1),
       this.lo,
       this.hi,
+      step + 1,
     );
     const t2 = timings ? performance.now() : 0;
     this.barrier();
@@ -232,8 +233,8 @@ function planeOptimizer(buffers: SharedPlaneBuffers, spec: OptimizerSpec): [Opti
   if (memory instanceof SharedArrayBuffer) {
     return [optimizerFor(spec), `js (no shared WebAssembly.Memory: ${buffers.memoryFallback})`];
   }
-  const why = RMSPROP_KERNEL.unavailable();
-  return why ? [optimizerFor(spec), `js (${why})`] : [simdRmsprop(memory, spec), "wasm-simd"];
+  const why = simdUnavailable(spec);
+  return why ? [optimizerFor(spec), `js (${why})`] : [simdOptimizer(memory, spec), "wasm-simd"];
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { decodeBase64Url, encodeBase64Url } from "../core/base64url.ts";
 import type { Predictions } from "../core/confusion.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
+import type { ModelSpec } from "../core/model/sequential.ts";
 import { validate } from "../core/validate.ts";
 
 /**
@@ -167,7 +167,7 @@ export type CoordinatorMessage =
       type: "welcome";
       participant: number;
       firstSlot: number;
-      spec: TrainSpec;
+      spec: ModelSpec;
       paramCount: number;
       /** Each of this participant's slots: its shard's URL (relative to the join URL) and token. */
       shards: { url: string; token: string }[];
@@ -191,7 +191,7 @@ const coordinatorMessage = v.variant("type", [
     type: v.literal("welcome"),
     participant: count(4096),
     firstSlot: count(1_000_000),
-    /** Checked by validateTrainSpec where the model is built. */
+    /** The model: a spec the worker cannot build fails its join. */
     spec: v.unknown(),
     paramCount: count(2 ** 31),
     shards: v.pipe(

@@ -1,14 +1,10 @@
 import * as v from "valibot";
 import type { EpochMetrics } from "./metrics.ts";
-import { sequentialLayout } from "./model/sequential.ts";
-import { type OptimizerSpec, optimizerFor } from "./optimizer.ts";
-import {
-  describeTrainSpec,
-  isSequentialSpec,
-  parameterCount,
-  sameTrainSpec,
-  type TrainSpec,
-} from "./train-spec.ts";
+import { describeSpec } from "./model/describe.ts";
+import { mlpSpec } from "./model/presets.ts";
+import { type ModelSpec, modelLayout, sameSpec } from "./model/sequential.ts";
+import { type OptimizerSpec, optimizerFor } from "./optim/optimizer.ts";
+import { OptimizerSpecSchema } from "./optim/spec.ts";
 import { expecting, objectMessage, validate } from "./validate.ts";
 
 /**
@@ -21,8 +17,8 @@ import { expecting, objectMessage, validate } from "./validate.ts";
 export interface Checkpoint {
   format: "shardfit-checkpoint";
   version: 2;
-  /** A Dense stack `{inputSize, hidden, classes}` or a Sequential `{inputShape, layers}`. */
-  spec: TrainSpec;
+  /** `{inputShape, layers}`; shardfit 0.1 wrote an MLP's as `{inputSize, hidden, classes}`. */
+  spec: ModelSpec;
   /** Epochs completed. */
   epoch: number;
   /** Optimizer steps completed. */
@@ -55,7 +51,7 @@ export class CheckpointError extends Error {
 
 /** Settings a resumed run must share with its checkpoint to continue the same run. */
 export interface ResumeExpectations {
-  spec: TrainSpec;
+  spec: ModelSpec;
   batchSize: number;
   optimizer: OptimizerSpec;
   seed: number;
@@ -86,7 +82,7 @@ export function decodeCheckpoint(
 ): CheckpointState {
   const checkpoint = parseCheckpointJson(jsonText, files.json);
   checkSameRun(checkpoint, expect, files.json);
-  const n = parameterCount(checkpoint.spec);
+  const n = modelLayout(checkpoint.spec).size;
   const vectors = 1 + checkpoint.optimizerState.length;
   if (stateBytes.length !== 4 * n * vectors) {
     throw new CheckpointError(
@@ -119,30 +115,35 @@ function parseCheckpointJson(text: string, file: string): Checkpoint {
   const checkpoint = validate(CheckpointSchema, json, (msg) => {
     throw new CheckpointError(`${file}: ${msg}`);
   }) as Checkpoint;
-  checkSequentialSpec(checkpoint.spec, file);
+  checkSpec(checkpoint.spec, file);
   return checkpoint;
 }
 
-/** A Sequential spec passed the schema's outline only; its layers are checked here. */
-function checkSequentialSpec(spec: TrainSpec, file: string): void {
-  if (!isSequentialSpec(spec)) return;
+/** The spec passed the schema's outline only; its layers are checked here. */
+function checkSpec(spec: ModelSpec, file: string): void {
   try {
-    sequentialLayout(spec);
+    modelLayout(spec);
   } catch (error) {
     throw new CheckpointError(`${file}: spec: ${(error as Error).message}`);
   }
 }
 
 function checkSameRun(checkpoint: Checkpoint, expect: ResumeExpectations, file: string): void {
-  if (!sameTrainSpec(checkpoint.spec, expect.spec)) {
+  if (!sameSpec(checkpoint.spec, expect.spec)) {
     throw new CheckpointError(
-      `${file}: the checkpoint is of a ${describeTrainSpec(checkpoint.spec)} model, this run trains ${describeTrainSpec(expect.spec)}`,
+      `${file}: the checkpoint is of a ${describeSpec(checkpoint.spec)} model, this run trains ${describeSpec(expect.spec)}`,
     );
   }
+  const saved = new Map(Object.entries(checkpoint.optimizer));
   const settings: [string, unknown, unknown][] = [
     ["batchSize", checkpoint.batchSize, expect.batchSize],
     ["optimizer", checkpoint.optimizer.type, expect.optimizer.type],
-    ["learningRate", checkpoint.optimizer.learningRate, expect.optimizer.learningRate],
+    // Each hyper-parameter by its name (`learningRate`, `beta1`…): the types are equal here.
+    ...Object.entries(expect.optimizer).map(([key, wanted]): [string, unknown, unknown] => [
+      key,
+      saved.get(key),
+      wanted,
+    ]),
     [
       "optimizerState",
       checkpoint.optimizerState.join(","),
@@ -170,27 +171,27 @@ const intAtLeast = (min: number, what: string) =>
   v.pipe(v.number(expecting(what)), v.integer(expecting(what)), v.minValue(min, expecting(what)));
 const count = intAtLeast(0, "an integer ≥ 0");
 const positive = intAtLeast(1, "a positive integer");
-const positiveNumber = v.pipe(
-  v.number(expecting("a positive number")),
-  v.gtValue(0, expecting("a positive number")),
-);
 /** A metric is a number, or null where JSON.stringify wrote a NaN (read back as NaN). */
 const metric = v.pipe(
   v.nullable(v.number()),
   v.transform((x) => x ?? Number.NaN),
 );
 
-const DenseSpecSchema = v.object(
-  { inputSize: positive, hidden: v.array(positive), classes: positive },
-  objectMessage("a model spec object", {
-    inputSize: "a positive integer",
-    hidden: "an array of positive integers",
-    classes: "a positive integer",
-  }),
+/** An MLP as shardfit 0.1 wrote it, read as the {@link mlpSpec} it is. */
+const MlpSpecSchema = v.pipe(
+  v.object(
+    { inputSize: positive, hidden: v.array(positive), classes: positive },
+    objectMessage("a model spec object", {
+      inputSize: "a positive integer",
+      hidden: "an array of positive integers",
+      classes: "a positive integer",
+    }),
+  ),
+  v.transform(({ inputSize, hidden, classes }) => mlpSpec(hidden, inputSize, classes)),
 );
 
-/** The outline; `checkSequentialSpec` checks the layers themselves. */
-const SequentialSpecSchema = v.object({
+/** The outline; `checkSpec` checks the layers themselves. */
+const SpecSchema = v.object({
   inputShape: v.array(positive),
   layers: v.array(v.looseObject({ kind: v.string() })),
 });
@@ -205,11 +206,8 @@ const CheckpointSchema = v.object(
   {
     format: v.literal("shardfit-checkpoint"),
     version: v.literal(2),
-    // A Sequential spec is told apart by its layers; anything else reads as a Dense stack.
     spec: v.lazy((input) =>
-      typeof input === "object" && input !== null && "layers" in input
-        ? SequentialSpecSchema
-        : DenseSpecSchema,
+      typeof input === "object" && input !== null && "layers" in input ? SpecSchema : MlpSpecSchema,
     ),
     epoch: count,
     stepsDone: count,
@@ -218,20 +216,7 @@ const CheckpointSchema = v.object(
       objectMessage("an object", { seed: "a number", nextEpoch: "an integer ≥ 0" }),
     ),
     batchSize: positive,
-    optimizer: v.object(
-      {
-        type: v.literal("rmsprop", expecting('"rmsprop"')),
-        learningRate: positiveNumber,
-        rho: positiveNumber,
-        epsilon: positiveNumber,
-      },
-      objectMessage("an optimizer object", {
-        type: '"rmsprop"',
-        learningRate: "a positive number",
-        rho: "a positive number",
-        epsilon: "a positive number",
-      }),
-    ),
+    optimizer: OptimizerSpecSchema,
     optimizerState: v.array(v.string()),
     workers: positive,
     trainSamples: positive,

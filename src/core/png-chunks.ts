@@ -3,7 +3,7 @@ import { PngError } from "./png-error.ts";
 /**
  * Walks a PNG's chunks and keeps only what decoding needs (IHDR, PLTE, tRNS, IDAT), so
  * ancillary chunks such as iCCP, zTXt and iTXt are never inflated. CRCs are not checked
- * (fast-png does not check them either).
+ * (a corrupt image shows as corrupt zlib data or a bad filter type instead).
  */
 
 export interface PngHeader {
@@ -27,6 +27,17 @@ export interface PngParts {
 }
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+
+/** Adam7 passes: first column, first row, column step, row step (PNG spec §8.2). */
+export const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
 
 /** Channels and allowed bit depths per colour type (PNG spec, table 11.1). */
 const COLOR_TYPES: Record<number, { channels: number; depths: readonly number[] }> = {
@@ -98,28 +109,4 @@ export function readPngChunks(bytes: Uint8Array): PngParts {
   if (idat.length === 0) throw corrupt("no IDAT chunk");
   if (header.colorType === 3 && !plte) throw corrupt("an indexed-colour image needs a PLTE chunk");
   return { header, ihdr, plte, trns, idat };
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  new DataView(out.buffer).setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  // CRC left 0: this PNG only goes to fast-png, which does not check CRCs by default.
-  return out;
-}
-
-/** A minimal PNG: the needed chunks of `parts` and one IDAT holding `zlibData`. */
-export function minimalPng(parts: PngParts, zlibData: Uint8Array): Uint8Array {
-  const pieces = [PNG_SIGNATURE, chunk("IHDR", parts.ihdr)];
-  if (parts.plte) pieces.push(chunk("PLTE", parts.plte));
-  if (parts.trns) pieces.push(chunk("tRNS", parts.trns));
-  pieces.push(chunk("IDAT", zlibData), chunk("IEND", new Uint8Array(0)));
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }

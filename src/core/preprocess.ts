@@ -63,38 +63,42 @@ export function rgbToGray(
       gray[i] = Math.round(luma(data[3 * i], data[3 * i + 1], data[3 * i + 2]));
     return { width, height, data: gray };
   }
-  const matte = contrastingMatte(data, n);
-  for (let i = 0; i < n; i++) {
-    const a = data[4 * i + 3] / 255;
-    const y = luma(data[4 * i], data[4 * i + 1], data[4 * i + 2]);
-    gray[i] = Math.round(a * y + (1 - a) * matte);
-  }
-  return { width, height, data: gray };
+  const level = (i: number) => luma(data[4 * i], data[4 * i + 1], data[4 * i + 2]);
+  return composite(data, width, height, 4, level);
 }
 
-/** 255 (white) when the opaque content is mostly dark, else 0 (black). */
-function contrastingMatte(rgba: ArrayLike<number>, n: number): number {
+/**
+ * Each pixel's `level` over the matte that contrasts with the opaque content (255, white,
+ * when that is mostly dark, else 0), weighted by its alpha (the last of `channels` samples).
+ */
+function composite(
+  data: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: number,
+  level: (pixel: number) => number,
+): GrayImage {
+  const n = width * height;
   let weight = 0;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const a = rgba[4 * i + 3];
+    const a = data[channels * i + channels - 1];
     weight += a;
-    sum += a * luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
+    sum += a * level(i);
   }
-  if (weight === 0) return 255;
-  return sum / weight < 128 ? 255 : 0;
+  const matte = weight === 0 || sum / weight < 128 ? 255 : 0;
+  const gray = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = data[channels * i + channels - 1] / 255;
+    gray[i] = Math.round(a * level(i) + (1 - a) * matte);
+  }
+  return { width, height, data: gray };
 }
 
 /** Grayscale from gray+alpha bytes (PNG colour type 4), composited like `rgbToGray`. */
 export function grayAlphaToGray(data: ArrayLike<number>, width: number, height: number): GrayImage {
   checkImage({ width, height, data: data as Uint8Array }, 2);
-  const n = width * height;
-  const rgba = new Uint8Array(n * 4);
-  for (let i = 0; i < n; i++) {
-    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = data[2 * i];
-    rgba[4 * i + 3] = data[2 * i + 1];
-  }
-  return rgbToGray(rgba, width, height, 4);
+  return composite(data, width, height, 2, (i) => data[2 * i]);
 }
 
 /** Median of the one-pixel frame around the image: the background level. */

@@ -14,16 +14,26 @@ export interface LoggedEvent<E> {
 
 /**
  * "thin": may be downsampled; "latest": only the newest event of this kind is kept (one slot
- * for all "latest" events); "keep": always kept (up to `maxKept`).
+ * for all "latest" events); "keep": the run's own record, always kept (within `maxKept` and
+ * `maxKeptBytes`); "recent": notices, of which only the newest `maxRecent` (and
+ * `maxRecentBytes`) are kept, so no flood of them can push out a "keep" event.
  */
-export type Retention = "thin" | "latest" | "keep";
+export type Retention = "thin" | "latest" | "keep" | "recent";
 
 export interface EventLogOptions<E> {
   retention: (event: E) => Retention;
+  /** An event's size in bytes, for the byte bounds (default: its JSON's UTF-8 length). */
+  size?: (event: E) => number;
   /** Most "thin" events kept; past it every other one is dropped (default 1000). */
   maxThinned?: number;
   /** Most "keep" events kept; past it the oldest go (default 10 000). */
   maxKept?: number;
+  /** Most bytes of "keep" events kept; past it the oldest go (default 8 MiB). */
+  maxKeptBytes?: number;
+  /** Most "recent" events kept; past it the oldest go (default 200). */
+  maxRecent?: number;
+  /** Most bytes of "recent" events kept; past it the oldest go (default 256 KiB). */
+  maxRecentBytes?: number;
   /** Most events queued for one subscriber (default 2000); see `Subscription`. */
   subscriberQueue?: number;
   now?: () => number;
@@ -32,7 +42,7 @@ export interface EventLogOptions<E> {
 /**
  * A subscriber's view: `history` at the moment it subscribed, then live events via `next()`.
  * A subscriber that falls more than `subscriberQueue` events behind loses its oldest queued
- * "thin"/"latest" events; if none are left to drop it is closed (a browser's EventSource then
+ * events other than "keep" ones; if none are left to drop it is closed (a browser's EventSource then
  * reconnects and resumes from its last id).
  */
 export interface Subscription<E> {
@@ -48,6 +58,8 @@ export interface Subscription<E> {
 class Subscriber<E> implements Subscription<E> {
   private queue: LoggedEvent<E>[] = [];
   private waiting?: { promise: Promise<LoggedEvent<E>[] | undefined>; resolve: () => void };
+  /** No more events will come: `next()` no longer waits. */
+  private ending = false;
   closed = false;
   dropped = 0;
 
@@ -77,11 +89,17 @@ class Subscriber<E> implements Subscription<E> {
     this.waiting?.resolve();
   }
 
+  /** No more events: `next()` gives what is queued, then undefined (the reader then closes). */
+  end(): void {
+    this.ending = true;
+    this.waiting?.resolve();
+  }
+
   next(): Promise<LoggedEvent<E>[] | undefined> {
     // One outstanding promise: a caller that races next() against a timer and calls again
     // must get the same batch, not lose it.
     if (this.waiting) return this.waiting.promise;
-    if (this.queue.length > 0 || this.closed) return Promise.resolve(this.take());
+    if (this.queue.length > 0 || this.closed || this.ending) return Promise.resolve(this.take());
     let resolve!: () => void;
     const promise = new Promise<void>((r) => {
       resolve = r;
@@ -108,9 +126,32 @@ class Subscriber<E> implements Subscription<E> {
   }
 }
 
+/** Entries in push order, the oldest dropped past `maxCount` entries or `maxBytes` bytes. */
+class BoundedQueue<E> {
+  readonly entries: LoggedEvent<E>[] = [];
+  private readonly sizes: number[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly maxCount: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  push(entry: LoggedEvent<E>, size: number): void {
+    this.entries.push(entry);
+    this.sizes.push(size);
+    this.bytes += size;
+    while (this.entries.length > this.maxCount || this.bytes > this.maxBytes) {
+      this.entries.shift();
+      this.bytes -= this.sizes.shift() ?? 0;
+    }
+  }
+}
+
 export class EventLog<E> {
   private seq = 0;
-  private kept: LoggedEvent<E>[] = [];
+  private readonly kept: BoundedQueue<E>;
+  private readonly recent: BoundedQueue<E>;
   private thinned: LoggedEvent<E>[] = [];
   /** Keep one "thin" event out of every `stride` (doubles each time the cap is hit). */
   private stride = 1;
@@ -119,36 +160,61 @@ export class EventLog<E> {
   private latest?: LoggedEvent<E>;
   private readonly subscribers = new Set<Subscriber<E>>();
   private readonly maxThinned: number;
-  private readonly maxKept: number;
   private readonly queueLimit: number;
   private readonly now: () => number;
+  private readonly size: (event: E) => number;
+  private ended = false;
+  private readonly drainWaiters: (() => void)[] = [];
 
   constructor(private readonly options: EventLogOptions<E>) {
-    this.maxThinned = options.maxThinned ?? 1000;
-    this.maxKept = options.maxKept ?? 10_000;
-    this.queueLimit = options.subscriberQueue ?? 2000;
-    this.now = options.now ?? Date.now;
-    for (const [name, v] of Object.entries({
-      maxThinned: this.maxThinned,
-      maxKept: this.maxKept,
-      subscriberQueue: this.queueLimit,
-    })) {
+    const bounds = {
+      maxThinned: options.maxThinned ?? 1000,
+      maxKept: options.maxKept ?? 10_000,
+      maxKeptBytes: options.maxKeptBytes ?? 8 * 1024 * 1024,
+      maxRecent: options.maxRecent ?? 200,
+      maxRecentBytes: options.maxRecentBytes ?? 256 * 1024,
+      subscriberQueue: options.subscriberQueue ?? 2000,
+    };
+    for (const [name, v] of Object.entries(bounds)) {
       if (!Number.isInteger(v) || v < 2) {
         throw new RangeError(`EventLog: ${name} must be an integer ≥ 2, got ${v}`);
       }
     }
+    this.maxThinned = bounds.maxThinned;
+    this.kept = new BoundedQueue(bounds.maxKept, bounds.maxKeptBytes);
+    this.recent = new BoundedQueue(bounds.maxRecent, bounds.maxRecentBytes);
+    this.queueLimit = bounds.subscriberQueue;
+    this.now = options.now ?? Date.now;
+    const utf8 = new TextEncoder();
+    this.size = options.size ?? ((event) => utf8.encode(JSON.stringify(event)).length);
   }
 
   push(event: E): LoggedEvent<E> {
     const entry: LoggedEvent<E> = { seq: ++this.seq, time: this.now(), event };
+    if (this.ended) return entry;
     this.remember(entry);
     for (const s of this.subscribers) s.deliver(entry);
     return entry;
   }
 
+  /**
+   * No more events: each subscriber gets what it has queued and then the end, later
+   * subscribers the history and then the end, later pushes go nowhere.
+   */
+  end(): void {
+    this.ended = true;
+    for (const s of this.subscribers) s.end();
+  }
+
+  /** Resolves once no subscriber is left (each reader closes after it handled the end). */
+  drained(): Promise<void> {
+    if (this.subscribers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
   /** What happened so far, in order, within the bounds. */
   history(): LoggedEvent<E>[] {
-    const all = [...this.kept, ...this.thinned];
+    const all = [...this.kept.entries, ...this.recent.entries, ...this.thinned];
     if (this.lastThin && this.thinned.at(-1) !== this.lastThin) all.push(this.lastThin);
     if (this.latest) all.push(this.latest);
     return all.sort((a, b) => a.seq - b.seq);
@@ -158,10 +224,12 @@ export class EventLog<E> {
   subscribe(after = 0): Subscription<E> {
     const history = this.history().filter((e) => e.seq > after);
     const droppable = (e: E) => this.options.retention(e) !== "keep";
-    const s = new Subscriber(history, this.queueLimit, droppable, (x) =>
-      this.subscribers.delete(x),
-    );
+    const s = new Subscriber(history, this.queueLimit, droppable, (x) => {
+      this.subscribers.delete(x);
+      if (this.subscribers.size === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+    });
     this.subscribers.add(s);
+    if (this.ended) s.end();
     return s;
   }
 
@@ -178,9 +246,8 @@ export class EventLog<E> {
     const retention = this.options.retention(entry.event);
     if (retention === "latest") {
       this.latest = entry;
-    } else if (retention === "keep") {
-      this.kept.push(entry);
-      if (this.kept.length > this.maxKept) this.kept.shift();
+    } else if (retention === "keep" || retention === "recent") {
+      (retention === "keep" ? this.kept : this.recent).push(entry, this.size(entry.event));
     } else {
       this.lastThin = entry;
       if (this.thinSeen++ % this.stride !== 0) return;

@@ -5,9 +5,8 @@
  */
 import type { ConfusionMatrix } from "../core/confusion.ts";
 import type { TrainEvent } from "../core/events.ts";
-import { sequentialLayout, shapeSize } from "../core/model/sequential.ts";
-import { paramLayout } from "../core/spec.ts";
-import { isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
+import { type ModelSpec, modelLayout, shapeSize } from "../core/model/sequential.ts";
+import type { Retention } from "./event-log.ts";
 
 export interface LayerSummary {
   readonly name: string;
@@ -65,32 +64,26 @@ export type DashboardEvent =
 export type DashboardEventType = DashboardEvent["type"];
 
 /** The model summary of the settings panel: one row per layer. */
-export function layerSummaries(spec: TrainSpec): LayerSummary[] {
-  if (isSequentialSpec(spec)) {
-    return sequentialLayout(spec).layers.map((layer) => ({
-      name: layer.name,
-      inputs: shapeSize(layer.inputShape),
-      units: shapeSize(layer.outputShape),
-      activation: "activation" in layer.spec ? layer.spec.activation : "none",
-      parameters: layer.weights.reduce((a, w) => a + w.size, 0),
-    }));
-  }
-  return paramLayout(spec).layers.map((layer, i) => ({
-    name: `dense_${i + 1}`,
-    inputs: layer.inputs,
-    units: layer.units,
-    activation: layer.activation,
-    parameters: layer.inputs * layer.units + layer.units,
+export function layerSummaries(spec: ModelSpec): LayerSummary[] {
+  return modelLayout(spec).layers.map((layer) => ({
+    name: layer.name,
+    inputs: shapeSize(layer.inputShape),
+    units: shapeSize(layer.outputShape),
+    activation: "activation" in layer.spec ? layer.spec.activation : "none",
+    parameters: layer.weights.reduce((a, w) => a + w.size, 0),
   }));
 }
 
 /**
  * How the history keeps each kind: step events are thinned over the run (the curves need
- * their shape, not every point), only the latest worker timing matters, the rest is kept.
+ * their shape, not every point), only the latest worker timing matters, participants' notices
+ * (joins, refusals: anyone who can reach the port can cause them) only as the newest few, and
+ * the rest, the run's own record, is kept.
  */
-export function dashboardRetention(event: DashboardEvent): "thin" | "latest" | "keep" {
+export function dashboardRetention(event: DashboardEvent): Retention {
   if (event.type === "step") return "thin";
   if (event.type === "workerTimes") return "latest";
+  if (event.type === "participant") return "recent";
   return "keep";
 }
 

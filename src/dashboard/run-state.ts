@@ -12,6 +12,14 @@ type Of<T extends DashboardEvent["type"]> = Extract<DashboardEvent, { type: T }>
 /** TensorBoard's default smoothing. */
 export const SMOOTHING = 0.6;
 
+/**
+ * Bounds of what a page holds however long it stays open: step rows past `MAX_STEP_ROWS` are
+ * halved (every other one goes; epoch rows stay, so the curves keep their shape, as the
+ * server's history does), and only the newest `MAX_LINES` timeline entries and marks are kept.
+ */
+export const MAX_STEP_ROWS = 4000;
+export const MAX_LINES = 500;
+
 /** One x position (in epochs) of the curves: a step point, or an epoch's end. */
 export interface CurveRow {
   readonly x: number;
@@ -60,6 +68,7 @@ export class RunState {
   participants: readonly ParticipantReport[] = [];
   evaluation?: Of<"evaluation">;
   lastSeq = 0;
+  private stepRows = 0;
   private firstProgress?: ProgressPoint;
   private readonly lossEma = new Ema(SMOOTHING);
   private readonly accuracyEma = new Ema(SMOOTHING);
@@ -113,24 +122,21 @@ export class RunState {
         this.onEpoch(event.metrics);
         return;
       case "recovered":
-        this.marks.push({
-          x: event.epoch + event.step / (this.start?.steps ?? 1),
-          kind: "recovered",
-        });
-        this.timeline.push({
+        this.mark({ x: event.epoch + event.step / (this.start?.steps ?? 1), kind: "recovered" });
+        this.line({
           kind: "recovered",
           text: `epoch ${event.epoch + 1}, step ${event.step + 1}: worker ${event.workers.join(", ")} replaced (${event.reason})`,
         });
         return;
       case "checkpoint":
-        this.marks.push({ x: event.epoch, kind: "checkpoint" });
-        this.timeline.push({
+        this.mark({ x: event.epoch, kind: "checkpoint" });
+        this.line({
           kind: "checkpoint",
           text: `checkpoint after epoch ${event.epoch} → ${event.dir}`,
         });
         return;
       case "saved":
-        this.timeline.push({ kind: "saved", text: `model saved → ${event.dir}` });
+        this.line({ kind: "saved", text: `model saved → ${event.dir}` });
         return;
       case "workerTimes":
         this.workers = event.workers;
@@ -144,7 +150,7 @@ export class RunState {
       case "end":
         this.status = event.status;
         this.endMessage = event.message ?? "";
-        this.timeline.push({
+        this.line({
           kind: event.status,
           text: `run ${event.status}${event.message ? `: ${event.message}` : ""}`,
         });
@@ -184,7 +190,7 @@ export class RunState {
       samplesPerSecond: null,
       epoch: m,
     });
-    this.timeline.push({
+    this.line({
       kind: "epoch",
       text: `epoch ${m.epoch}: test accuracy ${pct(m.testAccuracy)}, loss ${m.testLoss.toFixed(4)} (${m.trainSeconds.toFixed(1)} s)`,
     });
@@ -195,5 +201,21 @@ export class RunState {
     let at = this.rows.length;
     while (at > 0 && this.rows[at - 1].x > row.x) at--;
     this.rows.splice(at, 0, row);
+    if (row.epoch || ++this.stepRows <= MAX_STEP_ROWS) return;
+    let seen = 0;
+    const last = this.rows.at(-1);
+    const kept = this.rows.filter((r) => r.epoch || r === last || seen++ % 2 === 0);
+    this.rows.splice(0, this.rows.length, ...kept);
+    this.stepRows = kept.filter((r) => !r.epoch).length;
+  }
+
+  private line(entry: TimelineEntry): void {
+    this.timeline.push(entry);
+    if (this.timeline.length > MAX_LINES) this.timeline.shift();
+  }
+
+  private mark(mark: Mark): void {
+    this.marks.push(mark);
+    if (this.marks.length > MAX_LINES) this.marks.shift();
   }
 }

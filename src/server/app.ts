@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import type { ServedModel } from "../core/served-model.ts";
+import type { LoadedModel } from "../core/model/layers-json.ts";
 import { withJsonErrors } from "./errors.ts";
 import { predictRoutes } from "./predict.ts";
 
 export interface AppOptions {
   /** The trained model: /predict, /model, /model.json, /weights.bin. */
-  readonly model: ServedModel;
+  readonly model: LoadedModel;
 }
 
 /** The predict app every runtime serves (Bun, Deno, workerd); the page mounts on top. */

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { EventLog, LoggedEvent } from "../dashboard/event-log.ts";
+import { cleanText } from "../dashboard/event-text.ts";
 import type { DashboardEvent, DashboardMessage } from "../dashboard/events.ts";
 
 export type { DashboardMessage };
@@ -43,12 +44,14 @@ export function dashboardRoutes(options: DashboardOptions): Hono {
     const lastId = c.req.header("last-event-id");
     if (lastId !== undefined && !/^\d+$/.test(lastId)) {
       return c.json(
-        { error: `Last-Event-ID: expected a non-negative integer, got ${JSON.stringify(lastId)}` },
+        {
+          error: `Last-Event-ID: expected a non-negative integer, got ${JSON.stringify(cleanText(lastId, 40))}`,
+        },
         400,
       );
     }
-    return streamSSE(c, async (stream) => {
-      const subscription = options.log.subscribe(lastId ? Number(lastId) : 0);
+    const subscription = options.log.subscribe(lastId ? Number(lastId) : 0);
+    const response = streamSSE(c, async (stream) => {
       stream.onAbort(() => subscription.close());
       const send = (entry: LoggedEvent<DashboardEvent>) =>
         stream.writeSSE({ id: String(entry.seq), data: JSON.stringify(entry) });
@@ -64,8 +67,35 @@ export function dashboardRoutes(options: DashboardOptions): Hono {
         if (batch === null) await stream.write(": keep-alive\n\n");
         else for (const entry of batch) await send(entry);
       }
-      subscription.close();
     });
+    // Unsubscribed once the server has taken the whole body (or the client left), so the
+    // log's drained() means every viewer has been sent its last event.
+    return whenRead(response, () => subscription.close());
   });
   return app;
+}
+
+/** `response` with a body that calls `done` once it has been read to the end or cancelled. */
+function whenRead(response: Response, done: () => void): Response {
+  const inner = response.body?.getReader();
+  if (!inner) {
+    done();
+    return response;
+  }
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done: ended, value } = await inner.read().catch((error) => {
+        done();
+        throw error;
+      });
+      if (!ended) return controller.enqueue(value);
+      controller.close();
+      done();
+    },
+    cancel(reason) {
+      done();
+      return inner.cancel(reason);
+    },
+  });
+  return new Response(body, response);
 }

@@ -10,7 +10,7 @@ import { at, kind, objectMessage, validate } from "../core/validate.ts";
 
 export class RequestError extends Error {
   constructor(
-    readonly status: 400 | 404 | 405 | 413 | 415 | 422,
+    readonly status: 400 | 404 | 405 | 413 | 415 | 422 | 503,
     message: string,
   ) {
     super(message);

@@ -2,21 +2,19 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { perClassAccuracy } from "../core/confusion.ts";
-import { type LoadedModel, MODEL_FILE, WEIGHTS_FILE, weightsBytes } from "../core/layers-format.ts";
-import { decodePngGray, MAX_PNG_SIDE } from "../core/png.ts";
-import { preprocessGray } from "../core/preprocess.ts";
+import { describeSpec } from "../core/model/describe.ts";
+import { predictPixels, predictPixelsBatch } from "../core/model/forward.ts";
 import {
-  describeModel,
-  isSequentialModel,
-  layerRows,
-  modelClasses,
-  modelInputShape,
-  modelInputSize,
-  modelJsonOf,
-  predictImage,
-  predictImages,
-  type ServedModel,
-} from "../core/served-model.ts";
+  type LoadedModel,
+  MODEL_FILE,
+  toModelJson,
+  WEIGHTS_FILE,
+  weightsBytes,
+} from "../core/model/layers-json.ts";
+import { kerasClass, shapeSize } from "../core/model/sequential.ts";
+import { decodePngGray, MAX_PNG_PIXELS } from "../core/png.ts";
+import { preprocessGray } from "../core/preprocess.ts";
+import { OneAtATime } from "./one-at-a-time.ts";
 import {
   mediaType,
   parsePixelQuery,
@@ -30,11 +28,17 @@ export interface PredictOptions {
   readonly maxBodyBytes?: number;
   /** Most images in one `{"instances": …}` request (default 256). */
   readonly maxInstances?: number;
-  /** Largest PNG side accepted (default 4096). */
-  readonly maxPngSide?: number;
+  /**
+   * Most pixels a PNG may declare (default 1024 × 1024); its image data may hold at most
+   * 4 bytes a pixel of that (8-bit RGBA), so a 16-bit RGBA PNG gets half as many.
+   */
+  readonly maxPngPixels?: number;
   /** `max-age` of `GET /predict` answers in seconds (default one day). */
   readonly predictMaxAge?: number;
 }
+
+/** PNG requests waiting for their turn to decode beyond which new ones get 503. */
+const MAX_WAITING_PNGS = 16;
 
 /**
  * A strong validator for everything derived from the model: SHA-256 over model.json and the
@@ -80,10 +84,12 @@ function methodNotAllowed(allow: string) {
 
 /** A served model with its request limits, its files as served and their ETag. */
 interface Served {
-  readonly model: ServedModel;
+  readonly model: LoadedModel;
   readonly maxBodyBytes: number;
   readonly maxInstances: number;
-  readonly maxPngSide: number;
+  readonly maxPngPixels: number;
+  /** PNGs are decoded one at a time: each may take up to ~33 MiB while it decodes. */
+  readonly pngDecodes: OneAtATime;
   readonly predictMaxAge: number;
   readonly inputSize: number;
   readonly modelJson: string;
@@ -91,16 +97,17 @@ interface Served {
   readonly etag: Promise<string>;
 }
 
-function served(model: ServedModel, options: PredictOptions): Served {
-  const modelJson = JSON.stringify(modelJsonOf(model));
+function served(model: LoadedModel, options: PredictOptions): Served {
+  const modelJson = JSON.stringify(toModelJson(model.spec, model.summary));
   const weights = weightsBytes(model.params);
   return {
     model,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxInstances: options.maxInstances ?? 256,
-    maxPngSide: options.maxPngSide ?? MAX_PNG_SIDE,
+    maxPngPixels: options.maxPngPixels ?? MAX_PNG_PIXELS,
+    pngDecodes: new OneAtATime(MAX_WAITING_PNGS),
     predictMaxAge: options.predictMaxAge ?? 86400,
-    inputSize: modelInputSize(model),
+    inputSize: shapeSize(model.layout.inputShape),
     modelJson,
     weights,
     etag: modelEtag(modelJson, weights),
@@ -113,14 +120,14 @@ function served(model: ServedModel, options: PredictOptions): Served {
  * `/weights.bin` (the files, for pages that run the forward pass themselves) and `/health`.
  * Client mistakes throw RequestError or PngError; the app's one onError answers them.
  */
-export function predictRoutes(model: ServedModel, options: PredictOptions = {}): Hono {
+export function predictRoutes(model: LoadedModel, options: PredictOptions = {}): Hono {
   const s = served(model, options);
   const app = new Hono();
   addPredictRoutes(app, s);
   app.get("/model", async (c) => c.json(modelInfo(model, await s.etag)));
   app.all("/model", methodNotAllowed("GET, HEAD"));
   addFileRoutes(app, s);
-  app.get("/health", (c) => c.json({ ok: true, model: describeModel(model) }));
+  app.get("/health", (c) => c.json({ ok: true, model: describeSpec(model.spec) }));
   app.all("/health", methodNotAllowed("GET, HEAD"));
   return app;
 }
@@ -142,7 +149,7 @@ function addPredictRoutes(app: Hono, s: Served): void {
     c.header("ETag", etag);
     c.header("Cache-Control", `public, max-age=${s.predictMaxAge}, immutable`);
     if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    return c.json(predictImage(s.model, pixels));
+    return c.json(predictPixels(s.model, pixels));
   });
   app.post(
     "/predict",
@@ -170,20 +177,20 @@ function addPredictRoutes(app: Hono, s: Served): void {
 }
 
 async function predictBody(s: Served, type: "application/json" | "image/png", body: Uint8Array) {
-  if (type === "image/png") return predictPng(s.model, body, s.maxPngSide);
+  if (type === "image/png") return predictPng(s, body);
   const parsed = parsePredictJson(utf8(body), s.inputSize, s.maxInstances);
-  if (parsed.kind === "single") return predictImage(s.model, parsed.pixels);
-  return { predictions: predictImages(s.model, parsed.instances) };
+  if (parsed.kind === "single") return predictPixels(s.model, parsed.pixels);
+  return { predictions: predictPixelsBatch(s.model, parsed.instances) };
 }
 
 /** What `GET /model` says of the model. */
-function modelInfo(model: ServedModel, etag: string) {
+function modelInfo(model: LoadedModel, etag: string) {
   return {
-    architecture: describeModel(model),
-    ...(isSequentialModel(model) ? { inputShape: modelInputShape(model) } : {}),
-    inputSize: modelInputSize(model),
-    classes: modelClasses(model),
-    layers: isSequentialModel(model) ? layerRows(model) : denseRows(model),
+    architecture: describeSpec(model.spec),
+    inputShape: model.layout.inputShape,
+    inputSize: shapeSize(model.layout.inputShape),
+    classes: shapeSize(model.layout.outputShape),
+    layers: layerRows(model),
     parameters: model.layout.size,
     // Includes, for models trained since 2026-11, the per-epoch history and the test-set
     // confusion matrix; accuracy per class is derived from the latter.
@@ -211,27 +218,29 @@ function addFileRoutes(app: Hono, s: Served): void {
   app.all(`/${WEIGHTS_FILE}`, methodNotAllowed("GET, HEAD"));
 }
 
-/** The MLP's layer rows, as /model has always listed them. */
-function denseRows(model: LoadedModel) {
-  return model.layout.layers.map((l) => ({
-    inputs: l.inputs,
-    units: l.units,
-    activation: l.activation,
-    parameters: l.inputs * l.units + l.units,
+/** The layers with their output shapes and parameter counts. */
+function layerRows(model: LoadedModel) {
+  return model.layout.layers.map((layer) => ({
+    name: layer.name,
+    className: kerasClass(layer.spec.kind),
+    outputShape: layer.outputShape,
+    ...("activation" in layer.spec ? { activation: layer.spec.activation } : {}),
+    parameters: layer.weights.reduce((a, w) => a + w.size, 0),
   }));
 }
 
-async function predictPng(model: ServedModel, body: Uint8Array, maxPngSide: number) {
-  const gray = await decodePngGray(body, maxPngSide);
-  const { pixels, hasInk } = preprocessGray(gray);
+async function predictPng(s: Served, body: Uint8Array) {
+  const { pixels, hasInk } = await s.pngDecodes.run(async () =>
+    preprocessGray(await decodePngGray(body, s.maxPngPixels)),
+  );
   if (!hasInk) {
     throw new RequestError(422, "PNG has no ink: the image is a single uniform colour");
   }
-  if (pixels.length !== modelInputSize(model)) {
+  if (pixels.length !== s.inputSize) {
     throw new RequestError(
       422,
-      `PNG input needs a 28×28 model; this model takes ${modelInputSize(model)} inputs`,
+      `PNG input needs a 28×28 model; this model takes ${s.inputSize} inputs`,
     );
   }
-  return predictImage(model, pixels);
+  return predictPixels(s.model, pixels);
 }

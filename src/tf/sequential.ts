@@ -1,20 +1,28 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   hasRelu,
-  type SequentialLayerLayout,
-  type SequentialLayout,
+  type LayerLayout,
+  type ModelLayout,
   shapeSize,
 } from "../core/model/sequential.ts";
 import { conv2dBackward, conv2dForwardRelu } from "./conv2d.ts";
-import type { BatchGradients } from "./dense.ts";
 import { maxPoolBackward, maxPoolForward } from "./max-pool.ts";
 
 /**
  * Loss and hand-derived gradients of any Sequential model of core/model on tfjs, for the cpu
  * and wasm backends (tfjs's own autodiff cannot train a conv on wasm: no Conv2DBackpropFilter).
- * Generalises dense.ts's `denseLossAndGrads`: the loss is the weighted categorical
- * cross-entropy of a final softmax Dense, the gradients come back in flat-layout order.
+ * The loss is the weighted categorical cross-entropy of a final softmax Dense, the gradients
+ * come back in flat-layout order.
  */
+
+export interface BatchGradients {
+  /** Σᵢ wᵢ·lossᵢ over the batch. */
+  readonly loss: tf.Scalar;
+  /** Σᵢ [argmax zᵢ = argmax yᵢ]·maskᵢ: correct predictions among the real (unpadded) rows. */
+  readonly correct: tf.Scalar;
+  /** Gradients of `loss` in flat-layout order: each layer's kernel, then its bias. */
+  readonly grads: tf.Tensor[];
+}
 
 /**
  * Called after each layer's forward and backward pass with e.g. `"conv2d_Conv2D1 forward"`
@@ -28,7 +36,7 @@ export function setSequentialPhaseProbe(probe: ((phase: string) => void) | undef
 }
 
 /** One tensor per weight, in flat order and with its Keras shape; the caller disposes them. */
-export function sequentialTensors(layout: SequentialLayout, flat: Float32Array): tf.Tensor[] {
+export function sequentialTensors(layout: ModelLayout, flat: Float32Array): tf.Tensor[] {
   if (flat.length !== layout.size) {
     throw new RangeError(`expected ${layout.size} parameters for this layout, got ${flat.length}`);
   }
@@ -38,7 +46,7 @@ export function sequentialTensors(layout: SequentialLayout, flat: Float32Array):
 }
 
 /** Index of each layer's kernel among the layout's weights (−1 for layers without weights). */
-function weightIndices(layout: SequentialLayout): number[] {
+function weightIndices(layout: ModelLayout): number[] {
   let next = 0;
   return layout.layers.map((l) => {
     const index = l.weights.length > 0 ? next : -1;
@@ -58,13 +66,13 @@ interface Trace {
  * ReLU, or nothing: linear, the final softmax (fused into the loss), or a conv (its ReLU is
  * fused into {@link conv2dForwardRelu}).
  */
-function activate(z: tf.Tensor, layer: SequentialLayerLayout): tf.Tensor {
+function activate(z: tf.Tensor, layer: LayerLayout): tf.Tensor {
   const spec = layer.spec;
   return spec.kind === "dense" && spec.activation === "relu" ? tf.relu(z) : z;
 }
 
 function forwardLayer(
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   a: tf.Tensor,
   params: readonly tf.Tensor[],
   w: number,
@@ -93,7 +101,7 @@ function forwardLayer(
 
 /** Forward pass keeping every layer's input; dropout masks (training) may be given. */
 function trace(
-  layout: SequentialLayout,
+  layout: ModelLayout,
   params: readonly tf.Tensor[],
   x: tf.Tensor,
   masks: readonly tf.Tensor[],
@@ -111,7 +119,7 @@ function trace(
   return { inputs, logits: inputs[last + 1] as tf.Tensor2D };
 }
 
-function requireSoftmaxOutput(layout: SequentialLayout): void {
+function requireSoftmaxOutput(layout: ModelLayout): void {
   const spec = layout.layers[layout.layers.length - 1].spec;
   if (spec.kind !== "dense" || spec.activation !== "softmax") {
     throw new Error(
@@ -122,7 +130,7 @@ function requireSoftmaxOutput(layout: SequentialLayout): void {
 
 /** Logits (pre-softmax outputs) for inference: dropout is the identity. */
 export function sequentialLogits(
-  layout: SequentialLayout,
+  layout: ModelLayout,
   params: readonly tf.Tensor[],
   x: tf.Tensor,
 ): tf.Tensor2D {
@@ -142,7 +150,7 @@ interface LayerGradients {
  * already applied if `reluApplied`: see {@link poolTakesRelu}).
  */
 function backwardLayer(
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   input: tf.Tensor,
   output: tf.Tensor,
   dOut: tf.Tensor,
@@ -193,13 +201,13 @@ function backwardLayer(
  * its own (pooled) grid: dy·step(pooled output). Exact, since each window's gradient goes to
  * its maximum, whose value is the pooled output, and a quarter of the work for 2×2 pooling.
  */
-function poolTakesRelu(layout: SequentialLayout, i: number): boolean {
+function poolTakesRelu(layout: ModelLayout, i: number): boolean {
   return layout.layers[i].spec.kind === "maxPooling2d" && i > 0 && hasRelu(layout.layers[i - 1]);
 }
 
 /** The dropout masks as tensors `[B, …layer input shape]`, checked against the layout. */
 function dropoutTensors(
-  layout: SequentialLayout,
+  layout: ModelLayout,
   batch: number,
   masks: readonly Float32Array[] | undefined,
 ): tf.Tensor[] {
@@ -237,7 +245,7 @@ export interface SequentialStepOptions {
  * (kernel, then bias, for each layer with weights).
  */
 export function sequentialLossAndGrads(
-  layout: SequentialLayout,
+  layout: ModelLayout,
   params: readonly tf.Tensor[],
   x: tf.Tensor,
   oneHot: tf.Tensor2D,

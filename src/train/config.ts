@@ -1,11 +1,10 @@
 import type { Dataset } from "../core/dataset.ts";
-import { CONVNET_SPEC } from "../core/model/presets.ts";
-import { ModelSpecError, type SequentialSpec, sequentialLayout } from "../core/model/sequential.ts";
+import { untrainableReason } from "../core/model/describe.ts";
+import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
+import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
 import { parseTopology } from "../core/model/topology.ts";
-import { type OptimizerSpec, rmsprop } from "../core/optimizer.ts";
-import { KERAS_RMSPROP } from "../core/rmsprop.ts";
-import { DEFAULT_SPEC } from "../core/spec.ts";
-import { untrainableReason } from "../core/train-spec.ts";
+import { type OptimizerSpec, rmsprop } from "../core/optim/optimizer.ts";
+import { KERAS_RMSPROP } from "../core/optim/rmsprop.ts";
 import { show } from "../core/validate.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
@@ -13,10 +12,10 @@ export const DEFAULTS = {
   epochs: 5,
   batchSize: 128,
   /** The global batch of every model but the MLP (the convnet's, as in the book). */
-  sequentialBatchSize: 64,
+  otherModelsBatchSize: 64,
   learningRate: KERAS_RMSPROP.learningRate,
   seed: 1,
-  hidden: DEFAULT_SPEC.hidden,
+  hidden: DEFAULT_HIDDEN,
   out: "models/mnist",
   stepTimeoutMs: 30_000,
 } as const;
@@ -53,12 +52,12 @@ export interface TrainConfig {
 }
 
 /**
- * The network to train: the Dense stack of `hidden` widths (spec.ts, the MLP fast path), a
- * checked Sequential spec (`name` says where it came from), or a topology file the run reads.
+ * The network to train: the MLP of `hidden` widths (its input sized to the data's images), a
+ * checked spec (`name` says where it came from), or a topology file the run reads.
  */
 export type ModelChoice =
   | { readonly kind: "mlp" }
-  | { readonly kind: "sequential"; readonly name: string; readonly spec: SequentialSpec }
+  | { readonly kind: "spec"; readonly name: string; readonly spec: ModelSpec }
   | { readonly kind: "file"; readonly path: string };
 
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
@@ -99,7 +98,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     LIMITS.workers,
   );
   const model = resolveModel(options);
-  const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.sequentialBatchSize;
+  const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.otherModelsBatchSize;
   const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
   const learningRate = options.learningRate ?? DEFAULTS.learningRate;
   if (!Number.isFinite(learningRate) || learningRate <= 0) {
@@ -178,12 +177,12 @@ function resolveModel(options: TrainOptions): ModelChoice {
     );
   }
   if (model === "mlp") return { kind: "mlp" };
-  if (model === "convnet") return { kind: "sequential", name: "convnet", spec: CONVNET_SPEC };
+  if (model === "convnet") return { kind: "spec", name: "convnet", spec: CONVNET_SPEC };
   if (typeof model === "string") return modelFromText(model);
   if (typeof model !== "object" || model === null || Array.isArray(model)) {
     throw new ConfigError("model", MODEL_EXPECTED, model);
   }
-  if ("inputShape" in model && "layers" in model) return customModel(model as SequentialSpec);
+  if ("inputShape" in model && "layers" in model) return customModel(model as ModelSpec);
   return customModel(parseTopology(model, "model"));
 }
 
@@ -198,11 +197,11 @@ function modelFromText(text: string): ModelChoice {
  * A spec given in the options, checked layer by layer and for a trainable output; a
  * ModelSpecError names the layer and the field.
  */
-function customModel(spec: SequentialSpec): ModelChoice {
-  sequentialLayout(spec);
+function customModel(spec: ModelSpec): ModelChoice {
+  modelLayout(spec);
   const reason = untrainableReason(spec);
   if (reason) throw new ModelSpecError(reason);
-  return { kind: "sequential", name: "custom", spec };
+  return { kind: "spec", name: "custom", spec };
 }
 
 function resolveRemote(remote: RemoteOptions): NonNullable<TrainConfig["remote"]> {

@@ -1,6 +1,6 @@
 import { allocateSharedPlane, SharedPlane } from "../collective/shared-memory.ts";
 import { allocateTelemetry, Telemetry } from "../collective/telemetry.ts";
-import { type OptimizerSpec, optimizerFor } from "../core/optimizer.ts";
+import { type OptimizerSpec, optimizerFor } from "../core/optim/optimizer.ts";
 import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 import type { TestHooks } from "./hooks.ts";
 import type { EpochAttempt, JoinInfo, NetworkProfile, Participants } from "./participants.ts";

@@ -1,39 +1,37 @@
 import { loadTopologyFile } from "../adapter/fs/topology-file.ts";
 import type { Dataset } from "../core/dataset.ts";
-import { showShape } from "../core/model/sequential.ts";
-import { validateSpec } from "../core/spec.ts";
-import {
-  classesOf,
-  inputSizeOf,
-  isSequentialSpec,
-  type TrainSpec,
-  untrainableReason,
-} from "../core/train-spec.ts";
+import { untrainableReason } from "../core/model/describe.ts";
+import { mlpSpec } from "../core/model/presets.ts";
+import { classesOf, inputSizeOf, type ModelSpec, showShape } from "../core/model/sequential.ts";
 import type { TrainConfig } from "./config.ts";
+import { checkTrainingMemory } from "./memory-check.ts";
 
 /** MNIST's digits. */
 const CLASSES = 10;
 
 /** The run's model for its data: the configured choice, read (a file) and checked against the images. */
-export async function runSpec(config: TrainConfig, data: Dataset): Promise<TrainSpec> {
+export async function runSpec(config: TrainConfig, data: Dataset): Promise<ModelSpec> {
   const { rows, cols } = data.train;
   const model = config.model;
   if (model.kind === "mlp") {
-    return validateSpec({ inputSize: rows * cols, hidden: config.hidden, classes: CLASSES });
+    // The MLP takes whatever images the data holds, flattened.
+    const spec = mlpSpec(config.hidden, rows * cols, CLASSES);
+    checkTrainingMemory(spec, config, 'model "mlp"');
+    return spec;
   }
   const spec = model.kind === "file" ? await loadTopologyFile(model.path) : model.spec;
   const source = model.kind === "file" ? model.path : `model "${model.name}"`;
-  const reason = isSequentialSpec(spec) ? untrainableReason(spec) : undefined;
+  const reason = untrainableReason(spec);
   if (reason) throw new Error(`${source}: ${reason}`);
   checkFitsData(spec, rows, cols, source);
+  checkTrainingMemory(spec, config, source);
   return spec;
 }
 
-function checkFitsData(spec: TrainSpec, rows: number, cols: number, source: string): void {
+function checkFitsData(spec: ModelSpec, rows: number, cols: number, source: string): void {
   if (inputSizeOf(spec) !== rows * cols) {
-    const shape = isSequentialSpec(spec) ? showShape(spec.inputShape) : `[${spec.inputSize}]`;
     throw new Error(
-      `${source}: the input shape ${shape} holds ${inputSizeOf(spec)} values; the data's images are ${rows}×${cols} = ${rows * cols} pixels`,
+      `${source}: the input shape ${showShape(spec.inputShape)} holds ${inputSizeOf(spec)} values; the data's images are ${rows}×${cols} = ${rows * cols} pixels`,
     );
   }
   if (classesOf(spec) !== CLASSES) {

@@ -1,13 +1,13 @@
 import type { Telemetry } from "../collective/telemetry.ts";
 import type { ParticipantReport } from "../core/events.ts";
-import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { ModelSpec } from "../core/model/sequential.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
 import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 
 /** What every participant needs to take part: the model and where its slots' shards are. */
 export interface JoinInfo {
-  readonly spec: TrainSpec;
+  readonly spec: ModelSpec;
   readonly optimizer: OptimizerSpec;
   /** `${shardsUrl}/${slot}` serves slot's shard. */
   readonly shardsUrl: string;

@@ -8,11 +8,12 @@ import { firstNonFinite } from "../collective/collective.ts";
 import { STAT } from "../collective/telemetry.ts";
 import type { CheckpointState } from "../core/checkpoint-format.ts";
 import { type Dataset, sliceSet } from "../core/dataset.ts";
-import { initParams } from "../core/init.ts";
-import type { TrainingSummary } from "../core/layers-format.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
+import { initParams } from "../core/model/init.ts";
+import type { TrainingSummary } from "../core/model/layers-json.ts";
+import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
+import { optimizerFor } from "../core/optim/optimizer.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/plan.ts";
-import { classesOf, parameterCount, type TrainSpec } from "../core/train-spec.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
 import type { TrainConfig } from "./config.ts";
@@ -41,7 +42,7 @@ export interface RunContext {
 interface RunParts {
   readonly ctx: RunContext;
   readonly data: Dataset;
-  readonly spec: TrainSpec;
+  readonly spec: ModelSpec;
   readonly parts: Partition;
   readonly participants: Participants;
   readonly history: EpochMetrics[];
@@ -96,7 +97,7 @@ export class TrainingRun {
       participants.load(
         resumed?.checkpoint.stepsDone ?? 0,
         resumed?.params ?? initParams(spec, config.seed),
-        resumed?.optimizerState ?? participants.stateNames.map(() => new Float32Array(paramCount)),
+        resumed?.optimizerState ?? optimizerFor(config.optimizer).initialState(paramCount),
       );
     } catch (error) {
       await participants.close();
@@ -354,7 +355,7 @@ async function loadData(config: TrainConfig): Promise<Dataset> {
 /** The checkpoint to continue from, when resuming and there is one. */
 function resumeFrom(
   config: TrainConfig,
-  spec: TrainSpec,
+  spec: ModelSpec,
   data: Dataset,
 ): Promise<CheckpointState | undefined> {
   if (!config.resume || config.checkpointDir === false) return Promise.resolve(undefined);

@@ -40,7 +40,9 @@ export async function trainWithHooks(
     emit({ type: "end", status, message: (error as Error)?.message ?? String(error) });
     throw error;
   } finally {
-    await run.close({ keepServer: result !== undefined && config.dashboard?.keepOpen });
+    const keepServer = result !== undefined && config.dashboard?.keepOpen;
+    if (!keepServer) await dashboard?.close();
+    await run.close({ keepServer });
   }
   if (!config.dashboard?.keepOpen) return result;
   const { server } = run;

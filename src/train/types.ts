@@ -1,8 +1,7 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/dataset.ts";
 import type { EpochMetrics } from "../core/metrics.ts";
-import type { SequentialSpec } from "../core/model/sequential.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
+import type { ModelSpec } from "../core/model/sequential.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./participants.ts";
 
@@ -28,7 +27,7 @@ export interface TrainOptions {
   hidden?: number[];
   /**
    * The network (default `"mlp"`): `"mlp"` (Dense layers of `hidden` widths, then softmax),
-   * `"convnet"` (Deep Learning with Python, ch. 5), a {@link SequentialSpec}, a tfjs Layers
+   * `"convnet"` (Deep Learning with Python, ch. 5), a {@link ModelSpec}, a tfjs Layers
    * topology (what tfjs `model.toJSON()` returns, as text or parsed), or the path of a JSON
    * file holding one.
    */
@@ -84,7 +83,7 @@ export interface DashboardServerOptions {
   keepOpen?: boolean;
 }
 
-export type ModelOption = "mlp" | "convnet" | (string & {}) | SequentialSpec | object;
+export type ModelOption = "mlp" | "convnet" | (string & {}) | ModelSpec | object;
 
 export interface RemoteOptions {
   /** Worker processes to wait for before training starts. */
@@ -109,7 +108,7 @@ export interface StepProfile extends PhaseAverages {
 }
 
 export interface TrainResult {
-  spec: TrainSpec;
+  spec: ModelSpec;
   params: Float32Array;
   history: EpochMetrics[];
   epochs: number;

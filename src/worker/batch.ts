@@ -3,7 +3,7 @@ import { activeColumns, gatherScaled } from "./active-columns.ts";
 
 /**
  * A fixed-capacity batch: the inputs of its active columns only (see active-columns.ts), or
- * of every column for models whose first layer is not a Dense (a conv needs whole images),
+ * of every column for models without a Dense on the raw input (a conv needs whole images),
  * scaled to [0, 1]; one-hot labels; per-sample loss weights (1/B of the global batch for real
  * rows, 0 for padding) and a mask of real rows for the accuracy count.
  */

@@ -1,26 +1,19 @@
 import type { ImageSet } from "../core/dataset.ts";
 import { sampleDropoutMasks } from "../core/model/dropout.ts";
 import {
-  type SequentialLayout,
-  type SequentialSpec,
-  sequentialLayout,
+  type ModelLayout,
+  type ModelSpec,
+  modelLayout,
+  shapeSize,
 } from "../core/model/sequential.ts";
 import { Rng } from "../core/rng.ts";
-import { type ModelSpec, paramLayout } from "../core/spec.ts";
-import { classesOf, inputSizeOf, isSequentialSpec, type TrainSpec } from "../core/train-spec.ts";
 import { GEMM_KERNEL } from "../wasm/gemm.ts";
-import type { Batch } from "./batch.ts";
-import { type EvalOptions, type EvalResult, evaluateSet } from "./evaluate.ts";
-import { computeGradientsInto } from "./gradients.ts";
-import { SequentialGemmStep } from "./sequential-gemm.ts";
-import { evaluateSequential, sequentialGradientsInto } from "./sequential-step.ts";
+import { type Batch, createBatch } from "./batch.ts";
+import { type EvalOptions, type EvalResult, evaluateInChunks } from "./evaluate.ts";
+import { activeColumnsLayer, SequentialGemmStep } from "./sequential-gemm.ts";
 
-/**
- * What a worker computes with, whatever the model: the Dense stack's fast path (active
- * columns, gradients.ts) or the general Sequential path (sequential-step.ts).
- */
+/** What a worker computes with, whatever the model: its step's gradients and evaluation. */
 export interface WorkerModel {
-  readonly spec: TrainSpec;
   /** Parameters in the flat vector. */
   readonly size: number;
   readonly inputSize: number;
@@ -37,6 +30,8 @@ export interface WorkerModel {
   ): { loss: number; correct: number };
   /** Loss and accuracy over `set`; with `predictions`, each sample's class and probability. */
   evaluate(params: Float32Array, set: ImageSet, options?: EvalOptions): EvalResult;
+  /** Live tfjs tensors (a leak check): 0 unless the tfjs step runs. */
+  liveTensors(): number;
 }
 
 /**
@@ -50,69 +45,80 @@ export interface StepContext {
   readonly sampleOffset?: number;
 }
 
+/** A model's forward and backward pass over batches of `capacity` samples. */
+export interface Step {
+  readonly capacity: number;
+  gradientsInto(
+    params: Float32Array,
+    batch: Batch,
+    out: Float32Array,
+    timings?: Float64Array,
+    dropoutMasks?: readonly Float32Array[],
+  ): { loss: number; correct: number };
+  /** The batch's logits, `capacity × classes`: read them before the step's next call. */
+  logits(params: Float32Array, batch: Batch): Float32Array;
+}
+
+/** What makes a model's steps: the wasm gemm, or tfjs where relaxed SIMD is missing. */
+export interface StepEngine {
+  /** Whether the steps need batches of every input column. */
+  allColumns(layout: ModelLayout): boolean;
+  step(layout: ModelLayout, capacity: number): Step;
+  liveTensors(): number;
+}
+
+const GEMM_ENGINE: StepEngine = {
+  allColumns: (layout) => activeColumnsLayer(layout) < 0,
+  step: (layout, capacity) => new SequentialGemmStep(layout, capacity),
+  liveTensors: () => 0,
+};
+
 /** Stream tag of the dropout masks, apart from initialisation's and the shuffles'. */
 const DROPOUT_STREAM = 0xd0;
 
-export function workerModel(spec: TrainSpec): WorkerModel {
-  return isSequentialSpec(spec) ? sequentialWorkerModel(spec) : denseWorkerModel(spec);
+/** Evaluation chunk: one step's capacity; small enough that a convnet's activations stay modest. */
+const EVAL_CHUNK = 64;
+
+/**
+ * The worker model on the wasm gemm, or where relaxed SIMD is missing on tfjs, which is
+ * loaded only then.
+ */
+export async function loadWorkerModel(spec: ModelSpec): Promise<WorkerModel> {
+  if (!GEMM_KERNEL.unavailable()) return workerModel(spec);
+  const { tfjsEngine } = await import("./tfjs-step.ts");
+  return workerModel(spec, await tfjsEngine());
 }
 
-const sizes = (spec: TrainSpec) => ({ inputSize: inputSizeOf(spec), classes: classesOf(spec) });
-
-function denseWorkerModel(spec: ModelSpec): WorkerModel {
-  const layout = paramLayout(spec);
-  return {
-    spec,
-    ...sizes(spec),
-    size: layout.size,
-    allColumns: false,
-    gradientsInto: (params, batch, out, _context, timings) =>
-      computeGradientsInto(layout, params, batch, out, timings),
-    evaluate: (params, set, options) => evaluateSet(layout, params, set, options),
-  };
-}
-
-function sequentialWorkerModel(spec: SequentialSpec): WorkerModel {
-  const layout = sequentialLayout(spec);
+export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE): WorkerModel {
+  const layout = modelLayout(spec);
   const hasDropout = layout.layers.some((l) => l.spec.kind === "dropout");
-  return {
-    spec,
-    ...sizes(spec),
+  const shape = {
     size: layout.size,
-    allColumns: true,
+    inputSize: shapeSize(layout.inputShape),
+    classes: shapeSize(layout.outputShape),
+    allColumns: engine.allColumns(layout),
+  };
+  // One step for training, rebuilt when the batch capacity changes, and one for evaluation.
+  let training: Step | undefined;
+  let evaluation: Step | undefined;
+  return {
+    ...shape,
     gradientsInto: (params, batch, out, { step, seed = 0, sampleOffset = 0 }, timings) => {
+      if (training?.capacity !== batch.capacity) training = engine.step(layout, batch.capacity);
       // A redone or resumed step, or another worker count, draws the same masks per sample.
       const masks = hasDropout
         ? sampleDropoutMasks(layout, batch.capacity, (row) =>
             Rng.fromSeed(DROPOUT_STREAM, seed, step, sampleOffset + batch.samples[row]),
           )
         : undefined;
-      return sequentialStepInto(layout, params, batch, out, timings, masks);
+      return training.gradientsInto(params, batch, out, timings, masks);
     },
-    evaluate: (params, set, options) => evaluateSequential(layout, params, set, options),
+    evaluate: (params, set, options = {}) => {
+      evaluation ??= engine.step(layout, EVAL_CHUNK);
+      const step = evaluation;
+      const batch = createBatch(EVAL_CHUNK, shape.inputSize, shape.classes, shape.allColumns);
+      return evaluateInChunks(set, batch, options, (b) => step.logits(params, b));
+    },
+    liveTensors: () => engine.liveTensors(),
   };
 }
-
-/**
- * A Sequential model's step on the wasm gemm (sequential-gemm.ts), or on tfjs
- * (sequential-step.ts) where relaxed SIMD is missing. One gemm step per worker realm, rebuilt
- * when the layout or the batch capacity changes.
- */
-function sequentialStepInto(
-  layout: SequentialLayout,
-  params: Float32Array,
-  batch: Batch,
-  out: Float32Array,
-  timings: Float64Array | undefined,
-  masks: readonly Float32Array[] | undefined,
-): { loss: number; correct: number } {
-  if (GEMM_KERNEL.unavailable()) {
-    return sequentialGradientsInto(layout, params, batch, out, timings, masks);
-  }
-  if (gemmStep?.layout !== layout || gemmStep.capacity !== batch.capacity) {
-    gemmStep = new SequentialGemmStep(layout, batch.capacity);
-  }
-  return gemmStep.gradientsInto(params, batch, out, timings, masks);
-}
-
-let gemmStep: SequentialGemmStep | undefined;

@@ -5,35 +5,46 @@ import {
   type Conv2DLayer,
   type DenseLayer,
   hasRelu,
-  type SequentialLayerLayout,
-  type SequentialLayout,
+  type LayerLayout,
+  type ModelLayout,
   type Shape,
   shapeSize,
 } from "../core/model/sequential.ts";
 import { type WindowGrid, windowGrid } from "../core/model/window-grid.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
 import { StepOps } from "../wasm/step-ops.ts";
-import type { Batch } from "./batch.ts";
-import { softmaxCrossEntropyInto } from "./matrix-loops.ts";
+import { gatherRows, scatterRows } from "./active-columns.ts";
+import { activeInputs, type Batch } from "./batch.ts";
+import { softmaxCrossEntropyInto } from "./loss.ts";
 
 /**
- * A worker's step for any Sequential model (convnets) on the wasm SIMD gemm of src/wasm
+ * A worker's step for every model (the MLP, convnets) on the wasm SIMD gemm of src/wasm
  * instead of tfjs: a conv is im2col then one product with its kernel, its kernel gradient one
  * product with the same patches, its input gradient col2im(dz·Kᵀ); a Dense is the same
- * product without im2col. The loops around the products (im2col, col2im, bias, ReLU, 2×2
- * pooling, column sums, transposes) are the SIMD kernels of src/wasm/step-ops.wat, bit for bit
- * their TS loops; dropout, softmax cross-entropy and other poolings stay plain loops. Same math
- * as src/tf/sequential.ts; every buffer lives in one wasm memory, laid out once per (layout,
- * capacity). The gemm multiplies then adds, never fused, so Bun and Deno give the same results.
+ * product without im2col. A Dense on the raw input sees only the batch's active columns
+ * (active-columns.ts: MNIST batches have ink in ~63% of the pixels). The loops around the
+ * products (im2col, col2im, bias, ReLU, 2×2 pooling, column sums, transposes) are the SIMD
+ * kernels of src/wasm/step-ops.wat, bit for bit their TS loops; dropout, softmax
+ * cross-entropy and other poolings stay plain loops. Same math as src/tf/sequential.ts. Every
+ * buffer lives in one wasm memory, laid out once per (layout, capacity), the backward pass's
+ * at its first call. The gemm multiplies then adds, never fused, so Bun and Deno give the
+ * same results.
  */
 
 const MUL_ADD = { fma: false } as const;
+
+/** What one pass runs over: the batch (its active columns) and one mask per Dropout layer. */
+interface Pass {
+  readonly batch: Batch;
+  /** Empty: Dropout is the identity (evaluation, or a model without dropout). */
+  readonly masks: readonly Float32Array[];
+}
 
 /** One layer of the step: its forward into `output`, its backward from ∂loss/∂output. */
 interface StepLayer {
   /** The layer's activations (after its ReLU, if any), `capacity` samples. */
   readonly output: Matrix;
-  forward(params: Float32Array, input: Matrix, masks: readonly Float32Array[]): void;
+  forward(params: Float32Array, input: Matrix, pass: Pass): void;
   /**
    * Writes the layer's weight gradients into `grads` (flat layout) and returns ∂loss/∂input,
    * or nothing for a layer whose input needs no gradient.
@@ -43,16 +54,26 @@ interface StepLayer {
     input: Matrix,
     dOutput: Matrix,
     grads: Float32Array,
-    masks: readonly Float32Array[],
+    pass: Pass,
   ): Matrix | undefined;
 }
 
+/**
+ * Index of the Dense that sees the raw input (only Flatten or Reshape before it), which
+ * computes over the batch's active columns; −1 when the model has none (a conv needs whole
+ * images). Batches for such a model carry active columns.
+ */
+export function activeColumnsLayer(layout: ModelLayout): number {
+  const i = layout.layers.findIndex((l) => l.spec.kind !== "flatten" && l.spec.kind !== "reshape");
+  return layout.layers[i]?.spec.kind === "dense" ? i : -1;
+}
+
 /** Whether layer i's input needs a gradient: some layer before it has weights. */
-const needsInputGradient = (layout: SequentialLayout, i: number) =>
+const needsInputGradient = (layout: ModelLayout, i: number) =>
   layout.layers.slice(0, i).some((l) => l.weights.length > 0);
 
 /** A layer with a ReLU whose gradient the next layer, a max-pool, applies on its smaller grid. */
-function reluTakenByPool(layout: SequentialLayout, i: number): boolean {
+function reluTakenByPool(layout: ModelLayout, i: number): boolean {
   return hasRelu(layout.layers[i]) && layout.layers[i + 1]?.spec.kind === "maxPooling2d";
 }
 
@@ -68,11 +89,13 @@ export class SequentialGemmStep {
   private readonly ops = new StepOps(this.gemm.memory);
   private readonly x: Matrix;
   private readonly layers: StepLayer[];
-  /** ∂loss/∂logits, written by the loss. */
-  private readonly dLogits: Matrix;
+  /** The first layer takes the batch's active columns (batches need not hold every column). */
+  private readonly activeColumns: boolean;
+  /** ∂loss/∂logits, written by the loss; made at the first backward pass. */
+  private dLogits: Matrix | undefined;
 
   constructor(
-    readonly layout: SequentialLayout,
+    readonly layout: ModelLayout,
     readonly capacity: number,
   ) {
     const last = layout.layers[layout.layers.length - 1].spec;
@@ -84,14 +107,13 @@ export class SequentialGemmStep {
     this.x = activations(g.matrix(capacity, size).offset, capacity, layout.inputShape);
     let dropout = 0;
     let input = this.x;
+    this.activeColumns = activeColumnsLayer(layout) >= 0;
     this.layers = layout.layers.map((layer, i) => {
       const step = stepLayer(g, this.ops, layout, i, capacity, input, dropout);
       if (layer.spec.kind === "dropout") dropout++;
       input = step.output;
       return step;
     });
-    const lastOutput = this.layers[this.layers.length - 1].output;
-    this.dLogits = g.matrix(lastOutput.rows, lastOutput.cols);
   }
 
   /**
@@ -105,31 +127,46 @@ export class SequentialGemmStep {
     timings?: Float64Array,
     dropoutMasks: readonly Float32Array[] = [],
   ): { loss: number; correct: number } {
+    const pass = { batch, masks: dropoutMasks };
+    const logits = this.layers[this.layers.length - 1].output;
+    this.dLogits ??= this.gemm.matrix(logits.rows, logits.cols);
+    const inputs = this.forward(params, pass, timings);
+    const result = softmaxCrossEntropyInto(this.view(logits), batch, this.view(this.dLogits));
+    let d: Matrix | undefined = this.dLogits;
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
+      d = this.layers[i].backward(params, inputs[i], d, out, pass);
+    }
+    return result;
+  }
+
+  /**
+   * The batch's logits, `capacity × classes` (Dropout the identity): the training forward
+   * without the backward, for evaluation. A view of the step's memory, valid until its next call.
+   */
+  logits(params: Float32Array, batch: Batch): Float32Array {
+    this.forward(params, { batch, masks: [] });
+    return this.view(this.layers[this.layers.length - 1].output);
+  }
+
+  /** Uploads the batch and runs every layer's forward; returns each layer's input. */
+  private forward(params: Float32Array, pass: Pass, timings?: Float64Array): Matrix[] {
+    const { batch } = pass;
     if (batch.capacity !== this.capacity) {
       throw new RangeError(
         `SequentialGemmStep: batch of ${batch.capacity}, built for ${this.capacity}`,
       );
     }
-    const t0 = timings ? performance.now() : 0;
-    this.view(this.x).set(batch.x.subarray(0, this.view(this.x).length));
-    if (timings) timings[TIMING.upload] += performance.now() - t0;
-    const inputs = this.forward(params, dropoutMasks);
-    const logits = this.layers[this.layers.length - 1].output;
-    const result = softmaxCrossEntropyInto(this.view(logits), batch, this.view(this.dLogits));
-    let d: Matrix | undefined = this.dLogits;
-    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
-      d = this.layers[i].backward(params, inputs[i], d, out, dropoutMasks);
+    if (!batch.allColumns && !this.activeColumns) {
+      throw new Error("SequentialGemmStep: this model needs batches of every input column");
     }
-    return result;
-  }
-
-  /** Runs every layer's forward; returns each layer's input. */
-  private forward(params: Float32Array, masks: readonly Float32Array[]): Matrix[] {
+    const t0 = timings ? performance.now() : 0;
+    this.view(this.x).set(activeInputs(batch));
+    if (timings) timings[TIMING.upload] += performance.now() - t0;
     const inputs: Matrix[] = [];
     let input = this.x;
     for (const layer of this.layers) {
       inputs.push(input);
-      layer.forward(params, input, masks);
+      layer.forward(params, input, pass);
       input = layer.output;
     }
     return inputs;
@@ -143,7 +180,7 @@ export class SequentialGemmStep {
 function stepLayer(
   g: Gemm,
   ops: StepOps,
-  layout: SequentialLayout,
+  layout: ModelLayout,
   i: number,
   capacity: number,
   input: Matrix,
@@ -156,7 +193,8 @@ function stepLayer(
     case "dense": {
       const needInput = needsInputGradient(layout, i);
       const reluByPool = reluTakenByPool(layout, i);
-      return new ProductLayer(g, ops, layer, spec, capacity, needInput, reluByPool);
+      const Layer = i === activeColumnsLayer(layout) ? ActiveColumnsDense : ProductLayer;
+      return new Layer(g, ops, layer, spec, capacity, needInput, reluByPool);
     }
     case "maxPooling2d":
       return new PoolLayer(g, ops, layer, capacity, i > 0 && hasRelu(layout.layers[i - 1]));
@@ -168,6 +206,19 @@ function stepLayer(
   }
 }
 
+/** A product layer's buffers for the backward pass. */
+interface ProductBackward {
+  /** ∂loss/∂z, `rows × units`. */
+  readonly dz: Matrix;
+  /** The product's left operand transposed (patchesᵀ or inputᵀ), the kernel gradient's A. */
+  readonly leftT: Matrix;
+  /** ∂loss/∂K, `taps × units`. */
+  readonly dKernel: Matrix;
+  readonly dBias: Matrix;
+  /** Where the input needs a gradient: Kᵀ, dz·Kᵀ (a conv's before col2im) and ∂loss/∂input. */
+  readonly input: { kernelT: Matrix; dCols: Matrix; dInput: Matrix } | undefined;
+}
+
 /**
  * Conv2D or Dense: output = patches·K + b (a Dense's patches are its input); the kernel
  * gradient is patchesᵀ·dz, the input gradient dz·Kᵀ, folded back by col2im for a conv.
@@ -177,29 +228,25 @@ class ProductLayer implements StepLayer {
   private readonly grid: WindowGrid | undefined;
   /** im2col of the input (convs only), `rows × taps`. */
   private readonly patches: Matrix | undefined;
-  private readonly kernel: Matrix;
-  private readonly packed: PackedMatrix;
-  private readonly dz: Matrix;
-  /** The product's left operand transposed (patchesᵀ or inputᵀ), the kernel gradient's A. */
-  private readonly leftT: Matrix;
-  /** ∂loss/∂K, `taps × units`. */
-  private readonly dKernel: Matrix;
-  private readonly inputPart: { kernelT: Matrix; dCols: Matrix; dInput: Matrix } | undefined;
+  /** The kernel, `taps × units`. */
+  protected readonly kernel: Matrix;
+  protected readonly packed: PackedMatrix;
   private readonly relu: boolean;
   /**
    * The bias, copied from the parameters at each forward (−0s without one: z + (−0) is z,
-   * bit for bit, so a ReLU alone runs through the same kernel); its gradient.
+   * bit for bit, so a ReLU alone runs through the same kernel).
    */
   private readonly bias: Matrix;
-  private readonly dBias: Matrix;
+  /** Made at the first backward pass: a step that only evaluates never holds them. */
+  #gradientBuffers: ProductBackward | undefined;
 
   constructor(
-    private readonly gemm: Gemm,
+    protected readonly gemm: Gemm,
     private readonly ops: StepOps,
-    private readonly layer: SequentialLayerLayout,
+    protected readonly layer: LayerLayout,
     spec: Conv2DLayer | DenseLayer,
-    private readonly capacity: number,
-    needInput: boolean,
+    protected readonly capacity: number,
+    private readonly needInput: boolean,
     /** The next layer (a max-pool) applies this layer's ReLU gradient. */
     private readonly reluByPool: boolean,
   ) {
@@ -215,33 +262,43 @@ class ProductLayer implements StepLayer {
     this.kernel = g.matrix(taps, units);
     this.packed = g.pack(this.kernel);
     this.output = g.matrix(rows, units);
-    this.dz = g.matrix(rows, units);
-    this.leftT = g.matrix(taps, rows);
-    this.dKernel = g.matrix(taps, units);
     this.bias = g.matrix(1, units, new Float32Array(units).fill(-0));
-    this.dBias = g.matrix(1, units);
-    if (needInput) {
-      const shape = activations(0, capacity, layer.inputShape);
+  }
+
+  protected backwardBuffers(): ProductBackward {
+    if (this.#gradientBuffers) return this.#gradientBuffers;
+    const g = this.gemm;
+    const { rows: taps, cols: units } = this.kernel;
+    const rows = this.output.rows;
+    let input: ProductBackward["input"];
+    if (this.needInput) {
+      const shape = activations(0, this.capacity, this.layer.inputShape);
       const dInput = g.matrix(shape.rows, shape.cols);
       const kernelT = g.matrix(units, taps);
-      this.inputPart = { kernelT, dCols: this.grid ? g.matrix(rows, taps) : dInput, dInput };
+      input = { kernelT, dCols: this.grid ? g.matrix(rows, taps) : dInput, dInput };
     }
+    this.#gradientBuffers = {
+      dz: g.matrix(rows, units),
+      leftT: g.matrix(taps, rows),
+      dKernel: g.matrix(taps, units),
+      dBias: g.matrix(1, units),
+      input,
+    };
+    return this.#gradientBuffers;
   }
 
   /** The product's left operand: the patches, or (Dense) the input itself. */
-  private left(input: Matrix): Matrix {
+  protected left(input: Matrix, _pass: Pass): Matrix {
     return this.patches ?? activations(input.offset, this.capacity, this.layer.inputShape);
   }
 
-  forward(params: Float32Array, input: Matrix): void {
+  forward(params: Float32Array, input: Matrix, pass: Pass): void {
     const g = this.gemm;
     if (this.grid && this.patches) {
       this.ops.im2col(input.offset, this.capacity, this.grid, this.patches.offset);
     }
-    const [kernel, bias] = this.layer.weights;
-    g.view(this.kernel).set(params.subarray(kernel.offset, kernel.offset + kernel.size));
-    g.pack(this.kernel, this.packed);
-    g.multiply(this.left(input), this.packed, this.output, MUL_ADD);
+    g.multiply(this.left(input, pass), this.packKernel(params, pass), this.output, MUL_ADD);
+    const bias = this.layer.weights[1];
     if (bias) g.view(this.bias).set(params.subarray(bias.offset, bias.offset + bias.size));
     if (bias || this.relu) {
       const { offset, rows, cols } = this.output;
@@ -249,43 +306,56 @@ class ProductLayer implements StepLayer {
     }
   }
 
+  /** The kernel from the parameters, packed as the forward's B. */
+  protected packKernel(params: Float32Array, _pass: Pass): PackedMatrix {
+    const kernel = this.layer.weights[0];
+    this.gemm.view(this.kernel).set(params.subarray(kernel.offset, kernel.offset + kernel.size));
+    return this.gemm.pack(this.kernel, this.packed);
+  }
+
   backward(
     _params: Float32Array,
     input: Matrix,
     dOutput: Matrix,
     grads: Float32Array,
+    pass: Pass,
   ): Matrix | undefined {
     const g = this.gemm;
+    const b = this.backwardBuffers();
     let dz = dOutput;
     if (this.relu && !this.reluByPool) {
       const n = dOutput.rows * dOutput.cols;
-      this.ops.reluMask(dOutput.offset, this.output.offset, this.dz.offset, n);
-      dz = this.dz;
+      this.ops.reluMask(dOutput.offset, this.output.offset, b.dz.offset, n);
+      dz = b.dz;
     }
-    const [kernel, bias] = this.layer.weights;
+    const bias = this.layer.weights[1];
     if (bias) {
-      this.ops.columnSums(dz.offset, dz.rows, dz.cols, this.dBias.offset);
-      grads.set(g.view(this.dBias), bias.offset);
+      this.ops.columnSums(dz.offset, dz.rows, dz.cols, b.dBias.offset);
+      grads.set(g.view(b.dBias), bias.offset);
     }
-    this.kernelGradient(
-      this.left(input),
-      dz,
-      grads.subarray(kernel.offset, kernel.offset + kernel.size),
-    );
+    this.kernelGradient(this.left(input, pass), dz, grads, pass);
     return this.inputGradient(dz);
   }
 
   /**
-   * dK = leftᵀ·dz. Of the two ways round, this one streams dz (`rows × units`, a few 8-column
-   * panels) through the kernel, where (dzᵀ·left)ᵀ would stream the wide patches: for the
-   * convnet's second conv 7.4–7.8 ms against 11.7–12.9 (9.0–10.2 with K split in chunks),
-   * measured interleaved.
+   * dK = leftᵀ·dz into `grads`. Of the two ways round, this one streams dz (`rows × units`, a
+   * few 8-column panels) through the kernel, where (dzᵀ·left)ᵀ would stream the wide patches:
+   * for the convnet's second conv 7.4–7.8 ms against 11.7–12.9 (9.0–10.2 with K split in
+   * chunks), measured interleaved.
    */
-  private kernelGradient(left: Matrix, dz: Matrix, into: Float32Array): void {
-    const g = this.gemm;
-    this.transpose(left, this.leftT);
-    g.multiply(this.leftT, dz, this.dKernel, MUL_ADD);
-    into.set(g.view(this.dKernel));
+  protected kernelGradient(left: Matrix, dz: Matrix, grads: Float32Array, _pass: Pass): void {
+    const dKernel = this.leftTimes(left, dz);
+    grads.set(this.gemm.view(dKernel), this.layer.weights[0].offset);
+  }
+
+  /** leftᵀ·dz into (the first `left.cols` rows of) dKernel. */
+  protected leftTimes(left: Matrix, dz: Matrix): Matrix {
+    const b = this.backwardBuffers();
+    const leftT = { ...b.leftT, rows: left.cols, cols: left.rows };
+    const dKernel = { ...b.dKernel, rows: left.cols };
+    this.transpose(left, leftT);
+    this.gemm.multiply(leftT, dz, dKernel, MUL_ADD);
+    return dKernel;
   }
 
   private transpose(m: Matrix, into: Matrix): void {
@@ -293,9 +363,10 @@ class ProductLayer implements StepLayer {
   }
 
   private inputGradient(dz: Matrix): Matrix | undefined {
-    if (!this.inputPart) return undefined;
+    const part = this.backwardBuffers().input;
+    if (!part) return undefined;
     const g = this.gemm;
-    const { kernelT, dCols, dInput } = this.inputPart;
+    const { kernelT, dCols, dInput } = part;
     this.transpose(this.kernel, kernelT); // the forward's copy of the kernel
     g.multiply(dz, kernelT, dCols, MUL_ADD);
     if (this.grid) this.ops.col2im(dCols.offset, this.capacity, this.grid, dInput.offset);
@@ -303,18 +374,49 @@ class ProductLayer implements StepLayer {
   }
 }
 
+/**
+ * The Dense on the raw input, over the batch's active columns only: its kernel rows gathered
+ * to those columns, its kernel gradient scattered back, every other row exactly zero. Exact:
+ * an inactive column is zero in every sample, so only zero terms are skipped.
+ */
+class ActiveColumnsDense extends ProductLayer {
+  protected override left(input: Matrix, { batch }: Pass): Matrix {
+    return { offset: input.offset, rows: this.capacity, cols: batch.width };
+  }
+
+  protected override packKernel(params: Float32Array, { batch }: Pass): PackedMatrix {
+    const rows = { ...this.kernel, rows: batch.width };
+    const { offset } = this.layer.weights[0];
+    gatherRows(params, offset, rows.cols, batch.columns, batch.width, this.gemm.view(rows));
+    return this.gemm.pack(rows, { ...this.packed, rows: batch.width });
+  }
+
+  protected override kernelGradient(
+    left: Matrix,
+    dz: Matrix,
+    grads: Float32Array,
+    { batch }: Pass,
+  ): void {
+    const rows = this.gemm.view(this.leftTimes(left, dz));
+    const { offset } = this.layer.weights[0];
+    const { rows: inputs, cols: units } = this.kernel;
+    scatterRows(rows, grads, offset, inputs, units, batch.columns, batch.width);
+  }
+}
+
 /** MaxPooling2D; applies the ReLU gradient of the layer before it on its own (pooled) grid. */
 class PoolLayer implements StepLayer {
   readonly output: Matrix;
   private readonly grid: WindowGrid;
-  private readonly dInput: Matrix;
+  /** ∂loss/∂input, made at the first backward pass. */
+  private dInput: Matrix | undefined;
   /** 2×2 stride-2 tiling: the SIMD kernels; other poolings: the TS loops. */
   private readonly simd: boolean;
 
   constructor(
     private readonly gemm: Gemm,
     private readonly ops: StepOps,
-    layer: SequentialLayerLayout,
+    private readonly layer: LayerLayout,
     private readonly capacity: number,
     /**
      * The layer before has a ReLU: dy·step(pooled output) is exact, since each window's
@@ -326,9 +428,7 @@ class PoolLayer implements StepLayer {
     this.grid = windowGrid(layer.inputShape, layer.spec);
     this.simd = StepOps.handlesPool(this.grid);
     const out = activations(0, capacity, layer.outputShape);
-    const dIn = activations(0, capacity, layer.inputShape);
     this.output = gemm.matrix(out.rows, out.cols);
-    this.dInput = gemm.matrix(dIn.rows, dIn.cols);
   }
 
   forward(_params: Float32Array, input: Matrix): void {
@@ -338,6 +438,8 @@ class PoolLayer implements StepLayer {
   }
 
   backward(_params: Float32Array, input: Matrix, dOutput: Matrix): Matrix {
+    const dIn = activations(0, this.capacity, this.layer.inputShape);
+    this.dInput ??= this.gemm.matrix(dIn.rows, dIn.cols);
     const dy = dOutput.offset;
     if (this.reluBefore) this.ops.reluMask(dy, this.output.offset, dy, dOutput.rows * dOutput.cols);
     if (this.simd) {
@@ -357,7 +459,7 @@ class DropoutLayer implements StepLayer {
 
   constructor(
     private readonly gemm: Gemm,
-    layer: SequentialLayerLayout,
+    layer: LayerLayout,
     capacity: number,
     /** Which of the step's masks is this layer's. */
     private readonly index: number,
@@ -366,7 +468,7 @@ class DropoutLayer implements StepLayer {
     this.output = gemm.matrix(out.rows, out.cols);
   }
 
-  forward(_params: Float32Array, input: Matrix, masks: readonly Float32Array[]): void {
+  forward(_params: Float32Array, input: Matrix, { masks }: Pass): void {
     const mask = masks[this.index];
     const into = this.gemm.view(this.output);
     if (mask) multiplyInto(this.gemm.view(input), mask, into);
@@ -378,7 +480,7 @@ class DropoutLayer implements StepLayer {
     _input: Matrix,
     dOutput: Matrix,
     _grads: Float32Array,
-    masks: readonly Float32Array[],
+    { masks }: Pass,
   ): Matrix {
     const dy = this.gemm.view(dOutput);
     const mask = masks[this.index];
@@ -392,7 +494,7 @@ class ReshapeLayer implements StepLayer {
   readonly output: Matrix;
 
   constructor(
-    private readonly layer: SequentialLayerLayout,
+    private readonly layer: LayerLayout,
     private readonly capacity: number,
     input: Matrix,
   ) {

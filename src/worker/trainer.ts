@@ -6,15 +6,14 @@ import {
   type SharedPlaneBuffers,
 } from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
-import type { OptimizerSpec } from "../core/optimizer.ts";
+import type { ModelSpec } from "../core/model/sequential.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../core/plan.ts";
 import { decodeShard, type Shard } from "../core/shard.ts";
-import type { TrainSpec } from "../core/train-spec.ts";
-import { tf, useWasmBackend } from "../tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";
 import type { EvalOptions, EvalResult } from "./evaluate.ts";
 import { type FaultInjection, injectFault } from "./faults.ts";
-import { type WorkerModel, workerModel } from "./model.ts";
+import { loadWorkerModel, type WorkerModel } from "./model.ts";
 
 export type { EvalOptions, EvalResult, FaultInjection };
 
@@ -63,9 +62,9 @@ interface RunMembership {
 }
 
 /**
- * What a training worker does, on tfjs's wasm backend. It holds one shard; once it has
- * joined a run it trains whole epochs in lockstep with its peers through the collective.
- * Every tensor it creates is disposed before a call returns.
+ * What a training worker does, on the wasm gemm (model.ts; tfjs-wasm where relaxed SIMD is
+ * missing). It holds one shard; once it has joined a run it trains whole epochs in lockstep
+ * with its peers through the collective.
  */
 export class TrainerWorker {
   private model?: WorkerModel;
@@ -73,10 +72,9 @@ export class TrainerWorker {
   private run?: RunMembership;
   private batch?: Batch;
 
-  /** Loads a Dense stack (spec.ts) or any Sequential model; returns its parameter count. */
-  async loadModel(spec: TrainSpec): Promise<number> {
-    await useWasmBackend();
-    this.model = workerModel(spec);
+  /** Loads a model; returns its parameter count. */
+  async loadModel(spec: ModelSpec): Promise<number> {
+    this.model = await loadWorkerModel(spec);
     return this.model.size;
   }
 
@@ -203,9 +201,9 @@ export class TrainerWorker {
     }
   }
 
-  /** Live tfjs tensors in this worker (a leak check for tests). */
+  /** Live tfjs tensors in this worker (a leak check for tests): 0 on the wasm gemm. */
   tensorCount(): number {
-    return tf.memory().numTensors;
+    return this.model?.liveTensors() ?? 0;
   }
 
   private requireModel() {

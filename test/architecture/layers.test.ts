@@ -29,8 +29,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   workers: ["src/worker"],
   public: ["src/core", "src/dashboard"],
 };
-/** Packages the runtime-free core may use: plain JS that runs in Bun, Deno, workerd, browsers. */
-const CORE_PACKAGES = /^(valibot|fast-png|fflate|pako)(\/|$)/;
+/**
+ * Packages the runtime-free core may use: plain JS that runs in Bun, Deno, workerd, browsers.
+ * csv-parse/stream is the exception that needs node:stream/web and Buffer (Bun, Deno, and
+ * workerd with nodejs_compat provide both; a browser would need a bundler's polyfill).
+ */
+const CORE_PACKAGES = /^(valibot|fast-png|fflate|pako|csv-parse\/stream)(\/|$)/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })

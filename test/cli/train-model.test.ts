@@ -106,6 +106,24 @@ describe("train --model FILE", () => {
     );
   });
 
+  test("a model too large for the machine is refused before allocating, naming the file, the layer and the figures", async () => {
+    const topology = JSON.parse(tfjsTopology());
+    Object.assign(topology.config.layers[2].config, { units: 1e9, activation: "relu" });
+    topology.config.layers.push({
+      class_name: "Dense",
+      config: { units: 10, activation: "softmax" },
+    });
+    const file = join(dir, "huge.json");
+    await writeFile(file, JSON.stringify(topology));
+    const run = await trainOneEpoch(file, "huge");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `${file}: training needs about [\\d.]+ [TP]iB with \\d+ workers at batch 64; this machine has [\\d.]+ GiB\\. Its largest, layer 2 \\(Dense\\(1000000000, relu\\)`,
+      ),
+    );
+  });
+
   test("a missing model file is named", async () => {
     const run = await cli("--model", join(dir, "nope.json"), "--data", data, "--out", "x");
     expect(run.code).toBe(1);

@@ -6,7 +6,7 @@ import {
   SharedPlane,
 } from "../../src/collective/shared-memory.ts";
 import { TIMING } from "../../src/collective/telemetry.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
 import { stepOnWorkers } from "../support/plane-workers.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 

@@ -6,11 +6,12 @@ import {
   encodeCheckpoint,
   type ResumeExpectations,
 } from "../../src/core/checkpoint-format.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
-import { paramLayout } from "../../src/core/spec.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
+import { parameterCount } from "../../src/core/model/sequential.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
 
-const spec = { inputSize: 6, hidden: [4], classes: 3 };
-const n = paramLayout(spec).size;
+const spec = mlpSpec([4], 6, 3);
+const n = parameterCount(spec);
 const ramp = (scale: number) => Float32Array.from({ length: n }, (_, i) => scale * (i + 1));
 
 const state: CheckpointState = {
@@ -63,7 +64,7 @@ describe("checkpoint format", () => {
       "checkpoint.json: learningRate is 0.001 in the checkpoint, 0.01 in this run",
     ],
     [
-      { spec: { ...spec, hidden: [5] } },
+      { spec: mlpSpec([5], 6, 3) },
       "checkpoint.json: the checkpoint is of a 6→4→3 model, this run trains 6→5→3",
     ],
   ] as const)("another run's settings %j are refused", (change, message) => {
@@ -90,6 +91,22 @@ describe("checkpoint format", () => {
     const noState = JSON.stringify({ ...JSON.parse(files.json), optimizerState: [] });
     expect(decode(noState, files.state)).toThrow(
       "optimizerState is  in the checkpoint, meanSquare in this run",
+    );
+  });
+
+  test("an MLP checkpoint of shardfit 0.1 ({inputSize, hidden, classes}) resumes as its mlpSpec", () => {
+    const files = encodeCheckpoint(state);
+    const old = { ...JSON.parse(files.json), spec: { inputSize: 6, hidden: [4], classes: 3 } };
+    const back = decodeCheckpoint(JSON.stringify(old), files.state, expectations);
+    expect(back.checkpoint.spec).toEqual(spec);
+    expect(back.params).toEqual(state.params);
+    const wider = JSON.stringify({ ...old, spec: { inputSize: 6, hidden: [5], classes: 3 } });
+    expect(() => decodeCheckpoint(wider, files.state, expectations)).toThrow(
+      "checkpoint.json: the checkpoint is of a 6→5→3 model, this run trains 6→4→3",
+    );
+    const broken = JSON.stringify({ ...old, spec: { inputSize: 6, hidden: [0], classes: 3 } });
+    expect(() => decodeCheckpoint(broken, files.state, expectations)).toThrow(
+      "checkpoint.json: spec.hidden[0]: expected a positive integer, got 0",
     );
   });
 });

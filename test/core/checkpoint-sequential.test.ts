@@ -4,20 +4,21 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
 } from "../../src/core/checkpoint-format.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
   flatten,
-  type SequentialSpec,
-  sequentialLayout,
+  type ModelSpec,
+  modelLayout,
 } from "../../src/core/model/sequential.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
 
-const spec: SequentialSpec = {
+const spec: ModelSpec = {
   inputShape: [6, 6, 1],
   layers: [conv2d(2, 3, { activation: "relu" }), flatten(), dense(3, { activation: "softmax" })],
 };
-const n = sequentialLayout(spec).size;
+const n = modelLayout(spec).size;
 const ramp = (scale: number) => Float32Array.from({ length: n }, (_, i) => scale * (i + 1));
 const settings = { batchSize: 16, optimizer: rmsprop(), seed: 3, trainSamples: 64 };
 const state: CheckpointState = {
@@ -60,7 +61,7 @@ describe("a checkpoint of a Sequential model", () => {
 
   test("an MLP run does not resume from it, and says which model each is", () => {
     const files = encodeCheckpoint(state);
-    const mlp = { inputSize: 36, hidden: [4], classes: 3 };
+    const mlp = mlpSpec([4], 36, 3);
     expect(() => decodeCheckpoint(files.json, files.state, { spec: mlp, ...settings })).toThrow(
       "checkpoint.json: the checkpoint is of a 6×6×1 → Conv2D(2, 3×3, relu) → Flatten → Dense(3, softmax) model, this run trains 36→4→3",
     );

@@ -1,19 +1,14 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { encode } from "fast-png";
+import { decode, encode } from "fast-png";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { predictPixels } from "../../src/core/forward.ts";
-import type { LoadedModel } from "../../src/core/layers-format.ts";
-import {
-  checkPngSize,
-  decodePngGray,
-  MAX_PNG_SIDE,
-  PngError,
-  readPngSize,
-} from "../../src/core/png.ts";
+import { predictPixels } from "../../src/core/model/forward.ts";
+import type { LoadedModel } from "../../src/core/model/layers-json.ts";
+import { decodePngGray, MAX_PNG_PIXELS, PngError, readPngSize } from "../../src/core/png.ts";
 import {
   type GrayImage,
+  grayAlphaToGray,
   isDarkOnLight,
   preprocessGray,
   rgbToGray,
@@ -22,7 +17,9 @@ import { trainedModelDir } from "../support/model-fixture.ts";
 import {
   adam7Scanlines,
   bombPng,
+  filteredPng,
   rawGrayPng,
+  strokeRgbaPng,
   withHugeIccp,
   withIccp,
 } from "../support/png-bombs.ts";
@@ -139,21 +136,80 @@ describe("rgbToGray", () => {
 });
 
 describe("PNG decoding", () => {
-  test("the IHDR size is read before decoding; oversized images are refused", async () => {
+  test("the IHDR size is read before decoding; images over the pixel limit are refused", async () => {
     const png = grayPng(blank(30, 20, 0));
     expect(readPngSize(png)).toEqual({ width: 30, height: 20 });
     const huge = png.slice();
-    new DataView(huge.buffer).setUint32(16, MAX_PNG_SIDE + 1);
-    let error: unknown;
-    try {
-      await decodePngGray(huge);
-    } catch (e) {
-      error = e;
-    }
+    new DataView(huge.buffer).setUint32(16, MAX_PNG_PIXELS / 20 + 1);
+    const error = await pngError(decodePngGray(huge));
     expect(error).toBeInstanceOf(PngError);
-    expect((error as PngError).status).toBe(413);
-    expect((error as Error).message).toBe("PNG too large: 4097×20 pixels, the limit is 4096×4096");
-    expect(() => checkPngSize(png, 25)).toThrow("PNG too large: 30×20 pixels, the limit is 25×25");
+    expect(error.status).toBe(413);
+    expect(error.message).toBe(
+      "PNG too large: 52429×20 8-bit gray is 1048580 pixels and 1.0 MiB of image data; the limits are 1048576 pixels and 4.0 MiB of image data",
+    );
+    expect((await pngError(decodePngGray(png, 599))).message).toBe(
+      "PNG too large: 30×20 8-bit gray is 600 pixels and 0.00 MiB of image data; the limits are 599 pixels and 0.00 MiB of image data",
+    );
+    expect((await decodePngGray(png, 600)).width).toBe(30);
+  });
+
+  test("a 130 KB PNG declaring 4096×4096 16-bit RGBA is refused before anything is inflated", async () => {
+    const png = await strokeRgbaPng(4096, 4096, 16);
+    expect(png.length).toBeLessThan(1024 * 1024);
+    const error = await pngError(decodePngGray(png));
+    expect(error.status).toBe(413);
+    expect(error.message).toBe(
+      "PNG too large: 4096×4096 16-bit RGBA is 16777216 pixels and 128.0 MiB of image data; the limits are 1048576 pixels and 4.0 MiB of image data",
+    );
+  });
+
+  test("16-bit samples count double: 1024×1024 RGBA decodes at 8 bits, not at 16", async () => {
+    const eight = await decodePngGray(await strokeRgbaPng(1024, 1024, 8));
+    expect({ width: eight.width, height: eight.height }).toEqual({ width: 1024, height: 1024 });
+    expect(Array.from(eight.data.subarray(0, 2))).toEqual([255, 0]); // white stroke, black matte
+    const sixteen = await pngError(decodePngGray(await strokeRgbaPng(1024, 1024, 16)));
+    expect(sixteen.message).toContain("1024×1024 16-bit RGBA is 1048576 pixels and 8.0 MiB");
+    const fits = await decodePngGray(await strokeRgbaPng(724, 724, 16));
+    expect(Array.from(fits.data.subarray(0, 2))).toEqual(Array.from(eight.data.subarray(0, 2)));
+  });
+
+  test("all five filter types, every colour type, 8 and 16 bits: the same gray as fast-png's decoder", async () => {
+    const [width, height] = [13, 11];
+    let seed = 1;
+    const random = (max: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % (max + 1);
+    };
+    for (const colorType of [0, 2, 4, 6] as const) {
+      for (const depth of [8, 16] as const) {
+        const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[colorType];
+        const samples = Array.from({ length: width * height * channels }, () =>
+          random(2 ** depth - 1),
+        );
+        const png = filteredPng(width, height, samples, colorType, depth);
+        const reference = decode(png);
+        const bytes = Uint8Array.from(reference.data, (v) => (depth === 16 ? v >> 8 : v));
+        const expected =
+          channels === 1
+            ? bytes
+            : channels === 2
+              ? grayAlphaToGray(bytes, width, height).data
+              : rgbToGray(bytes, width, height, channels as 3 | 4).data;
+        const got = await decodePngGray(png);
+        expect({ colorType, depth, data: Array.from(got.data) }).toEqual({
+          colorType,
+          depth,
+          data: Array.from(expected),
+        });
+      }
+    }
+  });
+
+  test("an unknown filter type is a corrupt PNG naming the scanline", async () => {
+    const filtered = Uint8Array.of(0, 1, 2, 5, 3, 4);
+    expect((await pngError(decodePngGray(rawGrayPng(2, 2, filtered)))).message).toBe(
+      "corrupt PNG: scanline 1 has filter type 5, expected 0 to 4",
+    );
   });
 
   test("non-PNG, truncated and corrupt input are PngErrors with a reason", async () => {
@@ -223,7 +279,7 @@ async function pngError(decoding: Promise<unknown>): Promise<PngError> {
 }
 
 /** `width × height` samples of `depth` bits, varied so that misplaced pixels show. */
-function graySamples(width: number, height: number, depth: 1 | 8): Uint8Array {
+function graySamples(width: number, height: number, depth: 1 | 2 | 4 | 8): Uint8Array {
   return Uint8Array.from({ length: width * height }, (_, i) => (i * 37 + 11) % (1 << depth));
 }
 
@@ -281,14 +337,18 @@ describe("PNG decompression bombs and ancillary chunks", () => {
     }
   });
 
-  test("interlaced images below 8 bits per sample are refused (422), not decoded wrongly", async () => {
-    const samples = graySamples(9, 10, 1);
-    const png = rawGrayPng(9, 10, adam7Scanlines(9, 10, samples, 1), { depth: 1, interlace: 1 });
-    const error = await pngError(decodePngGray(png));
-    expect(error.status).toBe(422);
-    expect(error.message).toBe(
-      "unsupported PNG: Adam7-interlaced images need a bit depth of 8 or 16, got 1",
-    );
+  test("interlaced images below 8 bits per sample decode, each pass's rows packed on their own", async () => {
+    for (const depth of [1, 2, 4] as const) {
+      const samples = graySamples(9, 10, depth);
+      const png = rawGrayPng(9, 10, adam7Scanlines(9, 10, samples, depth), {
+        depth,
+        interlace: 1,
+      });
+      const scale = 255 / ((1 << depth) - 1);
+      expect(Array.from((await decodePngGray(png)).data)).toEqual(
+        Array.from(samples, (v) => Math.round(v * scale)),
+      );
+    }
   });
 
   test("a digit carrying a 64 MiB compressed iCCP profile decodes to the same pixels", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { KERAS_RMSPROP, rmspropUpdate, rmspropUpdateSum } from "../../src/core/rmsprop.ts";
+import { KERAS_RMSPROP, rmspropUpdate, rmspropUpdateSum } from "../../src/core/optim/rmsprop.ts";
 import { mulberry } from "../support/random.ts";
 import { maxAbsDiff, referenceRmsprop } from "../support/reference.ts";
 

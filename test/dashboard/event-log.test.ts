@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { EventLog, type Retention } from "../../src/dashboard/event-log.ts";
+import { EventLog, type EventLogOptions, type Retention } from "../../src/dashboard/event-log.ts";
 
 /** A minimal event: kind decides retention, n numbers the events of each test. */
 interface Ev {
@@ -7,7 +7,14 @@ interface Ev {
   n: number;
 }
 
-function log(options: { maxThinned?: number; maxKept?: number; subscriberQueue?: number } = {}) {
+function log(
+  options: Partial<
+    Pick<
+      EventLogOptions<Ev>,
+      "maxThinned" | "maxKept" | "maxKeptBytes" | "maxRecent" | "maxRecentBytes" | "subscriberQueue"
+    >
+  > = {},
+) {
   let clock = 1000;
   return new EventLog<Ev>({ retention: (e) => e.kind, now: () => clock++, ...options });
 }
@@ -50,6 +57,42 @@ describe("history", () => {
     const l = log({ maxKept: 3 });
     for (let n = 1; n <= 5; n++) l.push({ kind: "keep", n });
     expect(events(l).map((e) => e.n)).toEqual([3, 4, 5]);
+  });
+
+  test("a flood of 'recent' notices keeps only the newest, and never evicts a 'keep' event", () => {
+    const l = log({ maxRecent: 5 });
+    l.push({ kind: "keep", n: -1 });
+    for (let n = 0; n < 10_050; n++) l.push({ kind: "recent", n });
+    l.push({ kind: "keep", n: -2 });
+    expect(events(l).map((e) => e.n)).toEqual([-1, 10_045, 10_046, 10_047, 10_048, 10_049, -2]);
+  });
+
+  test("'recent' and 'keep' events are bounded in bytes too, each kind on its own", () => {
+    let clock = 0;
+    const l = new EventLog<Ev & { text?: string }>({
+      retention: (e) => e.kind,
+      now: () => clock++,
+      maxRecentBytes: 1000,
+      maxKeptBytes: 2000,
+    });
+    const big = "x".repeat(400);
+    for (let n = 0; n < 60; n++) l.push({ kind: "recent", n, text: big });
+    for (let n = 100; n < 110; n++) l.push({ kind: "keep", n, text: big });
+    const sizes = (kind: Retention) =>
+      l
+        .history()
+        .filter((e) => e.event.kind === kind)
+        .map((e) => JSON.stringify(e.event).length);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sizes("recent")).toHaveLength(2);
+    expect(sum(sizes("recent"))).toBeLessThanOrEqual(1000);
+    expect(
+      l
+        .history()
+        .filter((e) => e.event.kind === "keep")
+        .map((e) => e.event.n),
+    ).toEqual([105, 106, 107, 108, 109].slice(-Math.floor(2000 / sizes("keep")[0])));
+    expect(sum(sizes("keep"))).toBeLessThanOrEqual(2000);
   });
 
   test("bad bounds are refused by name", () => {
@@ -113,6 +156,34 @@ describe("subscribers", () => {
     expect(slow.dropped).toBe(10_000 - 50);
     // The producer's history is unaffected by the slow reader.
     expect(events(l).filter((e) => e.kind === "keep")).toHaveLength(10);
+  });
+
+  test("end(): each subscriber gets what it has queued, then the end; drained() waits for all", async () => {
+    const l = log();
+    l.push({ kind: "keep", n: 1 });
+    const reading = l.subscribe();
+    const waiting = reading.next();
+    l.push({ kind: "keep", n: 2 });
+    const behind = l.subscribe();
+    l.push({ kind: "keep", n: 3 });
+    let drained = false;
+    const done = l.drained().then(() => {
+      drained = true;
+    });
+    l.end();
+    l.push({ kind: "keep", n: 4 });
+    expect((await waiting)?.map((e) => e.event.n)).toEqual([2, 3]);
+    expect(await reading.next()).toBeUndefined();
+    reading.close();
+    expect((await behind.next())?.map((e) => e.event.n)).toEqual([3]);
+    expect(await behind.next()).toBeUndefined();
+    expect(drained).toBe(false);
+    behind.close();
+    await done;
+    // A late subscriber gets the history and the end at once.
+    const late = l.subscribe();
+    expect(late.history.map((e) => e.event.n)).toEqual([1, 2, 3]);
+    expect(await late.next()).toBeUndefined();
   });
 
   test("a subscriber whose queue is full of must-keep events is closed, not grown", async () => {

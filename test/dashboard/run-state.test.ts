@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { Rng } from "../../src/core/rng.ts";
 import { ema } from "../../src/dashboard/curves.ts";
 import type { DashboardEvent } from "../../src/dashboard/events.ts";
-import { RunState, SMOOTHING } from "../../src/dashboard/run-state.ts";
+import { MAX_LINES, MAX_STEP_ROWS, RunState, SMOOTHING } from "../../src/dashboard/run-state.ts";
 import { epochEvent, RUN, startEvents, stepEvent } from "../support/scripted-run.ts";
 
 /** Feeds events one second apart (seq 1, 2, …), as the event log would number them. */
@@ -103,5 +103,31 @@ describe("RunState", () => {
     expect(state.rows.map((r) => r.x * RUN.steps)).toEqual(
       [8, 16, 24].map((v) => expect.closeTo(v, 9)),
     );
+  });
+
+  test("a page open for a long run stays bounded: step rows halved, epochs and the newest kept", () => {
+    const state = new RunState();
+    feed(state, startEvents(10_000));
+    for (let epoch = 0; epoch < 6; epoch++) {
+      // Two passes over each epoch's steps: more step points than one page keeps.
+      feed(state, steps(epoch, 1, RUN.steps - 1, 1));
+      feed(state, steps(epoch, 1, RUN.steps - 1, 1));
+      const end = epochEvent(epoch % 3) as Extract<DashboardEvent, { type: "epoch" }>;
+      feed(state, [{ ...end, metrics: { ...end.metrics, epoch: epoch + 1 } }]);
+      for (let i = 0; i < 200; i++) {
+        feed(state, [{ type: "recovered", epoch, step: i, workers: [1], reason: "exited" }]);
+      }
+    }
+    feed(state, steps(6, 1, 5, 1));
+    const stepRows = state.rows.filter((r) => !r.epoch);
+    expect(stepRows.length).toBeLessThanOrEqual(MAX_STEP_ROWS);
+    expect(stepRows.length).toBeGreaterThan(MAX_STEP_ROWS / 4);
+    expect(state.epochs().map((m) => m.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(state.rows.at(-1)?.x).toBe(6 + 5 / RUN.steps);
+    const xs = state.rows.map((r) => r.x);
+    expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    expect(state.timeline).toHaveLength(MAX_LINES);
+    expect(state.marks).toHaveLength(MAX_LINES);
+    expect(state.timeline.at(-1)?.text).toBe("epoch 6, step 200: worker 1 replaced (exited)");
   });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadServedModelDir } from "../../src/adapter/fs/model-files.ts";
+import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import { conv2d, dense, flatten, maxPooling2d } from "../../src/core/model/sequential.ts";
 import { train } from "../../src/train/train.ts";
 
@@ -41,7 +41,7 @@ Deno.test("a convnet under Deno: 1 + 1 resumed epochs equal 2 uninterrupted ones
       `test accuracy ${resumed.history[1].testAccuracy} < 0.6`,
     );
     assert.deepEqual((await readdir(join(dir, "model"))).sort(), ["model.json", "weights.bin"]);
-    const loaded = await loadServedModelDir(join(dir, "model"));
+    const loaded = await loadModelDir(join(dir, "model"));
     assert.deepEqual(loaded.params, resumed.params);
     const json = JSON.parse(await readFile(join(dir, "model", "model.json"), "utf8"));
     assert.equal(json.modelTopology.config.layers[0].class_name, "Conv2D");

@@ -7,14 +7,14 @@ import { im2colInto } from "../../src/core/model/im2col.ts";
 import { maxPoolGradientInto } from "../../src/core/model/max-pool-gradient.ts";
 import type { WindowGrid } from "../../src/core/model/window-grid.ts";
 import { StepOps } from "../../src/wasm/step-ops.ts";
+import { mulberry } from "../support/random.ts";
 import {
   addBiasRows,
   columnSumsInto,
   reluGradientInto,
   reluInPlace,
   transposeInto,
-} from "../../src/worker/matrix-loops.ts";
-import { mulberry } from "../support/random.ts";
+} from "../support/step-loops.ts";
 
 // The type checker runs with bun-types; Deno's own test API is all this file needs.
 declare const Deno: { test(name: string, fn: () => void): void };

@@ -3,11 +3,13 @@ import assert from "node:assert/strict";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { sliceSet } from "../../src/core/dataset.ts";
-import { forward } from "../../src/core/forward.ts";
-import { initParams } from "../../src/core/init.ts";
+import { forward } from "../../src/core/model/forward.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
+import { modelLayout } from "../../src/core/model/sequential.ts";
 import { encodeShard } from "../../src/core/shard.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
 import type { TrainerWorker } from "../../src/worker/trainer.ts";
+import { paramLayout } from "../support/dense-stack.ts";
 import { maxErrorRelativeToPeak, referenceGradient } from "../support/reference.ts";
 
 declare const Deno: { test(name: string, fn: () => Promise<void>): void };
@@ -57,7 +59,7 @@ Deno.test("the embeddable worker runs under Deno through the shardfit/worker exp
     const evaluation = await trainer.evaluate(stepped);
     assert.equal(evaluation.count, 100);
     const probabilities = forward(
-      { layout, params: stepped },
+      { layout: modelLayout(DEFAULT_SPEC), params: stepped },
       Float32Array.from(data.test.images.subarray(0, 100 * 784), (v) => v / 255),
       100,
     );

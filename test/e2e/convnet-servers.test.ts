@@ -11,11 +11,11 @@ import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { saveModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { ImageSet } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
-import { predictSequentialPixels } from "../../src/core/model/forward.ts";
+import { describeSpec } from "../../src/core/model/describe.ts";
+import { predictPixelsBatch } from "../../src/core/model/forward.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
-import { sequentialLayout } from "../../src/core/model/sequential.ts";
-import { describeTrainSpec } from "../../src/core/train-spec.ts";
+import { modelLayout } from "../../src/core/model/sequential.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 import { percentiles, type RealServer, RUNTIMES, startServer } from "../support/servers.ts";
 
@@ -46,7 +46,7 @@ const image = (i: number) => test10k.images.slice(i * 500 * 784, (i * 500 + 1) *
 
 test("Bun, Deno and workerd serve the convnet: /health, /model, and the same predictions as tfjs", async () => {
   const images = Array.from({ length: SAMPLES }, (_, i) => image(i));
-  const ours = predictSequentialPixels({ layout: sequentialLayout(CONVNET_SPEC), params }, images);
+  const ours = predictPixelsBatch({ layout: modelLayout(CONVNET_SPEC), params }, images);
 
   await tf.setBackend("cpu");
   const first = servers[0].url;
@@ -76,7 +76,7 @@ test("Bun, Deno and workerd serve the convnet: /health, /model, and the same pre
 
   for (const server of servers) {
     const health = await (await fetch(`${server.url}/health`)).json();
-    expect(health).toEqual({ ok: true, model: describeTrainSpec(CONVNET_SPEC) });
+    expect(health).toEqual({ ok: true, model: describeSpec(CONVNET_SPEC) });
     const info = (await (await fetch(`${server.url}/model`)).json()) as { parameters: number };
     expect(info.parameters).toBe(93322);
     for (let i = 0; i < SAMPLES; i++) {

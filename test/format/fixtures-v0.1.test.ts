@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { loadServedModelDir } from "../../src/adapter/fs/model-files.ts";
-import { predictImages } from "../../src/core/served-model.ts";
+import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
+import { predictPixelsBatch } from "../../src/core/model/forward.ts";
 import { createApp } from "../../src/server/app.ts";
 import { train } from "../../src/train/train.ts";
+import type { TrainOptions } from "../../src/train/types.ts";
 import { smallConvnet } from "../support/small-convnet.ts";
 
 /**
@@ -18,10 +19,10 @@ import { smallConvnet } from "../support/small-convnet.ts";
  */
 const FIXTURES = fileURLToPath(new URL("../fixtures/v0.1/", import.meta.url));
 const RUN = { workers: 2, epochs: 3, trainLimit: 2048, testLimit: 512, batchSize: 128, seed: 7 };
-const CASES = [
+const CASES: { name: string; options: TrainOptions }[] = [
   { name: "mlp", options: { hidden: [16] } },
   { name: "convnet", options: { batchSize: 64, model: smallConvnet(2) } },
-] as const;
+];
 
 interface Expected {
   predictions: { label: number; probabilities: number[] }[];
@@ -42,8 +43,8 @@ describe.each(CASES)("a $name saved by shardfit 0.1", ({ name, options }) => {
   const dir = join(FIXTURES, name);
 
   test("loads and predicts what 0.1 predicted", async () => {
-    const model = await loadServedModelDir(join(dir, "model"));
-    const got = predictImages(model, [0, 1, 2, 3].map(testImage));
+    const model = await loadModelDir(join(dir, "model"));
+    const got = predictPixelsBatch(model, [0, 1, 2, 3].map(testImage));
     expect(got.map((p) => p.label)).toEqual(expected[name].predictions.map((p) => p.label));
     for (const [i, p] of got.entries()) {
       const want = expected[name].predictions[i].probabilities;
@@ -53,7 +54,7 @@ describe.each(CASES)("a $name saved by shardfit 0.1", ({ name, options }) => {
   });
 
   test("is served: GET /predict answers its prediction", async () => {
-    const model = await loadServedModelDir(join(dir, "model"));
+    const model = await loadModelDir(join(dir, "model"));
     const pixels = Buffer.from(testImage(0)).toString("base64url");
     const res = await createApp({ model }).request(`/predict?pixels=${pixels}`);
     expect(res.status).toBe(200);

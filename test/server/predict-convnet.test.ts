@@ -5,14 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { loadServedModelDir } from "../../src/adapter/fs/model-files.ts";
+import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import { encodeBase64Url } from "../../src/core/base64url.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { predictSequentialPixels } from "../../src/core/model/forward.ts";
-import type { LoadedSequentialModel } from "../../src/core/model/layers-json.ts";
+import { predictPixelsBatch } from "../../src/core/model/forward.ts";
+import { fromLayersModel, type LoadedModel } from "../../src/core/model/layers-json.ts";
 import { decodePngGray } from "../../src/core/png.ts";
 import { preprocessGray } from "../../src/core/preprocess.ts";
-import { isSequentialModel, loadServedModel } from "../../src/core/served-model.ts";
 import { createApp } from "../../src/server/app.ts";
 import { train } from "../../src/train/train.ts";
 import { grayPng, renderDigit } from "../support/render.ts";
@@ -20,7 +19,7 @@ import { smallConvnet } from "../support/small-convnet.ts";
 
 let dir: string;
 let data: Dataset;
-let model: LoadedSequentialModel;
+let model: LoadedModel;
 let app: Hono;
 
 beforeAll(async () => {
@@ -36,15 +35,13 @@ beforeAll(async () => {
     checkpointDir: false,
     model: smallConvnet(8),
   });
-  const loaded = await loadServedModelDir(join(dir, "model"));
-  if (!isSequentialModel(loaded)) throw new Error("expected the convnet back");
-  model = loaded;
+  model = await loadModelDir(join(dir, "model"));
   app = createApp({ model });
 }, 300_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const digit = (i: number) => data.test.images.subarray(i * 784, (i + 1) * 784);
-const expected = (...pixels: ArrayLike<number>[]) => predictSequentialPixels(model, pixels);
+const expected = (...pixels: ArrayLike<number>[]) => predictPixelsBatch(model, pixels);
 
 describe("serving a convnet", () => {
   test("GET /predict answers what the plain-TS forward pass predicts", async () => {
@@ -147,8 +144,7 @@ describe("serving a convnet", () => {
   test("/model.json and /weights.bin load back as the same model", async () => {
     const json = await (await app.request("/model.json")).json();
     const weights = new Uint8Array(await (await app.request("/weights.bin")).arrayBuffer());
-    const again = loadServedModel(json, weights);
-    expect(isSequentialModel(again)).toBe(true);
+    const again = fromLayersModel(json, weights);
     expect(again.params).toEqual(model.params);
     expect(again.spec).toEqual(model.spec);
   });

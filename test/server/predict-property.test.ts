@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { Hono } from "hono";
 import { encodeBase64Url } from "../../src/core/base64url.ts";
-import { predictPixels } from "../../src/core/forward.ts";
-import type { LoadedModel } from "../../src/core/layers-format.ts";
+import { predictPixels } from "../../src/core/model/forward.ts";
+import type { LoadedModel } from "../../src/core/model/layers-json.ts";
 import { createApp } from "../../src/server/app.ts";
 import { fixtureModel } from "../support/predict-app.ts";
 

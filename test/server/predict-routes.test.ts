@@ -8,17 +8,17 @@ import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import { encodeBase64Url } from "../../src/core/base64url.ts";
 import { type ClassAccuracy, matrixTotals } from "../../src/core/confusion.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { predictPixels } from "../../src/core/forward.ts";
+import { predictPixels } from "../../src/core/model/forward.ts";
 import {
   fromLayersModel,
   type LoadedModel,
   type TrainingSummary,
   toModelJson,
   weightsBytes,
-} from "../../src/core/layers-format.ts";
+} from "../../src/core/model/layers-json.ts";
 import { createApp } from "../../src/server/app.ts";
 import { createShardApp } from "../../src/server/shards.ts";
-import { bombPng, withHugeIccp } from "../support/png-bombs.ts";
+import { bombPng, strokeRgbaPng, withHugeIccp } from "../support/png-bombs.ts";
 import { fixtureModel } from "../support/predict-app.ts";
 import { grayPng, renderDigit } from "../support/render.ts";
 
@@ -327,11 +327,11 @@ describe("POST /predict (PNG)", () => {
       renderDigit(digit(0), { scale: 2, canvas: [60, 60], at: [2, 2], darkOnLight: false }),
     );
     const huge = ok.slice();
-    new DataView(huge.buffer).setUint32(16, 5000);
+    new DataView(huge.buffer).setUint32(16, 20000);
     await expectError(
       await png(huge),
       413,
-      "PNG too large: 5000×60 pixels, the limit is 4096×4096",
+      "PNG too large: 20000×60 8-bit gray is 1200000 pixels and 1.1 MiB of image data; the limits are 1048576 pixels and 4.0 MiB of image data",
     );
     await expectError(
       await png(new TextEncoder().encode("GIF89a not a png at all, sorry")),
@@ -357,6 +357,30 @@ describe("POST /predict (PNG)", () => {
       "no ink",
     );
     await expectError(await png(new Uint8Array(0)), 400, "empty body");
+  });
+
+  test("a 130 KB PNG declaring 4096×4096 16-bit RGBA is a 413 naming the limit; /health answers", async () => {
+    const body = await strokeRgbaPng(4096, 4096, 16);
+    const [refused, health] = await Promise.all([png(body), app.request("/health")]);
+    await expectError(
+      refused,
+      413,
+      "PNG too large: 4096×4096 16-bit RGBA is 16777216 pixels and 128.0 MiB of image data; the limits are 1048576 pixels and 4.0 MiB of image data",
+    );
+    expect(health.status).toBe(200);
+  });
+
+  test("the largest PNGs accepted are decoded; concurrent ones take turns", async () => {
+    const bodies = await Promise.all([
+      strokeRgbaPng(1024, 1024, 8),
+      strokeRgbaPng(724, 724, 16),
+      strokeRgbaPng(1024, 1024, 8),
+    ]);
+    const answers = await Promise.all(bodies.map(png));
+    for (const res of answers) expect(res.status).toBe(200);
+    const [a, b, c] = await Promise.all(answers.map((res) => res.json()));
+    expect(c).toEqual(a);
+    expect((b as { probabilities: number[] }).probabilities).toHaveLength(10);
   });
 
   test("a decompression bomb is a 422 naming the reason; a huge iCCP profile is ignored", async () => {
@@ -386,9 +410,22 @@ describe("other routes", () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.architecture).toBe("784→512→10");
     expect(body.parameters).toBe(784 * 512 + 512 + 512 * 10 + 10);
+    expect(body.inputShape).toEqual([784]);
     expect(body.layers).toEqual([
-      { inputs: 784, units: 512, activation: "relu", parameters: 401920 },
-      { inputs: 512, units: 10, activation: "softmax", parameters: 5130 },
+      {
+        name: "dense_Dense1",
+        className: "Dense",
+        outputShape: [512],
+        activation: "relu",
+        parameters: 401920,
+      },
+      {
+        name: "dense_Dense2",
+        className: "Dense",
+        outputShape: [10],
+        activation: "softmax",
+        parameters: 5130,
+      },
     ]);
     const summary = body.summary as TrainingSummary;
     expect(summary.testAccuracy).toBe(model.summary?.testAccuracy as number);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { access, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MODEL_FILE, WEIGHTS_FILE } from "../../src/core/layers-format.ts";
+import { MODEL_FILE, WEIGHTS_FILE } from "../../src/core/model/layers-json.ts";
 import { train } from "../../src/train/train.ts";
 import type { TrainOptions } from "../../src/train/types.ts";
 

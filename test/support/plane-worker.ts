@@ -4,7 +4,7 @@ import {
   SharedMemoryCollective,
   type SharedPlaneBuffers,
 } from "../../src/collective/shared-memory.ts";
-import type { OptimizerSpec } from "../../src/core/optimizer.ts";
+import type { OptimizerSpec } from "../../src/core/optim/optimizer.ts";
 
 declare const self: Worker;
 

@@ -1,6 +1,6 @@
 import { allocateSharedPlane, SharedPlane } from "../../src/collective/shared-memory.ts";
-import { rmsprop } from "../../src/core/optimizer.ts";
-import { rmspropUpdateSum } from "../../src/core/rmsprop.ts";
+import { rmsprop } from "../../src/core/optim/optimizer.ts";
+import { rmspropUpdateSum } from "../../src/core/optim/rmsprop.ts";
 
 /**
  * Runs one step of `workers` worker threads over a shared plane (posted to each, as the

@@ -1,5 +1,5 @@
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
-import type { LoadedModel } from "../../src/core/layers-format.ts";
+import type { LoadedModel } from "../../src/core/model/layers-json.ts";
 import { trainedModelDir } from "./model-fixture.ts";
 
 let cached: Promise<LoadedModel> | undefined;

@@ -1,4 +1,4 @@
-import type { ParamLayout } from "../../src/core/spec.ts";
+import type { ParamLayout } from "./dense-stack.ts";
 
 /**
  * Plain float64 JavaScript reference of the model math, written independently of the tfjs

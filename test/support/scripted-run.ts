@@ -7,8 +7,8 @@
 import { encodeBase64Url } from "../../src/core/base64url.ts";
 import { confusionMatrix, mostConfidentMistakes } from "../../src/core/confusion.ts";
 import type { ImageSet } from "../../src/core/dataset.ts";
+import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { DEFAULT_SPEC } from "../../src/core/spec.ts";
 import { type DashboardEvent, layerSummaries } from "../../src/dashboard/events.ts";
 
 export const RUN = { epochs: 3, steps: 469, workers: 2, batchSize: 128, trainSamples: 60_000 };

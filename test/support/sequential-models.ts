@@ -1,5 +1,5 @@
 import { dropoutMasks } from "../../src/core/model/dropout.ts";
-import { initSequentialParams } from "../../src/core/model/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { HE_NORMAL } from "../../src/core/model/initializers.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import {
@@ -7,11 +7,11 @@ import {
   dense,
   dropout,
   flatten,
+  type ModelLayout,
+  type ModelSpec,
   maxPooling2d,
+  modelLayout,
   reshape,
-  type SequentialLayout,
-  type SequentialSpec,
-  sequentialLayout,
   shapeSize,
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -27,7 +27,7 @@ import { finiteDifferencesOf, referenceSequentialLoss } from "./sequential-refer
  */
 
 /** Small models covering every layer, padding, stride and the dX paths (flipped conv, conv2dTranspose). */
-export const MODELS: Record<string, SequentialSpec> = {
+export const MODELS: Record<string, ModelSpec> = {
   "conv valid relu → maxpool → dense": {
     inputShape: [6, 5, 2],
     layers: [
@@ -86,7 +86,7 @@ export const MODELS: Record<string, SequentialSpec> = {
 export const BATCH = 5;
 
 export interface Case {
-  layout: SequentialLayout;
+  layout: ModelLayout;
   params: Float32Array;
   x: number[][];
   labels: number[];
@@ -97,13 +97,10 @@ export interface Case {
   loss: number;
 }
 
-export function makeCase(
-  spec: SequentialSpec,
-  seed: number,
-): Omit<Case, "autodiff" | "fd" | "loss"> {
-  const layout = sequentialLayout(spec);
+export function makeCase(spec: ModelSpec, seed: number): Omit<Case, "autodiff" | "fd" | "loss"> {
+  const layout = modelLayout(spec);
   const rng = Rng.fromSeed(seed);
-  const params = initSequentialParams(layout, seed);
+  const params = initParams(layout.spec, seed);
   // Non-zero biases so every term of the backward pass is exercised.
   for (const l of layout.layers)
     if (l.weights[1])

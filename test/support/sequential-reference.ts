@@ -1,4 +1,4 @@
-import type { SequentialLayout } from "../../src/core/model/sequential.ts";
+import type { ModelLayout } from "../../src/core/model/sequential.ts";
 
 /**
  * Plain float64 reference of a Sequential model (channels-last), written as directly as
@@ -93,7 +93,7 @@ function dense(
  * with `masks[k]` (this sample's slice of each dropout mask) applied when given.
  */
 export function referenceOutput(
-  layout: SequentialLayout,
+  layout: ModelLayout,
   p: ArrayLike<number>,
   sample: ArrayLike<number>,
   masks: ArrayLike<number>[] = [],
@@ -136,7 +136,7 @@ export function referenceOutput(
 
 /** Σᵢ wᵢ·(−log softmax(zᵢ)[labelᵢ]) in float64. */
 export function referenceSequentialLoss(
-  layout: SequentialLayout,
+  layout: ModelLayout,
   p: ArrayLike<number>,
   x: number[][],
   labels: number[],

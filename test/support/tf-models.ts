@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../../src/core/dataset.ts";
-import type { ModelJson } from "../../src/core/layers-format.ts";
-import { WEIGHTS_FILE } from "../../src/core/layers-format.ts";
+import type { ModelJson } from "../../src/core/model/layers-json.ts";
+import { WEIGHTS_FILE } from "../../src/core/model/layers-json.ts";
 
 /**
  * tfjs reference models for checking the plain-TS forward pass, built without the trainer:

@@ -5,13 +5,11 @@ import {
   dropout,
   type MaxPooling2DLayer,
   maxPooling2d,
-  sequentialLayout,
+  modelLayout,
   shapeSize,
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { paramLayout } from "../../src/core/spec.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
-import { denseLossAndGrads, tensorsFromFlat } from "../../src/tf/dense.ts";
 import { maxPoolBackward } from "../../src/tf/max-pool.ts";
 import {
   sequentialLogits,
@@ -77,28 +75,6 @@ for (const backend of ["cpu", "wasm"] as const) {
         expect(tf.memory().numTensors).toBe(before);
       });
     }
-
-    test("the mlp preset gives denseLossAndGrads's gradients", async () => {
-      if (backend === "wasm") await useWasmBackend();
-      else await tf.setBackend("cpu");
-      const c = cases.get("mlp 6→5→4→3")!;
-      const old = paramLayout({ inputSize: 6, hidden: [5, 4], classes: 3 });
-      const t = tensorsFromFlat(old, c.params);
-      const x = tf.tensor2d(c.x);
-      const y = tf.tidy(
-        () => tf.oneHot(tf.tensor1d(c.labels, "int32"), 3).toFloat() as tf.Tensor2D,
-      );
-      const w = tf.tensor1d(c.weights);
-      const mask = tf.tensor1d(c.weights.map((v) => (v > 0 ? 1 : 0)));
-      const r = denseLossAndGrads(t, x, y, w, mask);
-      const flat = new Float32Array(old.size);
-      old.layers.forEach((l, i) => {
-        flat.set(r.grads[2 * i].dataSync(), l.kernelOffset);
-        flat.set(r.grads[2 * i + 1].dataSync(), l.biasOffset);
-      });
-      expect(maxErrorRelativeToPeak(hand(c).flat, flat)).toBeLessThanOrEqual(1e-5);
-      tf.dispose([...t.kernels, ...t.biases, x, y, w, mask, r.loss, r.correct, ...r.grads]);
-    });
   });
 }
 
@@ -200,7 +176,7 @@ describe("setSequentialPhaseProbe", () => {
 describe("sequentialLossAndGrads input checks", () => {
   test("a model without a softmax Dense output, or wrong masks, is a clear error", async () => {
     await tf.setBackend("cpu");
-    const layout = sequentialLayout({ inputShape: [4], layers: [dense(3)] });
+    const layout = modelLayout({ inputShape: [4], layers: [dense(3)] });
     const params = sequentialTensors(layout, new Float32Array(layout.size));
     const x = tf.zeros([2, 4]);
     const y = tf.zeros([2, 3]) as tf.Tensor2D;
@@ -208,7 +184,7 @@ describe("sequentialLossAndGrads input checks", () => {
     expect(() => sequentialLossAndGrads(layout, params, x, y, w, w)).toThrow(
       "the last layer must be a softmax Dense (categorical cross-entropy), got dense with linear",
     );
-    const drop = sequentialLayout({
+    const drop = modelLayout({
       inputShape: [4],
       layers: [dropout(0.5), dense(3, { activation: "softmax" })],
     });
@@ -226,7 +202,7 @@ describe("sequentialLossAndGrads input checks", () => {
   });
 
   test("dropout masks keep 1 − rate of the units, scaled by 1/(1 − rate), reproducibly", () => {
-    const layout = sequentialLayout({
+    const layout = modelLayout({
       inputShape: [1000],
       layers: [dropout(0.25), dense(2, { activation: "softmax" })],
     });

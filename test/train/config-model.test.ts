@@ -38,7 +38,7 @@ describe("the model option", () => {
 
   test("convnet is the book's convnet, with batch 64 unless told otherwise", () => {
     const config = resolveTrainConfig({ model: "convnet" });
-    expect(config.model).toEqual({ kind: "sequential", name: "convnet", spec: CONVNET_SPEC });
+    expect(config.model).toEqual({ kind: "spec", name: "convnet", spec: CONVNET_SPEC });
     expect(config.batchSize).toBe(64);
     expect(resolveTrainConfig({ model: "convnet", batchSize: 32 }).batchSize).toBe(32);
   });
@@ -47,8 +47,8 @@ describe("the model option", () => {
     expect(resolveTrainConfig({ model: TINY }).model).toMatchObject({ spec: TINY });
     for (const model of [TINY_TOPOLOGY, JSON.stringify(TINY_TOPOLOGY)]) {
       const config = resolveTrainConfig({ model });
-      expect(config.model.kind).toBe("sequential");
-      if (config.model.kind !== "sequential") return;
+      expect(config.model.kind).toBe("spec");
+      if (config.model.kind !== "spec") return;
       expect(config.model.spec.layers.map((l) => l.kind)).toEqual(["conv2d", "flatten", "dense"]);
       expect(config.model.spec.inputShape).toEqual([28, 28, 1]);
     }

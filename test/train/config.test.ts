@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { KERAS_RMSPROP } from "../../src/core/rmsprop.ts";
+import { KERAS_RMSPROP } from "../../src/core/optim/rmsprop.ts";
 import { ConfigError, DEFAULTS, resolveTrainConfig } from "../../src/train/config.ts";
 import type { TrainOptions } from "../../src/train/types.ts";
 

@@ -3,14 +3,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { loadServedModelDir } from "../../src/adapter/fs/model-files.ts";
+import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
-import { sequentialForward } from "../../src/core/model/forward.ts";
-import { conv2d, dropout, type SequentialSpec } from "../../src/core/model/sequential.ts";
+import { forward } from "../../src/core/model/forward.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { conv2d, dropout, type ModelSpec } from "../../src/core/model/sequential.ts";
 import { plansFromGlobalBatches } from "../../src/core/plan.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { isSequentialModel } from "../../src/core/served-model.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
@@ -118,7 +117,7 @@ describe("training a convnet through train()", () => {
   });
 
   test("Dropout: masks per sample, so 2 workers ≡ 1, resume is exact, and they change the weights", async () => {
-    const withDropout: SequentialSpec = {
+    const withDropout: ModelSpec = {
       ...SMALL_CONVNET,
       layers: [...SMALL_CONVNET.layers.slice(0, 3), dropout(0.5), SMALL_CONVNET.layers[3]],
     };
@@ -136,7 +135,7 @@ describe("training a convnet through train()", () => {
   });
 
   test("a checkpoint of another model is refused naming both", async () => {
-    const other: SequentialSpec = {
+    const other: ModelSpec = {
       ...SMALL_CONVNET,
       layers: [conv2d(6, 3, { activation: "relu" }), ...SMALL_CONVNET.layers.slice(1)],
     };
@@ -156,8 +155,7 @@ describe("a saved convnet", () => {
   });
 
   test("loads back with its spec and weights", async () => {
-    const loaded = await loadServedModelDir(out());
-    expect(isSequentialModel(loaded)).toBe(true);
+    const loaded = await loadModelDir(out());
     expect(loaded.params).toEqual(result.params);
     expect(loaded.summary?.testAccuracy).toBe(result.history[0].testAccuracy);
   });
@@ -182,9 +180,8 @@ describe("a saved convnet", () => {
       const predicted = tf.tidy(() =>
         (model.predict(tf.tensor4d(x, [n, 28, 28, 1])) as tf.Tensor).dataSync(),
       );
-      const loaded = await loadServedModelDir(out());
-      if (!isSequentialModel(loaded)) throw new Error("expected a Sequential model");
-      const ours = sequentialForward(loaded, x, n);
+      const loaded = await loadModelDir(out());
+      const ours = forward(loaded, x, n);
       expect(maxAbsDiff(predicted, ours)).toBeLessThanOrEqual(1e-5);
       model.dispose();
     } finally {

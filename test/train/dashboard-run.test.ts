@@ -5,6 +5,9 @@
  * run without a dashboard.
  */
 import { beforeAll, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Hono } from "hono";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
@@ -98,6 +101,35 @@ test("mid-run: history first, then live to the end; leaving and stalled clients 
   expect(result.history.map((h) => h.testAccuracy)).toEqual(
     undisturbed.history.map((h) => h.testAccuracy),
   );
+}, 120_000);
+
+test("a viewer over the network gets `saved` and `end` before the run's server closes", async () => {
+  const out = await mkdtemp(join(tmpdir(), "shardfit-dashboard-"));
+  let viewer: Promise<DashboardMessage[]> | undefined;
+  try {
+    await train({
+      ...small(),
+      epochs: 1,
+      out,
+      dashboard: true,
+      onProgress: (e) => {
+        if (e.type !== "dashboard") return;
+        const url = e.url.replace(/\/dashboard$/, "/events");
+        viewer = fetch(url).then(async (res) => {
+          const sse = new SseReader(res);
+          const got: DashboardMessage[] = [];
+          for (let m = await sse.next(); m; m = await sse.next()) {
+            if (m.data !== undefined) got.push(JSON.parse(m.data));
+          }
+          return got;
+        });
+      },
+    });
+    const types = (await viewer!).map((m) => m.event.type);
+    expect(types.slice(-3)).toEqual(["evaluation", "saved", "end"]);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 }, 120_000);
 
 test("a dashboard port that is taken is a clear error naming it", async () => {

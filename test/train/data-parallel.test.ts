@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
 import { sameGlobalBatches, smallRun } from "../support/global-batches.ts";

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initParams } from "../../src/core/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
 import { plansFromGlobalBatches } from "../../src/core/plan.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
+import { paramLayout } from "../support/dense-stack.ts";
 import { maxAbsDiff, referenceGradient, rmspropStep } from "../support/reference.ts";
 
 // One epoch of 256 real MNIST samples in global batches of 128: exactly two RMSprop steps.

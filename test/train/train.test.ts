@@ -6,9 +6,8 @@ import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { decodeBase64Url } from "../../src/core/base64url.ts";
 import { confusionMatrix, matrixTotals } from "../../src/core/confusion.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { predictPixelsBatch } from "../../src/core/forward.ts";
-import { paramLayout } from "../../src/core/spec.ts";
-import { isSequentialSpec } from "../../src/core/train-spec.ts";
+import { predictPixelsBatch } from "../../src/core/model/forward.ts";
+import { modelLayout } from "../../src/core/model/sequential.ts";
 import type { DashboardMessage } from "../../src/server/dashboard.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { train } from "../../src/train/train.ts";
@@ -110,8 +109,7 @@ describe("a short real training run", () => {
     const evaluation = events.find((e) => e.type === "evaluation");
     if (evaluation?.type !== "evaluation") throw new Error("no evaluation event");
     const spec = result.spec;
-    if (isSequentialSpec(spec)) throw new Error("expected the MLP's spec");
-    const model = { spec, layout: paramLayout(spec), params: result.params };
+    const model = { layout: modelLayout(spec), params: result.params };
     const test = dataset.test;
     const predictions = predictPixelsBatch(
       model,

@@ -7,14 +7,14 @@ import { maxPoolGradientInto } from "../../src/core/model/max-pool-gradient.ts";
 import { conv2d, type Padding } from "../../src/core/model/sequential.ts";
 import { type WindowGrid, windowGrid } from "../../src/core/model/window-grid.ts";
 import { STEP_OPS_KERNEL, StepOps } from "../../src/wasm/step-ops.ts";
+import { mulberry } from "../support/random.ts";
 import {
   addBiasRows,
   columnSumsInto,
   reluGradientInto,
   reluInPlace,
   transposeInto,
-} from "../../src/worker/matrix-loops.ts";
-import { mulberry } from "../support/random.ts";
+} from "../support/step-loops.ts";
 
 /**
  * Every kernel of step-ops.wat against the plain-TS loop it replaces, bit for bit (as uint32, so

@@ -2,11 +2,13 @@ import { afterAll, expect, test } from "bun:test";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { sliceSet } from "../../src/core/dataset.ts";
-import { forward } from "../../src/core/forward.ts";
-import { initParams } from "../../src/core/init.ts";
+import { forward } from "../../src/core/model/forward.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { DEFAULT_SPEC } from "../../src/core/model/presets.ts";
+import { modelLayout } from "../../src/core/model/sequential.ts";
 import { encodeShard } from "../../src/core/shard.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../src/core/spec.ts";
 import type { TrainerWorker } from "../../src/worker/trainer.ts";
+import { paramLayout } from "../support/dense-stack.ts";
 import { referenceLoss } from "../support/reference.ts";
 
 // Exactly what the README shows another program doing: resolve the package's worker subpath,
@@ -55,7 +57,7 @@ test("the embeddable worker loads a spec and a shard, computes gradients and eva
   const evaluation = await trainer.evaluate(stepped);
   expect(evaluation.count).toBe(500);
   const probabilities = forward(
-    { layout, params: stepped },
+    { layout: modelLayout(DEFAULT_SPEC), params: stepped },
     Float32Array.from(data.test.images.subarray(0, 500 * 784), (v) => v / 255),
     500,
   );

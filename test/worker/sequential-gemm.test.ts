@@ -1,22 +1,22 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../src/core/dataset.ts";
-import { initSequentialParams } from "../../src/core/model/init.ts";
+import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
   flatten,
+  type ModelSpec,
   maxPooling2d,
-  type SequentialSpec,
-  sequentialLayout,
+  modelLayout,
   shapeSize,
 } from "../../src/core/model/sequential.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { type Batch, createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
-import { sequentialGradientsInto } from "../../src/worker/sequential-step.ts";
+import { TfjsStep } from "../../src/worker/tfjs-step.ts";
 import { maxErrorRelativeToPeak } from "../support/reference.ts";
 import {
   BATCH,
@@ -71,7 +71,7 @@ describe("SequentialGemmStep", () => {
     const c = makeCase(MODELS["conv valid relu → maxpool → dense"], 5);
     const batch = batchOf(c);
     const grads = new Float32Array(c.layout.size);
-    const expected = sequentialGradientsInto(c.layout, c.params, batch, grads);
+    const expected = new TfjsStep(c.layout, BATCH).gradientsInto(c.params, batch, grads);
     const got = new SequentialGemmStep(c.layout, BATCH).gradientsInto(c.params, batch, grads);
     expect(got.correct).toBe(expected.correct);
     expect(got.loss).toBeCloseTo(expected.loss, 6);
@@ -83,7 +83,7 @@ describe("SequentialGemmStep", () => {
     expect(() => step.gradientsInto(c.params, batchOf(c), new Float32Array(c.layout.size))).toThrow(
       `SequentialGemmStep: batch of ${BATCH}, built for ${BATCH + 1}`,
     );
-    const linear = sequentialLayout({ inputShape: [4], layers: [dense(3)] });
+    const linear = modelLayout({ inputShape: [4], layers: [dense(3)] });
     expect(() => new SequentialGemmStep(linear, 2)).toThrow("the last layer must be a softmax");
   });
 });
@@ -96,7 +96,7 @@ describe("SequentialGemmStep on MNIST", () => {
   });
 
   /** A conv without bias, 'same', stride 2, a 3×3 stride-1 pooling (TS loops), odd 2×2 pooling. */
-  const OTHER_PATHS: SequentialSpec = {
+  const OTHER_PATHS: ModelSpec = {
     inputShape: [28, 28, 1],
     layers: [
       conv2d(6, 3, { padding: "same", useBias: false, activation: "relu" }),
@@ -114,8 +114,8 @@ describe("SequentialGemmStep on MNIST", () => {
   ] as const)(
     "%s: the tfjs-wasm step's loss, hits and gradients on real batches with padding rows",
     (_, spec) => {
-      const layout = sequentialLayout(spec);
-      const params = initSequentialParams(layout, 7);
+      const layout = modelLayout(spec);
+      const params = initParams(layout.spec, 7);
       const capacity = 12;
       const batch = createBatch(capacity, 784, 10, true);
       const order = Int32Array.from({ length: 600 }, (_, i) => Rng.fromSeed(i).int(60_000));
@@ -126,7 +126,7 @@ describe("SequentialGemmStep on MNIST", () => {
       ]) {
         fillBatch(batch, data.train, order, start, n, 64);
         const expected = new Float32Array(layout.size);
-        const want = sequentialGradientsInto(layout, params, batch, expected);
+        const want = new TfjsStep(layout, capacity).gradientsInto(params, batch, expected);
         const grads = new Float32Array(layout.size);
         const got = step.gradientsInto(params, batch, grads);
         expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-3);

@@ -12,8 +12,8 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MODEL_FILE, WEIGHTS_FILE } from "../../core/layers-format.ts";
-import { loadServedModelDir } from "../fs/model-files.ts";
+import { MODEL_FILE, WEIGHTS_FILE } from "../../core/model/layers-json.ts";
+import { loadModelDir } from "../fs/model-files.ts";
 import { buildPage } from "../page-build.ts";
 
 /** The bundle's module, as wrangler.toml names it. */
@@ -31,7 +31,7 @@ export interface BuildEdgeOptions {
 /** Builds the edge bundle; returns the path of its config.capnp. */
 export async function buildEdge(options: BuildEdgeOptions): Promise<string> {
   // Validate now: a broken model should fail the build, not the first request at the edge.
-  await loadServedModelDir(options.model);
+  await loadModelDir(options.model);
   const modelJson = JSON.parse(await readFile(join(options.model, MODEL_FILE), "utf8"));
   const weightsPath = join(options.model, WEIGHTS_FILE);
   const page = await buildPage();

@@ -5,7 +5,7 @@
  * load tfjs, since workerd refuses to compile WebAssembly from bytes at run time.
  */
 import { modelJson, page, weights } from "shardfit:edge-assets";
-import { loadServedModel } from "../../core/served-model.ts";
+import { fromLayersModel } from "../../core/model/layers-json.ts";
 import { createApp } from "../../server/app.ts";
 import { mountPage } from "../../server/page.ts";
 
@@ -16,7 +16,7 @@ let app: ReturnType<typeof createApp> | undefined;
 export default {
   fetch(request: Request): Response | Promise<Response> {
     app ??= mountPage(
-      createApp({ model: loadServedModel(modelJson, new Uint8Array(weights)) }),
+      createApp({ model: fromLayersModel(modelJson, new Uint8Array(weights)) }),
       page,
     );
     return app.fetch(request);

@@ -1,5 +1,5 @@
 import type { Rng } from "../rng.ts";
-import { type SequentialLayout, shapeSize } from "./sequential.ts";
+import { type ModelLayout, shapeSize } from "./sequential.ts";
 
 /**
  * Inverted-dropout masks for one training batch, drawn from shardfit's seeded generator so a
@@ -7,7 +7,7 @@ import { type SequentialLayout, shapeSize } from "./sequential.ts";
  * `batch × (the layer's per-sample size)` values of 0 (dropped, probability `rate`) or
  * 1 / (1 − rate) (kept). At inference Dropout is the identity and no mask is drawn.
  */
-export function dropoutMasks(layout: SequentialLayout, batch: number, rng: Rng): Float32Array[] {
+export function dropoutMasks(layout: ModelLayout, batch: number, rng: Rng): Float32Array[] {
   const masks: Float32Array[] = [];
   for (const layer of layout.layers) {
     if (layer.spec.kind !== "dropout") continue;
@@ -25,7 +25,7 @@ export function dropoutMasks(layout: SequentialLayout, batch: number, rng: Rng):
  * so a sample's masks do not depend on which rows, or which worker, it shares a batch with.
  */
 export function sampleDropoutMasks(
-  layout: SequentialLayout,
+  layout: ModelLayout,
   batch: number,
   rngOf: (row: number) => Rng,
 ): Float32Array[] {

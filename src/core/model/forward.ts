@@ -1,23 +1,33 @@
-import { type Prediction, pixelsToInputs, softmaxInPlace, toPrediction } from "../forward.ts";
 import {
   type Conv2DLayer,
+  type LayerLayout,
   type MaxPooling2DLayer,
-  type SequentialLayerLayout,
-  type SequentialLayout,
+  type ModelLayout,
   shapeSize,
 } from "./sequential.ts";
 import { tapScratch, windowGrid, windowTaps } from "./window-grid.ts";
 
 /**
- * Plain-TypeScript inference for any Sequential model of sequential.ts (no tfjs, no runtime
- * APIs): workerd cannot compile WebAssembly, so the edge predicts with this. As in
- * core/forward.ts, every hot loop is its own tiny function — one big loop nest fell out of
- * workerd's optimising JIT and ran ~20× slower — and sums are accumulated in float64.
+ * Plain-TypeScript inference (no tfjs, no runtime APIs), so the same code predicts on Bun,
+ * Deno, workerd (which cannot compile WebAssembly) and in the browser. Every hot loop is its
+ * own tiny function: on workerd one big loop nest fell out of the optimising JIT and ran ~20×
+ * slower, while small monomorphic functions stay optimised everywhere. Sums are accumulated
+ * in float64, close enough to match tfjs within 1e-6.
  */
 
-export interface SequentialModel {
-  readonly layout: SequentialLayout;
+/** What the forward pass needs of a model; a loaded model (layers-json.ts) satisfies it. */
+export interface ForwardModel {
+  readonly layout: ModelLayout;
   readonly params: Float32Array;
+}
+
+export interface Prediction {
+  /** The most probable class. */
+  readonly label: number;
+  /** Its probability. */
+  readonly confidence: number;
+  /** One probability per class, summing to 1. */
+  readonly probabilities: number[];
 }
 
 /** out[o + u] += scale · params[row + u] for u < n. */
@@ -87,7 +97,7 @@ function convPixel(
 function conv2dLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   spec: Conv2DLayer,
   params: Float32Array,
 ): Float64Array {
@@ -124,7 +134,7 @@ function poolMax(x: Float64Array, xBase: number, inside: Int32Array, n: number, 
 function maxPoolLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   spec: MaxPooling2DLayer,
 ): Float64Array {
   const g = windowGrid(layer.inputShape, spec);
@@ -143,7 +153,11 @@ function maxPoolLayer(
   return out;
 }
 
-/** Adds input feature i of every sample times kernel row i (feature-major: one row stays hot). */
+/**
+ * Adds input feature i of every sample times kernel row i. Going feature-major keeps one kernel
+ * row hot in cache for the whole batch, and zero inputs (most MNIST pixels, every ReLU-clipped
+ * unit) are skipped.
+ */
 function denseFeature(
   x: Float64Array,
   inputs: number,
@@ -163,7 +177,7 @@ function denseFeature(
 function denseLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   units: number,
   params: Float32Array,
 ): Float64Array {
@@ -181,6 +195,19 @@ function reluInPlace(v: Float64Array): void {
   for (let i = 0; i < v.length; i++) if (v[i] < 0) v[i] = 0;
 }
 
+/** Softmax of `v[offset, offset + n)` in place, shifted by the max so exp never overflows. */
+export function softmaxInPlace(v: Float64Array | Float32Array, offset: number, n: number): void {
+  let max = -Infinity;
+  for (let k = 0; k < n; k++) if (v[offset + k] > max) max = v[offset + k];
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const e = Math.exp(v[offset + k] - max);
+    v[offset + k] = e;
+    sum += e;
+  }
+  for (let k = 0; k < n; k++) v[offset + k] /= sum;
+}
+
 function softmaxRows(v: Float64Array, batch: number): void {
   const n = v.length / batch;
   for (let b = 0; b < batch; b++) softmaxInPlace(v, b * n, n);
@@ -189,7 +216,7 @@ function softmaxRows(v: Float64Array, batch: number): void {
 function runLayer(
   x: Float64Array,
   batch: number,
-  layer: SequentialLayerLayout,
+  layer: LayerLayout,
   params: Float32Array,
 ): Float64Array {
   const spec = layer.spec;
@@ -214,11 +241,7 @@ function runLayer(
  * channels-last row-major, scaled as in training (pixels / 255). Returns `batch × (output
  * size)` values (probabilities for a softmax output), row-major.
  */
-export function sequentialForward(
-  model: SequentialModel,
-  inputs: ArrayLike<number>,
-  batch = 1,
-): Float32Array {
+export function forward(model: ForwardModel, inputs: ArrayLike<number>, batch = 1): Float32Array {
   const { layout, params } = model;
   const size = shapeSize(layout.inputShape);
   if (!Number.isInteger(batch) || batch < 1) {
@@ -245,9 +268,30 @@ export function sequentialForward(
   return Float32Array.from(x);
 }
 
-/** Predicts each image (input-size pixel values in 0..255) of `images` in one batch. */
-export function predictSequentialPixels(
-  model: SequentialModel,
+/** Scales pixel bytes (0 = background, 255 = ink) to the model's 0..1 inputs. */
+export function pixelsToInputs(
+  pixels: ArrayLike<number>,
+  out = new Float32Array(pixels.length),
+): Float32Array {
+  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
+  return out;
+}
+
+/** The label, confidence and plain-number probabilities of row `row` of `probabilities`. */
+function toPrediction(probabilities: ArrayLike<number>, row: number, classes: number): Prediction {
+  const offset = row * classes;
+  let label = 0;
+  for (let k = 1; k < classes; k++) {
+    if (probabilities[offset + k] > probabilities[offset + label]) label = k;
+  }
+  const list: number[] = [];
+  for (let k = 0; k < classes; k++) list.push(probabilities[offset + k]);
+  return { label, confidence: list[label], probabilities: list };
+}
+
+/** Predicts each image of `images` (input-size pixel values in 0..255 each) in one batch. */
+export function predictPixelsBatch(
+  model: ForwardModel,
   images: readonly ArrayLike<number>[],
 ): Prediction[] {
   const size = shapeSize(model.layout.inputShape);
@@ -259,6 +303,11 @@ export function predictSequentialPixels(
     }
     pixelsToInputs(image, x.subarray(b * size, (b + 1) * size));
   });
-  const probabilities = sequentialForward(model, x, images.length);
+  const probabilities = forward(model, x, images.length);
   return images.map((_, b) => toPrediction(probabilities, b, classes));
+}
+
+/** Predicts one image of input-size pixel values in 0..255 (0 = background, 255 = ink). */
+export function predictPixels(model: ForwardModel, pixels: ArrayLike<number>): Prediction {
+  return predictPixelsBatch(model, [pixels])[0];
 }

@@ -1,5 +1,6 @@
-/** General Sequential models (conv, pooling, dense, dropout, reshape): spec, layout, files. */
+/** shardfit's one model type, a Keras-style Sequential: spec, layout, init, forward, files. */
 
+export * from "./describe.ts";
 export * from "./dropout.ts";
 export * from "./forward.ts";
 export * from "./init.ts";

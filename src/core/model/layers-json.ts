@@ -1,29 +1,42 @@
-import {
-  layersModelJson,
-  MODEL_FILE,
-  ModelFormatError,
-  readSummary,
-  readWeightsBin,
-  type TrainingSummary,
-  WEIGHTS_FILE,
-} from "../layers-format.ts";
+import * as v from "valibot";
+import type { ConfusionMatrix } from "../confusion.ts";
+import type { EpochMetrics } from "../metrics.ts";
+import { at, expecting, show, validate } from "../validate.ts";
 import { computeFans, type InitializerSpec } from "./initializers.ts";
 import {
   kerasClass,
-  type SequentialLayerLayout,
-  type SequentialLayout,
-  type SequentialSpec,
-  sequentialLayout,
+  type LayerLayout,
+  type ModelLayout,
+  type ModelSpec,
+  modelLayout,
   shapeSize,
-  type WeightLayout,
 } from "./sequential.ts";
-import { parseTopology } from "./topology.ts";
+import { ModelFormatError, parseTopology } from "./topology.ts";
 
 /**
- * TensorFlow.js Layers format for any Sequential model: `model.json` (topology + weights
- * manifest) and `weights.bin` (the flat parameter vector's bytes, which is the manifest's
- * order). For a Dense stack the JSON equals layers-format.ts's `toModelJson`, field for field.
+ * TensorFlow.js Layers format: `model.json` (a Keras `Sequential` topology plus a weights
+ * manifest) and `weights.bin`. shardfit's flat parameter layout is exactly the manifest's
+ * order (kernel₀, bias₀, kernel₁, …), so `weights.bin` is the parameter vector's bytes.
  */
+export const WEIGHTS_FILE = "weights.bin";
+export const MODEL_FILE = "model.json";
+
+/** What shardfit records about a training run in `userDefinedMetadata.shardfit`. */
+export interface TrainingSummary {
+  readonly data: string;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly workers: number;
+  readonly seed: number;
+  readonly testAccuracy: number;
+  readonly testLoss: number;
+  readonly trainSeconds: number;
+  readonly date: string;
+  /** Per epoch (since 2026-11; older files have none). */
+  readonly history?: readonly Omit<EpochMetrics, "liveTensors">[];
+  /** The final model on the test set, `confusion[true][predicted]` (since 2026-11). */
+  readonly confusion?: ConfusionMatrix;
+}
 
 type Json = Record<string, unknown>;
 
@@ -76,7 +89,7 @@ const NO_REGULARIZERS = {
 };
 
 /** The Keras config fields of one layer (without name, trainable and input shape). */
-function layerFields(layer: SequentialLayerLayout): Json {
+function layerFields(layer: LayerLayout): Json {
   const spec = layer.spec;
   const [kernel, bias] = layer.weights;
   const initializers = () => ({
@@ -127,7 +140,7 @@ function layerFields(layer: SequentialLayerLayout): Json {
   }
 }
 
-export interface SequentialModelJson {
+export interface ModelJson {
   modelTopology: {
     class_name: "Sequential";
     config: { name: string; layers: { class_name: string; config: Json }[] };
@@ -144,11 +157,9 @@ export interface SequentialModelJson {
   userDefinedMetadata?: { shardfit?: TrainingSummary };
 }
 
-/** model.json for `layout`; `weightsBytes(params)` (layers-format.ts) is its weights.bin. */
-export function toSequentialModelJson(
-  layout: SequentialLayout,
-  summary?: TrainingSummary,
-): SequentialModelJson {
+/** model.json for `spec`; `weightsBytes(params)` is its weights.bin. */
+export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJson {
+  const layout = modelLayout(spec);
   const layers = layout.layers.map((layer, i) => ({
     class_name: kerasClass(layer.spec.kind),
     config: {
@@ -158,17 +169,33 @@ export function toSequentialModelJson(
       ...(i === 0 ? { batch_input_shape: [null, ...layout.inputShape], dtype: "float32" } : {}),
     },
   }));
-  const weights = layout.weights.map((w: WeightLayout) => ({
+  const weights = layout.weights.map((w) => ({
     name: w.name,
     shape: [...w.shape],
     dtype: "float32" as const,
   }));
-  return layersModelJson(layers, weights, summary);
+  return {
+    modelTopology: {
+      class_name: "Sequential",
+      config: { name: "shardfit", layers },
+      keras_version: "tfjs-layers 4.22.0",
+      backend: "tensor_flow.js",
+    },
+    format: "layers-model",
+    generatedBy: "shardfit",
+    convertedBy: null,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights }],
+    ...(summary ? { userDefinedMetadata: { shardfit: summary } } : {}),
+  };
 }
 
-export interface LoadedSequentialModel {
-  readonly spec: SequentialSpec;
-  readonly layout: SequentialLayout;
+export function weightsBytes(params: Float32Array): Uint8Array {
+  return new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
+}
+
+export interface LoadedModel {
+  readonly spec: ModelSpec;
+  readonly layout: ModelLayout;
   readonly params: Float32Array;
   readonly summary?: TrainingSummary;
 }
@@ -196,15 +223,15 @@ function manifestWeights(
 }
 
 /**
- * Reads a Layers-format Sequential model (`json` is the parsed model.json): the topology by
+ * Reads a Layers-format model (`json` is the parsed model.json): the topology by
  * topology.ts's rules, then the manifest's shapes against the layout, weights.bin's length,
- * and finite weights. Errors name the file and what was expected vs found.
+ * finite weights and the training summary. Errors name the file and what was expected vs found.
  */
-export function fromSequentialLayersModel(
+export function fromLayersModel(
   json: unknown,
   weights: Uint8Array,
   files = { model: MODEL_FILE, weights: WEIGHTS_FILE },
-): LoadedSequentialModel {
+): LoadedModel {
   const fail = (message: string): never => {
     throw new ModelFormatError(files.model, message);
   };
@@ -212,7 +239,7 @@ export function fromSequentialLayersModel(
   if (!isObject(json.modelTopology))
     return fail("modelTopology: expected a Sequential topology object");
   const spec = parseTopology(json.modelTopology, files.model);
-  const layout = sequentialLayout(spec);
+  const layout = modelLayout(spec);
   const specs = manifestWeights(json, fail);
   if (specs.length !== layout.weights.length) {
     fail(`weightsManifest: expected ${layout.weights.length} weights, got ${specs.length}`);
@@ -228,4 +255,98 @@ export function fromSequentialLayersModel(
   const params = readWeightsBin(weights, layout.size, files.weights);
   const summary = readSummary(json, shapeSize(layout.outputShape), fail);
   return { spec, layout, params, ...(summary ? { summary } : {}) };
+}
+
+/**
+ * shardfit's metadata in a model.json: free-form, shown by GET /model and never used for
+ * inference. Beyond its being an object only the fields GET /model computes with are checked
+ * (when present), so an older or foreign summary does not stop a model.
+ */
+const MetadataSchema = v.looseObject({
+  userDefinedMetadata: v.optional(
+    v.looseObject({
+      shardfit: v.optional(
+        v.pipe(
+          v.custom<TrainingSummary>(
+            (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+            expecting("an object"),
+          ),
+          v.rawCheck(({ dataset, addIssue }) => {
+            if (!dataset.typed) return;
+            const { confusion, history } = dataset.value as {
+              confusion?: unknown;
+              history?: unknown;
+            };
+            if (confusion !== undefined && !isCountMatrix(confusion)) {
+              addIssue({
+                message: `expected a square matrix of counts (arrays of non-negative integers), got ${show(confusion)}`,
+                path: [at(dataset.value, "confusion")],
+              });
+            }
+            if (history !== undefined && !isObjectArray(history)) {
+              addIssue({
+                message: `expected an array of per-epoch objects, got ${show(history)}`,
+                path: [at(dataset.value, "history")],
+              });
+            }
+          }),
+        ),
+      ),
+    }),
+  ),
+});
+
+function isCountMatrix(x: unknown): x is number[][] {
+  return (
+    Array.isArray(x) &&
+    x.length > 0 &&
+    x.every(
+      (row) =>
+        Array.isArray(row) &&
+        row.length === x.length &&
+        row.every((n) => Number.isInteger(n) && n >= 0),
+    )
+  );
+}
+
+function isObjectArray(x: unknown): boolean {
+  return (
+    Array.isArray(x) && x.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))
+  );
+}
+
+/**
+ * The training summary of a model.json (`userDefinedMetadata.shardfit`), checked for a model
+ * of `classes` outputs; undefined when the file has none.
+ */
+function readSummary(
+  json: unknown,
+  classes: number,
+  fail: (message: string) => never,
+): TrainingSummary | undefined {
+  const summary = validate(MetadataSchema, json, fail).userDefinedMetadata?.shardfit;
+  const n = summary?.confusion?.length;
+  if (n !== undefined && n !== classes) {
+    fail(
+      `userDefinedMetadata.shardfit.confusion: expected ${classes} × ${classes} (the model's classes), got ${n} × ${n}`,
+    );
+  }
+  return summary;
+}
+
+/** weights.bin as `size` float32 weights: its length and every weight's finiteness checked. */
+function readWeightsBin(weights: Uint8Array, size: number, file: string): Float32Array {
+  if (weights.byteLength !== size * 4) {
+    throw new ModelFormatError(
+      file,
+      `expected ${size * 4} bytes (${size} float32 weights), got ${weights.byteLength}`,
+    );
+  }
+  const params = new Float32Array(size);
+  new Uint8Array(params.buffer).set(weights);
+  const bad = params.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    throw new ModelFormatError(file, `weight ${bad} is ${params[bad]}; expected finite numbers`);
+  }
+  return params;
 }

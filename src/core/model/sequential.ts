@@ -6,7 +6,7 @@ import { GLOROT_UNIFORM, type InitializerSpec, ZEROS } from "./initializers.ts";
  *
  * Flat parameter layout (shared by training, checkpoints and `weights.bin`): for each layer
  * with weights, in order, its kernel in Keras order (conv `[kh, kw, cin, cout]`, dense
- * `[in, out]`, row-major), then its bias. For a Dense stack this is exactly spec.ts's layout.
+ * `[in, out]`, row-major), then its bias.
  */
 
 export type Activation = "linear" | "relu" | "softmax";
@@ -70,7 +70,7 @@ export type LayerSpec =
   | ReshapeLayer
   | DropoutLayer;
 
-export interface SequentialSpec {
+export interface ModelSpec {
   readonly inputShape: Shape;
   readonly layers: readonly LayerSpec[];
 }
@@ -85,7 +85,7 @@ export interface WeightLayout {
   readonly initializer: InitializerSpec;
 }
 
-export interface SequentialLayerLayout {
+export interface LayerLayout {
   readonly spec: LayerSpec;
   readonly name: string;
   readonly inputShape: Shape;
@@ -94,11 +94,11 @@ export interface SequentialLayerLayout {
   readonly weights: readonly WeightLayout[];
 }
 
-export interface SequentialLayout {
-  readonly spec: SequentialSpec;
+export interface ModelLayout {
+  readonly spec: ModelSpec;
   readonly inputShape: Shape;
   readonly outputShape: Shape;
-  readonly layers: readonly SequentialLayerLayout[];
+  readonly layers: readonly LayerLayout[];
   /** Every weight in flat order. */
   readonly weights: readonly WeightLayout[];
   /** Total number of parameters. */
@@ -116,8 +116,33 @@ export class ModelSpecError extends Error {
 export const shapeSize = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 export const showShape = (shape: Shape): string => `[${shape.join(", ")}]`;
 
+/** Input values per sample (784 for 28×28 MNIST). */
+export const inputSizeOf = (spec: ModelSpec): number => shapeSize(spec.inputShape);
+
+/** Parameters in the flat vector; checks the spec (throws naming the layer and field). */
+export const parameterCount = (spec: ModelSpec): number => modelLayout(spec).size;
+
+/** Output values per sample: the classes of the final softmax. */
+export const classesOf = (spec: ModelSpec): number => shapeSize(modelLayout(spec).outputShape);
+
+/** JSON with sorted keys, so two specs compare by content whatever built them. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** Whether two specs train the same network: layer names only label the weights. */
+export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
+  const unnamed = (s: ModelSpec) =>
+    canonicalJson({ inputShape: s.inputShape, layers: s.layers.map(({ name: _, ...l }) => l) });
+  return unnamed(a) === unnamed(b);
+}
+
 /** A Conv2D or Dense layer with a ReLU activation. */
-export const hasRelu = (layer: SequentialLayerLayout): boolean =>
+export const hasRelu = (layer: LayerLayout): boolean =>
   (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
 
 /** Output size and padding before the first element of one spatial axis, as TensorFlow pads. */
@@ -283,7 +308,7 @@ function weightShapes(layer: LayerSpec, input: Shape): { kernel: Shape; bias: Sh
  * Checks a spec (every field, every shape on its way through the stack) and lays out its
  * parameters. Errors name the layer (index, kind, name) and the field, expected vs got.
  */
-export function sequentialLayout(spec: SequentialSpec): SequentialLayout {
+export function modelLayout(spec: ModelSpec): ModelLayout {
   const input = spec.inputShape;
   if (!Array.isArray(input) || input.length === 0 || !input.every(isPositiveInt)) {
     throw new ModelSpecError(
@@ -294,7 +319,7 @@ export function sequentialLayout(spec: SequentialSpec): SequentialLayout {
     throw new ModelSpecError("layers: expected at least one layer, got none");
   }
   const names = defaultNames(spec.layers);
-  const layers: SequentialLayerLayout[] = [];
+  const layers: LayerLayout[] = [];
   const weights: WeightLayout[] = [];
   let shape: Shape = [...input];
   let offset = 0;

@@ -1,23 +1,33 @@
-import { ModelFormatError } from "../layers-format.ts";
 import { show } from "../validate.ts";
 import type { Distribution, FanMode, InitializerSpec } from "./initializers.ts";
 import {
   type Activation,
   type LayerSpec,
+  type ModelSpec,
   ModelSpecError,
+  modelLayout,
   type Padding,
   type Pair,
-  type SequentialSpec,
-  sequentialLayout,
 } from "./sequential.ts";
 
 /**
  * Reads a tfjs Layers topology — what tfjs `model.toJSON()` writes, or the `modelTopology`
  * of a Keras-2-format `model.json` — of a Sequential of Conv2D, MaxPooling2D, Flatten, Dense,
- * Dropout and Reshape layers into a {@link SequentialSpec}. Anything shardfit cannot train
+ * Dropout and Reshape layers into a {@link ModelSpec}. Anything shardfit cannot train
  * exactly as Keras would (another layer, activation, padding, data format, dilation,
  * regularizer, initializer…) is an error naming the layer and the field, expected vs got.
  */
+
+/** A model file shardfit cannot read: names the file, then the field, expected vs got. */
+export class ModelFormatError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = "ModelFormatError";
+  }
+}
 
 type Json = Record<string, unknown>;
 
@@ -315,7 +325,7 @@ function parseJson(text: string, fail: (m: string) => never): unknown {
  * errors, e.g. `convnet.json: layers[2] "conv2d_2" (Conv2D): padding: expected "valid" or
  * "same", got "causal"`.
  */
-export function parseTopology(input: unknown, source = "model topology"): SequentialSpec {
+export function parseTopology(input: unknown, source = "model topology"): ModelSpec {
   const fail = (message: string): never => {
     throw new ModelFormatError(source, message);
   };
@@ -343,9 +353,9 @@ export function parseTopology(input: unknown, source = "model topology"): Sequen
   if (!inputShape) {
     fail(`layers[0]: batch_input_shape: expected [null, …dims] on the first layer, got nothing`);
   }
-  const spec: SequentialSpec = { inputShape: inputShape!, layers };
+  const spec: ModelSpec = { inputShape: inputShape!, layers };
   try {
-    sequentialLayout(spec);
+    modelLayout(spec);
   } catch (e) {
     if (e instanceof ModelSpecError) fail(e.message.replace(/^model spec: /, ""));
     throw e;

@@ -7,7 +7,7 @@ import {
   printable,
   type WorkerMessage,
 } from "../../collective/wire.ts";
-import type { OptimizerSpec } from "../../core/optimizer.ts";
+import type { OptimizerSpec } from "../../core/optim/optimizer.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
 import type { EvalOptions, EvalResult } from "../../worker/trainer.ts";
 import { raceAbort } from "../cancel.ts";

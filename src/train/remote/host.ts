@@ -17,8 +17,8 @@ import {
   SHARDFIT_VERSION,
   type WirePlan,
 } from "../../collective/wire.ts";
+import { parameterCount } from "../../core/model/sequential.ts";
 import type { WorkerPlan } from "../../core/plan.ts";
-import { parameterCount, validateTrainSpec } from "../../core/train-spec.ts";
 import { WorkerPool } from "../pool.ts";
 
 /** The host's end of its connection to the coordinator (a WebSocket, or in-memory). */
@@ -146,7 +146,7 @@ export class WorkerHost {
 
   /** Builds the model, spawns the threads and fetches this participant's shards. */
   private async join(welcome: Welcome): Promise<void> {
-    const spec = validateTrainSpec(welcome.spec);
+    const spec = welcome.spec;
     const paramCount = parameterCount(spec);
     if (paramCount !== welcome.paramCount) {
       throw new Error(
@@ -220,7 +220,13 @@ export class WorkerHost {
 
   /** Thread 0 asks: the threads' reduced gradient of `step` goes to the coordinator. */
   private sendGradient(step: number): void {
-    const { paramCount, sum } = this.requireJoined();
+    const { paramCount, sum, port } = this.requireJoined();
+    // The coordinator's abort can arrive before thread 0's request: it then gets its answer
+    // here, or it would wait for weights that never come while a later attempt's arrive.
+    if (this.attemptStop?.signal.aborted) {
+      port.postMessage({ ok: false } satisfies RelayReply);
+      return;
+    }
     const now = performance.now();
     const frame = newFrame(FRAME.gradient, paramCount);
     const [loss, correct, seen] = this.stats();

@@ -1,6 +1,6 @@
 import { firstNonFinite, NonFiniteError } from "../../collective/collective.ts";
 import { FRAME, FrameError, HEAD, newFrame, readFrame } from "../../collective/wire.ts";
-import { type OptimizerSpec, optimizerFor } from "../../core/optimizer.ts";
+import { type OptimizerSpec, optimizerFor } from "../../core/optim/optimizer.ts";
 import type { NetworkProfile } from "../participants.ts";
 import type { Peer } from "./peer.ts";
 
@@ -123,6 +123,7 @@ export class StepReducer {
       next.state,
       0,
       now.params.length,
+      step + 1,
     );
     this.done = step + 1;
     this.reduceMs += performance.now() - t0;

@@ -3,11 +3,10 @@ import * as tf from "@tensorflow/tfjs";
 import { kerasConvnet } from "../../../bench/keras-convnet.ts";
 import { loadIdxDataset } from "../../../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../../../src/core/dataset.ts";
-import { pixelsToInputs } from "../../../src/core/forward.ts";
-import { predictSequentialPixels, sequentialForward } from "../../../src/core/model/forward.ts";
-import { initSequentialParams } from "../../../src/core/model/init.ts";
+import { forward, pixelsToInputs, predictPixelsBatch } from "../../../src/core/model/forward.ts";
+import { initParams } from "../../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../../src/core/model/presets.ts";
-import { type SequentialLayout, sequentialLayout } from "../../../src/core/model/sequential.ts";
+import { type ModelLayout, modelLayout } from "../../../src/core/model/sequential.ts";
 import { parseTopology } from "../../../src/core/model/topology.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { maxAbsDiff } from "../../support/reference.ts";
@@ -26,19 +25,19 @@ beforeAll(async () => {
 const testInputs = () => pixelsToInputs(data.test.images.subarray(0, SAMPLES * 784));
 
 /** Our forward vs tfjs predict on the same inputs and weights. */
-function compare(model: tf.LayersModel, layout: SequentialLayout, params: Float32Array) {
+function compare(model: tf.LayersModel, layout: ModelLayout, params: Float32Array) {
   const inputs = testInputs();
   const x = tf.tensor(inputs, [SAMPLES, ...layout.inputShape]);
   const y = model.predict(x) as tf.Tensor;
   const expected = y.dataSync();
   tf.dispose([x, y]);
-  const ours = sequentialForward({ layout, params }, inputs, SAMPLES);
+  const ours = forward({ layout, params }, inputs, SAMPLES);
   expect(ours.length).toBe(expected.length);
   return maxAbsDiff(ours, expected);
 }
 
 /** Some biases non-zero, so every term of the forward pass counts. */
-function withBiases(layout: SequentialLayout, params: Float32Array): Float32Array {
+function withBiases(layout: ModelLayout, params: Float32Array): Float32Array {
   const rng = Rng.fromSeed(9);
   for (const w of layout.weights)
     if (w.name.endsWith("/bias"))
@@ -48,8 +47,8 @@ function withBiases(layout: SequentialLayout, params: Float32Array): Float32Arra
 
 describe("plain-TS Sequential forward against tfjs", () => {
   test("the convnet preset: same probabilities as the same network in tf.layers, within 1e-5", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
-    const params = withBiases(layout, initSequentialParams(layout, 1));
+    const layout = modelLayout(CONVNET_SPEC);
+    const params = withBiases(layout, initParams(layout.spec, 1));
     const model = kerasConvnet();
     const weights = layout.weights.map((w) =>
       tf.tensor(params.subarray(w.offset, w.offset + w.size), [...w.shape]),
@@ -74,7 +73,7 @@ describe("plain-TS Sequential forward against tfjs", () => {
         tf.layers.dense({ units: 10 }),
       ],
     });
-    const layout = sequentialLayout(parseTopology(model.toJSON()));
+    const layout = modelLayout(parseTopology(model.toJSON()));
     expect(layout.layers[0].outputShape).toEqual([14, 14, 16]);
     // tfjs's own glorot-normal weights, in our flat order (the weights.bin order).
     expect(compare(model, layout, tfFlatWeights(model))).toBeLessThan(1e-5);
@@ -106,12 +105,12 @@ describe("plain-TS Sequential forward against tfjs", () => {
         tf.layers.dense({ units: 10, activation: "softmax", useBias: false }),
       ],
     });
-    const layout = sequentialLayout(parseTopology(model.toJSON()));
+    const layout = modelLayout(parseTopology(model.toJSON()));
     const params = tfFlatWeights(model);
     expect(compare(model, layout, params)).toBeLessThan(1e-5);
     // And the independent float64 reference, sample by sample.
     const inputs = testInputs();
-    const ours = sequentialForward({ layout, params }, inputs.subarray(0, 3 * 784), 3);
+    const ours = forward({ layout, params }, inputs.subarray(0, 3 * 784), 3);
     for (let b = 0; b < 3; b++) {
       const ref = referenceOutput(
         layout,
@@ -127,37 +126,35 @@ describe("plain-TS Sequential forward against tfjs", () => {
 });
 
 describe("plain-TS Sequential forward", () => {
-  const layout = sequentialLayout(CONVNET_SPEC);
-  const params = initSequentialParams(layout, 2);
+  const layout = modelLayout(CONVNET_SPEC);
+  const params = initParams(layout.spec, 2);
   const model = { layout, params };
 
   test("batch N gives the same rows as N batch-1 calls", () => {
     const inputs = Float32Array.from({ length: 3 * 784 }, (_, i) => (Math.sin(i) + 1) / 2);
-    const batched = sequentialForward(model, inputs, 3);
+    const batched = forward(model, inputs, 3);
     for (let b = 0; b < 3; b++) {
-      const one = sequentialForward(model, inputs.subarray(b * 784, (b + 1) * 784));
+      const one = forward(model, inputs.subarray(b * 784, (b + 1) * 784));
       expect(maxAbsDiff(batched.subarray(b * 10, (b + 1) * 10), one)).toBe(0);
     }
   });
 
   test("predictions are the argmax of probabilities summing to 1", () => {
-    const [p] = predictSequentialPixels(model, [data.test.images.subarray(0, 784)]);
+    const [p] = predictPixelsBatch(model, [data.test.images.subarray(0, 784)]);
     expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     expect(p.confidence).toBe(Math.max(...p.probabilities));
     expect(p.probabilities[p.label]).toBe(p.confidence);
   });
 
   test("wrong input length, batch or parameter count is a clear error", () => {
-    expect(() => sequentialForward(model, [1, 2, 3])).toThrow(
-      "expected 1 × 784 = 784 input values, got 3",
-    );
-    expect(() => sequentialForward(model, new Float32Array(784), 0)).toThrow(
+    expect(() => forward(model, [1, 2, 3])).toThrow("expected 1 × 784 = 784 input values, got 3");
+    expect(() => forward(model, new Float32Array(784), 0)).toThrow(
       "batch must be a positive integer",
     );
-    expect(() =>
-      sequentialForward({ layout, params: new Float32Array(3) }, new Float32Array(784)),
-    ).toThrow("expected 93322 parameters for this layout, got 3");
-    expect(() => predictSequentialPixels(model, [new Uint8Array(784), new Uint8Array(5)])).toThrow(
+    expect(() => forward({ layout, params: new Float32Array(3) }, new Float32Array(784))).toThrow(
+      "expected 93322 parameters for this layout, got 3",
+    );
+    expect(() => predictPixelsBatch(model, [new Uint8Array(784), new Uint8Array(5)])).toThrow(
       "image 1 has 5 pixels, expected 784",
     );
   });

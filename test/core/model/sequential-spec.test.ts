@@ -1,44 +1,58 @@
 import { describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
-import { initParams } from "../../../src/core/init.ts";
-import { initSequentialParams } from "../../../src/core/model/init.ts";
+import { initParams } from "../../../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../../../src/core/model/presets.ts";
 import {
   conv2d,
   dense,
   dropout,
   flatten,
+  type ModelSpec,
   maxPooling2d,
+  modelLayout,
   reshape,
-  type SequentialSpec,
-  sequentialLayout,
+  sameSpec,
   windowGeometry,
 } from "../../../src/core/model/sequential.ts";
-import { DEFAULT_SPEC, paramLayout } from "../../../src/core/spec.ts";
+import { Rng } from "../../../src/core/rng.ts";
 
 describe("sequential layout", () => {
-  test("mlp(512) is exactly spec.ts's layout, and initialises bit-for-bit like initParams", () => {
+  test("an MLP keeps shardfit 0.1's layout and initial weights bit for bit", () => {
     for (const hidden of [[512], [256, 128], []]) {
-      const old = paramLayout({ ...DEFAULT_SPEC, hidden });
-      const layout = sequentialLayout(mlpSpec(hidden));
-      expect(layout.size).toBe(old.size);
-      expect(layout.weights.map((w) => w.offset)).toEqual(
-        old.layers.flatMap((l) => [l.kernelOffset, l.biasOffset]),
+      const widths = [784, ...hidden, 10];
+      const layout = modelLayout(mlpSpec(hidden));
+      // 0.1's Dense stack: per layer its kernel [in, out] then its bias, glorot-uniform
+      // kernels drawn in order from one stream, zero biases.
+      const rng = Rng.fromSeed(5, 0x1417);
+      const theirs: number[] = [];
+      let offset = 0;
+      for (let i = 0; i + 1 < widths.length; i++) {
+        const [inputs, units] = [widths[i], widths[i + 1]];
+        expect(layout.weights[2 * i]).toMatchObject({
+          name: `dense_Dense${i + 1}/kernel`,
+          shape: [inputs, units],
+          offset,
+        });
+        expect(layout.weights[2 * i + 1]).toMatchObject({
+          name: `dense_Dense${i + 1}/bias`,
+          shape: [units],
+          offset: offset + inputs * units,
+        });
+        offset += inputs * units + units;
+        const limit = Math.sqrt(6 / (inputs + units));
+        for (let k = 0; k < inputs * units; k++) theirs.push((2 * rng.next() - 1) * limit);
+        for (let k = 0; k < units; k++) theirs.push(0);
+      }
+      expect(layout.size).toBe(offset);
+      const ours = initParams(layout.spec, 5);
+      expect(Buffer.from(ours.buffer).equals(Buffer.from(Float32Array.from(theirs).buffer))).toBe(
+        true,
       );
-      expect(layout.weights.map((w) => w.shape)).toEqual(
-        old.layers.flatMap((l) => [[l.inputs, l.units], [l.units]]),
-      );
-      expect(layout.weights.map((w) => w.name)).toEqual(
-        old.layers.flatMap((_, i) => [`dense_Dense${i + 1}/kernel`, `dense_Dense${i + 1}/bias`]),
-      );
-      const ours = initSequentialParams(layout, 5);
-      const theirs = initParams({ ...DEFAULT_SPEC, hidden }, 5);
-      expect(Buffer.from(ours.buffer).equals(Buffer.from(theirs.buffer))).toBe(true);
     }
   });
 
   test("the convnet preset has Keras's shapes and 93,322 parameters, as tfjs counts them", () => {
-    const layout = sequentialLayout(CONVNET_SPEC);
+    const layout = modelLayout(CONVNET_SPEC);
     expect(layout.layers.map((l) => l.outputShape)).toEqual([
       [26, 26, 32],
       [13, 13, 32],
@@ -75,7 +89,7 @@ describe("sequential layout", () => {
     expect(windowGeometry(6, 2, 2, "same")).toEqual({ out: 3, padBefore: 0 });
     expect(windowGeometry(7, 2, 1, "same")).toEqual({ out: 7, padBefore: 0 });
     expect(windowGeometry(7, 3, 2, "valid")).toEqual({ out: 3, padBefore: 0 });
-    const shapes = sequentialLayout({
+    const shapes = modelLayout({
       inputShape: [9, 7, 2],
       layers: [
         conv2d(4, [3, 2], { strides: 2, padding: "same" }),
@@ -90,12 +104,35 @@ describe("sequential layout", () => {
   });
 
   test("a layer without bias has only its kernel in the layout", () => {
-    const layout = sequentialLayout({ inputShape: [4], layers: [dense(3, { useBias: false })] });
+    const layout = modelLayout({ inputShape: [4], layers: [dense(3, { useBias: false })] });
     expect(layout.weights.map((w) => w.name)).toEqual(["dense_Dense1/kernel"]);
     expect(layout.size).toBe(12);
   });
 
-  const bad = (spec: SequentialSpec) => () => sequentialLayout(spec);
+  const bad = (spec: ModelSpec) => () => modelLayout(spec);
+  test("sameSpec compares what trains: not layer names, not the order of fields", () => {
+    const mlp = mlpSpec([8], 6, 3);
+    const named = { ...mlp, layers: mlp.layers.map((l, i) => ({ ...l, name: `d${i}` })) };
+    const reordered = JSON.parse(
+      JSON.stringify(mlp, (_, v) =>
+        v && typeof v === "object" && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).reverse())
+          : v,
+      ),
+    );
+    expect(sameSpec(mlp, named)).toBe(true);
+    expect(sameSpec(mlp, reordered)).toBe(true);
+    expect(sameSpec(mlp, mlpSpec([9], 6, 3))).toBe(false);
+    const zeroInit = {
+      ...mlp,
+      layers: [
+        dense(8, { activation: "relu", kernelInitializer: { kind: "zeros" } }),
+        mlp.layers[1],
+      ],
+    };
+    expect(sameSpec(mlp, zeroInit)).toBe(false);
+  });
+
   test("bad specs are errors naming the layer, the field, expected vs got", () => {
     expect(bad({ inputShape: [28, 28, 0], layers: [flatten()] })).toThrow(
       "inputShape: expected positive integers, got [28,28,0]",

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as tf from "@tensorflow/tfjs";
 import { GLOROT_UNIFORM, TFJS_GLOROT_NORMAL } from "../../../src/core/model/initializers.ts";
-import { sequentialLayout } from "../../../src/core/model/sequential.ts";
+import { modelLayout } from "../../../src/core/model/sequential.ts";
 import { parseTopology } from "../../../src/core/model/topology.ts";
 
 /** What tfjs writes for a model: `model.toJSON()` (a JSON string). */
@@ -76,7 +76,7 @@ describe("tfjs Layers topology", () => {
       activation: "softmax",
       kernelInitializer: TFJS_GLOROT_NORMAL,
     });
-    const layout = sequentialLayout(spec);
+    const layout = modelLayout(spec);
     // tfjs's own model from the same topology has the same parameters in the same order.
     const t = await tf.models.modelFromJSON({ modelTopology: JSON.parse(json) });
     expect(layout.size).toBe(t.countParams());
@@ -158,7 +158,7 @@ describe("tfjs Layers topology", () => {
         distribution: "truncatedNormal",
       },
     });
-    expect(sequentialLayout(spec).size).toBe(3 * 3 * 8 + 8 + 26 * 26 * 8 * 10 + 10);
+    expect(modelLayout(spec).size).toBe(3 * 3 * 8 + 8 + 26 * 26 * 8 * 10 + 10);
   });
 
   test("anything unsupported is an error naming the layer and field, expected vs got", () => {
