@@ -1,18 +1,17 @@
 /**
- * The collective of a synchronous data-parallel run, as a participant sees it: every
- * participant reads the same weights at step t, writes its gradient of the global batch's
- * mean loss (its rows only), and `reduceAndUpdate(t)` sums the participants' gradients,
- * applies the optimizer and returns once every participant can read the weights of step
- * t + 1. Shared memory between threads implements it today (shared-memory.ts); a networked
- * implementation plugs into the same worker step loop.
+ * The collective of a synchronous data-parallel run, as one slot's thread sees it: every slot
+ * reads the same weights at step t, writes its gradient of the global batch's mean loss (its
+ * rows only), and `reduceAndUpdate(t)` sums the slots' gradients, applies the optimizer and
+ * returns once every slot can read the weights of step t + 1. Shared memory between threads
+ * implements it (shared-memory.ts; relay.ts carries a worker process's rows to the network).
  */
 export interface Collective {
-  /** This participant's index, 0 ≤ rank < size. */
-  readonly rank: number;
+  /** This thread's slot, 0 ≤ slot < size. */
+  readonly slot: number;
   readonly size: number;
-  /** The weights every participant reads at global step `step`. */
+  /** The weights every slot reads at global step `step`. */
   params(step: number): Float32Array;
-  /** Where this participant writes its gradient for the current step (flat layout). */
+  /** Where this slot writes its gradient for the current step (flat layout). */
   readonly gradient: Float32Array;
   /** Sums the gradients, updates the weights; afterwards `params(step + 1)` is complete. */
   reduceAndUpdate(step: number): Promise<void>;

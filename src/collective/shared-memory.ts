@@ -184,15 +184,15 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
 
   constructor(
     buffers: SharedPlaneBuffers,
-    readonly rank: number,
+    readonly slot: number,
     optimizer: OptimizerSpec,
     /** This worker's timings row, when profiling. */
     private readonly timings?: Float64Array,
   ) {
     super(buffers);
-    this.gradient = this.gradRows[rank];
+    this.gradient = this.gradRows[slot];
     [this.optimizer, this.updateKernel] = planeOptimizer(buffers, optimizer);
-    [this.lo, this.hi] = this.slice(rank);
+    [this.lo, this.hi] = this.slice(slot);
   }
 
   get size(): number {
