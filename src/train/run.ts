@@ -21,6 +21,7 @@ import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
+import { withAllocationContext } from "./memory-check.ts";
 import { runSpec } from "./model-spec.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
@@ -67,9 +68,18 @@ export class TrainingRun {
   }
 
   static async open(ctx: RunContext): Promise<TrainingRun> {
+    const data = await loadData(ctx.config);
+    const spec = await runSpec(ctx.config, data);
+    // The memory check refuses what cannot fit; a runtime that still cannot allocate is named.
+    return withAllocationContext(spec, ctx.config, () => TrainingRun.start(ctx, data, spec));
+  }
+
+  private static async start(
+    ctx: RunContext,
+    data: Dataset,
+    spec: ModelSpec,
+  ): Promise<TrainingRun> {
     const { config } = ctx;
-    const data = await loadData(config);
-    const spec = await runSpec(config, data);
     const resumed = await resumeFrom(config, spec, data);
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const signal = ctx.signal ?? new AbortController().signal;
