@@ -8,6 +8,7 @@ import {
   WEIGHTS_FILE,
   weightsBytes,
 } from "../../core/format/layers-json.ts";
+import type { ModelIo } from "../../core/format/model-io.ts";
 import type { ModelSpec } from "../../core/model/sequential.ts";
 import { readRequired, writeFilesAtomically } from "./files.ts";
 
@@ -34,9 +35,31 @@ export async function saveModelDir(
   spec: ModelSpec,
   params: Float32Array,
   summary: TrainingSummary,
+  io?: ModelIo,
 ): Promise<void> {
   await writeFilesAtomically(dir, {
     [WEIGHTS_FILE]: weightsBytes(params),
-    [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary)),
+    [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary, io)),
   });
+}
+
+/**
+ * Records in a saved model what its inputs are made from and what its outputs mean (a CSV
+ * table's preprocessing, class names): model.json is rewritten whole, atomically, with the
+ * weights checked to belong to it first.
+ */
+export async function saveModelIo(dir: string, io: ModelIo): Promise<void> {
+  const model = await loadModelDir(dir);
+  const json = JSON.parse(
+    new TextDecoder().decode(await readRequired(join(dir, MODEL_FILE), "model topology")),
+  );
+  const { shardfit_io: _old, ...metadata } = json.userDefinedMetadata ?? {};
+  const withIo = toModelJson(model.spec, undefined, io).userDefinedMetadata;
+  json.userDefinedMetadata = { ...metadata, ...withIo };
+  // Checked as a reader will check it before it replaces the file.
+  fromLayersModel(json, weightsBytes(model.params), {
+    model: join(dir, MODEL_FILE),
+    weights: join(dir, WEIGHTS_FILE),
+  });
+  await writeFilesAtomically(dir, { [MODEL_FILE]: JSON.stringify(json) });
 }

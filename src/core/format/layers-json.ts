@@ -11,6 +11,7 @@ import {
 } from "../model/sequential.ts";
 import type { EpochMetrics } from "../run/epoch-metrics.ts";
 import { at, expecting, show, validate } from "../validate.ts";
+import { defaultModelIo, type ModelIo, modelIoJson, parseModelIo } from "./model-io.ts";
 import { ModelFormatError, parseTopology } from "./topology.ts";
 
 /**
@@ -154,11 +155,18 @@ export interface ModelJson {
     paths: string[];
     weights: { name: string; shape: number[]; dtype: "float32" }[];
   }[];
-  userDefinedMetadata?: { shardfit?: TrainingSummary };
+  userDefinedMetadata?: {
+    shardfit?: TrainingSummary;
+    shardfit_io?: ReturnType<typeof modelIoJson>;
+  };
 }
 
-/** model.json for `spec`; `weightsBytes(params)` is its weights.bin. */
-export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJson {
+/**
+ * model.json for `spec`; `weightsBytes(params)` is its weights.bin. `io` (what the inputs are
+ * made from, what the outputs mean) goes to `userDefinedMetadata.shardfit_io`, where
+ * `tf.loadLayersModel` ignores it.
+ */
+export function toModelJson(spec: ModelSpec, summary?: TrainingSummary, io?: ModelIo): ModelJson {
   const layout = modelLayout(spec);
   const layers = layout.layers.map((layer, i) => ({
     class_name: kerasClass(layer.spec.kind),
@@ -185,7 +193,14 @@ export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJs
     generatedBy: "shardfit",
     convertedBy: null,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights }],
-    ...(summary ? { userDefinedMetadata: { shardfit: summary } } : {}),
+    ...(summary || io
+      ? {
+          userDefinedMetadata: {
+            ...(summary ? { shardfit: summary } : {}),
+            ...(io ? { shardfit_io: modelIoJson(io) } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -198,6 +213,10 @@ export interface LoadedModel {
   readonly layout: ModelLayout;
   readonly params: Float32Array;
   readonly summary?: TrainingSummary;
+  /** What the inputs are made from and what the outputs mean (a default for older files). */
+  readonly io: ModelIo;
+  /** Whether `io` was saved with the model (false: the MNIST-style default). */
+  readonly ioSaved: boolean;
 }
 
 const isObject = (v: unknown): v is Json =>
@@ -254,7 +273,19 @@ export function fromLayersModel(
   });
   const params = readWeightsBin(weights, layout.size, files.weights);
   const summary = readSummary(json, shapeSize(layout.outputShape), fail);
-  return { spec, layout, params, ...(summary ? { summary } : {}) };
+  const savedIo = isObject(json.userDefinedMetadata)
+    ? json.userDefinedMetadata.shardfit_io
+    : undefined;
+  const io =
+    savedIo === undefined ? defaultModelIo(layout) : parseModelIo(savedIo, layout, files.model);
+  return {
+    spec,
+    layout,
+    params,
+    ...(summary ? { summary } : {}),
+    io,
+    ioSaved: savedIo !== undefined,
+  };
 }
 
 /**
