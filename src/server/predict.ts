@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { TableRowError } from "../core/data/table-prep.ts";
 import {
   type LoadedModel,
   MODEL_FILE,
@@ -8,6 +9,12 @@ import {
   WEIGHTS_FILE,
   weightsBytes,
 } from "../core/format/layers-json.ts";
+import {
+  describeInputs,
+  encodeInstances,
+  encodeRows,
+  predictEncoded,
+} from "../core/format/model-io.ts";
 import { decodePngGray, MAX_PNG_PIXELS } from "../core/image/png.ts";
 import { preprocessGray } from "../core/image/preprocess.ts";
 import { perClassAccuracy } from "../core/metric/confusion.ts";
@@ -144,6 +151,12 @@ function addPredictRoutes(app: Hono, s: Served): void {
     }),
   );
   app.get("/predict", async (c) => {
+    if (s.model.io.input.kind !== "pixels") {
+      throw new RequestError(
+        400,
+        `GET /predict takes the pixels of an image model; this model takes ${s.model.io.input.kind === "table" ? '{"rows": [...]}' : '{"instances": [...]}'} by POST`,
+      );
+    }
     const pixels = parsePixelQuery(c.req.queries("pixels"), s.inputSize);
     const etag = await s.etag;
     c.header("ETag", etag);
@@ -178,9 +191,46 @@ function addPredictRoutes(app: Hono, s: Served): void {
 
 async function predictBody(s: Served, type: "application/json" | "image/png", body: Uint8Array) {
   if (type === "image/png") return predictPng(s, body);
-  const parsed = parsePredictJson(utf8(body), s.inputSize, s.maxInstances);
-  if (parsed.kind === "single") return predictPixels(s.model, parsed.pixels);
-  return { predictions: predictPixelsBatch(s.model, parsed.instances) };
+  const { model } = s;
+  const pixels = model.io.input.kind === "pixels";
+  const parsed = parsePredictJson(utf8(body), s.inputSize, s.maxInstances, pixels);
+  // A model saved before its io was recorded answers as it always has (no class names).
+  if (!model.ioSaved && parsed.kind === "single") return predictPixels(model, parsed.pixels);
+  if (!model.ioSaved && parsed.kind === "batch") {
+    return { predictions: predictPixelsBatch(model, parsed.instances) };
+  }
+  switch (parsed.kind) {
+    case "single":
+      if (!pixels) {
+        throw new RequestError(
+          400,
+          `body.pixels: this model does not take images; send ${model.io.input.kind === "table" ? '{"rows": [{...}]} or ' : ""}{"instances": [[...]]}`,
+        );
+      }
+      return predictEncoded(s.model, encodeInstances(model.io, [parsed.pixels]), 1)[0];
+    case "batch":
+      return {
+        predictions: predictEncoded(
+          s.model,
+          encodeInstances(model.io, parsed.instances),
+          parsed.instances.length,
+        ),
+      };
+    case "rows":
+      return {
+        predictions: predictEncoded(s.model, rowInputs(s, parsed.rows), parsed.rows.length),
+      };
+  }
+}
+
+/** Raw table rows as model inputs; a missing or ill-typed field is a 400 naming it. */
+function rowInputs(s: Served, rows: readonly Record<string, unknown>[]): Float32Array {
+  try {
+    return encodeRows(s.model.io, rows);
+  } catch (error) {
+    if (error instanceof TableRowError) throw new RequestError(400, `body.${error.message}`);
+    throw error;
+  }
 }
 
 /** What `GET /model` says of the model. */
@@ -190,6 +240,8 @@ function modelInfo(model: LoadedModel, etag: string) {
     inputShape: model.layout.inputShape,
     inputSize: shapeSize(model.layout.inputShape),
     classes: shapeSize(model.layout.outputShape),
+    inputs: describeInputs(model.io, model.layout.inputShape),
+    outputs: model.io.output,
     layers: layerRows(model),
     parameters: model.layout.size,
     // Includes, for models trained since 2026-11, the per-epoch history and the test-set
@@ -230,6 +282,9 @@ function layerRows(model: LoadedModel) {
 }
 
 async function predictPng(s: Served, body: Uint8Array) {
+  if (s.model.io.input.kind !== "pixels") {
+    throw new RequestError(422, "this model does not take images; send JSON");
+  }
   const { pixels, hasInk } = await s.pngDecodes.run(async () =>
     preprocessGray(await decodePngGray(body, s.maxPngPixels)),
   );
@@ -242,5 +297,7 @@ async function predictPng(s: Served, body: Uint8Array) {
       `PNG input needs a 28×28 model; this model takes ${s.inputSize} inputs`,
     );
   }
-  return predictPixels(s.model, pixels);
+  return s.model.ioSaved
+    ? predictEncoded(s.model, encodeInstances(s.model.io, [pixels]), 1)[0]
+    : predictPixels(s.model, pixels);
 }

@@ -152,7 +152,7 @@ export interface IoModel extends ForwardModel {
 export function encodeRows(io: ModelIo, rows: readonly unknown[]): Float32Array {
   if (io.input.kind !== "table") {
     throw new TableRowError(
-      'this model takes no table rows: send "instances" of its input shape instead',
+      'rows: this model takes no table rows; send "instances" of its input shape instead',
     );
   }
   const prep = io.input.preprocessing;
