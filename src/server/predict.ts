@@ -105,7 +105,9 @@ interface Served {
 }
 
 function served(model: LoadedModel, options: PredictOptions): Served {
-  const modelJson = JSON.stringify(toModelJson(model.spec, model.summary));
+  const modelJson = JSON.stringify(
+    toModelJson(model.spec, model.summary, model.ioSaved ? model.io : undefined),
+  );
   const weights = weightsBytes(model.params);
   return {
     model,
