@@ -89,7 +89,9 @@ export function parseModelIo(json: unknown, layout: ModelLayout, source: string)
     parsed.output.task === "classification"
       ? parsed.output.classNames.length
       : parsed.output.outputs;
-  if (width !== outputs) {
+  // Two classes may be one sigmoid output: the probability of the second.
+  const binary = parsed.output.task === "classification" && width === 2 && outputs === 1;
+  if (width !== outputs && !binary) {
     fail(`${width} outputs described, the model has ${outputs}`);
   }
   return { input, output: parsed.output };
@@ -200,10 +202,11 @@ function decodeRow(
   offset: number,
   width: number,
 ): IoPrediction {
-  const row = Array.from(out.subarray(offset, offset + width));
+  let row = Array.from(out.subarray(offset, offset + width));
   if (output.task === "regression") return width === 1 ? { value: row[0] } : { values: row };
+  if (width === 1) row = [1 - row[0], row[0]];
   let label = 0;
-  for (let k = 1; k < width; k++) if (row[k] > row[label]) label = k;
+  for (let k = 1; k < row.length; k++) if (row[k] > row[label]) label = k;
   return {
     label,
     className: output.classNames[label],
