@@ -36,6 +36,12 @@ probability (classification) or the predicted value (regression).
 /** Images predicted per forward pass: bounded scratch memory for any file size. */
 const BATCH = 256;
 
+// `predict … | head`: a reader that stops early is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 await runCli("predict", USAGE, async () => {
   const flags = parseFlags(process.argv.slice(2), {
     model: { type: "string", default: "models/mnist" },
