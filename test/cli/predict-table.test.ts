@@ -4,49 +4,21 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { saveModelDir } from "../../src/adapter/fs/model-files.ts";
-import { readCsvTable } from "../../src/core/data/csv-table.ts";
 import { applyPreprocessing, type TablePreprocessing } from "../../src/core/data/table-prep.ts";
-import { modelIoOf } from "../../src/core/format/model-io.ts";
 import { forward } from "../../src/core/model/forward.ts";
-import { initParams } from "../../src/core/model/init.ts";
-import { dense, type ModelSpec, modelLayout } from "../../src/core/model/sequential.ts";
+import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";
 import { finished } from "../support/process.ts";
+import { saveCarsModel } from "../support/table-model.ts";
 
-const TRAIN = "size,colour,kind\n1,red,a\n2,blue,b\n3,red,c\n4,green,a\n5,blue,b\n";
 let dir: string;
 let prep: TablePreprocessing;
-const spec: ModelSpec = {
-  inputShape: [5],
-  layers: [dense(4, { activation: "relu" }), dense(3, { activation: "softmax" })],
-};
-const params = initParams(spec, 5);
+let model: { layout: ModelLayout; params: Float32Array };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "shardfit-predict-table-"));
-  const table = await readCsvTable(
-    { file: "t.csv", source: TRAIN },
-    { target: "kind", testSplit: 0 },
-  );
-  prep = table.preprocessing;
-  const summary = {
-    data: "t.csv",
-    epochs: 0,
-    batchSize: 1,
-    workers: 1,
-    seed: 0,
-    testAccuracy: 0,
-    testLoss: 0,
-    trainSeconds: 0,
-    date: "2026-12-07",
-  };
-  await saveModelDir(
-    join(dir, "model"),
-    spec,
-    params,
-    summary,
-    modelIoOf(table.data, { preprocessing: prep }),
-  );
+  const saved = await saveCarsModel(join(dir, "model"));
+  prep = saved.preprocessing;
+  model = { layout: modelLayout(saved.spec), params: saved.params };
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -64,53 +36,53 @@ function predict(...args: string[]) {
 describe("shardfit predict --data FILE.csv", () => {
   test("every column of the file, then the predicted class and its probability", async () => {
     const file = join(dir, "new.csv");
-    await writeFile(file, 'id,colour,size\n7,blue,2.5\n8,"red, dark",9\n');
+    await writeFile(file, 'id,Origin,Weight,Cylinders\n7,Japan,2500,4\n8,"Mars, far",3900,8\n');
     const run = await predict("--data", file);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split("\n");
-    expect(lines[0]).toBe("id,colour,size,predicted_kind,probability");
+    expect(lines[0]).toBe("id,Origin,Weight,Cylinders,predicted_Kind,probability");
     expect(lines).toHaveLength(3);
     const rows = [
-      { colour: "blue", size: "2.5" },
-      { colour: "red, dark", size: "9" },
+      { Origin: "Japan", Weight: "2500", Cylinders: "4" },
+      { Origin: "Mars, far", Weight: "3900", Cylinders: "8" },
     ];
     rows.forEach((row, i) => {
-      const p = forward({ layout: modelLayout(spec), params }, applyPreprocessing(prep, row));
+      const p = forward(model, applyPreprocessing(prep, row));
       const best = p.indexOf(Math.max(...p));
       const fields = lines[i + 1].match(/("[^"]*"|[^,]+)/g)!;
-      expect(fields[3]).toBe(["a", "b", "c"][best]);
-      expect(Number(fields[4])).toBeCloseTo(p[best], 6);
+      expect(fields[4]).toBe(["big", "mid", "small"][best]);
+      expect(Number(fields[5])).toBeCloseTo(p[best], 6);
     });
-    expect(lines[2].startsWith('8,"red, dark",9,')).toBe(true);
+    expect(lines[2].startsWith('8,"Mars, far",3900,8,')).toBe(true);
   });
 
   test("--out writes the file whole; a bad row names its line and field and writes nothing", async () => {
     const good = join(dir, "good.csv");
-    await writeFile(good, "size,colour\n1,red\n");
+    await writeFile(good, "Cylinders,Weight,Origin\n4,2000,USA\n");
     const out = join(dir, "predictions.csv");
     expect((await predict("--data", good, "--out", out)).code).toBe(0);
     expect((await readFile(out, "utf8")).split("\n")[0]).toBe(
-      "size,colour,predicted_kind,probability",
+      "Cylinders,Weight,Origin,predicted_Kind,probability",
     );
     const bad = join(dir, "bad.csv");
-    await writeFile(bad, "size,colour\n1,red\nbig,blue\n");
+    await writeFile(bad, "Cylinders,Weight,Origin\n4,2000,USA\n4,heavy,USA\n");
     const badOut = join(dir, "bad-predictions.csv");
     const run = await predict("--data", bad, "--out", badOut);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'bad.csv (line 3): field "size" must be a finite number, got "big"',
+      'bad.csv (line 3): field "Weight" must be a finite number, got "heavy"',
     );
     expect(existsSync(badOut)).toBe(false);
   });
 
   test("a file without a model column lists the file's columns", async () => {
-    const file = join(dir, "nosize.csv");
-    await writeFile(file, "colour\nred\n");
+    const file = join(dir, "noweight.csv");
+    await writeFile(file, "Cylinders,Origin\n4,USA\n");
     const run = await predict("--data", file);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'columns "size" of the model are not in the header; the columns are "colour"',
+      'columns "Weight" of the model are not in the header; the columns are "Cylinders", "Origin"',
     );
   });
 });
