@@ -140,10 +140,12 @@ export type PredictBody =
  */
 export function parsePredictJson(
   text: string,
-  size: number,
+  inputShape: number | readonly number[],
   maxInstances: number,
   pixels = true,
 ): PredictBody {
+  const shape = typeof inputShape === "number" ? [inputShape] : inputShape;
+  const size = shape.reduce((a, b) => a * b, 1);
   if (text.trim() === "")
     throw new RequestError(400, 'empty body: expected JSON {"pixels": [...]}');
   let json: unknown;
@@ -158,10 +160,41 @@ export function parsePredictJson(
     schema = predictBodySchema(size, maxInstances, pixels);
     bodySchemas.set(key, schema);
   }
+  if (shape.length > 1) flattenInstances(json, shape);
   const body = validate(schema, json, requestFail, "body");
   if (body.pixels) return { kind: "single", pixels: body.pixels };
   if (body.rows) return { kind: "rows", rows: body.rows };
   return { kind: "batch", instances: body.instances! };
+}
+
+/**
+ * Instances given nested in the input shape (`[[[0, 0.5], …], …]` for [28, 28]) are flattened
+ * in place, each level's length checked; flat instances are left as they are.
+ */
+function flattenInstances(json: unknown, shape: readonly number[]): void {
+  const body = json as { instances?: unknown };
+  if (typeof json !== "object" || json === null || !Array.isArray(body.instances)) return;
+  body.instances = body.instances.map((instance, i) =>
+    Array.isArray(instance) && Array.isArray(instance[0])
+      ? flattenNested(instance, shape, 0, `body.instances[${i}]`)
+      : instance,
+  );
+}
+
+function flattenNested(
+  value: unknown,
+  shape: readonly number[],
+  depth: number,
+  path: string,
+): unknown[] {
+  if (!Array.isArray(value) || value.length !== shape[depth]) {
+    throw new RequestError(
+      400,
+      `${path}: expected an array of ${shape[depth]} (the input shape is [${shape.join(", ")}]), got ${Array.isArray(value) ? `${value.length} values` : kind(value)}`,
+    );
+  }
+  if (depth === shape.length - 1) return value;
+  return value.flatMap((item, i) => flattenNested(item, shape, depth + 1, `${path}[${i}]`));
 }
 
 /** Parses `?pixels=<base64url>` into exactly `size` bytes. */

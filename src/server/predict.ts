@@ -19,7 +19,7 @@ import { decodePngGray, MAX_PNG_PIXELS } from "../core/image/png.ts";
 import { preprocessGray } from "../core/image/preprocess.ts";
 import { perClassAccuracy } from "../core/metric/confusion.ts";
 import { describeSpec } from "../core/model/describe.ts";
-import { predictPixels, predictPixelsBatch } from "../core/model/forward.ts";
+import { predictPixelsBatch } from "../core/model/forward.ts";
 import { kerasClass, shapeSize } from "../core/model/sequential.ts";
 import { OneAtATime } from "./one-at-a-time.ts";
 import {
@@ -164,7 +164,7 @@ function addPredictRoutes(app: Hono, s: Served): void {
     c.header("ETag", etag);
     c.header("Cache-Control", `public, max-age=${s.predictMaxAge}, immutable`);
     if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    return c.json(predictPixels(s.model, pixels));
+    return c.json(predictInstances(s, [pixels])[0]);
   });
   app.post(
     "/predict",
@@ -195,12 +195,7 @@ async function predictBody(s: Served, type: "application/json" | "image/png", bo
   if (type === "image/png") return predictPng(s, body);
   const { model } = s;
   const pixels = model.io.input.kind === "pixels";
-  const parsed = parsePredictJson(utf8(body), s.inputSize, s.maxInstances, pixels);
-  // A model saved before its io was recorded answers as it always has (no class names).
-  if (!model.ioSaved && parsed.kind === "single") return predictPixels(model, parsed.pixels);
-  if (!model.ioSaved && parsed.kind === "batch") {
-    return { predictions: predictPixelsBatch(model, parsed.instances) };
-  }
+  const parsed = parsePredictJson(utf8(body), model.layout.inputShape, s.maxInstances, pixels);
   switch (parsed.kind) {
     case "single":
       if (!pixels) {
@@ -209,20 +204,24 @@ async function predictBody(s: Served, type: "application/json" | "image/png", bo
           `body.pixels: this model does not take images; send ${model.io.input.kind === "table" ? '{"rows": [{...}]} or ' : ""}{"instances": [[...]]}`,
         );
       }
-      return predictEncoded(s.model, encodeInstances(model.io, [parsed.pixels]), 1)[0];
+      return predictInstances(s, [parsed.pixels])[0];
     case "batch":
-      return {
-        predictions: predictEncoded(
-          s.model,
-          encodeInstances(model.io, parsed.instances),
-          parsed.instances.length,
-        ),
-      };
+      return { predictions: predictInstances(s, parsed.instances) };
     case "rows":
       return {
         predictions: predictEncoded(s.model, rowInputs(s, parsed.rows), parsed.rows.length),
       };
   }
+}
+
+/**
+ * Instances of the input size (pixels 0..255 for an image model). A model saved before its io
+ * was recorded answers as it always has: no class names.
+ */
+function predictInstances(s: Served, instances: readonly ArrayLike<number>[]) {
+  const { model } = s;
+  if (!model.ioSaved) return predictPixelsBatch(model, instances);
+  return predictEncoded(model, encodeInstances(model.io, instances), instances.length);
 }
 
 /** Raw table rows as model inputs; a missing or ill-typed field is a 400 naming it. */
@@ -299,7 +298,5 @@ async function predictPng(s: Served, body: Uint8Array) {
       `PNG input needs a 28×28 model; this model takes ${s.inputSize} inputs`,
     );
   }
-  return s.model.ioSaved
-    ? predictEncoded(s.model, encodeInstances(s.model.io, [pixels]), 1)[0]
-    : predictPixels(s.model, pixels);
+  return predictInstances(s, [pixels])[0];
 }

@@ -214,3 +214,55 @@ describe("a regression model on plain arrays", () => {
     );
   });
 });
+
+describe("instances in the model's input shape", () => {
+  test("nested arrays of a [2, 3] input are taken as the flat 6 values; a wrong length is named", async () => {
+    const spec: ModelSpec = {
+      inputShape: [2, 3],
+      layers: [{ kind: "flatten" }, dense(1)],
+    };
+    const params = Float32Array.of(1, 2, 3, 4, 5, 6, 0.5);
+    const data = {
+      train: {
+        x: { data: new Float32Array(6), shape: [1, 2, 3] },
+        y: { kind: "numbers" as const, data: Float32Array.of(1), outputs: 1 },
+      },
+      test: {
+        x: { data: new Float32Array(6), shape: [1, 2, 3] },
+        y: { kind: "numbers" as const, data: Float32Array.of(1), outputs: 1 },
+      },
+    };
+    const served = createApp({
+      model: fromLayersModel(
+        JSON.parse(JSON.stringify(toModelJson(spec, undefined, modelIoOf(data)))),
+        weightsBytes(params),
+      ),
+    });
+    const send = (instances: unknown) =>
+      served.request("/predict", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ instances }),
+      });
+    const nested = await send([
+      [
+        [1, 0, 0],
+        [0, 0, 300],
+      ],
+    ]);
+    const flat = await send([[1, 0, 0, 0, 0, 300]]);
+    const want = { predictions: [{ value: 1 + 6 * 300 + 0.5 }] };
+    expect(await nested.json()).toEqual(want);
+    expect(await flat.json()).toEqual(want);
+    const short = await send([
+      [
+        [1, 0, 0],
+        [0, 0],
+      ],
+    ]);
+    expect(short.status).toBe(400);
+    expect(((await short.json()) as { error: string }).error).toBe(
+      "body.instances[0][1]: expected an array of 3 (the input shape is [2, 3]), got 2 values",
+    );
+  });
+});
