@@ -4,7 +4,7 @@ import type { Dataset } from "../core/data/dataset.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
-import type { NetworkProfile } from "./remote/coordinator.ts";
+import type { NetworkProfile } from "./participants.ts";
 
 export type { EpochMetrics };
 
