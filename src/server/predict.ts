@@ -8,6 +8,7 @@ import {
   toModelJson,
   WEIGHTS_FILE,
   weightsBytes,
+  withModelIo,
 } from "../core/format/layers-json.ts";
 import {
   describeInputs,
@@ -106,7 +107,7 @@ interface Served {
 
 function served(model: LoadedModel, options: PredictOptions): Served {
   const modelJson = JSON.stringify(
-    toModelJson(model.spec, model.summary, model.ioSaved ? model.io : undefined),
+    withModelIo(toModelJson(model.spec, model.summary), model.ioSaved ? model.io : undefined),
   );
   const weights = weightsBytes(model.params);
   return {

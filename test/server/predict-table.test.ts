@@ -12,6 +12,7 @@ import {
   type LoadedModel,
   toModelJson,
   weightsBytes,
+  withModelIo,
 } from "../../src/core/format/layers-json.ts";
 import { type ModelIo, modelIoOf } from "../../src/core/format/model-io.ts";
 import { forward } from "../../src/core/model/forward.ts";
@@ -58,7 +59,7 @@ beforeAll(async () => {
     layers: [dense(5, { activation: "relu" }), dense(2, { activation: "softmax" })],
   };
   const params = initParams(spec, 3);
-  const json = JSON.parse(JSON.stringify(toModelJson(spec, undefined, io)));
+  const json = JSON.parse(JSON.stringify(withModelIo(toModelJson(spec), io)));
   model = fromLayersModel(json, weightsBytes(params));
   app = createApp({ model });
 });
@@ -78,7 +79,7 @@ describe("a table model", () => {
   });
 
   test("tf.loadLayersModel still loads the network (the io is userDefinedMetadata)", async () => {
-    const json = toModelJson(model.spec, undefined, io);
+    const json = withModelIo(toModelJson(model.spec), io);
     const loaded = await tf.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: json.modelTopology,
@@ -185,7 +186,7 @@ describe("a regression model on plain arrays", () => {
       },
     };
     const regression = fromLayersModel(
-      JSON.parse(JSON.stringify(toModelJson(spec, undefined, modelIoOf(data)))),
+      JSON.parse(JSON.stringify(withModelIo(toModelJson(spec), modelIoOf(data)))),
       weightsBytes(params),
     );
     const served = createApp({ model: regression });
@@ -208,7 +209,7 @@ describe("a regression model on plain arrays", () => {
 
   test("a saved io that does not fit the network is refused by name", () => {
     const spec: ModelSpec = { inputShape: [2], layers: [dense(1)] };
-    const json = JSON.parse(JSON.stringify(toModelJson(spec, undefined, io)));
+    const json = JSON.parse(JSON.stringify(withModelIo(toModelJson(spec), io)));
     expect(() => fromLayersModel(json, weightsBytes(new Float32Array(3)))).toThrow(
       "shardfit_io: the table makes 6 inputs, the model takes 2",
     );
@@ -234,7 +235,7 @@ describe("instances in the model's input shape", () => {
     };
     const served = createApp({
       model: fromLayersModel(
-        JSON.parse(JSON.stringify(toModelJson(spec, undefined, modelIoOf(data)))),
+        JSON.parse(JSON.stringify(withModelIo(toModelJson(spec), modelIoOf(data)))),
         weightsBytes(params),
       ),
     });

@@ -1,4 +1,4 @@
-import { saveModelDir } from "../../src/adapter/fs/model-files.ts";
+import { saveModelDir, saveModelIo } from "../../src/adapter/fs/model-files.ts";
 import { readCsvTable } from "../../src/core/data/csv-table.ts";
 import type { TablePreprocessing } from "../../src/core/data/table-prep.ts";
 import { modelIoOf } from "../../src/core/format/model-io.ts";
@@ -43,6 +43,7 @@ export async function saveCarsModel(
     date: "2026-12-07",
   };
   const io = modelIoOf(table.data, { preprocessing: table.preprocessing });
-  await saveModelDir(dir, spec, params, summary, io);
+  await saveModelDir(dir, spec, params, summary);
+  await saveModelIo(dir, io);
   return { spec, params, preprocessing: table.preprocessing };
 }

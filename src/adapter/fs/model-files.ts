@@ -7,6 +7,7 @@ import {
   toModelJson,
   WEIGHTS_FILE,
   weightsBytes,
+  withModelIo,
 } from "../../core/format/layers-json.ts";
 import type { ModelIo } from "../../core/format/model-io.ts";
 import type { ModelSpec } from "../../core/model/sequential.ts";
@@ -35,11 +36,10 @@ export async function saveModelDir(
   spec: ModelSpec,
   params: Float32Array,
   summary: TrainingSummary,
-  io?: ModelIo,
 ): Promise<void> {
   await writeFilesAtomically(dir, {
     [WEIGHTS_FILE]: weightsBytes(params),
-    [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary, io)),
+    [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary)),
   });
 }
 
@@ -50,12 +50,13 @@ export async function saveModelDir(
  */
 export async function saveModelIo(dir: string, io: ModelIo): Promise<void> {
   const model = await loadModelDir(dir);
-  const json = JSON.parse(
-    new TextDecoder().decode(await readRequired(join(dir, MODEL_FILE), "model topology")),
+  // The file's own JSON, so every other field it has (a training config, …) is kept.
+  const json = withModelIo(
+    JSON.parse(
+      new TextDecoder().decode(await readRequired(join(dir, MODEL_FILE), "model topology")),
+    ) as { userDefinedMetadata?: object },
+    io,
   );
-  const { shardfit_io: _old, ...metadata } = json.userDefinedMetadata ?? {};
-  const withIo = toModelJson(model.spec, undefined, io).userDefinedMetadata;
-  json.userDefinedMetadata = { ...metadata, ...withIo };
   // Checked as a reader will check it before it replaces the file.
   fromLayersModel(json, weightsBytes(model.params), {
     model: join(dir, MODEL_FILE),

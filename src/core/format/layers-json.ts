@@ -161,12 +161,8 @@ export interface ModelJson {
   };
 }
 
-/**
- * model.json for `spec`; `weightsBytes(params)` is its weights.bin. `io` (what the inputs are
- * made from, what the outputs mean) goes to `userDefinedMetadata.shardfit_io`, where
- * `tf.loadLayersModel` ignores it.
- */
-export function toModelJson(spec: ModelSpec, summary?: TrainingSummary, io?: ModelIo): ModelJson {
+/** model.json for `spec`; `weightsBytes(params)` is its weights.bin. */
+export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJson {
   const layout = modelLayout(spec);
   const layers = layout.layers.map((layer, i) => ({
     class_name: kerasClass(layer.spec.kind),
@@ -193,14 +189,20 @@ export function toModelJson(spec: ModelSpec, summary?: TrainingSummary, io?: Mod
     generatedBy: "shardfit",
     convertedBy: null,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights }],
-    ...(summary || io
-      ? {
-          userDefinedMetadata: {
-            ...(summary ? { shardfit: summary } : {}),
-            ...(io ? { shardfit_io: modelIoJson(io) } : {}),
-          },
-        }
-      : {}),
+    ...(summary ? { userDefinedMetadata: { shardfit: summary } } : {}),
+  };
+}
+
+/**
+ * `json` with what the model's inputs are made from and what its outputs mean in
+ * `userDefinedMetadata.shardfit_io` (where `tf.loadLayersModel` ignores it); the rest of the
+ * metadata is kept. Without `io`, `json` as it is.
+ */
+export function withModelIo<T extends { userDefinedMetadata?: object }>(json: T, io?: ModelIo): T {
+  if (!io) return json;
+  return {
+    ...json,
+    userDefinedMetadata: { ...json.userDefinedMetadata, shardfit_io: modelIoJson(io) },
   };
 }
 
