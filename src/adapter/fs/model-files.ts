@@ -49,18 +49,11 @@ export async function saveModelDir(
  * weights checked to belong to it first.
  */
 export async function saveModelIo(dir: string, io: ModelIo): Promise<void> {
-  const model = await loadModelDir(dir);
+  const files = { model: join(dir, MODEL_FILE), weights: join(dir, WEIGHTS_FILE) };
+  const text = new TextDecoder().decode(await readRequired(files.model, "model topology"));
   // The file's own JSON, so every other field it has (a training config, …) is kept.
-  const json = withModelIo(
-    JSON.parse(
-      new TextDecoder().decode(await readRequired(join(dir, MODEL_FILE), "model topology")),
-    ) as { userDefinedMetadata?: object },
-    io,
-  );
-  // Checked as a reader will check it before it replaces the file.
-  fromLayersModel(json, weightsBytes(model.params), {
-    model: join(dir, MODEL_FILE),
-    weights: join(dir, WEIGHTS_FILE),
-  });
+  const json = withModelIo(JSON.parse(text) as { userDefinedMetadata?: object }, io);
+  // Checked against the weights, as a reader will check it, before it replaces the file.
+  fromLayersModel(json, await readRequired(files.weights, "model weights"), files);
   await writeFilesAtomically(dir, { [MODEL_FILE]: JSON.stringify(json) });
 }
