@@ -69,7 +69,7 @@ describe("the MLP on the gemm step", () => {
       expect(maxAbsDiff(got, want.grad)).toBeLessThan(1e-6);
       expect(Math.max(...want.grad.map(Math.abs))).toBeGreaterThan(1e-3);
       const hits = x.filter((_, i) => {
-        const logits = step.logits(params, batch).subarray(i * 10, (i + 1) * 10);
+        const logits = step.outputs(params, batch).subarray(i * 10, (i + 1) * 10);
         return logits.indexOf(Math.max(...logits)) === labels[i];
       }).length;
       expect(result.correct).toBe(hits);

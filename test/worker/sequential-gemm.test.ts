@@ -79,14 +79,16 @@ describe("SequentialGemmStep", () => {
     expect(got.loss).toBeCloseTo(expected.loss, 6);
   });
 
-  test("a batch of another capacity, or a model without a softmax Dense at the end, is refused", () => {
+  test("a batch of another capacity, or a cross-entropy on outputs that are not probabilities, is refused", () => {
     const c = makeCase(MODELS["mlp 6→5→4→3"], 3);
     const step = new SequentialGemmStep(c.layout, BATCH + 1);
     expect(() => step.gradientsInto(c.params, batchOf(c), new Float32Array(c.layout.size))).toThrow(
       `SequentialGemmStep: batch of ${BATCH}, built for ${BATCH + 1}`,
     );
     const linear = modelLayout({ inputShape: [4], layers: [dense(3)] });
-    expect(() => new SequentialGemmStep(linear, 2)).toThrow("the last layer must be a softmax");
+    expect(() => new SequentialGemmStep(linear, 2, "categorical_crossentropy")).toThrow(
+      "loss categorical_crossentropy needs probabilities: the last layer's activation must be softmax or sigmoid, got linear",
+    );
   });
 });
 

@@ -1,0 +1,26 @@
+import type { OutputLoss } from "../core/loss/output-loss.ts";
+import { binaryAccuracy } from "../core/metric/binary-accuracy.ts";
+import { categoricalAccuracy } from "../core/metric/categorical-accuracy.ts";
+import type { Batch } from "./batch.ts";
+
+/**
+ * What a step reports for a batch: its loss (Σ wᵢ·lossᵢ, the gradient written alongside) and,
+ * for a classification loss, the real rows predicted right, by Keras's "accuracy" for the
+ * output's shape (binary_accuracy for one unit, categorical_accuracy on rows otherwise).
+ */
+export function scoreOutputs(
+  loss: OutputLoss,
+  outputs: Float32Array,
+  batch: Batch,
+  gradient?: Float32Array,
+): { loss: number; correct: number } {
+  const value = loss.evaluate(outputs, batch, gradient);
+  if (!loss.classification) return { loss: value, correct: 0 };
+  const units = outputs.length / batch.capacity;
+  const accuracy = units === 1 ? binaryAccuracy : categoricalAccuracy;
+  const hits = new Float64Array(batch.capacity);
+  accuracy.perSample({ predictions: loss.predictions(outputs), targets: batch.y, units }, hits);
+  let correct = 0;
+  for (let r = 0; r < batch.capacity; r++) correct += batch.mask[r] * hits[r];
+  return { loss: value, correct };
+}
