@@ -8,7 +8,7 @@ import { progressReporter } from "./progress.ts";
 import { parseTrainArgs, TRAIN_HELP } from "./train-options.ts";
 
 /** What --json still prints, on stderr. */
-const NOTICES = new Set<TrainEvent["type"]>(["listening", "participant", "dashboard"]);
+const NOTICES = new Set<TrainEvent["type"]>(["training", "listening", "participant", "dashboard"]);
 
 await runCli("train", TRAIN_HELP, async () => {
   const cli = parseTrainArgs(process.argv.slice(2), process.env);

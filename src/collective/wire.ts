@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { decodeBase64Url, encodeBase64Url } from "../core/format/base64url.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import type { Predictions } from "../core/metric/confusion.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import { validate } from "../core/validate.ts";
@@ -152,6 +153,8 @@ export type CoordinatorMessage =
       participant: number;
       firstSlot: number;
       spec: ModelSpec;
+      /** The loss the model trains with. */
+      loss: LossName;
       paramCount: number;
       /** Each of this participant's slots: its shard's URL (relative to the join URL) and token. */
       shards: { url: string; token: string }[];

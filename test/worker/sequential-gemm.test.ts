@@ -2,7 +2,7 @@
 import "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/data/dataset.ts";
+import { type Dataset, samplesFromImages } from "../../src/core/data/dataset.ts";
 import { Rng } from "../../src/core/data/rng.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
@@ -128,7 +128,7 @@ describe("SequentialGemmStep on MNIST", () => {
         [0, 12],
         [12, 9],
       ]) {
-        fillBatch(batch, data.train, order, start, n, 64);
+        fillBatch(batch, samplesFromImages(data.train), order, start, n, 64);
         const expected = new Float32Array(layout.size);
         const want = new TfjsStep(layout, capacity).gradientsInto(params, batch, expected);
         const grads = new Float32Array(layout.size);

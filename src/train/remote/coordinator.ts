@@ -474,6 +474,7 @@ export class RemoteParticipants implements Participants {
       participant: peer.index,
       firstSlot: peer.firstSlot,
       spec: join.spec,
+      loss: join.loss,
       paramCount: this.o.paramCount,
       shards: Array.from({ length: peer.threads }, (_, i) => ({
         url: `/shards/${peer.firstSlot + i}`,

@@ -160,7 +160,7 @@ export class WorkerHost {
     const pool = new WorkerPool(
       threads,
       async ({ api }, w) => {
-        await api.loadModel(spec);
+        await api.loadModel(spec, welcome.loss);
         const port = w === 0 ? port2 : undefined;
         const membership = { plane: buffers, telemetry: telemetry.buffers, worker: w, port };
         await api.joinRelayPlane(port ? Comlink.transfer(membership, [port]) : membership);
