@@ -1,3 +1,4 @@
+import { OptimizerSpecError } from "../core/optim/spec.ts";
 import { ConfigError, DEFAULTS, LIMITS, resolveTrainConfig } from "../train/config.ts";
 import type { DashboardServerOptions, TrainOptions } from "../train/types.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
@@ -12,10 +13,14 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
   --model M         mlp (default), convnet (Conv2D 32-64-64 with max pooling, Dense 64, 10),
                     or FILE: a tfjs Layers topology (what tfjs model.toJSON() writes, or a
                     model.json) of a Sequential of Conv2D, MaxPooling2D, Flatten, Dense,
-                    Dropout, Reshape, ending in Dense(10, softmax)
+                    Dropout, Reshape (any Keras activation)
   --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize} for the
                     mlp, ${DEFAULTS.otherModelsBatchSize} for other models)
-  --lr X            RMSprop learning rate (default ${DEFAULTS.learningRate})
+  --optimizer NAME  rmsprop (default), adam, adamw, sgd or adagrad, with Keras's defaults
+  --lr X            the optimizer's learning rate (default: Keras's, ${DEFAULTS.learningRate} for rmsprop)
+  --loss NAME       categorical_crossentropy, sparse_categorical_crossentropy,
+                    binary_crossentropy, mse, mae or huber (default: the data decides, and
+                    the run says what it chose)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
@@ -55,9 +60,10 @@ const FLAGS = {
   seed: "seed",
   hidden: "hidden",
   model: "model",
+  loss: "loss",
 } as const satisfies Partial<Record<keyof TrainOptions, string>>;
 
-type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden" | "model">];
+type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden" | "model" | "loss">];
 
 /**
  * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
@@ -72,6 +78,8 @@ export function parseTrainArgs(
     epochs: { type: "string" },
     "batch-size": { type: "string" },
     lr: { type: "string" },
+    optimizer: { type: "string" },
+    loss: { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -101,6 +109,8 @@ export function parseTrainArgs(
     epochs: number("epochs"),
     batchSize: number("batch-size"),
     learningRate: number("lr"),
+    optimizer: v.optimizer as TrainOptions["optimizer"],
+    loss: v.loss,
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,
@@ -121,6 +131,8 @@ export function parseTrainArgs(
   try {
     resolveTrainConfig(options);
   } catch (error) {
+    // "optimizer: expected one of …" names the flag already.
+    if (error instanceof OptimizerSpecError) throw new UsageError(`--${error.message}`);
     if (!(error instanceof ConfigError) || !(error.option in FLAGS)) throw error;
     const flag = FLAGS[error.option as keyof typeof FLAGS];
     throw new UsageError(`--${flag}: expected ${error.expected}, got "${v[flag]}"`);
