@@ -21,6 +21,8 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
   --loss NAME       categorical_crossentropy, sparse_categorical_crossentropy,
                     binary_crossentropy, mse, mae or huber (default: the data decides, and
                     the run says what it chose)
+  --metrics LIST    Keras metrics to report each epoch, e.g. accuracy,top_k_categorical_accuracy
+                    or mae,mse (default: accuracy for classes, mae for numbers)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
@@ -80,6 +82,7 @@ export function parseTrainArgs(
     lr: { type: "string" },
     optimizer: { type: "string" },
     loss: { type: "string" },
+    metrics: { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -111,6 +114,7 @@ export function parseTrainArgs(
     learningRate: number("lr"),
     optimizer: v.optimizer as TrainOptions["optimizer"],
     loss: v.loss,
+    metrics: v.metrics?.split(",").map((m) => m.trim()),
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,

@@ -48,15 +48,20 @@ await runCli("train", TRAIN_HELP, async () => {
   });
   if (cli.json) {
     const last = result.history[result.history.length - 1];
+    // Accuracy means something for a cross-entropy only.
+    const classification = result.loss.endsWith("crossentropy");
     console.log(
       JSON.stringify({
         epochs: result.epochs,
         workers: result.workers,
         batchSize: result.batchSize,
+        loss: result.loss,
         trainLoss: last.trainLoss,
-        trainAccuracy: last.trainAccuracy,
+        ...(classification ? { trainAccuracy: last.trainAccuracy } : {}),
         testLoss: last.testLoss,
-        testAccuracy: last.testAccuracy,
+        ...(classification ? { testAccuracy: last.testAccuracy } : {}),
+        test: last.test,
+        history: result.kerasHistory,
         trainSeconds: result.trainSeconds,
         samplesPerSecond: result.samplesPerSecond,
         modelDir: result.modelDir ?? null,

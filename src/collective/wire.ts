@@ -100,6 +100,7 @@ const evalResult = v.object({
   correct: v.number(),
   count: v.pipe(v.number(), v.integer(), v.minValue(0)),
   predictions: v.optional(wirePredictions),
+  metricSums: v.optional(v.pipe(v.array(v.number()), v.maxLength(64))),
 });
 const workerMessage = v.variant("type", [
   hello,
@@ -163,7 +164,13 @@ export type CoordinatorMessage =
   | { type: "epoch"; attempt: number; plans: WirePlan[]; fromStep: number; globalStep: number }
   | { type: "abort" }
   /** With `predictions`, the results carry each test sample's predicted class and probability. */
-  | { type: "evaluate"; predictions?: boolean }
+  | {
+      type: "evaluate";
+      predictions?: boolean;
+      /** The shard's split (default test) and the metrics to measure (worker/evaluate.ts). */
+      split?: "train" | "test";
+      metrics?: string[];
+    }
   | { type: "bye" };
 
 /** WebSocket close codes this protocol uses. */

@@ -29,6 +29,7 @@ export const LIMITS = {
   epochs: 10_000,
   batchSize: 1 << 16,
   hiddenUnits: 1 << 14,
+  metrics: 16,
 } as const;
 
 /** Every setting of a run, resolved and checked. */
@@ -46,6 +47,8 @@ export interface TrainConfig {
   readonly arrays?: ArrayDataset;
   /** The loss the user named; undefined: the data decides (train/model-spec.ts). */
   readonly loss?: LossName;
+  /** The metric names the user gave (checked against the loss when the run has its data). */
+  readonly metrics?: readonly string[];
   readonly trainLimit: number;
   readonly testLimit: number;
   readonly out: string | false;
@@ -122,6 +125,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     batchSize,
     optimizer: resolveOptimizerOption(options),
     loss: resolveLoss(options.loss),
+    metrics: resolveMetricNames(options.metrics),
     seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     hidden: [...hidden],
     model,
@@ -158,6 +162,17 @@ function resolveLoss(loss: TrainOptions["loss"]): LossName | undefined {
   } catch (error) {
     throw new ConfigError("loss", (error as Error).message.replace(/^.*expected /, ""), loss);
   }
+}
+
+function resolveMetricNames(metrics: TrainOptions["metrics"]): readonly string[] | undefined {
+  if (metrics === undefined) return undefined;
+  if (!Array.isArray(metrics) || !metrics.every((m) => typeof m === "string")) {
+    throw new ConfigError("metrics", "an array of Keras metric names", metrics);
+  }
+  if (metrics.length > LIMITS.metrics) {
+    throw new ConfigError("metrics", `at most ${LIMITS.metrics} metrics`, metrics.length);
+  }
+  return [...metrics];
 }
 
 function resolveArrays(options: TrainOptions): ArrayDataset | undefined {

@@ -4,6 +4,7 @@ import { dataMismatch } from "../core/data/fit.ts";
 import { defaultTraining, type TargetKind } from "../core/loss/default-choice.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import { untrainableOutput } from "../core/loss/output-loss.ts";
+import { resolveMetrics } from "../core/metric/index.ts";
 import type { ActivationName } from "../core/model/activations.ts";
 import { mlpSpec } from "../core/model/presets.ts";
 import { inputSizeOf, type ModelSpec, modelLayout } from "../core/model/sequential.ts";
@@ -14,6 +15,8 @@ import { checkTrainingMemory } from "./memory-check.ts";
 export interface RunModel {
   readonly spec: ModelSpec;
   readonly loss: LossName;
+  /** The metrics to report: the names the workers measure, the History keys they go under. */
+  readonly metrics: readonly RunMetric[];
   /** One line: the loss, and why (the data decided, or the user named it). */
   readonly description: string;
 }
@@ -36,7 +39,8 @@ export async function runModel(config: TrainConfig, data: SampleData): Promise<R
     checkFits(spec, loss, data, 'model "mlp"');
     checkTrainingMemory(spec, config, 'model "mlp"');
     const description = config.loss ? given(loss) : choice.description;
-    return { spec, loss, description };
+    const metrics = checkedMetrics(config.metrics ?? choice.metrics, loss, spec);
+    return { spec, loss, metrics, description };
   }
   const spec = model.kind === "file" ? await loadTopologyFile(model.path) : model.spec;
   const source = model.kind === "file" ? model.path : `model "${model.name}"`;
@@ -44,7 +48,20 @@ export async function runModel(config: TrainConfig, data: SampleData): Promise<R
   checkFits(spec, loss, data, source);
   checkTrainingMemory(spec, config, source);
   const decided = `the data (${describeTargets(targets)}) and the model's output decide: loss ${loss}`;
-  return { spec, loss, description: config.loss ? given(loss) : decided };
+  const metrics = checkedMetrics(config.metrics ?? defaultTraining(targets).metrics, loss, spec);
+  return { spec, loss, metrics, description: config.loss ? given(loss) : decided };
+}
+
+export interface RunMetric {
+  readonly name: string;
+  readonly key: string;
+}
+
+/** `names` as Keras compiles them for `loss` and the model's output; throws naming a bad one. */
+function checkedMetrics(names: readonly string[], loss: LossName, spec: ModelSpec): RunMetric[] {
+  const layout = modelLayout(spec);
+  const units = layout.outputShape[layout.outputShape.length - 1];
+  return resolveMetrics(names, { loss, units }).map((m, i) => ({ name: names[i], key: m.key }));
 }
 
 const given = (loss: LossName) => `loss ${loss} (as given)`;

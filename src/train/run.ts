@@ -20,18 +20,20 @@ import { epochPlans, type Partition, partition, splitCount } from "../core/data/
 import type { CheckpointState } from "../core/format/checkpoint.ts";
 import type { TrainingSummary } from "../core/format/layers-json.ts";
 import type { LossName } from "../core/loss/loss.ts";
+import { CLASSIFICATION } from "../core/loss/output-loss.ts";
 import { initParams } from "../core/model/init.ts";
 import { type ModelSpec, parameterCount } from "../core/model/sequential.ts";
 import { optimizerFor } from "../core/optim/optimizer.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
+import type { EvalResult } from "../worker/trainer.ts";
 import type { TrainConfig } from "./config.ts";
 import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
-import { runModel } from "./model-spec.ts";
+import { type RunMetric, runModel } from "./model-spec.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
 import { runEpochSteps } from "./recovery.ts";
@@ -58,6 +60,7 @@ interface RunParts {
   readonly data: RunData;
   readonly spec: ModelSpec;
   readonly loss: LossName;
+  readonly metrics: readonly RunMetric[];
   /** Which loss the run trains with and why, for the `training` event. */
   readonly description: string;
   readonly parts: Partition;
@@ -89,7 +92,7 @@ export class TrainingRun {
   static async open(ctx: RunContext): Promise<TrainingRun> {
     const { config } = ctx;
     const data = await loadData(config);
-    const { spec, loss, description } = await runModel(config, data);
+    const { spec, loss, metrics, description } = await runModel(config, data);
     const resumed = await resumeFrom(config, spec, data);
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const aborted = abortPromise(ctx.signal);
@@ -123,7 +126,8 @@ export class TrainingRun {
     }
     const history = [...(resumed?.checkpoint.history ?? [])];
     const run = new TrainingRun({
-      ...{ ctx, data, spec, loss, description, parts, participants, history, server, aborted },
+      ...{ ctx, data, spec, loss, metrics, description, parts, participants, history },
+      ...{ server, aborted },
     });
     await run.startWorkers(`${server.url}/shards`, (slot) => tokens[slot]);
     return run;
@@ -178,18 +182,24 @@ export class TrainingRun {
     const { participants, history, ctx, data } = this.r;
     const { telemetry } = participants;
     const last = epoch === ctx.config.epochs - 1;
-    const evals = await participants.evaluate({ predictions: last });
+    const names = this.r.metrics.map((m) => m.name);
+    const evals = await participants.evaluate({ predictions: last, metrics: names });
     const liveTensors = await participants.tensorCount();
     const testCount = evals.reduce((a, e) => a + e.count, 0);
+    const testLoss = evals.reduce((a, e) => a + e.lossSum, 0) / testCount;
     const seen = telemetry.sum(STAT.seen);
+    const trainLoss = telemetry.sum(STAT.loss) / seen;
+    const trainAccuracy = telemetry.sum(STAT.correct) / seen;
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
-      trainLoss: telemetry.sum(STAT.loss) / seen,
-      trainAccuracy: telemetry.sum(STAT.correct) / seen,
-      testLoss: evals.reduce((a, e) => a + e.lossSum, 0) / testCount,
+      trainLoss,
+      trainAccuracy,
+      testLoss,
       testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
       trainSeconds,
       liveTensors,
+      metrics: { loss: trainLoss, ...(await this.trainMetrics(trainAccuracy)) },
+      test: { loss: testLoss, ...this.metricMeans(evals) },
     };
     history.push(metrics);
     this.r.ctx.emit({ type: "epoch", metrics });
@@ -201,6 +211,41 @@ export class TrainingRun {
         : undefined;
     if (this.evaluation) ctx.emit(this.evaluation);
     return metrics;
+  }
+
+  /**
+   * The metrics on the training data: accuracy as the steps counted it (a running mean, as
+   * Keras reports it), the others measured on every shard at the epoch's end.
+   */
+  private async trainMetrics(runningAccuracy: number): Promise<Record<string, number>> {
+    const classification = CLASSIFICATION.includes(this.r.loss);
+    const running = (name: string) => classification && (name === "accuracy" || name === "acc");
+    const measured = this.r.metrics.filter((m) => !running(m.name));
+    const evals =
+      measured.length > 0
+        ? await this.r.participants.evaluate({
+            split: "train",
+            metrics: measured.map((m) => m.name),
+          })
+        : [];
+    const means = this.metricMeans(evals, measured);
+    return Object.fromEntries(
+      this.r.metrics.map((m) => [m.key, running(m.name) ? runningAccuracy : means[m.key]]),
+    );
+  }
+
+  /** Each metric's mean over the evaluated samples, by its History key. */
+  private metricMeans(
+    evals: readonly EvalResult[],
+    metrics: readonly RunMetric[] = this.r.metrics,
+  ): Record<string, number> {
+    const count = evals.reduce((a, e) => a + e.count, 0);
+    return Object.fromEntries(
+      metrics.map((m, i) => [
+        m.key,
+        evals.reduce((a, e) => a + (e.metricSums?.[i] ?? Number.NaN), 0) / count,
+      ]),
+    );
   }
 
   async checkpoint(epoch: number): Promise<void> {
@@ -242,6 +287,8 @@ export class TrainingRun {
       spec,
       params,
       history,
+      loss: this.r.loss,
+      kerasHistory: kerasHistory(history),
       epochs: config.epochs,
       workers: this.r.parts.shardSizes.length,
       batchSize: config.batchSize,
@@ -336,6 +383,17 @@ export class TrainingRun {
       ? ` The checkpoint after epoch ${epochs} is in ${dir}/.`
       : "";
   }
+}
+
+/** Keras's History.history: each key's values, epoch after epoch. */
+function kerasHistory(history: readonly EpochMetrics[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const epoch of history) {
+    for (const [key, value] of Object.entries(epoch.metrics ?? {})) {
+      out[key] = [...(out[key] ?? []), value];
+    }
+  }
+  return out;
 }
 
 /** The run's server for local threads: loopback and a free port, unless the dashboard says. */

@@ -35,6 +35,12 @@ export interface TrainOptions {
    * `training` event.
    */
   loss?: LossName | (string & {});
+  /**
+   * Keras metric names reported each epoch on the training and test data (`accuracy`, `mae`,
+   * `mse`, `top_k_categorical_accuracy`, …); default: the data decides (accuracy for classes,
+   * mae for numbers).
+   */
+  metrics?: string[];
   seed?: number;
   /** Hidden layer widths of the `"mlp"` model (default `[512]`). */
   hidden?: number[];
@@ -130,6 +136,10 @@ export interface TrainResult {
   spec: ModelSpec;
   params: Float32Array;
   history: EpochMetrics[];
+  /** The loss the model trained with. */
+  loss: LossName;
+  /** Keras's `History.history`: per key (`loss`, `accuracy`, `mae`, …) its value per epoch. */
+  kerasHistory: Record<string, number[]>;
   epochs: number;
   workers: number;
   batchSize: number;

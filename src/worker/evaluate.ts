@@ -2,7 +2,7 @@ import type { SampleSet } from "../core/data/dataset.ts";
 import type { OutputLoss } from "../core/loss/output-loss.ts";
 import type { Predictions } from "../core/metric/confusion.ts";
 import { type Batch, fillBatch } from "./batch.ts";
-import { scoreOutputs } from "./output-score.ts";
+import { addMetricSums, rowMetrics, scoreOutputs } from "./output-score.ts";
 
 export interface EvalResult {
   /** Σ loss over the evaluated samples. */
@@ -11,6 +11,8 @@ export interface EvalResult {
   count: number;
   /** Per sample, in the set's order; only when asked for (the confusion matrix needs them). */
   predictions?: Predictions;
+  /** Σ value over the samples of each metric asked for, in `options.metrics` order. */
+  metricSums?: number[];
 }
 
 /** What evaluation needs of a step (model.ts `Step`): its forward and its loss. */
@@ -26,6 +28,10 @@ export interface StepForward {
 
 export interface EvalOptions {
   readonly predictions?: boolean;
+  /** Which of the shard's splits (default "test"). */
+  readonly split?: "train" | "test";
+  /** Keras metric names to measure besides the loss (core/metric `resolveMetrics`). */
+  readonly metrics?: readonly string[];
 }
 
 /**
@@ -44,6 +50,8 @@ export function evaluateInChunks(
     ? { predicted: new Uint8Array(set.count), confidence: new Float32Array(set.count) }
     : undefined;
   const classes = batch.y.length / batch.capacity;
+  const metrics = rowMetrics(options.metrics ?? [], step.loss.loss, classes);
+  const metricSums = new Float64Array(metrics.length);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < set.count; start += batch.capacity) {
@@ -54,9 +62,15 @@ export function evaluateInChunks(
     const chunk = scoreOutputs(step.loss, outputs, batch);
     lossSum += chunk.loss;
     correct += chunk.correct;
-    if (predictions) predictInto(step.loss.predictions(outputs), classes, n, predictions, start);
+    const probabilities = step.loss.predictions(outputs);
+    if (metrics.length > 0) addMetricSums(metrics, probabilities, batch, metricSums);
+    if (predictions) predictInto(probabilities, classes, n, predictions, start);
   }
-  return { lossSum, correct, count: set.count, ...(predictions ? { predictions } : {}) };
+  return {
+    ...{ lossSum, correct, count: set.count },
+    ...(predictions ? { predictions } : {}),
+    ...(metrics.length > 0 ? { metricSums: Array.from(metricSums) } : {}),
+  };
 }
 
 /**

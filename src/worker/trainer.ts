@@ -133,12 +133,15 @@ export class TrainerWorker {
   }
 
   /**
-   * Loss and accuracy over this shard's test samples, at `params` (or the run's current);
-   * with `predictions`, also each sample's predicted class and its probability.
+   * Loss, accuracy and the metrics asked for over this shard's test samples (or with
+   * `split: "train"` its training samples), at `params` (or the run's current); with
+   * `predictions`, also each sample's predicted class and its probability.
    */
   evaluate(params?: Float32Array, options: EvalOptions = {}): EvalResult {
     const weights = params ?? this.requireRun().collective.params();
-    return this.requireModel().evaluate(weights, this.requireShard().test, options);
+    const shard = this.requireShard();
+    const set = options.split === "train" ? shard.train : shard.test;
+    return this.requireModel().evaluate(weights, set, options);
   }
 
   /**

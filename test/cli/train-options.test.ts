@@ -30,8 +30,14 @@ describe("parseTrainArgs", () => {
   });
 
   test("--optimizer and --loss name Keras's optimizers and losses", () => {
-    const cli = parseTrainArgs(["--optimizer", "adam", "--loss", "mean_squared_error"]);
-    expect(cli.options).toMatchObject({ optimizer: "adam", loss: "mean_squared_error" });
+    const cli = parseTrainArgs([
+      ...["--optimizer", "adam", "--loss", "mean_squared_error", "--metrics", "mae, mse"],
+    ]);
+    expect(cli.options).toMatchObject({
+      optimizer: "adam",
+      loss: "mean_squared_error",
+      metrics: ["mae", "mse"],
+    });
   });
 
   test("an empty --hidden means no hidden layer", () => {

@@ -36,7 +36,8 @@ export interface OutputBatch {
   readonly weights: Float32Array;
 }
 
-const CLASSIFICATION: readonly LossName[] = [
+/** The cross-entropies: losses of classification, whose "accuracy" means something. */
+export const CLASSIFICATION: readonly LossName[] = [
   "categorical_crossentropy",
   "sparse_categorical_crossentropy",
   "binary_crossentropy",

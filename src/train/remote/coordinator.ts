@@ -291,7 +291,12 @@ export class RemoteParticipants implements Participants {
     await this.replaceGone();
     const all = await this.each((p) => {
       p.evaluated = deferred<Evaluated>();
-      p.send({ type: "evaluate", predictions: options.predictions === true });
+      p.send({
+        type: "evaluate",
+        predictions: options.predictions === true,
+        split: options.split,
+        metrics: options.metrics && [...options.metrics],
+      });
       return p.evaluated.promise;
     });
     this.lastTensors = all.map((e) => e.tensors);
@@ -603,7 +608,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A participant's evaluation as it came over the wire, predictions decoded. */
 function evalResultOf(wire: Evaluated["results"][number]): EvalResult {
-  const { lossSum, correct, count, predictions } = wire;
-  if (!predictions) return { lossSum, correct, count };
-  return { lossSum, correct, count, predictions: decodePredictions(predictions, count) };
+  const { lossSum, correct, count, metricSums, predictions } = wire;
+  const sums = metricSums ? { metricSums } : {};
+  if (!predictions) return { lossSum, correct, count, ...sums };
+  return { lossSum, correct, count, ...sums, predictions: decodePredictions(predictions, count) };
 }

@@ -132,9 +132,7 @@ export class WorkerHost {
         this.abort();
         return;
       case "evaluate":
-        this.evaluate(message.predictions === true).catch((error) =>
-          this.fail(error, CLOSE.protocol),
-        );
+        this.evaluate(message).catch((error) => this.fail(error, CLOSE.protocol));
         return;
       case "bye":
         this.shutdown();
@@ -262,11 +260,19 @@ export class WorkerHost {
     }
   }
 
-  private async evaluate(predictions: boolean): Promise<void> {
+  private async evaluate(
+    request: Extract<CoordinatorMessage, { type: "evaluate" }>,
+  ): Promise<void> {
     const { pool } = this.requireJoined();
-    const evals = await pool.each((api) => api.evaluate(undefined, { predictions }));
-    const results = evals.map(({ lossSum, correct, count, predictions: p }) => ({
+    const options = {
+      predictions: request.predictions === true,
+      split: request.split,
+      metrics: request.metrics,
+    };
+    const evals = await pool.each((api) => api.evaluate(undefined, options));
+    const results = evals.map(({ lossSum, correct, count, metricSums, predictions: p }) => ({
       ...{ lossSum, correct, count },
+      ...(metricSums ? { metricSums } : {}),
       ...(p ? { predictions: encodePredictions(p) } : {}),
     }));
     const tensors = await pool.each((api) => api.tensorCount());
