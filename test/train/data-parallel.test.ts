@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { ArrayDataset } from "../../src/core/data/arrays.ts";
 import type { Dataset } from "../../src/core/data/dataset.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
 import { BATCH, SAMPLES, sameGlobalBatches, smallRun } from "../support/global-batches.ts";
+import { mnistArraysFor } from "../support/mnist-arrays.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 
 let dataset: Dataset;
@@ -31,42 +31,12 @@ describe("data parallelism", () => {
     expect(maxAbsDiff(one.params, initParams(one.spec, 1))).toBeGreaterThan(5e-3);
   });
 
-  /** The first samples of MNIST as arrays, with targets made for `loss`. */
-  function arraysFor(loss: string): ArrayDataset {
-    const split = (set: Dataset["train"], n: number) => {
-      const x = { data: Float32Array.from(set.images.subarray(0, n * 784), (v) => v / 255) };
-      const labels = set.labels.subarray(0, n);
-      const y =
-        loss === "binary_crossentropy"
-          ? {
-              kind: "classes" as const,
-              data: Int32Array.from(labels, (l) => (l >= 5 ? 1 : 0)),
-              classes: 2,
-            }
-          : loss === "categorical_crossentropy"
-            ? {
-                kind: "one-hot" as const,
-                data: Float32Array.from({ length: n * 10 }, (_, i) =>
-                  labels[Math.floor(i / 10)] === i % 10 ? 1 : 0,
-                ),
-                classes: 10,
-              }
-            : {
-                kind: "numbers" as const,
-                data: Float32Array.from(labels, (l) => l / 9),
-                outputs: 1,
-              };
-      return { x: { ...x, shape: [n, 784] }, y };
-    };
-    return { train: split(dataset.train, SAMPLES), test: split(dataset.test, 600) };
-  }
-
   for (const loss of ["categorical_crossentropy", "binary_crossentropy", "mse", "mae", "huber"]) {
     test(`${loss} on arrays: N workers compute what 1 worker computes (N = 1, 3)`, async () => {
       const run = (workers: number) =>
         trainWithHooks(
           {
-            data: arraysFor(loss),
+            data: mnistArraysFor(dataset, loss, SAMPLES, 600),
             loss,
             hidden: [32],
             epochs: 2,
