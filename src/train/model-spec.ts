@@ -7,7 +7,12 @@ import { untrainableOutput } from "../core/loss/output-loss.ts";
 import { resolveMetrics } from "../core/metric/index.ts";
 import type { ActivationName } from "../core/model/activations.ts";
 import { mlpSpec } from "../core/model/presets.ts";
-import { inputSizeOf, type ModelSpec, modelLayout } from "../core/model/sequential.ts";
+import {
+  inputSizeOf,
+  type ModelSpec,
+  modelLayout,
+  outputActivation,
+} from "../core/model/sequential.ts";
 import type { TrainConfig } from "./config.ts";
 import { checkTrainingMemory } from "./memory-check.ts";
 
@@ -99,8 +104,7 @@ function outputFor(
  * activation for class targets (sparse on class indices), mse for numbers.
  */
 function lossForModel(spec: ModelSpec, targets: TargetKind): LossName {
-  const last = spec.layers[spec.layers.length - 1];
-  const activation = last.kind === "dense" || last.kind === "conv2d" ? last.activation : "linear";
+  const activation = outputActivation(spec);
   if (targets.kind === "numbers") return "mse";
   if (activation === "sigmoid") return "binary_crossentropy";
   return targets.kind === "class-indices"
@@ -114,9 +118,7 @@ function checkFits(spec: ModelSpec, loss: LossName, data: SampleData, source: st
   const units = layout.outputShape[layout.outputShape.length - 1];
   const mismatch = dataMismatch(data.train, inputSizeOf(spec), units);
   if (mismatch) throw new Error(`${source}: ${mismatch}`);
-  const last = spec.layers[spec.layers.length - 1];
-  const activation = last.kind === "dense" || last.kind === "conv2d" ? last.activation : "linear";
-  const reason = untrainableOutput(loss, activation, units);
+  const reason = untrainableOutput(loss, outputActivation(spec), units);
   if (reason) throw new Error(`${source}: ${reason}`);
   if (loss === "sparse_categorical_crossentropy" && data.train.y.kind !== "classes") {
     throw new Error(

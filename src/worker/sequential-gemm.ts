@@ -14,6 +14,7 @@ import {
   hasRelu,
   type LayerLayout,
   type ModelLayout,
+  outputActivation,
   type Shape,
   shapeSize,
 } from "../core/model/sequential.ts";
@@ -192,8 +193,7 @@ export class SequentialGemmStep {
 
 /** The loss of a model's training: `loss`, or the default for its output activation. */
 export function modelLoss(layout: ModelLayout, loss?: LossName): OutputLoss {
-  const last = layout.layers[layout.layers.length - 1].spec;
-  const activation = last.kind === "dense" || last.kind === "conv2d" ? last.activation : "linear";
+  const activation = outputActivation(layout.spec);
   const units = layout.outputShape[layout.outputShape.length - 1];
   if (shapeSize(layout.outputShape) !== units) {
     throw new Error(

@@ -143,6 +143,12 @@ export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return unnamed(a) === unnamed(b);
 }
 
+/** The last layer's activation: the model's output activation ("linear" for a layer without one). */
+export function outputActivation(spec: ModelSpec): Activation {
+  const last = spec.layers[spec.layers.length - 1];
+  return last.kind === "dense" || last.kind === "conv2d" ? last.activation : "linear";
+}
+
 /** A Conv2D or Dense layer with a ReLU activation. */
 export const hasRelu = (layer: LayerLayout): boolean =>
   (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
