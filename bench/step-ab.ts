@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
+import { samplesFromImages } from "../src/core/data/dataset.ts";
 import { initParams } from "../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../src/core/model/presets.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
@@ -74,7 +75,7 @@ for (let rep = -5; rep < reps; rep++) {
   const entries = Object.entries(variants);
   for (const [name, m] of rep % 2 ? entries.reverse() : entries) {
     const batch = batches.get(name)!;
-    fillBatch(batch, data.train, order, start, batchSize, batchSize);
+    fillBatch(batch, samplesFromImages(data.train), order, start, batchSize, batchSize);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     m.gradientsInto(params, batch, grads.get(name)!, { step: rep });

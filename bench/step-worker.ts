@@ -4,6 +4,7 @@
  * for a fixed time, on weights that stay at their initial values.
  */
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { samplesFromImages } from "../src/core/data/dataset.ts";
 import { initParams } from "../src/core/model/init.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
@@ -30,7 +31,7 @@ self.onmessage = async (event: MessageEvent<Job>) => {
   let steps = 0;
   const step = () => {
     const start = (offset + steps * rows) % (train.count - rows);
-    fillBatch(batch, train, order, start, rows, rows);
+    fillBatch(batch, samplesFromImages(train), order, start, rows, rows);
     model.gradientsInto(params, batch, grads, { step: steps });
     steps++;
   };

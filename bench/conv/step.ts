@@ -5,6 +5,7 @@
  */
 
 import { Rng } from "../../src/core/data/rng.ts";
+import { outputLoss } from "../../src/core/loss/output-loss.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
 import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";
@@ -86,16 +87,20 @@ export function runStep(
 ): number {
   const params = m.sequentialTensors(s.layout, s.params);
   const x = tf.tensor2d(s.x, [s.batch, 784]);
-  const y = tf.tensor2d(s.y, [s.batch, 10]);
-  const w = tf.fill([s.batch], 1 / s.batch) as tf.Tensor1D;
-  const mask = tf.ones([s.batch]) as tf.Tensor1D;
+  const batch = { y: s.y, weights: new Float32Array(s.batch).fill(1 / s.batch) };
+  const softmaxCe = outputLoss("categorical_crossentropy", "softmax", 10);
   mark?.("upload");
-  const r = m.sequentialLossAndGrads(s.layout, params, x, y, w, mask);
+  const r = m.sequentialLossAndGrads(
+    s.layout,
+    params,
+    x,
+    (outputs, gradient) => softmaxCe.evaluate(outputs, batch, gradient),
+    { lastActivation: "linear" },
+  );
   s.layout.weights.forEach((wl, i) => {
     out.set(r.grads[i].dataSync() as Float32Array, wl.offset);
   });
-  const loss = r.loss.dataSync()[0];
   mark?.("download");
-  tf.dispose([...params, x, y, w, mask, r.loss, r.correct, ...r.grads]);
-  return loss;
+  tf.dispose([...params, x, ...r.grads]);
+  return r.score;
 }

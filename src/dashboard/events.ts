@@ -4,7 +4,12 @@
  * share them.
  */
 import type { ConfusionMatrix } from "../core/metric/confusion.ts";
-import { type ModelSpec, modelLayout, shapeSize } from "../core/model/sequential.ts";
+import {
+  type Activation,
+  type ModelSpec,
+  modelLayout,
+  shapeSize,
+} from "../core/model/sequential.ts";
 import type { TrainEvent } from "../core/run/events.ts";
 import type { Retention } from "./event-log.ts";
 
@@ -15,7 +20,7 @@ export interface LayerSummary {
   /** Output values per sample. */
   readonly units: number;
   /** `none` for layers without one (pooling, flatten, dropout, reshape). */
-  readonly activation: "relu" | "softmax" | "linear" | "none";
+  readonly activation: Activation | "none";
   readonly parameters: number;
 }
 

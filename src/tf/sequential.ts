@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { type ActivationName, ELU_ALPHA } from "../core/model/activations.ts";
 import {
+  type Activation,
   hasRelu,
   type LayerLayout,
   type ModelLayout,
@@ -11,16 +13,20 @@ import { maxPoolBackward, maxPoolForward } from "./max-pool.ts";
 /**
  * Loss and hand-derived gradients of any Sequential model of core/model on tfjs, for the cpu
  * and wasm backends (tfjs's own autodiff cannot train a conv on wasm: no Conv2DBackpropFilter).
- * The loss is the weighted categorical cross-entropy of a final softmax Dense, the gradients
- * come back in flat-layout order.
+ * The loss is the caller's (a {@link ScoreOutputs}: core/loss in plain TS, the same code as the
+ * gemm step's), given the last layer's outputs; the gradients come back in flat-layout order.
  */
 
-export interface BatchGradients {
-  /** Σᵢ wᵢ·lossᵢ over the batch. */
-  readonly loss: tf.Scalar;
-  /** Σᵢ [argmax zᵢ = argmax yᵢ]·maskᵢ: correct predictions among the real (unpadded) rows. */
-  readonly correct: tf.Scalar;
-  /** Gradients of `loss` in flat-layout order: each layer's kernel, then its bias. */
+/**
+ * The loss on the last layer's outputs `[B × units]`: returns what the caller wants back (its
+ * loss, its hits) and writes ∂loss/∂outputs into `gradient`.
+ */
+export type ScoreOutputs<R> = (outputs: Float32Array, gradient: Float32Array) => R;
+
+export interface BatchGradients<R> {
+  /** What the score returned. */
+  readonly score: R;
+  /** Gradients of the loss in flat-layout order: each layer's kernel, then its bias. */
   readonly grads: tf.Tensor[];
 }
 
@@ -56,19 +62,72 @@ function weightIndices(layout: ModelLayout): number[] {
 }
 
 interface Trace {
-  /** Input of each layer; `inputs[i + 1]` is layer i's output. */
+  /** Input of each layer; `inputs[i + 1]` is layer i's output (after its activation). */
   readonly inputs: tf.Tensor[];
-  /** The last layer's pre-softmax output. */
-  readonly logits: tf.Tensor2D;
+  /** Each layer's output before its activation, kept only where the backward reads it (gelu). */
+  readonly preActivations: (tf.Tensor | undefined)[];
 }
 
 /**
- * ReLU, or nothing: linear, the final softmax (fused into the loss), or a conv (its ReLU is
- * fused into {@link conv2dForwardRelu}).
+ * The activation layer i applies: its own, or for the last layer `last` when given (the
+ * activation a fused loss applies itself), "linear" for layers without one.
  */
-function activate(z: tf.Tensor, layer: LayerLayout): tf.Tensor {
-  const spec = layer.spec;
-  return spec.kind === "dense" && spec.activation === "relu" ? tf.relu(z) : z;
+function activationOf(layout: ModelLayout, i: number, last?: ActivationName): Activation {
+  if (last && i === layout.layers.length - 1) return last;
+  const spec = layout.layers[i].spec;
+  return spec.kind === "dense" || spec.kind === "conv2d" ? spec.activation : "linear";
+}
+
+/** f(z) over the last axis; a conv's ReLU is already fused into {@link conv2dForwardRelu}. */
+function activate(z: tf.Tensor, activation: Activation, layer: LayerLayout): tf.Tensor {
+  switch (activation) {
+    case "linear":
+      return z;
+    case "relu":
+      return layer.spec.kind === "conv2d" ? z : tf.relu(z);
+    case "sigmoid":
+      return tf.sigmoid(z);
+    case "tanh":
+      return tf.tanh(z);
+    case "softmax":
+      return tf.softmax(z);
+    case "elu":
+      return tf.elu(z);
+    case "gelu":
+      // Keras's exact gelu: x·Φ(x) = ½x(1 + erf(x/√2)).
+      return tf.mul(tf.mul(z, 0.5), tf.add(tf.erf(tf.mul(z, Math.SQRT1_2)), 1));
+  }
+}
+
+/** dy·f′ given the forward output y (and, for gelu, its input z). */
+function activationBackward(
+  dy: tf.Tensor,
+  activation: Activation,
+  y: tf.Tensor,
+  z: tf.Tensor | undefined,
+): tf.Tensor {
+  switch (activation) {
+    case "linear":
+      return dy;
+    case "relu":
+      return tf.mul(dy, tf.step(y));
+    case "sigmoid":
+      return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+    case "tanh":
+      return tf.mul(dy, tf.sub(1, tf.square(y)));
+    case "softmax":
+      return tf.mul(y, tf.sub(dy, tf.sum(tf.mul(dy, y), -1, true)));
+    case "elu":
+      // f′ = 1 for x > 0, α·eˣ = y + α otherwise.
+      return tf.mul(dy, tf.where(tf.greater(y, 0), tf.onesLike(y), tf.add(y, ELU_ALPHA)));
+    case "gelu": {
+      if (!z) throw new Error("gelu backward needs the forward input");
+      // Φ(x) + x·φ(x)
+      const cdf = tf.mul(tf.add(tf.erf(tf.mul(z, Math.SQRT1_2)), 1), 0.5);
+      const pdf = tf.mul(tf.exp(tf.mul(tf.square(z), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+      return tf.mul(dy, tf.add(cdf, tf.mul(z, pdf)));
+    }
+  }
 }
 
 function forwardLayer(
@@ -99,43 +158,46 @@ function forwardLayer(
   }
 }
 
-/** Forward pass keeping every layer's input; dropout masks (training) may be given. */
+/**
+ * Forward pass keeping every layer's input; dropout masks (training) may be given; `last`
+ * replaces the last layer's activation (see {@link activationOf}).
+ */
 function trace(
   layout: ModelLayout,
   params: readonly tf.Tensor[],
   x: tf.Tensor,
   masks: readonly tf.Tensor[],
+  last?: ActivationName,
 ): Trace {
   const indices = weightIndices(layout);
-  const last = layout.layers.length - 1;
   const inputs: tf.Tensor[] = [tf.reshape(x, [x.shape[0], ...layout.inputShape])];
+  const preActivations: (tf.Tensor | undefined)[] = [];
   let dropout = 0;
   layout.layers.forEach((layer, i) => {
     const mask = layer.spec.kind === "dropout" ? masks[dropout++] : undefined;
     const z = forwardLayer(layer, inputs[i], params, indices[i], mask);
-    inputs.push(activate(z, layer));
+    const activation = activationOf(layout, i, last);
+    preActivations.push(activation === "gelu" ? z : undefined);
+    inputs.push(activate(z, activation, layer));
     phaseProbe?.(`${layer.name} forward`);
   });
-  return { inputs, logits: inputs[last + 1] as tf.Tensor2D };
+  return { inputs, preActivations };
 }
 
-function requireSoftmaxOutput(layout: ModelLayout): void {
-  const spec = layout.layers[layout.layers.length - 1].spec;
-  if (spec.kind !== "dense" || spec.activation !== "softmax") {
-    throw new Error(
-      `sequentialLossAndGrads: the last layer must be a softmax Dense (categorical cross-entropy), got ${spec.kind}${"activation" in spec ? ` with ${spec.activation}` : ""}`,
-    );
-  }
-}
-
-/** Logits (pre-softmax outputs) for inference: dropout is the identity. */
-export function sequentialLogits(
+/**
+ * The last layer's outputs `[B, units]` for inference (dropout the identity); `last` replaces
+ * its activation (e.g. "linear": the logits before a softmax a loss fuses).
+ */
+export function sequentialOutputs(
   layout: ModelLayout,
   params: readonly tf.Tensor[],
   x: tf.Tensor,
+  last?: ActivationName,
 ): tf.Tensor2D {
-  requireSoftmaxOutput(layout);
-  return tf.tidy(() => trace(layout, params, x, []).logits);
+  return tf.tidy(() => {
+    const { inputs } = trace(layout, params, x, [], last);
+    return inputs[inputs.length - 1] as tf.Tensor2D;
+  });
 }
 
 interface LayerGradients {
@@ -145,28 +207,34 @@ interface LayerGradients {
   readonly input?: tf.Tensor;
 }
 
-/**
- * Backward through one layer, from ∂loss/∂(its output) (with the layer's ReLU derivative
- * already applied if `reluApplied`: see {@link poolTakesRelu}).
- */
+/** One layer's part of the backward pass. */
+interface LayerBackward {
+  readonly input: tf.Tensor;
+  readonly output: tf.Tensor;
+  /** The layer's output before its activation (gelu only). */
+  readonly preActivation: tf.Tensor | undefined;
+  readonly activation: Activation;
+  readonly mask: tf.Tensor | undefined;
+  readonly needInput: boolean;
+  /** The next layer, a max-pool, applied this layer's ReLU derivative (see {@link poolTakesRelu}). */
+  readonly reluApplied: boolean;
+}
+
+/** Backward through one layer, from ∂loss/∂(its output). */
 function backwardLayer(
   layer: LayerLayout,
-  input: tf.Tensor,
-  output: tf.Tensor,
   dOut: tf.Tensor,
   params: readonly tf.Tensor[],
   w: number,
-  mask: tf.Tensor | undefined,
-  needInput: boolean,
-  reluApplied: boolean,
+  at: LayerBackward,
 ): LayerGradients {
+  const { input, mask, needInput } = at;
   const spec = layer.spec;
   switch (spec.kind) {
     case "conv2d":
     case "dense": {
-      // ReLU'(z) is 1 where its output is positive; linear and the fused softmax pass through.
-      const relu = spec.activation === "relu" && !reluApplied;
-      const dz = relu ? tf.mul(dOut, tf.step(output)) : dOut;
+      const skip = at.reluApplied && at.activation === "relu";
+      const dz = skip ? dOut : activationBackward(dOut, at.activation, at.output, at.preActivation);
       if (spec.kind === "conv2d") {
         const g = conv2dBackward(
           input as tf.Tensor4D,
@@ -235,37 +303,35 @@ export interface SequentialStepOptions {
    * without them Dropout is the identity.
    */
   readonly dropoutMasks?: readonly Float32Array[];
+  /** Replaces the last layer's activation: "linear" when the loss applies it (fused). */
+  readonly lastActivation?: ActivationName;
 }
 
 /**
- * Loss, correct count and gradients of `layout`'s model on one batch. `x` is `[B, …]` with
- * B·(input size) values (flat `[B, 784]` rows serve a `[28, 28, 1]` input as they are),
- * `oneHot` `[B, classes]`; `weights` are per-sample loss weights (1/B for real rows, 0 for
- * padding), `mask` marks real rows for the accuracy count. Gradients are in flat-layout order
- * (kernel, then bias, for each layer with weights).
+ * The score and gradients of `layout`'s model on one batch. `x` is `[B, …]` with B·(input
+ * size) values (flat `[B, 784]` rows serve a `[28, 28, 1]` input as they are); `score` gets the
+ * last layer's outputs and writes ∂loss/∂outputs. Gradients are in flat-layout order (kernel,
+ * then bias, for each layer with weights).
  */
-export function sequentialLossAndGrads(
+export function sequentialLossAndGrads<R>(
   layout: ModelLayout,
   params: readonly tf.Tensor[],
   x: tf.Tensor,
-  oneHot: tf.Tensor2D,
-  weights: tf.Tensor1D,
-  mask: tf.Tensor1D,
+  score: ScoreOutputs<R>,
   options: SequentialStepOptions = {},
-): BatchGradients {
-  requireSoftmaxOutput(layout);
+): BatchGradients<R> {
   const batch = x.shape[0];
-  return tf.tidy(() => {
+  const last = options.lastActivation;
+  let result: R | undefined;
+  const grads = tf.tidy(() => {
     const masks = dropoutTensors(layout, batch, options.dropoutMasks);
-    const { inputs, logits } = trace(layout, params, x, masks);
-    const logProbs = tf.logSoftmax(logits);
-    const loss = tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)), weights)) as tf.Scalar;
-    const hits = tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)), "float32");
-    const correct = tf.sum(tf.mul(hits, mask)) as tf.Scalar;
+    const { inputs, preActivations } = trace(layout, params, x, masks, last);
+    const outputs = inputs[inputs.length - 1];
+    const dOutputs = new Float32Array(outputs.size);
+    result = score(outputs.dataSync() as Float32Array, dOutputs);
     phaseProbe?.("loss");
 
-    // d loss / d logits = wᵢ·(softmax(zᵢ) − yᵢ)
-    let d: tf.Tensor = tf.mul(tf.sub(tf.exp(logProbs), oneHot), tf.expandDims(weights, 1));
+    let d: tf.Tensor = tf.tensor(dOutputs, outputs.shape);
     const indices = weightIndices(layout);
     const grads: tf.Tensor[] = new Array(layout.weights.length);
     let dropout = masks.length;
@@ -275,17 +341,15 @@ export function sequentialLossAndGrads(
       const m = layer.spec.kind === "dropout" ? masks[--dropout] : undefined;
       const takesRelu = poolTakesRelu(layout, i);
       const dOut = takesRelu ? tf.mul(d, tf.step(inputs[i + 1])) : d;
-      const g = backwardLayer(
-        layer,
-        inputs[i],
-        inputs[i + 1],
-        dOut,
-        params,
-        indices[i],
-        m,
-        i > 0,
+      const g = backwardLayer(layer, dOut, params, indices[i], {
+        input: inputs[i],
+        output: inputs[i + 1],
+        preActivation: preActivations[i],
+        activation: activationOf(layout, i, last),
+        mask: m,
+        needInput: i > 0,
         reluApplied,
-      );
+      });
       reluApplied = takesRelu;
       phaseProbe?.(`${layer.name} backward`);
       g.weights.forEach((t, k) => {
@@ -293,6 +357,7 @@ export function sequentialLossAndGrads(
       });
       if (g.input) d = g.input;
     }
-    return { loss, correct, grads };
+    return grads;
   });
+  return { score: result as R, grads };
 }

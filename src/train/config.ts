@@ -1,10 +1,13 @@
+import { type ArrayDataset, validateArrayDataset } from "../core/data/arrays.ts";
 import type { Dataset } from "../core/data/dataset.ts";
 import { parseTopology } from "../core/format/topology.ts";
-import { untrainableReason } from "../core/model/describe.ts";
+import { lossByName } from "../core/loss/index.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
-import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
-import { type OptimizerSpec, rmsprop } from "../core/optim/optimizer.ts";
+import { type ModelSpec, modelLayout } from "../core/model/sequential.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import { KERAS_RMSPROP } from "../core/optim/rmsprop.ts";
+import { resolveOptimizer } from "../core/optim/spec.ts";
 import { show } from "../core/validate.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
@@ -26,6 +29,7 @@ export const LIMITS = {
   epochs: 10_000,
   batchSize: 1 << 16,
   hiddenUnits: 1 << 14,
+  metrics: 16,
 } as const;
 
 /** Every setting of a run, resolved and checked. */
@@ -39,6 +43,12 @@ export interface TrainConfig {
   readonly model: ModelChoice;
   readonly dataDir?: string;
   readonly dataset?: Dataset;
+  /** Arrays to train on (checked), instead of images. */
+  readonly arrays?: ArrayDataset;
+  /** The loss the user named; undefined: the data decides (train/model-spec.ts). */
+  readonly loss?: LossName;
+  /** The metric names the user gave (checked against the loss when the run has its data). */
+  readonly metrics?: readonly string[];
   readonly trainLimit: number;
   readonly testLimit: number;
   readonly out: string | false;
@@ -106,8 +116,8 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
   const model = resolveModel(options);
   const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.otherModelsBatchSize;
   const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
-  const learningRate = options.learningRate ?? DEFAULTS.learningRate;
-  if (!Number.isFinite(learningRate) || learningRate <= 0) {
+  const learningRate = options.learningRate;
+  if (learningRate !== undefined && (!Number.isFinite(learningRate) || learningRate <= 0)) {
     throw new ConfigError("learningRate", "a positive number", learningRate);
   }
   const hidden = options.hidden ?? DEFAULTS.hidden;
@@ -119,12 +129,15 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     workers,
     epochs: intOption(options, "epochs", DEFAULTS.epochs, 1, LIMITS.epochs),
     batchSize,
-    optimizer: rmsprop(learningRate),
+    optimizer: resolveOptimizerOption(options),
+    loss: resolveLoss(options.loss),
+    metrics: resolveMetricNames(options.metrics),
     seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     hidden: [...hidden],
     model,
     dataDir: options.dataDir,
     dataset: options.dataset,
+    arrays: resolveArrays(options),
     trainLimit: intOption(
       options,
       "trainLimit",
@@ -141,6 +154,40 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     remote: options.remote && resolveRemote(options.remote),
     dashboard: resolveDashboard(options.dashboard, options.remote !== undefined),
   };
+}
+
+/** Keras's defaults for the named optimizer; its errors (OptimizerSpecError) name the field. */
+function resolveOptimizerOption(options: TrainOptions): OptimizerSpec {
+  return resolveOptimizer({ optimizer: options.optimizer, learningRate: options.learningRate });
+}
+
+function resolveLoss(loss: TrainOptions["loss"]): LossName | undefined {
+  if (loss === undefined) return undefined;
+  try {
+    return lossByName(loss).name;
+  } catch (error) {
+    throw new ConfigError("loss", (error as Error).message.replace(/^.*expected /, ""), loss);
+  }
+}
+
+function resolveMetricNames(metrics: TrainOptions["metrics"]): readonly string[] | undefined {
+  if (metrics === undefined) return undefined;
+  if (!Array.isArray(metrics) || !metrics.every((m) => typeof m === "string")) {
+    throw new ConfigError("metrics", "an array of Keras metric names", metrics);
+  }
+  if (metrics.length > LIMITS.metrics) {
+    throw new ConfigError("metrics", `at most ${LIMITS.metrics} metrics`, metrics.length);
+  }
+  return [...metrics];
+}
+
+function resolveArrays(options: TrainOptions): ArrayDataset | undefined {
+  if (options.data === undefined) return undefined;
+  if (options.dataset !== undefined || options.dataDir !== undefined) {
+    const other = options.dataset !== undefined ? "dataset" : "dataDir";
+    throw new ConfigError("data", `no ${other} beside data (one data source)`, other);
+  }
+  return validateArrayDataset(options.data);
 }
 
 function resolveDashboard(
@@ -205,8 +252,6 @@ function modelFromText(text: string): ModelChoice {
  */
 function customModel(spec: ModelSpec): ModelChoice {
   modelLayout(spec);
-  const reason = untrainableReason(spec);
-  if (reason) throw new ModelSpecError(reason);
   return { kind: "spec", name: "custom", spec };
 }
 

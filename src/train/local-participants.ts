@@ -114,7 +114,7 @@ export class LocalParticipants implements Participants {
   private memberSetup(join: JoinInfo): MemberSetup {
     return async ({ api }, worker, spawn) => {
       const fault = this.o.faults?.find((f) => f.worker === worker && (f.repeat || spawn === 0));
-      await api.loadModel(join.spec);
+      await api.loadModel(join.spec, join.loss);
       await api.joinSharedPlane({
         plane: this.plane.buffers,
         telemetry: this.telemetry.buffers,

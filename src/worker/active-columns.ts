@@ -15,7 +15,7 @@ export const COLUMN_ALIGN = 16;
  * COLUMN_ALIGN (at least one block), and returns the count.
  */
 export function activeColumns(
-  images: Uint8Array,
+  images: Uint8Array | Float32Array,
   px: number,
   indices: Int32Array,
   start: number,
@@ -36,12 +36,32 @@ export function activeColumns(
   return width;
 }
 
-function markNonzero(images: Uint8Array, from: number, px: number, mark: Uint8Array): void {
+function markNonzero(
+  images: Uint8Array | Float32Array,
+  from: number,
+  px: number,
+  mark: Uint8Array,
+): void {
   for (let j = 0; j < px; j++) if (images[from + j] !== 0) mark[j] = 1;
 }
 
-/** dst[at + k] = src[from + columns[k]] / 255 for k < width: one sample's active inputs. */
-export function gatherScaled(
+/**
+ * One sample's active inputs: dst[at + k] = src[from + columns[k]], pixel bytes scaled by
+ * 1/255, for k < width.
+ */
+export function gatherInputs(
+  dst: Float32Array,
+  at: number,
+  src: Uint8Array | Float32Array,
+  from: number,
+  columns: Int32Array,
+  width: number,
+): void {
+  if (src instanceof Uint8Array) gatherScaled(dst, at, src, from, columns, width);
+  else for (let k = 0; k < width; k++) dst[at + k] = src[from + columns[k]];
+}
+
+function gatherScaled(
   dst: Float32Array,
   at: number,
   src: Uint8Array,

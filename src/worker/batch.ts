@@ -1,10 +1,11 @@
-import type { ImageSet } from "../core/data/dataset.ts";
-import { activeColumns, gatherScaled } from "./active-columns.ts";
+import { type SampleSet, sampleSize } from "../core/data/dataset.ts";
+import { activeColumns, gatherInputs } from "./active-columns.ts";
 
 /**
  * A fixed-capacity batch: the inputs of its active columns only (see active-columns.ts), or
  * of every column for models without a Dense on the raw input (a conv needs whole images),
- * scaled to [0, 1]; one-hot labels; per-sample loss weights (1/B of the global batch for real
+ * pixels scaled to [0, 1]; target rows of the output's width (a class index becomes a one-hot
+ * row, or with one output unit its 0/1 value); per-sample loss weights (1/B of the global batch for real
  * rows, 0 for padding) and a mask of real rows for the accuracy count.
  */
 export interface Batch {
@@ -28,6 +29,7 @@ export interface Batch {
 export function createBatch(
   capacity: number,
   inputSize: number,
+  /** The model's output width. */
   classes: number,
   allColumns = false,
 ): Batch {
@@ -58,14 +60,14 @@ export function activeInputs(batch: Batch): Float32Array {
  */
 export function fillBatch(
   batch: Batch,
-  set: ImageSet,
+  set: SampleSet,
   indices: Int32Array,
   start: number,
   n: number,
   globalCount: number,
 ): void {
-  const px = set.rows * set.cols;
-  const classes = batch.y.length / batch.capacity;
+  const px = sampleSize(set);
+  const units = batch.y.length / batch.capacity;
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
     if (sample < 0 || sample >= set.count) {
@@ -74,7 +76,7 @@ export function fillBatch(
   }
   const width = batch.allColumns
     ? px
-    : activeColumns(set.images, px, indices, start, n, batch.mark, batch.columns);
+    : activeColumns(set.x, px, indices, start, n, batch.mark, batch.columns);
   batch.width = width;
   batch.y.fill(0);
   batch.weights.fill(0);
@@ -83,10 +85,28 @@ export function fillBatch(
   batch.x.fill(0, n * width, batch.capacity * width);
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
-    gatherScaled(batch.x, i * width, set.images, sample * px, batch.columns, width);
-    batch.y[i * classes + set.labels[sample]] = 1;
+    gatherInputs(batch.x, i * width, set.x, sample * px, batch.columns, width);
+    targetRowInto(batch.y, i, units, set, sample);
     batch.weights[i] = 1 / globalCount;
     batch.mask[i] = 1;
     batch.samples[i] = sample;
+  }
+}
+
+/** Row `i` of `y` (`units` wide): the sample's target row, or its class as a one-hot row. */
+function targetRowInto(
+  y: Float32Array,
+  i: number,
+  units: number,
+  set: SampleSet,
+  sample: number,
+): void {
+  const t = set.y;
+  if (t.kind === "rows") {
+    y.set(t.data.subarray(sample * units, (sample + 1) * units), i * units);
+  } else if (units === 1) {
+    y[i] = t.labels[sample];
+  } else {
+    y[i * units + t.labels[sample]] = 1;
   }
 }

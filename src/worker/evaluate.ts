@@ -1,56 +1,84 @@
-import type { ImageSet } from "../core/data/dataset.ts";
+import type { SampleSet } from "../core/data/dataset.ts";
+import type { OutputLoss } from "../core/loss/output-loss.ts";
 import type { Predictions } from "../core/metric/confusion.ts";
 import { type Batch, fillBatch } from "./batch.ts";
-import { softmaxCrossEntropyInto } from "./loss.ts";
+import { addMetricSums, rowMetrics, scoreOutputs } from "./output-score.ts";
 
 export interface EvalResult {
-  /** Σ cross-entropy over the evaluated samples. */
+  /** Σ loss over the evaluated samples. */
   lossSum: number;
   correct: number;
   count: number;
   /** Per sample, in the set's order; only when asked for (the confusion matrix needs them). */
   predictions?: Predictions;
+  /** Σ value over the samples of each metric asked for, in `options.metrics` order. */
+  metricSums?: number[];
+}
+
+/** What evaluation needs of a step (model.ts `Step`): its forward and its loss. */
+export interface StepForward {
+  /** The loss at the output, which applies the last layer's activation when they fuse. */
+  readonly loss: OutputLoss;
+  /**
+   * The last layer's outputs for the batch, `capacity × units`, before an activation the loss
+   * fuses (`loss.predictions` applies it): read them before the step's next call.
+   */
+  outputs(params: Float32Array, batch: Batch): Float32Array;
 }
 
 export interface EvalOptions {
   readonly predictions?: boolean;
+  /** Which of the shard's splits (default "test"). */
+  readonly split?: "train" | "test";
+  /** Keras metric names to measure besides the loss (core/metric `resolveMetrics`). */
+  readonly metrics?: readonly string[];
 }
 
 /**
- * Runs the model forward over `set` in chunks of the batch's capacity (`logitsOf`: a chunk's
- * logits, `capacity × classes`): sums the cross-entropy and the hits and, with
- * `options.predictions`, gathers each sample's predicted class and probability.
+ * Runs the model forward over `set` in chunks of the batch's capacity: sums the loss and the
+ * hits and, with `options.predictions`, gathers each sample's predicted class and probability.
  */
 export function evaluateInChunks(
-  set: ImageSet,
+  set: SampleSet,
   batch: Batch,
   options: EvalOptions,
-  logitsOf: (batch: Batch) => Float32Array,
+  step: StepForward,
+  params: Float32Array,
 ): EvalResult {
   const order = Int32Array.from({ length: set.count }, (_, i) => i);
   const predictions = options.predictions
     ? { predicted: new Uint8Array(set.count), confidence: new Float32Array(set.count) }
     : undefined;
-  // The loss's gradient, written alongside it and not needed here.
-  const dz = new Float32Array(batch.y.length);
+  const classes = batch.y.length / batch.capacity;
+  const metrics = rowMetrics(options.metrics ?? [], step.loss.loss, classes);
+  const metricSums = new Float64Array(metrics.length);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < set.count; start += batch.capacity) {
     const n = Math.min(batch.capacity, set.count - start);
     // Weight 1 per real sample: the sum of losses, not the mean.
     fillBatch(batch, set, order, start, n, 1);
-    const logits = logitsOf(batch);
-    const chunk = softmaxCrossEntropyInto(logits, batch, dz);
+    const outputs = step.outputs(params, batch);
+    const chunk = scoreOutputs(step.loss, outputs, batch);
     lossSum += chunk.loss;
     correct += chunk.correct;
-    if (predictions) predictInto(logits, dz.length / batch.capacity, n, predictions, start);
+    const probabilities = step.loss.predictions(outputs);
+    if (metrics.length > 0) addMetricSums(metrics, probabilities, batch, metricSums);
+    if (predictions) predictInto(probabilities, classes, n, predictions, start);
   }
-  return { lossSum, correct, count: set.count, ...(predictions ? { predictions } : {}) };
+  return {
+    ...{ lossSum, correct, count: set.count },
+    ...(predictions ? { predictions } : {}),
+    ...(metrics.length > 0 ? { metricSums: Array.from(metricSums) } : {}),
+  };
 }
 
-/** Each of the first `n` rows' first maximum and its softmax probability, at `start` on. */
+/**
+ * Each of the first `n` rows' predicted class and its probability, at `start` on: the first
+ * maximum of a row of probabilities, or for one sigmoid unit class 1 when p > 0.5.
+ */
 function predictInto(
-  logits: Float32Array,
+  probabilities: Float32Array,
   classes: number,
   n: number,
   into: Predictions,
@@ -58,11 +86,17 @@ function predictInto(
 ): void {
   for (let i = 0; i < n; i++) {
     const at = i * classes;
+    if (classes === 1) {
+      const p = probabilities[at];
+      into.predicted[start + i] = p > 0.5 ? 1 : 0;
+      into.confidence[start + i] = p > 0.5 ? p : 1 - p;
+      continue;
+    }
     let best = at;
-    for (let k = at + 1; k < at + classes; k++) if (logits[k] > logits[best]) best = k;
-    let sum = 0;
-    for (let k = at; k < at + classes; k++) sum += Math.exp(logits[k] - logits[best]);
+    for (let k = at + 1; k < at + classes; k++) {
+      if (probabilities[k] > probabilities[best]) best = k;
+    }
     into.predicted[start + i] = best - at;
-    into.confidence[start + i] = 1 / sum;
+    into.confidence[start + i] = probabilities[best];
   }
 }

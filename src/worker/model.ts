@@ -1,5 +1,6 @@
-import type { ImageSet } from "../core/data/dataset.ts";
+import type { SampleSet } from "../core/data/dataset.ts";
 import { Rng } from "../core/data/rng.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import { sampleDropoutMasks } from "../core/model/dropout.ts";
 import {
   type ModelLayout,
@@ -9,7 +10,12 @@ import {
 } from "../core/model/sequential.ts";
 import { GEMM_KERNEL } from "../wasm/gemm.ts";
 import { type Batch, createBatch } from "./batch.ts";
-import { type EvalOptions, type EvalResult, evaluateInChunks } from "./evaluate.ts";
+import {
+  type EvalOptions,
+  type EvalResult,
+  evaluateInChunks,
+  type StepForward,
+} from "./evaluate.ts";
 import { activeColumnsLayer, SequentialGemmStep } from "./sequential-gemm.ts";
 
 /** What a worker computes with, whatever the model: its step's gradients and evaluation. */
@@ -29,7 +35,7 @@ export interface WorkerModel {
     timings?: Float64Array,
   ): { loss: number; correct: number };
   /** Loss and accuracy over `set`; with `predictions`, each sample's class and probability. */
-  evaluate(params: Float32Array, set: ImageSet, options?: EvalOptions): EvalResult;
+  evaluate(params: Float32Array, set: SampleSet, options?: EvalOptions): EvalResult;
   /** Live tfjs tensors (a leak check): 0 unless the tfjs step runs. */
   liveTensors(): number;
 }
@@ -46,7 +52,7 @@ export interface StepContext {
 }
 
 /** A model's forward and backward pass over batches of `capacity` samples. */
-export interface Step {
+export interface Step extends StepForward {
   readonly capacity: number;
   gradientsInto(
     params: Float32Array,
@@ -55,21 +61,20 @@ export interface Step {
     timings?: Float64Array,
     dropoutMasks?: readonly Float32Array[],
   ): { loss: number; correct: number };
-  /** The batch's logits, `capacity × classes`: read them before the step's next call. */
-  logits(params: Float32Array, batch: Batch): Float32Array;
 }
 
 /** What makes a model's steps: the wasm gemm, or tfjs where relaxed SIMD is missing. */
 export interface StepEngine {
   /** Whether the steps need batches of every input column. */
   allColumns(layout: ModelLayout): boolean;
-  step(layout: ModelLayout, capacity: number): Step;
+  /** `loss`: by default the one for the last layer's activation (core/loss `lossForActivation`). */
+  step(layout: ModelLayout, capacity: number, loss?: LossName): Step;
   liveTensors(): number;
 }
 
 const GEMM_ENGINE: StepEngine = {
   allColumns: (layout) => activeColumnsLayer(layout) < 0,
-  step: (layout, capacity) => new SequentialGemmStep(layout, capacity),
+  step: (layout, capacity, loss) => new SequentialGemmStep(layout, capacity, loss),
   liveTensors: () => 0,
 };
 
@@ -81,16 +86,18 @@ const EVAL_CHUNK = 64;
 
 /**
  * The worker model on the wasm gemm, or where relaxed SIMD is missing on tfjs, which is
- * loaded only then.
+ * loaded only then. `loss`: by default the one for the last layer's activation.
  */
-export async function loadWorkerModel(spec: ModelSpec): Promise<WorkerModel> {
-  if (!GEMM_KERNEL.unavailable()) return workerModel(spec);
+export async function loadWorkerModel(spec: ModelSpec, loss?: LossName): Promise<WorkerModel> {
+  if (!GEMM_KERNEL.unavailable()) return workerModel(spec, GEMM_ENGINE, loss);
   const { tfjsEngine } = await import("./tfjs-step.ts");
-  return workerModel(spec, await tfjsEngine());
+  return workerModel(spec, await tfjsEngine(), loss);
 }
 
-export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE): WorkerModel {
+export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE, loss?: LossName): WorkerModel {
   const layout = modelLayout(spec);
+  // Fails here, on loading, for a loss the model's output cannot train with.
+  engine.step(layout, 1, loss);
   const hasDropout = layout.layers.some((l) => l.spec.kind === "dropout");
   const shape = {
     size: layout.size,
@@ -104,7 +111,9 @@ export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE): WorkerModel 
   return {
     ...shape,
     gradientsInto: (params, batch, out, { step, seed = 0, sampleOffset = 0 }, timings) => {
-      if (training?.capacity !== batch.capacity) training = engine.step(layout, batch.capacity);
+      if (training?.capacity !== batch.capacity) {
+        training = engine.step(layout, batch.capacity, loss);
+      }
       // A redone or resumed step, or another worker count, draws the same masks per sample.
       const masks = hasDropout
         ? sampleDropoutMasks(layout, batch.capacity, (row) =>
@@ -114,10 +123,9 @@ export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE): WorkerModel 
       return training.gradientsInto(params, batch, out, timings, masks);
     },
     evaluate: (params, set, options = {}) => {
-      evaluation ??= engine.step(layout, EVAL_CHUNK);
-      const step = evaluation;
+      evaluation ??= engine.step(layout, EVAL_CHUNK, loss);
       const batch = createBatch(EVAL_CHUNK, shape.inputSize, shape.classes, shape.allColumns);
-      return evaluateInChunks(set, batch, options, (b) => step.logits(params, b));
+      return evaluateInChunks(set, batch, options, evaluation, params);
     },
     liveTensors: () => engine.liveTensors(),
   };

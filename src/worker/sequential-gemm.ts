@@ -1,4 +1,11 @@
 import { TIMING } from "../collective/telemetry.ts";
+import type { LossName } from "../core/loss/loss.ts";
+import { lossForActivation, type OutputLoss, outputLoss } from "../core/loss/output-loss.ts";
+import {
+  type ActivationFunction,
+  type ActivationName,
+  activationByName,
+} from "../core/model/activations.ts";
 import { maxPoolInto } from "../core/model/max-pool.ts";
 import { maxPoolGradientInto } from "../core/model/max-pool-gradient.ts";
 import {
@@ -7,6 +14,7 @@ import {
   hasRelu,
   type LayerLayout,
   type ModelLayout,
+  outputActivation,
   type Shape,
   shapeSize,
 } from "../core/model/sequential.ts";
@@ -15,7 +23,7 @@ import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
 import { StepOps } from "../wasm/step-ops.ts";
 import { gatherRows, scatterRows } from "./active-columns.ts";
 import { activeInputs, type Batch } from "./batch.ts";
-import { softmaxCrossEntropyInto } from "./loss.ts";
+import { scoreOutputs } from "./output-score.ts";
 
 /**
  * A worker's step for every model (the MLP, convnets) on the wasm SIMD gemm of src/wasm
@@ -24,8 +32,10 @@ import { softmaxCrossEntropyInto } from "./loss.ts";
  * product without im2col. A Dense on the raw input sees only the batch's active columns
  * (active-columns.ts: MNIST batches have ink in ~63% of the pixels). The loops around the
  * products (im2col, col2im, bias, ReLU, 2×2 pooling, column sums, transposes) are the SIMD
- * kernels of src/wasm/step-ops.wat, bit for bit their TS loops; dropout, softmax
- * cross-entropy and other poolings stay plain loops. Same math as src/tf/sequential.ts. Every
+ * kernels of src/wasm/step-ops.wat, bit for bit their TS loops; dropout, the other
+ * activations (core/model/activations.ts), the loss (core/loss) and other poolings stay plain
+ * loops. The last layer's activation is left to the loss when the two fuse (softmax + a
+ * categorical cross-entropy, sigmoid + the binary one: core/loss/output-loss.ts). Same math as src/tf/sequential.ts. Every
  * buffer lives in one wasm memory, laid out once per (layout, capacity), the backward pass's
  * at its first call. The gemm multiplies then adds, never fused, so Bun and Deno give the
  * same results.
@@ -91,17 +101,18 @@ export class SequentialGemmStep {
   private readonly layers: StepLayer[];
   /** The first layer takes the batch's active columns (batches need not hold every column). */
   private readonly activeColumns: boolean;
-  /** ∂loss/∂logits, written by the loss; made at the first backward pass. */
-  private dLogits: Matrix | undefined;
+  /** ∂loss/∂outputs, written by the loss; made at the first backward pass. */
+  private dOutputs: Matrix | undefined;
+  /** The loss at the output, which also applies the last layer's activation when they fuse. */
+  readonly loss: OutputLoss;
 
+  /** `loss`: by default the one for the last layer's activation (`lossForActivation`). */
   constructor(
     readonly layout: ModelLayout,
     readonly capacity: number,
+    loss?: LossName,
   ) {
-    const last = layout.layers[layout.layers.length - 1].spec;
-    if (last.kind !== "dense" || last.activation !== "softmax") {
-      throw new Error("SequentialGemmStep: the last layer must be a softmax Dense");
-    }
+    this.loss = modelLoss(layout, loss);
     const g = this.gemm;
     const size = shapeSize(layout.inputShape);
     this.x = activations(g.matrix(capacity, size).offset, capacity, layout.inputShape);
@@ -109,7 +120,9 @@ export class SequentialGemmStep {
     let input = this.x;
     this.activeColumns = activeColumnsLayer(layout) >= 0;
     this.layers = layout.layers.map((layer, i) => {
-      const step = stepLayer(g, this.ops, layout, i, capacity, input, dropout);
+      const isLast = i === layout.layers.length - 1;
+      const activation = isLast ? this.loss.stepActivation : undefined;
+      const step = stepLayer(g, this.ops, layout, i, capacity, input, dropout, activation);
       if (layer.spec.kind === "dropout") dropout++;
       input = step.output;
       return step;
@@ -128,11 +141,11 @@ export class SequentialGemmStep {
     dropoutMasks: readonly Float32Array[] = [],
   ): { loss: number; correct: number } {
     const pass = { batch, masks: dropoutMasks };
-    const logits = this.layers[this.layers.length - 1].output;
-    this.dLogits ??= this.gemm.matrix(logits.rows, logits.cols);
+    const outputs = this.layers[this.layers.length - 1].output;
+    this.dOutputs ??= this.gemm.matrix(outputs.rows, outputs.cols);
     const inputs = this.forward(params, pass, timings);
-    const result = softmaxCrossEntropyInto(this.view(logits), batch, this.view(this.dLogits));
-    let d: Matrix | undefined = this.dLogits;
+    const result = scoreOutputs(this.loss, this.view(outputs), batch, this.view(this.dOutputs));
+    let d: Matrix | undefined = this.dOutputs;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       d = this.layers[i].backward(params, inputs[i], d, out, pass);
     }
@@ -140,10 +153,11 @@ export class SequentialGemmStep {
   }
 
   /**
-   * The batch's logits, `capacity × classes` (Dropout the identity): the training forward
-   * without the backward, for evaluation. A view of the step's memory, valid until its next call.
+   * The last layer's outputs for the batch, `capacity × units` (Dropout the identity; before
+   * the activation the loss fuses): the training forward without the backward, for
+   * evaluation. A view of the step's memory, valid until its next call.
    */
-  logits(params: Float32Array, batch: Batch): Float32Array {
+  outputs(params: Float32Array, batch: Batch): Float32Array {
     this.forward(params, { batch, masks: [] });
     return this.view(this.layers[this.layers.length - 1].output);
   }
@@ -177,6 +191,19 @@ export class SequentialGemmStep {
   }
 }
 
+/** The loss of a model's training: `loss`, or the default for its output activation. */
+export function modelLoss(layout: ModelLayout, loss?: LossName): OutputLoss {
+  const activation = outputActivation(layout.spec);
+  const units = layout.outputShape[layout.outputShape.length - 1];
+  if (shapeSize(layout.outputShape) !== units) {
+    throw new Error(
+      `the model's output must be a vector (end with a Dense), got shape ${layout.outputShape.join("×")}`,
+    );
+  }
+  return outputLoss(loss ?? lossForActivation(activation), activation, units);
+}
+
+/** `activation`: the layer's own unless given (the last layer's, when the loss fuses it). */
 function stepLayer(
   g: Gemm,
   ops: StepOps,
@@ -185,6 +212,7 @@ function stepLayer(
   capacity: number,
   input: Matrix,
   dropout: number,
+  activation?: ActivationName,
 ): StepLayer {
   const layer = layout.layers[i];
   const spec = layer.spec;
@@ -194,7 +222,8 @@ function stepLayer(
       const needInput = needsInputGradient(layout, i);
       const reluByPool = reluTakenByPool(layout, i);
       const Layer = i === activeColumnsLayer(layout) ? ActiveColumnsDense : ProductLayer;
-      return new Layer(g, ops, layer, spec, capacity, needInput, reluByPool);
+      const act = activation ?? spec.activation;
+      return new Layer(g, ops, layer, act, capacity, needInput, reluByPool);
     }
     case "maxPooling2d":
       return new PoolLayer(g, ops, layer, capacity, i > 0 && hasRelu(layout.layers[i - 1]));
@@ -231,7 +260,12 @@ class ProductLayer implements StepLayer {
   /** The kernel, `taps × units`. */
   protected readonly kernel: Matrix;
   protected readonly packed: PackedMatrix;
+  /** ReLU runs in the SIMD kernels with the bias; the other activations are plain loops. */
   private readonly relu: boolean;
+  /** An activation other than linear and ReLU, applied after the bias. */
+  private readonly other: ActivationFunction | undefined;
+  /** The output before `other` (for an activation whose backward reads its input: gelu). */
+  private readonly preActivation: Matrix | undefined;
   /**
    * The bias, copied from the parameters at each forward (−0s without one: z + (−0) is z,
    * bit for bit, so a ReLU alone runs through the same kernel).
@@ -244,14 +278,16 @@ class ProductLayer implements StepLayer {
     protected readonly gemm: Gemm,
     private readonly ops: StepOps,
     protected readonly layer: LayerLayout,
-    spec: Conv2DLayer | DenseLayer,
+    activation: ActivationName,
     protected readonly capacity: number,
     private readonly needInput: boolean,
     /** The next layer (a max-pool) applies this layer's ReLU gradient. */
     private readonly reluByPool: boolean,
   ) {
     const g = gemm;
-    this.relu = spec.activation === "relu";
+    const spec = layer.spec as Conv2DLayer | DenseLayer;
+    this.relu = activation === "relu";
+    this.other = this.relu || activation === "linear" ? undefined : activationByName(activation);
     const taps = shapeSize(layer.weights[0].shape.slice(0, -1));
     const units = spec.kind === "dense" ? spec.units : spec.filters;
     const rows = activations(0, capacity, layer.outputShape).rows;
@@ -262,6 +298,7 @@ class ProductLayer implements StepLayer {
     this.kernel = g.matrix(taps, units);
     this.packed = g.pack(this.kernel);
     this.output = g.matrix(rows, units);
+    if (this.other?.backwardReads === "input") this.preActivation = g.matrix(rows, units);
     this.bias = g.matrix(1, units, new Float32Array(units).fill(-0));
   }
 
@@ -304,6 +341,11 @@ class ProductLayer implements StepLayer {
       const { offset, rows, cols } = this.output;
       this.ops.biasRelu(offset, this.bias.offset, rows, cols, this.relu);
     }
+    if (this.other) {
+      const z = g.view(this.output);
+      if (this.preActivation) g.view(this.preActivation).set(z);
+      this.other.forward(z, z, this.output.cols);
+    }
   }
 
   /** The kernel from the parameters, packed as the forward's B. */
@@ -326,6 +368,12 @@ class ProductLayer implements StepLayer {
     if (this.relu && !this.reluByPool) {
       const n = dOutput.rows * dOutput.cols;
       this.ops.reluMask(dOutput.offset, this.output.offset, b.dz.offset, n);
+      dz = b.dz;
+    } else if (this.other) {
+      const dzView = g.view(b.dz);
+      dzView.set(g.view(dOutput));
+      const input = this.preActivation && g.view(this.preActivation);
+      this.other.backward(dzView, { output: g.view(this.output), input }, this.output.cols);
       dz = b.dz;
     }
     const bias = this.layer.weights[1];

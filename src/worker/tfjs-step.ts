@@ -1,21 +1,31 @@
 import { TIMING } from "../collective/telemetry.ts";
+import type { LossName } from "../core/loss/loss.ts";
+import type { OutputLoss } from "../core/loss/output-loss.ts";
 import type { ModelLayout } from "../core/model/sequential.ts";
 import { tf, useWasmBackend } from "../tf/backend.ts";
-import { sequentialLogits, sequentialLossAndGrads, sequentialTensors } from "../tf/sequential.ts";
+import { sequentialLossAndGrads, sequentialOutputs, sequentialTensors } from "../tf/sequential.ts";
 import { copyInto, valuesOf } from "../tf/transfer.ts";
 import type { Batch } from "./batch.ts";
+import { scoreOutputs } from "./output-score.ts";
+import { modelLoss } from "./sequential-gemm.ts";
 
 /**
  * The worker's step on tfjs-wasm, where relaxed SIMD (the gemm's) is missing: every weight and
  * the whole images are uploaded, src/tf/sequential.ts runs the forward and hand-derived
- * backward, and the gradients land in `out` in flat-layout order. Every tensor is disposed
- * before a method returns. model.ts imports this module (and so tfjs) only when it is needed.
+ * backward around the same loss as the gemm step's (core/loss, on the downloaded outputs), and
+ * the gradients land in `out` in flat-layout order. Every tensor is disposed before a method
+ * returns. model.ts imports this module (and so tfjs) only when it is needed.
  */
 export class TfjsStep {
+  readonly loss: OutputLoss;
+
   constructor(
     readonly layout: ModelLayout,
     readonly capacity: number,
-  ) {}
+    loss?: LossName,
+  ) {
+    this.loss = modelLoss(layout, loss);
+  }
 
   gradientsInto(
     params: Float32Array,
@@ -27,47 +37,42 @@ export class TfjsStep {
     const { layout } = this;
     const t0 = timings ? performance.now() : 0;
     const weights = sequentialTensors(layout, params);
-    const b = this.batchTensors(batch);
+    const x = this.inputs(batch);
     if (timings) timings[TIMING.upload] += performance.now() - t0;
-    const result = sequentialLossAndGrads(layout, weights, b.x, b.y, b.weights, b.mask, {
-      dropoutMasks,
-    });
+    const result = sequentialLossAndGrads(
+      layout,
+      weights,
+      x,
+      (outputs, gradient) => scoreOutputs(this.loss, outputs, batch, gradient),
+      { dropoutMasks, lastActivation: this.loss.stepActivation },
+    );
     try {
       const t1 = timings ? performance.now() : 0;
       result.grads.forEach((g, i) => {
         copyInto(g, out, layout.weights[i].offset);
       });
-      const loss = result.loss.dataSync()[0];
-      const correct = result.correct.dataSync()[0];
       if (timings) timings[TIMING.download] += performance.now() - t1;
-      return { loss, correct };
+      return result.score;
     } finally {
-      tf.dispose([...weights, b.x, b.y, b.weights, b.mask]);
-      tf.dispose([result.loss, result.correct, ...result.grads]);
+      tf.dispose([...weights, x, ...result.grads]);
     }
   }
 
-  /** The batch's logits (Dropout the identity), copied out of tfjs. */
-  logits(params: Float32Array, batch: Batch): Float32Array {
+  /** The last layer's outputs (Dropout the identity; before a fused activation), copied out. */
+  outputs(params: Float32Array, batch: Batch): Float32Array {
     const weights = sequentialTensors(this.layout, params);
-    const x = tf.tensor(batch.x, [batch.capacity, ...this.layout.inputShape]);
-    const logits = sequentialLogits(this.layout, weights, x);
+    const x = this.inputs(batch);
+    const outputs = sequentialOutputs(this.layout, weights, x, this.loss.stepActivation);
     try {
-      return valuesOf(logits).slice();
+      return valuesOf(outputs).slice();
     } finally {
-      tf.dispose([...weights, x, logits]);
+      tf.dispose([...weights, x, outputs]);
     }
   }
 
-  /** The batch as tensors: `x` `[B, …input shape]`, one-hot labels, loss weights, real rows. */
-  private batchTensors(batch: Batch) {
-    const classes = batch.y.length / batch.capacity;
-    return {
-      x: tf.tensor(batch.x, [batch.capacity, ...this.layout.inputShape]),
-      y: tf.tensor2d(batch.y, [batch.capacity, classes]),
-      weights: tf.tensor1d(batch.weights),
-      mask: tf.tensor1d(batch.mask),
-    };
+  /** The batch's inputs as `[B, …input shape]`. */
+  private inputs(batch: Batch): tf.Tensor {
+    return tf.tensor(batch.x, [batch.capacity, ...this.layout.inputShape]);
   }
 }
 
@@ -76,7 +81,8 @@ export async function tfjsEngine() {
   await useWasmBackend();
   return {
     allColumns: () => true,
-    step: (layout: ModelLayout, capacity: number) => new TfjsStep(layout, capacity),
+    step: (layout: ModelLayout, capacity: number, loss?: LossName) =>
+      new TfjsStep(layout, capacity, loss),
     liveTensors: () => tf.memory().numTensors,
   };
 }

@@ -6,8 +6,10 @@ import {
   type SharedPlaneBuffers,
 } from "../collective/shared-memory.ts";
 import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/telemetry.ts";
+import { dataMismatch } from "../core/data/fit.ts";
 import type { WorkerPlan } from "../core/data/plan.ts";
 import { decodeShard, type Shard } from "../core/data/shard.ts";
+import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import { type Batch, createBatch, fillBatch } from "./batch.ts";
@@ -72,22 +74,22 @@ export class TrainerWorker {
   private run?: RunMembership;
   private batch?: Batch;
 
-  /** Loads a model; returns its parameter count. */
-  async loadModel(spec: ModelSpec): Promise<number> {
-    this.model = await loadWorkerModel(spec);
+  /**
+   * Loads a model and the loss it trains with (default: the one for its last layer's
+   * activation, core/loss `lossForActivation`); returns its parameter count.
+   */
+  async loadModel(spec: ModelSpec, loss?: LossName): Promise<number> {
+    this.model = await loadWorkerModel(spec, loss);
     return this.model.size;
   }
 
   /** Loads this worker's shard; returns its train and test sample counts. */
   async loadShard(source: ShardSource): Promise<{ train: number; test: number }> {
-    const { inputSize } = this.requireModel();
+    const model = this.requireModel();
     const name = "url" in source ? source.url : "shard bytes";
     const shard = decodeShard(await shardBytes(source), name);
-    if (shard.train.rows * shard.train.cols !== inputSize) {
-      throw new Error(
-        `${name}: images are ${shard.train.rows}×${shard.train.cols}, the model expects ${inputSize} inputs`,
-      );
-    }
+    const mismatch = dataMismatch(shard.train, model.inputSize, model.classes);
+    if (mismatch) throw new Error(`${name}: ${mismatch}`);
     this.shard = shard;
     return { train: shard.train.count, test: shard.test.count };
   }
@@ -131,12 +133,15 @@ export class TrainerWorker {
   }
 
   /**
-   * Loss and accuracy over this shard's test samples, at `params` (or the run's current);
-   * with `predictions`, also each sample's predicted class and its probability.
+   * Loss, accuracy and the metrics asked for over this shard's test samples (or with
+   * `split: "train"` its training samples), at `params` (or the run's current); with
+   * `predictions`, also each sample's predicted class and its probability.
    */
   evaluate(params?: Float32Array, options: EvalOptions = {}): EvalResult {
     const weights = params ?? this.requireRun().collective.params();
-    return this.requireModel().evaluate(weights, this.requireShard().test, options);
+    const shard = this.requireShard();
+    const set = options.split === "train" ? shard.train : shard.test;
+    return this.requireModel().evaluate(weights, set, options);
   }
 
   /**

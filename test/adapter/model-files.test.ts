@@ -46,8 +46,8 @@ describe("loading model files", () => {
   nan[1234] = Number.NaN;
   const wrongShape = goodJson();
   wrongShape.weightsManifest[0].weights[2].shape = [512, 11];
-  const softmaxFirst = goodJson();
-  softmaxFirst.modelTopology.config.layers[0].config.activation = "softmax";
+  const unknownActivation = goodJson();
+  unknownActivation.modelTopology.config.layers[0].config.activation = "mish";
   const conv = goodJson();
   conv.modelTopology.config.layers[1].class_name = "Conv2D";
   const noManifest = goodJson();
@@ -73,9 +73,9 @@ describe("loading model files", () => {
       /model.json: weightsManifest weight 2 \(dense_Dense2\/kernel\): expected shape \[512,10\], got \[512,11\]/,
     ],
     [
-      "a hidden softmax",
-      { json: softmaxFirst, weights: weightsBytes(params) },
-      /model.json: layer 0 \(dense "dense_Dense1"\): activation: softmax is only supported on the last layer/,
+      "an activation shardfit does not have",
+      { json: unknownActivation, weights: weightsBytes(params) },
+      /model.json: layers\[0\] "dense_Dense1" \(Dense\): activation: expected "linear" or "relu" or "sigmoid" or "tanh" or "softmax" or "gelu" or "elu", got "mish"/,
     ],
     [
       "a non-Dense layer",

@@ -94,7 +94,7 @@ describe("train --model FILE", () => {
     expect(run.stderr).not.toContain("    at ");
   });
 
-  test("a topology whose output is not a softmax Dense is refused naming the file", async () => {
+  test("a topology whose output cannot train on class labels is refused naming the file", async () => {
     const topology = JSON.parse(tfjsTopology());
     topology.config.layers[2].config.activation = "linear";
     const file = join(dir, "linear.json");
@@ -102,7 +102,7 @@ describe("train --model FILE", () => {
     const run = await trainOneEpoch(file, "y");
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      `${file}: the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got Dense(10)`,
+      `${file}: loss sparse_categorical_crossentropy needs probabilities: the last layer's activation must be softmax or sigmoid, got linear`,
     );
   });
 

@@ -29,6 +29,17 @@ describe("parseTrainArgs", () => {
     });
   });
 
+  test("--optimizer and --loss name Keras's optimizers and losses", () => {
+    const cli = parseTrainArgs([
+      ...["--optimizer", "adam", "--loss", "mean_squared_error", "--metrics", "mae, mse"],
+    ]);
+    expect(cli.options).toMatchObject({
+      optimizer: "adam",
+      loss: "mean_squared_error",
+      metrics: ["mae", "mse"],
+    });
+  });
+
   test("an empty --hidden means no hidden layer", () => {
     expect(parseTrainArgs(["--hidden", ""]).options.hidden).toEqual([]);
   });
@@ -44,6 +55,14 @@ describe("parseTrainArgs", () => {
     [
       ["--workers", "8", "--batch-size", "4"],
       '--batch-size: expected an integer from 8 to 65536, got "4"',
+    ],
+    [
+      ["--optimizer", "adamax"],
+      '--optimizer: expected one of "rmsprop", "adam", "adamw", "sgd", "adagrad", got "adamax"',
+    ],
+    [
+      ["--loss", "hinge"],
+      '--loss: expected one of categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber, mean_squared_error, mean_absolute_error, got "hinge"',
     ],
   ])("%p is a UsageError naming the flag", (argv, message) => {
     expect(() => parseTrainArgs(argv)).toThrow(UsageError);

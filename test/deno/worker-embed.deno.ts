@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { sliceSet } from "../../src/core/data/dataset.ts";
+import { samplesFromImages, sliceSet } from "../../src/core/data/dataset.ts";
 import { encodeShard } from "../../src/core/data/shard.ts";
 import { forward } from "../../src/core/model/forward.ts";
 import { initParams } from "../../src/core/model/init.ts";
@@ -26,8 +26,8 @@ Deno.test("the embeddable worker runs under Deno", async () => {
   try {
     const data = await loadIdxDataset();
     const shardBytes = encodeShard({
-      train: sliceSet(data.train, 0, 64),
-      test: sliceSet(data.test, 0, 100),
+      train: samplesFromImages(sliceSet(data.train, 0, 64)),
+      test: samplesFromImages(sliceSet(data.test, 0, 100)),
     });
     assert.equal(await trainer.loadModel(DEFAULT_SPEC), 407050);
     assert.deepEqual(await trainer.loadShard({ bytes: shardBytes }), { train: 64, test: 100 });

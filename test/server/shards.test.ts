@@ -2,15 +2,15 @@ import { describe, expect, test } from "bun:test";
 import { decodeShard, encodeShard } from "../../src/core/data/shard.ts";
 import { createShardApp } from "../../src/server/shards.ts";
 
+const images = (x: number[], labels: number[]) => ({
+  count: labels.length,
+  sampleShape: [2, 2],
+  x: Uint8Array.from(x),
+  y: { kind: "classes" as const, labels: Uint8Array.from(labels), classes: 10 },
+});
 const shard = encodeShard({
-  train: {
-    count: 2,
-    rows: 2,
-    cols: 2,
-    images: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
-    labels: Uint8Array.of(3, 4),
-  },
-  test: { count: 1, rows: 2, cols: 2, images: Uint8Array.of(9, 9, 9, 9), labels: Uint8Array.of(7) },
+  train: images([1, 2, 3, 4, 5, 6, 7, 8], [3, 4]),
+  test: images([9, 9, 9, 9], [7]),
 });
 const app = createShardApp({ token: "secret", count: 1, shard: () => shard });
 
@@ -20,8 +20,9 @@ describe("GET /shards/:index", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/octet-stream");
     const decoded = decodeShard(new Uint8Array(await res.arrayBuffer()));
-    expect(Array.from(decoded.train.labels)).toEqual([3, 4]);
-    expect(Array.from(decoded.test.images)).toEqual([9, 9, 9, 9]);
+    const labels = decoded.train.y.kind === "classes" ? decoded.train.y.labels : [];
+    expect(Array.from(labels)).toEqual([3, 4]);
+    expect(Array.from(decoded.test.x)).toEqual([9, 9, 9, 9]);
   });
 
   test.each([
@@ -84,11 +85,48 @@ describe("per-shard tokens", () => {
 describe("shard format", () => {
   test("rejects bad bytes with the reason", () => {
     expect(() => decodeShard(shard.subarray(0, 10), "s")).toThrow("s: truncated");
+    // 48 header bytes, 2×4 pixel bytes, 2 int32 labels, 4 pixel bytes, 1 label.
     expect(() => decodeShard(shard.subarray(0, shard.length - 1), "s")).toThrow(
-      /s: expected 39 bytes/,
+      "s: expected 72 bytes for 2+1 samples of [2, 2], got 71",
     );
     const bad = shard.slice();
     bad[0] = 0;
     expect(() => decodeShard(bad, "s")).toThrow("s: not a shardfit shard (bad magic)");
+    const old = shard.slice();
+    old[4] = 1;
+    expect(() => decodeShard(old, "s")).toThrow("s: format version 1, expected 2");
+    const rank = shard.slice();
+    rank[12] = 5;
+    expect(() => decodeShard(rank, "s")).toThrow("s: sample rank 5, expected 1 to 4");
+    const label = shard.slice();
+    label[56] = 10; // the first train label, of 10 classes
+    expect(() => decodeShard(label, "s")).toThrow("sample 0 has class 10, expected 0..9");
+  });
+
+  test("carries float inputs of any shape and target rows, bit for bit", () => {
+    const floats = (n: number, width: number) =>
+      Float32Array.from({ length: n * width }, (_, i) => Math.fround(i * 0.37 - 1));
+    const rows = (n: number) => ({
+      count: n,
+      sampleShape: [3],
+      x: floats(n, 3),
+      y: { kind: "rows" as const, data: floats(n, 2), width: 2, oneHot: false },
+    });
+    const decoded = decodeShard(encodeShard({ train: rows(3), test: rows(1) }));
+    expect(decoded.train.sampleShape).toEqual([3]);
+    expect(decoded.train.x).toEqual(floats(3, 3));
+    expect(decoded.test.x).toEqual(floats(1, 3));
+    const y = decoded.train.y;
+    expect(y.kind === "rows" && y.data).toEqual(floats(3, 2));
+    // A sample of 3 pixel bytes: its section is padded to 4-byte alignment.
+    const odd = {
+      count: 1,
+      sampleShape: [3],
+      x: Uint8Array.of(1, 2, 3),
+      y: { kind: "classes" as const, labels: Int32Array.of(1), classes: 2 },
+    };
+    expect(decodeShard(encodeShard({ train: odd, test: odd })).test.x).toEqual(
+      Uint8Array.of(1, 2, 3),
+    );
   });
 });

@@ -81,9 +81,13 @@ async function importPackage(name: string): Promise<Record<string, unknown>> {
   }
 }
 
-export async function loadBostonCsv(): Promise<string> {
+export async function loadBostonRows(): Promise<BostonRow[]> {
   const module = await importPackage(BOSTON_PACKAGE);
-  return bostonCsv((module.default as () => BostonRow[])());
+  return (module.default as () => BostonRow[])();
+}
+
+export async function loadBostonCsv(): Promise<string> {
+  return bostonCsv(await loadBostonRows());
 }
 
 export async function loadIrisCsv(): Promise<string> {

@@ -88,8 +88,45 @@ function dense(
   return out;
 }
 
+/** Keras's activations, written out independently of src/core/model/activations.ts. */
+const ACTIVATIONS: Record<string, (v: Float64Array) => Float64Array> = {
+  linear: (v) => v,
+  relu: (v) => v.map((x) => Math.max(0, x)),
+  sigmoid: (v) => v.map((x) => 1 / (1 + Math.exp(-x))),
+  tanh: (v) => v.map(Math.tanh),
+  elu: (v) => v.map((x) => (x > 0 ? x : Math.exp(x) - 1)),
+  gelu: (v) => v.map((x) => 0.5 * x * (1 + erf(x / Math.SQRT2))),
+};
+
+/** erf by its Maclaurin series (|x| < 3 here), independent of the source's erf. */
+function erf(x: number): number {
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 80; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** Softmax over each run of `units` values (the last axis). */
+function softmaxLastAxis(v: Float64Array, units: number): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let at = 0; at < v.length; at += units) {
+    const row = v.subarray(at, at + units);
+    const max = Math.max(...row);
+    const e = row.map((val) => Math.exp(val - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    out.set(
+      e.map((val) => val / sum),
+      at,
+    );
+  }
+  return out;
+}
+
 /**
- * The last layer's output for one sample (logits for a softmax layer unless `softmax`),
+ * The last layer's output for one sample (logits for a softmax last layer unless `softmax`),
  * with `masks[k]` (this sample's slice of each dropout mask) applied when given.
  */
 export function referenceOutput(
@@ -102,7 +139,8 @@ export function referenceOutput(
   const shape3 = layout.inputShape.length === 3 ? layout.inputShape : [1, 1, layout.inputShape[0]];
   let x: Image = { h: shape3[0], w: shape3[1], c: shape3[2], v: Float64Array.from(sample) };
   let dropout = 0;
-  for (const layer of layout.layers) {
+  const lastIndex = layout.layers.length - 1;
+  for (const [index, layer] of layout.layers.entries()) {
     const s = layer.spec;
     const kOff = layer.weights[0]?.offset ?? 0;
     const bOff = layer.weights[1]?.offset;
@@ -121,15 +159,9 @@ export function referenceOutput(
       // Flatten and Reshape keep the row-major (channels-last) order of the values.
       x = { h, w, c, v: x.v };
     }
-    if ((s.kind === "conv2d" || s.kind === "dense") && s.activation === "relu") {
-      x.v = x.v.map((val) => Math.max(0, val));
-    }
-    if (softmax && s.kind === "dense" && s.activation === "softmax") {
-      const max = Math.max(...x.v);
-      const e = x.v.map((val) => Math.exp(val - max));
-      const sum = e.reduce((a, b) => a + b, 0);
-      x.v = e.map((val) => val / sum);
-    }
+    if (s.kind !== "conv2d" && s.kind !== "dense") continue;
+    if (s.activation !== "softmax") x.v = ACTIVATIONS[s.activation](x.v);
+    else if (softmax || index < lastIndex) x.v = softmaxLastAxis(x.v, x.c);
   }
   return x.v;
 }

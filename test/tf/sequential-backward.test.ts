@@ -2,6 +2,7 @@
 import "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { Rng } from "../../src/core/data/rng.ts";
+import { outputLoss } from "../../src/core/loss/output-loss.ts";
 import { dropoutMasks } from "../../src/core/model/dropout.ts";
 import {
   dense,
@@ -14,35 +15,51 @@ import {
 import { tf, useWasmBackend } from "../../src/tf/backend.ts";
 import { maxPoolBackward } from "../../src/tf/max-pool.ts";
 import {
-  sequentialLogits,
   sequentialLossAndGrads,
+  sequentialOutputs,
   sequentialTensors,
   setSequentialPhaseProbe,
 } from "../../src/tf/sequential.ts";
 import { maxAbsDiff, maxErrorRelativeToPeak } from "../support/reference.ts";
 import { type Case, MODELS, referenceCases } from "../support/sequential-models.ts";
 
+/** Softmax cross-entropy on the logits (core/loss, fused) and the real rows' hits. */
+function softmaxScore(c: Case) {
+  const classes = c.layout.outputShape[0];
+  const loss = outputLoss("categorical_crossentropy", "softmax", classes);
+  const y = new Float32Array(c.labels.length * classes);
+  c.labels.forEach((label, i) => {
+    y[i * classes + label] = 1;
+  });
+  const weights = Float32Array.from(c.weights);
+  return (outputs: Float32Array, gradient: Float32Array) => {
+    const value = loss.evaluate(outputs, { y, weights }, gradient);
+    let correct = 0;
+    c.labels.forEach((label, i) => {
+      const row = Array.from(outputs.subarray(i * classes, (i + 1) * classes));
+      if (c.weights[i] > 0 && row.indexOf(Math.max(...row)) === label) correct++;
+    });
+    return { loss: value, correct };
+  };
+}
+
 function hand(c: Case) {
   const params = sequentialTensors(c.layout, c.params);
   const x = tf.tensor2d(c.x);
-  const y = tf.tidy(
-    () =>
-      tf.oneHot(tf.tensor1d(c.labels, "int32"), c.layout.outputShape[0]).toFloat() as tf.Tensor2D,
-  );
-  const w = tf.tensor1d(c.weights);
-  const mask = tf.tensor1d(c.weights.map((v) => (v > 0 ? 1 : 0)));
-  const r = sequentialLossAndGrads(c.layout, params, x, y, w, mask, { dropoutMasks: c.masks });
+  const r = sequentialLossAndGrads(c.layout, params, x, softmaxScore(c), {
+    dropoutMasks: c.masks,
+    lastActivation: "linear",
+  });
   const flat = new Float32Array(c.layout.size);
   c.layout.weights.forEach((wl, i) => {
     expect(r.grads[i].shape).toEqual([...wl.shape]);
     flat.set(r.grads[i].dataSync(), wl.offset);
   });
-  const loss = r.loss.dataSync()[0];
-  const correct = r.correct.dataSync()[0];
-  const logits = sequentialLogits(c.layout, params, x);
-  const argMax = logits.argMax(1);
+  const { loss, correct } = r.score;
+  const probabilities = sequentialOutputs(c.layout, params, x);
+  const argMax = probabilities.argMax(1);
   const predicted = Array.from(argMax.dataSync());
-  tf.dispose([...params, x, y, w, mask, r.loss, r.correct, ...r.grads, logits, argMax]);
+  tf.dispose([...params, x, ...r.grads, probabilities, argMax]);
   return { flat, loss, correct, predicted };
 }
 
@@ -163,7 +180,7 @@ describe("setSequentialPhaseProbe", () => {
       setSequentialPhaseProbe(undefined);
     }
     const names = c.layout.layers.map((l) => l.name);
-    // hand() also runs sequentialLogits, whose forward passes report too.
+    // hand() also runs sequentialOutputs, whose forward passes report too.
     const step = [
       ...names.map((n) => `${n} forward`),
       "loss",
@@ -176,31 +193,26 @@ describe("setSequentialPhaseProbe", () => {
 });
 
 describe("sequentialLossAndGrads input checks", () => {
-  test("a model without a softmax Dense output, or wrong masks, is a clear error", async () => {
+  test("wrong masks are a clear error", async () => {
     await tf.setBackend("cpu");
     const layout = modelLayout({ inputShape: [4], layers: [dense(3)] });
-    const params = sequentialTensors(layout, new Float32Array(layout.size));
     const x = tf.zeros([2, 4]);
-    const y = tf.zeros([2, 3]) as tf.Tensor2D;
-    const w = tf.ones([2]) as tf.Tensor1D;
-    expect(() => sequentialLossAndGrads(layout, params, x, y, w, w)).toThrow(
-      "the last layer must be a softmax Dense (categorical cross-entropy), got dense with linear",
-    );
+    const score = () => 0;
     const drop = modelLayout({
       inputShape: [4],
       layers: [dropout(0.5), dense(3, { activation: "softmax" })],
     });
     const p2 = sequentialTensors(drop, new Float32Array(drop.size));
-    expect(() => sequentialLossAndGrads(drop, p2, x, y, w, w, { dropoutMasks: [] })).toThrow(
+    expect(() => sequentialLossAndGrads(drop, p2, x, score, { dropoutMasks: [] })).toThrow(
       "expected 1 dropout masks (one per Dropout layer), got 0",
     );
     expect(() =>
-      sequentialLossAndGrads(drop, p2, x, y, w, w, { dropoutMasks: [new Float32Array(4)] }),
+      sequentialLossAndGrads(drop, p2, x, score, { dropoutMasks: [new Float32Array(4)] }),
     ).toThrow("dropout mask 0 (dropout_Dropout1): expected 2×4 values, got 4");
     expect(() => sequentialTensors(layout, new Float32Array(3))).toThrow(
       "expected 15 parameters for this layout, got 3",
     );
-    tf.dispose([...params, ...p2, x, y, w]);
+    tf.dispose([...p2, x]);
   });
 
   test("dropout masks keep 1 − rate of the units, scaled by 1/(1 − rate), reproducibly", () => {

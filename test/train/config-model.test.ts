@@ -90,13 +90,6 @@ describe("the model option", () => {
   });
 });
 
-test("a model whose last layer is not a softmax Dense is refused: it cannot be trained", () => {
-  const linear = { ...TINY, layers: [conv2d(2, 3), flatten(), dense(10)] };
-  expect(() => resolveTrainConfig({ model: linear })).toThrow(
-    "model spec: the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got Dense(10)",
-  );
-});
-
 test("a Sequential spec's errors name the layer and the field", () => {
   const flat = { ...TINY, layers: [dense(10, { activation: "softmax" })] };
   expect(() => resolveTrainConfig({ model: flat })).toThrow(

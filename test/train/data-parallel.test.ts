@@ -4,7 +4,8 @@ import type { Dataset } from "../../src/core/data/dataset.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
-import { sameGlobalBatches, smallRun } from "../support/global-batches.ts";
+import { BATCH, SAMPLES, sameGlobalBatches, smallRun } from "../support/global-batches.ts";
+import { mnistArraysFor } from "../support/mnist-arrays.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 
 let dataset: Dataset;
@@ -29,6 +30,32 @@ describe("data parallelism", () => {
     // And the weights did move: 16 RMSprop steps of lr 1e-3.
     expect(maxAbsDiff(one.params, initParams(one.spec, 1))).toBeGreaterThan(5e-3);
   });
+
+  for (const loss of ["categorical_crossentropy", "binary_crossentropy", "mse", "mae", "huber"]) {
+    test(`${loss} on arrays: N workers compute what 1 worker computes (N = 1, 3)`, async () => {
+      const run = (workers: number) =>
+        trainWithHooks(
+          {
+            data: mnistArraysFor(dataset, loss, SAMPLES, 600),
+            loss,
+            hidden: [32],
+            epochs: 2,
+            batchSize: BATCH,
+            workers,
+            out: false,
+          },
+          sameGlobalBatches(),
+        );
+      const [one, three] = [await run(1), await run(3)];
+      expect(maxAbsDiff(three.params, one.params)).toBeLessThanOrEqual(1e-5);
+      expect(three.history[1].trainLoss).toBeCloseTo(one.history[1].trainLoss, 5);
+      expect(three.history[1].testLoss).toBeCloseTo(one.history[1].testLoss, 5);
+      expect(three.kerasHistory).toEqual(
+        expect.objectContaining({ loss: [expect.any(Number), expect.any(Number)] }),
+      );
+      expect(maxAbsDiff(one.params, initParams(one.spec, 1))).toBeGreaterThan(1e-3);
+    });
+  }
 
   test("tensor counts in the workers stay flat across epochs", async () => {
     const r = await train({

@@ -7,6 +7,7 @@ import type { Dataset } from "../../src/core/data/dataset.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import { train } from "../../src/train/train.ts";
 import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
+import { mnistArraysFor } from "../support/mnist-arrays.ts";
 import { maxAbsDiff } from "../support/reference.ts";
 
 let dataset: Dataset;
@@ -60,6 +61,33 @@ describe("worker failures", () => {
     const saved = JSON.parse(await readFile(join(checkpointDir, "checkpoint.json"), "utf8"));
     expect(saved.epoch).toBe(1);
   });
+});
+
+describe("other losses, on arrays", () => {
+  for (const loss of ["mse", "binary_crossentropy"]) {
+    test(`${loss}: a worker that exits is replaced, and a resumed run ends where an undisturbed one does`, async () => {
+      const arrays = (): TrainOptions => ({
+        ...small(),
+        dataset: undefined,
+        data: mnistArraysFor(dataset, loss, 1500, 500),
+        loss,
+        hidden: [32],
+      });
+      const whole = await train(arrays());
+      const crashed = await trainWithHooks(
+        { ...arrays(), stepTimeoutMs: 3000 },
+        { faults: [{ worker: 1, atStep: 17, kind: "exit" }] },
+      );
+      expect(maxAbsDiff(crashed.params, whole.params)).toBeLessThanOrEqual(1e-5);
+      const checkpointDir = join(dir, `resume-${loss}`);
+      await train({ ...arrays(), epochs: 2, checkpointDir });
+      const resumed = await train({ ...arrays(), checkpointDir, resume: true });
+      expect(resumed.history).toHaveLength(3);
+      expect(maxAbsDiff(resumed.params, whole.params)).toBeLessThanOrEqual(1e-5);
+      expect(resumed.history[2].testLoss).toBe(whole.history[2].testLoss);
+      expect(resumed.kerasHistory).toEqual(whole.kerasHistory);
+    });
+  }
 });
 
 describe("checkpoints", () => {

@@ -60,7 +60,20 @@ describe("a short real training run", () => {
 
   test("reports start, step, epoch and saved events", () => {
     const types = events.map((e) => e.type);
-    expect(types[0]).toBe("start");
+    expect(types.slice(0, 3)).toEqual(["start", "settings", "training"]);
+    // Keras's History keys; the test set's loss and metrics.
+    const metrics = (
+      events.filter((e) => e.type === "epoch").at(-1) as Extract<TrainEvent, { type: "epoch" }>
+    ).metrics;
+    expect(metrics.metrics).toEqual({ loss: metrics.trainLoss, accuracy: metrics.trainAccuracy });
+    expect(metrics.test).toEqual({ loss: metrics.testLoss, accuracy: metrics.testAccuracy });
+    // MNIST's digits are class indices: the data decides sparse categorical cross-entropy.
+    expect(events[2]).toEqual({
+      type: "training",
+      loss: "sparse_categorical_crossentropy",
+      description:
+        "the data decides: 10 classes (class indices) → 10 softmax outputs, loss sparse_categorical_crossentropy, metrics accuracy",
+    });
     expect(types.filter((t) => t === "epoch")).toHaveLength(2);
     expect(types.slice(-2)).toEqual(["saved", "end"]);
     expect(events[0]).toMatchObject({
@@ -212,16 +225,25 @@ describe("the train command", () => {
       "epochs",
       "workers",
       "batchSize",
+      "loss",
       "trainLoss",
       "trainAccuracy",
       "testLoss",
       "testAccuracy",
+      "test",
+      "history",
       "trainSeconds",
       "samplesPerSecond",
       "modelDir",
     ]);
     expect(summary).toMatchObject({ epochs: 1, workers: 2, batchSize: 128, modelDir: out });
     expect(summary.testAccuracy).toBeGreaterThan(0.9);
+    expect(summary.loss).toBe("sparse_categorical_crossentropy");
+    expect(summary.test).toEqual({ loss: summary.testLoss, accuracy: summary.testAccuracy });
+    expect(summary.history).toEqual({
+      loss: [summary.trainLoss],
+      accuracy: [summary.trainAccuracy],
+    });
     // One epoch over all 60,000 training images.
     expect(summary.trainSeconds).toBeGreaterThan(0);
     expect(Math.abs((summary.samplesPerSecond * summary.trainSeconds) / 60000 - 1)).toBeLessThan(

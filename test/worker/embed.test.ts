@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import * as Comlink from "comlink";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { sliceSet } from "../../src/core/data/dataset.ts";
+import { samplesFromImages, sliceSet } from "../../src/core/data/dataset.ts";
 import { encodeShard } from "../../src/core/data/shard.ts";
 import { forward } from "../../src/core/model/forward.ts";
 import { initParams } from "../../src/core/model/init.ts";
@@ -24,8 +24,8 @@ afterAll(() => {
 test("the embeddable worker loads a spec and a shard, computes gradients and evaluates", async () => {
   const data = await loadIdxDataset();
   const shard = encodeShard({
-    train: sliceSet(data.train, 0, 256),
-    test: sliceSet(data.test, 0, 500),
+    train: samplesFromImages(sliceSet(data.train, 0, 256)),
+    test: samplesFromImages(sliceSet(data.test, 0, 500)),
   });
   expect(await trainer.loadModel(DEFAULT_SPEC)).toBe(407050);
   expect(await trainer.loadShard({ bytes: shard })).toEqual({ train: 256, test: 500 });

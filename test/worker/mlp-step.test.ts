@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/data/dataset.ts";
+import { type Dataset, samplesFromImages, sliceSet } from "../../src/core/data/dataset.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC, mlpSpec } from "../../src/core/model/presets.ts";
 import { type ModelLayout, modelLayout } from "../../src/core/model/sequential.ts";
@@ -38,7 +38,14 @@ function paramsOf(layout: ModelLayout, seed: number): Float32Array {
 
 function batchOf(rows: number[], capacity: number, allColumns: boolean): Batch {
   const batch = createBatch(capacity, PX, 10, allColumns);
-  fillBatch(batch, data.train, Int32Array.from(rows), 0, rows.length, rows.length);
+  fillBatch(
+    batch,
+    samplesFromImages(data.train),
+    Int32Array.from(rows),
+    0,
+    rows.length,
+    rows.length,
+  );
   return batch;
 }
 
@@ -69,7 +76,7 @@ describe("the MLP on the gemm step", () => {
       expect(maxAbsDiff(got, want.grad)).toBeLessThan(1e-6);
       expect(Math.max(...want.grad.map(Math.abs))).toBeGreaterThan(1e-3);
       const hits = x.filter((_, i) => {
-        const logits = step.logits(params, batch).subarray(i * 10, (i + 1) * 10);
+        const logits = step.outputs(params, batch).subarray(i * 10, (i + 1) * 10);
         return logits.indexOf(Math.max(...logits)) === labels[i];
       }).length;
       expect(result.correct).toBe(hits);
@@ -119,7 +126,7 @@ describe("the MLP on the gemm step", () => {
     expect(a.correct).toBe(b.correct);
     expect(maxAbsDiff(viaGemm, viaTfjs)).toBeLessThan(1e-6);
 
-    const set = { ...data.test, count: 150 };
+    const set = samplesFromImages(sliceSet(data.test, 0, 150));
     const [e, f] = [gemm, tfjs].map((m) => m.evaluate(params, set, { predictions: true }));
     expect(e.correct).toBe(f.correct);
     expect(e.lossSum).toBeCloseTo(f.lossSum, 3);

@@ -2,7 +2,7 @@
 import "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import type { Dataset } from "../../src/core/data/dataset.ts";
+import { type Dataset, samplesFromImages } from "../../src/core/data/dataset.ts";
 import { Rng } from "../../src/core/data/rng.ts";
 import { initParams } from "../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../src/core/model/presets.ts";
@@ -79,14 +79,16 @@ describe("SequentialGemmStep", () => {
     expect(got.loss).toBeCloseTo(expected.loss, 6);
   });
 
-  test("a batch of another capacity, or a model without a softmax Dense at the end, is refused", () => {
+  test("a batch of another capacity, or a cross-entropy on outputs that are not probabilities, is refused", () => {
     const c = makeCase(MODELS["mlp 6→5→4→3"], 3);
     const step = new SequentialGemmStep(c.layout, BATCH + 1);
     expect(() => step.gradientsInto(c.params, batchOf(c), new Float32Array(c.layout.size))).toThrow(
       `SequentialGemmStep: batch of ${BATCH}, built for ${BATCH + 1}`,
     );
     const linear = modelLayout({ inputShape: [4], layers: [dense(3)] });
-    expect(() => new SequentialGemmStep(linear, 2)).toThrow("the last layer must be a softmax");
+    expect(() => new SequentialGemmStep(linear, 2, "categorical_crossentropy")).toThrow(
+      "loss categorical_crossentropy needs probabilities: the last layer's activation must be softmax or sigmoid, got linear",
+    );
   });
 });
 
@@ -126,7 +128,7 @@ describe("SequentialGemmStep on MNIST", () => {
         [0, 12],
         [12, 9],
       ]) {
-        fillBatch(batch, data.train, order, start, n, 64);
+        fillBatch(batch, samplesFromImages(data.train), order, start, n, 64);
         const expected = new Float32Array(layout.size);
         const want = new TfjsStep(layout, capacity).gradientsInto(params, batch, expected);
         const grads = new Float32Array(layout.size);

@@ -1,6 +1,11 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { type Dataset, type ImageSet, sliceSet } from "../../src/core/data/dataset.ts";
+import {
+  type Dataset,
+  type ImageSet,
+  samplesFromImages,
+  sliceSet,
+} from "../../src/core/data/dataset.ts";
 import { Rng } from "../../src/core/data/rng.ts";
 import { encodeShard } from "../../src/core/data/shard.ts";
 import { initParams } from "../../src/core/model/init.ts";
@@ -60,7 +65,12 @@ beforeAll(async () => {
   data = await loadIdxDataset();
   train = noiseImages(64, 8);
   await trainer.loadModel(SPEC);
-  await trainer.loadShard({ bytes: encodeShard({ train, test: sliceSet(data.test, 0, 300) }) });
+  await trainer.loadShard({
+    bytes: encodeShard({
+      train: samplesFromImages(train),
+      test: samplesFromImages(sliceSet(data.test, 0, 300)),
+    }),
+  });
 });
 
 const pixels = (set: ImageSet, i: number) =>

@@ -1,3 +1,4 @@
+import type { ArraySplit } from "./arrays.ts";
 import { IdxError, readIdx } from "./idx.ts";
 
 /** Labelled images, pixels kept as bytes (0 = background, 255 = ink) until a worker scales them. */
@@ -59,4 +60,77 @@ export function sliceSet(set: ImageSet, start: number, end: number): ImageSet {
     images: set.images.subarray(start * px, end * px),
     labels: set.labels.subarray(start, end),
   };
+}
+
+/**
+ * What training reads, whatever produced it (MNIST's IDX files, arrays a program made, a CSV
+ * or NPZ file): `count` samples of `sampleShape` inputs and their targets. Images keep their
+ * pixel bytes, which the batch scales by 1/255 as it gathers them (a quarter of the memory
+ * and of the shard bytes of float32 inputs); other inputs are float32 as given.
+ */
+export interface SampleSet {
+  readonly count: number;
+  /** Per-sample input shape, e.g. [28, 28] or [13]. */
+  readonly sampleShape: readonly number[];
+  /** `count × size` inputs, row-major: pixel bytes (scaled by 1/255 on use) or values. */
+  readonly x: Uint8Array | Float32Array;
+  readonly y: SampleTargets;
+}
+
+export type SampleTargets =
+  /** One class index per sample, in [0, classes). */
+  | { readonly kind: "classes"; readonly labels: Uint8Array | Int32Array; readonly classes: number }
+  /** One row of `width` values per sample: one-hot rows (`oneHot`), or numbers. */
+  | {
+      readonly kind: "rows";
+      readonly data: Float32Array;
+      readonly width: number;
+      readonly oneHot: boolean;
+    };
+
+export interface SampleData {
+  readonly train: SampleSet;
+  readonly test: SampleSet;
+}
+
+/** Values per sample. */
+export const sampleSize = (set: SampleSet): number => set.sampleShape.reduce((a, b) => a * b, 1);
+
+/** Values per target row: 1 for class indices, else the rows' width. */
+export const targetsWidth = (y: SampleTargets): number => (y.kind === "classes" ? 1 : y.width);
+
+/** An image set as samples: its pixel bytes and its 10 digit classes (or `classes`). */
+export function samplesFromImages(set: ImageSet, classes = 10): SampleSet {
+  return {
+    count: set.count,
+    sampleShape: [set.rows, set.cols],
+    x: set.images,
+    y: { kind: "classes", labels: set.labels, classes },
+  };
+}
+
+/**
+ * An array data set's split as samples: class indices stay indices, one-hot rows and numbers
+ * are rows.
+ */
+export function samplesFromArrays(split: ArraySplit): SampleSet {
+  const { x, y } = split;
+  const targets: SampleTargets =
+    y.kind === "classes"
+      ? { kind: "classes", labels: y.data, classes: y.classes }
+      : y.kind === "one-hot"
+        ? { kind: "rows", data: y.data, width: y.classes, oneHot: true }
+        : { kind: "rows", data: y.data, width: y.outputs, oneHot: false };
+  return { count: x.shape[0], sampleShape: x.shape.slice(1), x: x.data, y: targets };
+}
+
+/** The samples `[start, end)` of a set, as views. */
+export function sliceSamples(set: SampleSet, start: number, end: number): SampleSet {
+  const size = sampleSize(set);
+  const width = targetsWidth(set.y);
+  const y: SampleTargets =
+    set.y.kind === "classes"
+      ? { ...set.y, labels: set.y.labels.subarray(start, end) }
+      : { ...set.y, data: set.y.data.subarray(start * width, end * width) };
+  return { ...set, count: end - start, x: set.x.subarray(start * size, end * size), y };
 }

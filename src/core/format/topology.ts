@@ -1,3 +1,4 @@
+import { ACTIVATION_NAMES } from "../model/activations.ts";
 import type { Distribution, FanMode, InitializerSpec } from "../model/initializers.ts";
 import {
   type Activation,
@@ -98,7 +99,7 @@ class Fields {
   }
 }
 
-const ACTIVATIONS: readonly Activation[] = ["relu", "linear", "softmax"];
+const ACTIVATIONS: readonly Activation[] = ACTIVATION_NAMES;
 const PADDINGS: readonly Padding[] = ["valid", "same"];
 
 const FAN_MODES: Record<string, FanMode> = {

@@ -35,13 +35,3 @@ export function describeSpec(spec: ModelSpec): string {
   if (widths) return widths.join("→");
   return [spec.inputShape.join("×"), ...spec.layers.map(describeLayer)].join(" → ");
 }
-
-/**
- * Why a checked spec cannot be trained, or undefined when it can: training minimises
- * categorical cross-entropy, fused with the last layer's softmax.
- */
-export function untrainableReason(spec: ModelSpec): string | undefined {
-  const last = spec.layers[spec.layers.length - 1];
-  if (last.kind === "dense" && last.activation === "softmax") return undefined;
-  return `the last layer must be a Dense with softmax activation (training minimises categorical cross-entropy), got ${describeLayer(last)}`;
-}

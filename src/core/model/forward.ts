@@ -1,3 +1,4 @@
+import { activationByName } from "./activations.ts";
 import {
   type Conv2DLayer,
   type LayerLayout,
@@ -191,10 +192,6 @@ function denseLayer(
   return out;
 }
 
-function reluInPlace(v: Float64Array): void {
-  for (let i = 0; i < v.length; i++) if (v[i] < 0) v[i] = 0;
-}
-
 /** Softmax of `v[offset, offset + n)` in place, shifted by the max so exp never overflows. */
 export function softmaxInPlace(v: Float64Array | Float32Array, offset: number, n: number): void {
   let max = -Infinity;
@@ -206,11 +203,6 @@ export function softmaxInPlace(v: Float64Array | Float32Array, offset: number, n
     sum += e;
   }
   for (let k = 0; k < n; k++) v[offset + k] /= sum;
-}
-
-function softmaxRows(v: Float64Array, batch: number): void {
-  const n = v.length / batch;
-  for (let b = 0; b < batch; b++) softmaxInPlace(v, b * n, n);
 }
 
 function runLayer(
@@ -262,8 +254,9 @@ export function forward(model: ForwardModel, inputs: ArrayLike<number>, batch = 
     x = runLayer(x, batch, layer, params);
     const spec = layer.spec;
     if (spec.kind !== "conv2d" && spec.kind !== "dense") continue;
-    if (spec.activation === "relu") reluInPlace(x);
-    else if (spec.activation === "softmax") softmaxRows(x, batch);
+    // Over the last axis: a Dense's units, a conv's channels.
+    const units = layer.outputShape[layer.outputShape.length - 1];
+    activationByName(spec.activation).forward(x, x, units);
   }
   return Float32Array.from(x);
 }

@@ -1,3 +1,4 @@
+import type { ActivationName } from "./activations.ts";
 import { conv2d, dense, flatten, type ModelSpec, maxPooling2d, sameSpec } from "./sequential.ts";
 
 /**
@@ -9,17 +10,18 @@ import { conv2d, dense, flatten, type ModelSpec, maxPooling2d, sameSpec } from "
 /** The MLP's hidden widths unless `--hidden` says otherwise. */
 export const DEFAULT_HIDDEN: readonly number[] = [512];
 
-/** ReLU Dense layers of the given widths, then a softmax Dense. */
+/** ReLU Dense layers of the given widths, then a Dense of `classes` outputs (softmax). */
 export function mlpSpec(
   hidden: readonly number[] = DEFAULT_HIDDEN,
   inputSize = 784,
   classes = 10,
+  output: ActivationName = "softmax",
 ): ModelSpec {
   return {
     inputShape: [inputSize],
     layers: [
       ...hidden.map((units) => dense(units, { activation: "relu" })),
-      dense(classes, { activation: "softmax" }),
+      dense(classes, { activation: output }),
     ],
   } satisfies ModelSpec;
 }

@@ -1,3 +1,4 @@
+import { ACTIVATION_NAMES, type ActivationName } from "./activations.ts";
 import { GLOROT_UNIFORM, type InitializerSpec, ZEROS } from "./initializers.ts";
 
 /**
@@ -9,7 +10,8 @@ import { GLOROT_UNIFORM, type InitializerSpec, ZEROS } from "./initializers.ts";
  * `[in, out]`, row-major), then its bias.
  */
 
-export type Activation = "linear" | "relu" | "softmax";
+/** Keras's name of a layer's activation (activations.ts), applied over the last axis. */
+export type Activation = ActivationName;
 export type Padding = "valid" | "same";
 export type Shape = readonly number[];
 export type Pair = readonly [number, number];
@@ -141,6 +143,12 @@ export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return unnamed(a) === unnamed(b);
 }
 
+/** The last layer's activation: the model's output activation ("linear" for a layer without one). */
+export function outputActivation(spec: ModelSpec): Activation {
+  const last = spec.layers[spec.layers.length - 1];
+  return last.kind === "dense" || last.kind === "conv2d" ? last.activation : "linear";
+}
+
 /** A Conv2D or Dense layer with a ReLU activation. */
 export const hasRelu = (layer: LayerLayout): boolean =>
   (layer.spec.kind === "conv2d" || layer.spec.kind === "dense") && layer.spec.activation === "relu";
@@ -230,13 +238,10 @@ function windowedShape(
   return [rows, cols, channels];
 }
 
-function checkActivation(c: Checker, activation: Activation, finalDense: boolean): void {
-  if (!["linear", "relu", "softmax"].includes(activation)) {
-    c.fail(`activation: expected "relu", "linear" or "softmax", got ${JSON.stringify(activation)}`);
-  }
-  // The softmax is fused with the cross-entropy in training, so only the output may have one.
-  if (activation === "softmax" && !finalDense) {
-    c.fail(`activation: softmax is only supported on the last layer, a Dense`);
+function checkActivation(c: Checker, activation: Activation): void {
+  if (!(ACTIVATION_NAMES as readonly string[]).includes(activation)) {
+    const names = ACTIVATION_NAMES.map((n) => `"${n}"`).join(", ");
+    c.fail(`activation: expected one of ${names}, got ${JSON.stringify(activation)}`);
   }
 }
 
@@ -247,7 +252,7 @@ function checkPadding(c: Checker, padding: Padding): void {
 }
 
 /** Checks one layer against its input shape and returns its output shape. */
-function outputShape(c: Checker, layer: LayerSpec, input: Shape, isLast: boolean): Shape {
+function outputShape(c: Checker, layer: LayerSpec, input: Shape): Shape {
   switch (layer.kind) {
     case "conv2d":
       requireRank(c, input, 3, "[height, width, channels]");
@@ -255,7 +260,7 @@ function outputShape(c: Checker, layer: LayerSpec, input: Shape, isLast: boolean
       c.pair("kernelSize", layer.kernelSize);
       c.pair("strides", layer.strides);
       checkPadding(c, layer.padding);
-      checkActivation(c, layer.activation, false);
+      checkActivation(c, layer.activation);
       return windowedShape(c, input, layer.kernelSize, layer.strides, layer.padding, layer.filters);
     case "maxPooling2d":
       requireRank(c, input, 3, "[height, width, channels]");
@@ -266,7 +271,7 @@ function outputShape(c: Checker, layer: LayerSpec, input: Shape, isLast: boolean
     case "dense":
       requireRank(c, input, 1, "(add a Flatten before Dense)");
       c.positive("units", layer.units);
-      checkActivation(c, layer.activation, isLast);
+      checkActivation(c, layer.activation);
       return [layer.units];
     case "flatten":
       // tfjs's Flatten rejects a flat input (Keras's accepts it); keep every model loadable.
@@ -325,7 +330,7 @@ export function modelLayout(spec: ModelSpec): ModelLayout {
   let offset = 0;
   spec.layers.forEach((layer, i) => {
     const c = checkerFor(i, layer.kind, names[i]);
-    const out = outputShape(c, layer, shape, i === spec.layers.length - 1);
+    const out = outputShape(c, layer, shape);
     const own: WeightLayout[] = [];
     const shapes = weightShapes(layer, shape);
     if (shapes && (layer.kind === "conv2d" || layer.kind === "dense")) {

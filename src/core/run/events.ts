@@ -21,6 +21,8 @@ export type TrainEvent =
       samplesPerSecond: number;
     }
   | { type: "epoch"; metrics: EpochMetrics }
+  /** Before `start`: the loss the run trains with, and why (`description`, one line). */
+  | { type: "training"; loss: string; description: string }
   /** A networked run listens: workers join at `joinUrl` with `token`. */
   | { type: "listening"; joinUrl: string; token: string; expectWorkers: number; loopback: boolean }
   /** The run's dashboard is served at `url` (`/dashboard`). */

@@ -61,11 +61,12 @@ export function checkStats(
   if (wrong) throw new FrameError(`inconsistent statistics: ${wrong}`);
 }
 
-/** One result per slot of the peer, each counting exactly that slot's test samples. */
+/** One result per slot of the peer, each counting exactly that slot's samples of the split asked. */
 export function checkEvaluation(
   peer: Peer,
   evaluated: Evaluated,
-  slotTestCount: (slot: number) => number,
+  split: "train" | "test",
+  slotCount: (slot: number, split: "train" | "test") => number,
 ): void {
   if (evaluated.results.length !== peer.threads) {
     throw new FrameError(
@@ -73,10 +74,10 @@ export function checkEvaluation(
     );
   }
   evaluated.results.forEach((r, i) => {
-    const count = slotTestCount(peer.firstSlot + i);
+    const count = slotCount(peer.firstSlot + i, split);
     if (r.count !== count || r.correct > r.count) {
       throw new FrameError(
-        `evaluated: results[${i}] has ${r.correct} correct of ${r.count}; slot ${peer.firstSlot + i} has ${count} test samples`,
+        `evaluated: results[${i}] has ${r.correct} correct of ${r.count}; slot ${peer.firstSlot + i} has ${count} ${split} samples`,
       );
     }
   });

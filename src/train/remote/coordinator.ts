@@ -63,6 +63,8 @@ export class RemoteParticipants implements Participants {
   private current?: Attempt;
   /** Participants asked to evaluate that have not answered. */
   private readonly asked = new Set<Peer>();
+  /** The split the pending evaluation asked for: its counts are checked against it. */
+  private askedSplit: "train" | "test" = "test";
   private lastTensors?: number[];
 
   constructor(readonly o: RemoteOptions) {
@@ -169,7 +171,13 @@ export class RemoteParticipants implements Participants {
     const all = await this.each((p) => {
       p.evaluated = deferred<Evaluation>();
       this.asked.add(p);
-      p.send({ type: "evaluate", predictions: options.predictions === true });
+      this.askedSplit = options.split ?? "test";
+      p.send({
+        type: "evaluate",
+        predictions: options.predictions === true,
+        split: options.split,
+        metrics: options.metrics && [...options.metrics],
+      });
       return p.evaluated.promise;
     });
     this.lastTensors = all.map((e) => e.tensors);
@@ -240,7 +248,7 @@ export class RemoteParticipants implements Participants {
       if (!this.asked.delete(peer) || !this.join) {
         throw new FrameError(`"evaluated" without a request`);
       }
-      checkEvaluation(peer, message, this.join.slotTestCount);
+      checkEvaluation(peer, message, this.askedSplit, this.join.slotCount);
       // Decoded now: predictions that do not decode are this peer's protocol error.
       peer.evaluated.resolve({
         results: message.results.map(evalResultOf),
@@ -315,6 +323,7 @@ export class RemoteParticipants implements Participants {
       participant: peer.index,
       firstSlot: peer.firstSlot,
       spec: join.spec,
+      loss: join.loss,
       paramCount: this.o.paramCount,
       shards: peer.slots.map((slot) => ({
         url: `/shards/${slot}`,
@@ -374,7 +383,8 @@ function plansOf(plans: WorkerPlan[], first: number, count: number) {
 
 /** A participant's evaluation as it came over the wire, predictions decoded. */
 function evalResultOf(wire: Evaluated["results"][number]): EvalResult {
-  const { lossSum, correct, count, predictions } = wire;
-  if (!predictions) return { lossSum, correct, count };
-  return { lossSum, correct, count, predictions: decodePredictions(predictions, count) };
+  const { lossSum, correct, count, metricSums, predictions } = wire;
+  const sums = metricSums ? { metricSums } : {};
+  if (!predictions) return { lossSum, correct, count, ...sums };
+  return { lossSum, correct, count, ...sums, predictions: decodePredictions(predictions, count) };
 }

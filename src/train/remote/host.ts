@@ -132,9 +132,7 @@ export class WorkerHost {
         this.abort();
         return;
       case "evaluate":
-        this.evaluate(message.predictions === true).catch((error) =>
-          this.fail(error, CLOSE.protocol),
-        );
+        this.evaluate(message).catch((error) => this.fail(error, CLOSE.protocol));
         return;
       case "bye":
         this.shutdown();
@@ -160,7 +158,7 @@ export class WorkerHost {
     const pool = new WorkerPool(
       threads,
       async ({ api }, w) => {
-        await api.loadModel(spec);
+        await api.loadModel(spec, welcome.loss);
         const port = w === 0 ? port2 : undefined;
         const membership = { plane: buffers, telemetry: telemetry.buffers, worker: w, port };
         await api.joinRelayPlane(port ? Comlink.transfer(membership, [port]) : membership);
@@ -269,11 +267,19 @@ export class WorkerHost {
     }
   }
 
-  private async evaluate(predictions: boolean): Promise<void> {
+  private async evaluate(
+    request: Extract<CoordinatorMessage, { type: "evaluate" }>,
+  ): Promise<void> {
     const { pool } = this.requireJoined();
-    const evals = await pool.each((api) => api.evaluate(undefined, { predictions }));
-    const results = evals.map(({ lossSum, correct, count, predictions: p }) => ({
+    const options = {
+      predictions: request.predictions === true,
+      split: request.split,
+      metrics: request.metrics,
+    };
+    const evals = await pool.each((api) => api.evaluate(undefined, options));
+    const results = evals.map(({ lossSum, correct, count, metricSums, predictions: p }) => ({
       ...{ lossSum, correct, count },
+      ...(metricSums ? { metricSums } : {}),
       ...(p ? { predictions: encodePredictions(p) } : {}),
     }));
     const tensors = await pool.each((api) => api.tensorCount());

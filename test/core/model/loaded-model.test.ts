@@ -39,10 +39,10 @@ describe("fromLayersModel, the one model reader", () => {
 
   test("a broken MLP file is an error naming the layer and field", () => {
     const json = mlpJson();
-    json.modelTopology.config.layers[1].config.activation = "tanh";
+    json.modelTopology.config.layers[1].config.activation = "swish";
     const bytes = weightsBytes(mlpParams);
     expect(() => fromLayersModel(json, bytes)).toThrow(
-      /model\.json: layers\[1\] "dense_Dense2" \(Dense\): activation: expected "relu" or "linear" or "softmax", got "tanh"/,
+      /model\.json: layers\[1\] "dense_Dense2" \(Dense\): activation: expected "linear" or "relu" or "sigmoid" or "tanh" or "softmax" or "gelu" or "elu", got "swish"/,
     );
   });
 

@@ -8,7 +8,13 @@ import { parseTopology } from "../../../src/core/format/topology.ts";
 import { forward, pixelsToInputs, predictPixelsBatch } from "../../../src/core/model/forward.ts";
 import { initParams } from "../../../src/core/model/init.ts";
 import { CONVNET_SPEC } from "../../../src/core/model/presets.ts";
-import { type ModelLayout, modelLayout } from "../../../src/core/model/sequential.ts";
+import {
+  conv2d,
+  dense,
+  flatten,
+  type ModelLayout,
+  modelLayout,
+} from "../../../src/core/model/sequential.ts";
 import { maxAbsDiff } from "../../support/reference.ts";
 import { referenceOutput } from "../../support/sequential-reference.ts";
 import { tfFlatWeights } from "../../support/tf-models.ts";
@@ -158,4 +164,29 @@ describe("plain-TS Sequential forward", () => {
       "image 1 has 5 pixels, expected 784",
     );
   });
+});
+
+test("every Keras activation in the serving forward, against the float64 reference", () => {
+  const layout = modelLayout({
+    inputShape: [6, 6, 1],
+    layers: [
+      conv2d(3, 3, { activation: "elu" }),
+      conv2d(2, 2, { activation: "softmax" }),
+      flatten(),
+      dense(7, { activation: "gelu" }),
+      dense(6, { activation: "tanh" }),
+      dense(5, { activation: "sigmoid" }),
+      dense(4, { activation: "linear" }),
+      dense(3, { activation: "softmax" }),
+    ],
+  });
+  const params = initParams(layout.spec, 3);
+  const rng = Rng.fromSeed(5);
+  const samples = Array.from({ length: 4 }, () =>
+    Array.from({ length: 36 }, () => rng.next() * 4 - 2),
+  );
+  const got = forward({ layout, params }, samples.flat(), samples.length);
+  const want = samples.flatMap((s) => Array.from(referenceOutput(layout, params, s, [], true)));
+  expect(maxAbsDiff(got, want)).toBeLessThan(1e-6);
+  expect(Math.max(...want) - Math.min(...want)).toBeGreaterThan(0.05);
 });

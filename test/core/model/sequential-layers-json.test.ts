@@ -61,6 +61,19 @@ const EVERY_LAYER: ModelSpec = {
   ],
 };
 
+/** Keras's activations besides relu and softmax, each where tfjs and Keras write its name. */
+const EVERY_ACTIVATION: ModelSpec = {
+  inputShape: [28, 28, 1],
+  layers: [
+    conv2d(3, 3, { activation: "elu" }),
+    conv2d(2, 3, { strides: 2, activation: "tanh" }),
+    reshape([288]),
+    dense(8, { activation: "gelu" }),
+    dense(6, { activation: "sigmoid" }),
+    dense(4, { activation: "softmax" }),
+  ],
+};
+
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
@@ -69,6 +82,7 @@ describe("Sequential models in TensorFlow.js Layers format", () => {
   for (const [name, spec] of [
     ["the convnet preset", CONVNET_SPEC],
     ["every layer kind", EVERY_LAYER],
+    ["every activation", EVERY_ACTIVATION],
   ] as const) {
     test(`${name}: tf.loadLayersModel loads it and predicts as our forward (1e-5); we read it back`, async () => {
       const layout = modelLayout(spec);
