@@ -15,7 +15,16 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
                     Dropout, Reshape, ending in Dense(10, softmax)
   --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize} for the
                     mlp, ${DEFAULTS.otherModelsBatchSize} for other models)
-  --lr X            RMSprop learning rate (default ${DEFAULTS.learningRate})
+  --optimizer NAME  rmsprop (default), adam, adamw, sgd or adagrad, with Keras's defaults
+  --lr X            learning rate (default: the optimizer's: 0.001, sgd 0.01)
+  --rho X           rmsprop: decay of the mean square, in [0, 1) (default 0.9)
+  --beta1 X         adam, adamw: decay of the first moment, in [0, 1) (default 0.9)
+  --beta2 X         adam, adamw: decay of the second moment, in [0, 1) (default 0.999)
+  --epsilon X       rmsprop, adam, adamw, adagrad: ε > 0 (default 1e-7)
+  --weight-decay X  adamw: decoupled weight decay ≥ 0 (default 0.004)
+  --momentum X      sgd: momentum in [0, 1] (default 0)
+  --nesterov        sgd: Nesterov momentum
+  --initial-accumulator X  adagrad: the accumulator's start ≥ 0 (default 0.1)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
@@ -51,13 +60,25 @@ const FLAGS = {
   workers: "workers",
   epochs: "epochs",
   batchSize: "batch-size",
+  optimizer: "optimizer",
   learningRate: "lr",
+  rho: "rho",
+  beta1: "beta1",
+  beta2: "beta2",
+  epsilon: "epsilon",
+  weightDecay: "weight-decay",
+  momentum: "momentum",
+  nesterov: "nesterov",
+  initialAccumulatorValue: "initial-accumulator",
   seed: "seed",
   hidden: "hidden",
   model: "model",
 } as const satisfies Partial<Record<keyof TrainOptions, string>>;
 
-type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden" | "model">];
+type NumericFlag = (typeof FLAGS)[Exclude<
+  keyof typeof FLAGS,
+  "hidden" | "model" | "optimizer" | "nesterov"
+>];
 
 /**
  * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
@@ -71,7 +92,16 @@ export function parseTrainArgs(
     workers: { type: "string" },
     epochs: { type: "string" },
     "batch-size": { type: "string" },
+    optimizer: { type: "string" },
     lr: { type: "string" },
+    rho: { type: "string" },
+    beta1: { type: "string" },
+    beta2: { type: "string" },
+    epsilon: { type: "string" },
+    "weight-decay": { type: "string" },
+    momentum: { type: "string" },
+    nesterov: { type: "boolean" },
+    "initial-accumulator": { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -100,7 +130,16 @@ export function parseTrainArgs(
     workers: number("workers"),
     epochs: number("epochs"),
     batchSize: number("batch-size"),
+    optimizer: v.optimizer as TrainOptions["optimizer"],
     learningRate: number("lr"),
+    rho: number("rho"),
+    beta1: number("beta1"),
+    beta2: number("beta2"),
+    epsilon: number("epsilon"),
+    weightDecay: number("weight-decay"),
+    momentum: number("momentum"),
+    nesterov: v.nesterov,
+    initialAccumulatorValue: number("initial-accumulator"),
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,
@@ -123,7 +162,9 @@ export function parseTrainArgs(
   } catch (error) {
     if (!(error instanceof ConfigError) || !(error.option in FLAGS)) throw error;
     const flag = FLAGS[error.option as keyof typeof FLAGS];
-    throw new UsageError(`--${flag}: expected ${error.expected}, got "${v[flag]}"`);
+    const given = v[flag];
+    const got = typeof given === "string" ? `"${given}"` : "the flag";
+    throw new UsageError(`--${flag}: expected ${error.expected}, got ${got}`);
   }
   return { help: v.help ?? false, json: v.json ?? false, options };
 }

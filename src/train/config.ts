@@ -3,8 +3,8 @@ import { parseTopology } from "../core/format/topology.ts";
 import { untrainableReason } from "../core/model/describe.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
 import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
-import { type OptimizerSpec, rmsprop } from "../core/optim/optimizer.ts";
-import { KERAS_RMSPROP } from "../core/optim/rmsprop.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
+import { OptimizerSpecError, resolveOptimizer } from "../core/optim/spec.ts";
 import { show } from "../core/validate.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
@@ -13,7 +13,7 @@ export const DEFAULTS = {
   batchSize: 128,
   /** The global batch of every model but the MLP (the convnet's, as in the book). */
   otherModelsBatchSize: 64,
-  learningRate: KERAS_RMSPROP.learningRate,
+  optimizer: "rmsprop",
   seed: 1,
   hidden: DEFAULT_HIDDEN,
   out: "models/mnist",
@@ -100,10 +100,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
   const model = resolveModel(options);
   const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.otherModelsBatchSize;
   const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
-  const learningRate = options.learningRate ?? DEFAULTS.learningRate;
-  if (!Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new ConfigError("learningRate", "a positive number", learningRate);
-  }
+  const optimizer = resolveTrainOptimizer(options);
   const hidden = options.hidden ?? DEFAULTS.hidden;
   if (!Array.isArray(hidden) || !hidden.every((h) => isInt(h, 1, LIMITS.hiddenUnits))) {
     throw new ConfigError("hidden", `an array of integers from 1 to ${LIMITS.hiddenUnits}`, hidden);
@@ -113,7 +110,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     workers,
     epochs: intOption(options, "epochs", DEFAULTS.epochs, 1, LIMITS.epochs),
     batchSize,
-    optimizer: rmsprop(learningRate),
+    optimizer,
     seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     hidden: [...hidden],
     model,
@@ -135,6 +132,21 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     remote: options.remote && resolveRemote(options.remote),
     dashboard: resolveDashboard(options.dashboard, options.remote !== undefined),
   };
+}
+
+/** The optimizer and its settings (Keras's defaults for those not given); errors name the option. */
+function resolveTrainOptimizer(options: TrainOptions): OptimizerSpec {
+  try {
+    return resolveOptimizer({ ...options, optimizer: options.optimizer ?? DEFAULTS.optimizer });
+  } catch (error) {
+    if (!(error instanceof OptimizerSpecError)) throw error;
+    // A setting given inside an optimizer object is reported as that object's.
+    const flat =
+      error.setting !== "optimizer" &&
+      (options as Record<string, unknown>)[error.setting] !== undefined;
+    const option = (flat ? error.setting : "optimizer") as keyof TrainOptions;
+    throw new ConfigError(option, error.expected, flat ? error.got : options.optimizer);
+  }
 }
 
 function resolveDashboard(

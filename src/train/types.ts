@@ -1,6 +1,7 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/data/dataset.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
+import type { OptimizerChoice } from "../core/optim/spec.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
@@ -20,8 +21,29 @@ export interface TrainOptions {
   epochs?: number;
   /** Global batch size, split over the workers. */
   batchSize?: number;
-  /** RMSprop learning rate. */
+  /**
+   * The optimizer (default `"rmsprop"`): a name (`"rmsprop"`, `"adam"`, `"adamw"`, `"sgd"`,
+   * `"adagrad"`) or an object `{ type, ...settings }`; settings not given take Keras's defaults.
+   */
+  optimizer?: OptimizerChoice;
+  /** The optimizer's learning rate (default: the optimizer's, Keras's: 0.001, SGD 0.01). */
   learningRate?: number;
+  /** RMSprop's decay of the mean square (default 0.9). */
+  rho?: number;
+  /** Adam/AdamW's decay of the first moment (default 0.9). */
+  beta1?: number;
+  /** Adam/AdamW's decay of the second moment (default 0.999). */
+  beta2?: number;
+  /** RMSprop/Adam/AdamW/Adagrad's ε (default 1e-7). */
+  epsilon?: number;
+  /** AdamW's decoupled weight decay (default 0.004). */
+  weightDecay?: number;
+  /** SGD's momentum (default 0). */
+  momentum?: number;
+  /** SGD with Nesterov momentum (default false). */
+  nesterov?: boolean;
+  /** Adagrad's initial accumulator (default 0.1). */
+  initialAccumulatorValue?: number;
   seed?: number;
   /** Hidden layer widths of the `"mlp"` model (default `[512]`). */
   hidden?: number[];

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/cli/args.ts";
 import { parseTrainArgs } from "../../src/cli/train-options.ts";
+import { resolveTrainConfig } from "../../src/train/config.ts";
 
 describe("parseTrainArgs", () => {
   test("maps flags to train() options", () => {
@@ -44,6 +45,87 @@ describe("parseTrainArgs", () => {
     [
       ["--workers", "8", "--batch-size", "4"],
       '--batch-size: expected an integer from 8 to 65536, got "4"',
+    ],
+  ])("%p is a UsageError naming the flag", (argv, message) => {
+    expect(() => parseTrainArgs(argv)).toThrow(UsageError);
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+});
+
+describe("parseTrainArgs: the optimizer", () => {
+  const optimizerOf = (argv: string[]) =>
+    resolveTrainConfig({ ...parseTrainArgs(argv).options, workers: 1 }).optimizer;
+
+  test("each optimizer with Keras's defaults, its learning rate the optimizer's", () => {
+    expect(optimizerOf([])).toEqual({
+      type: "rmsprop",
+      learningRate: 0.001,
+      rho: 0.9,
+      epsilon: 1e-7,
+    });
+    expect(optimizerOf(["--optimizer", "sgd"])).toEqual({
+      type: "sgd",
+      learningRate: 0.01,
+      momentum: 0,
+      nesterov: false,
+    });
+    expect(optimizerOf(["--optimizer", "adagrad"])).toMatchObject({ learningRate: 0.001 });
+  });
+
+  test("every setting has its flag", () => {
+    expect(optimizerOf(["--optimizer", "rmsprop", "--rho", "0.8", "--epsilon", "1e-6"])).toEqual({
+      type: "rmsprop",
+      learningRate: 0.001,
+      rho: 0.8,
+      epsilon: 1e-6,
+    });
+    const adamw = ["--optimizer", "adamw", "--lr", "0.01", "--beta1", "0.8", "--beta2", "0.99"];
+    expect(optimizerOf([...adamw, "--weight-decay", "0.1"])).toEqual({
+      type: "adamw",
+      learningRate: 0.01,
+      beta1: 0.8,
+      beta2: 0.99,
+      epsilon: 1e-7,
+      weightDecay: 0.1,
+    });
+    expect(optimizerOf(["--optimizer", "sgd", "--momentum", "0.9", "--nesterov"])).toEqual({
+      type: "sgd",
+      learningRate: 0.01,
+      momentum: 0.9,
+      nesterov: true,
+    });
+    expect(optimizerOf(["--optimizer", "adagrad", "--initial-accumulator", "0"])).toMatchObject({
+      initialAccumulatorValue: 0,
+    });
+  });
+
+  test.each([
+    [
+      ["--optimizer", "adamax"],
+      '--optimizer: expected one of "rmsprop", "adam", "adamw", "sgd", "adagrad", got "adamax"',
+    ],
+    [["--lr", "0"], '--lr: expected a positive number, got "0"'],
+    [["--lr", "fast"], '--lr: expected a positive number, got "fast"'],
+    [["--rho", "1"], '--rho: expected a number in [0, 1), got "1"'],
+    [["--optimizer", "adam", "--beta1", "1.5"], '--beta1: expected a number in [0, 1), got "1.5"'],
+    [["--optimizer", "adam", "--beta2=-0.1"], '--beta2: expected a number in [0, 1), got "-0.1"'],
+    [["--epsilon", "0"], '--epsilon: expected a positive number, got "0"'],
+    [
+      ["--optimizer", "adamw", "--weight-decay=-1"],
+      '--weight-decay: expected a number ≥ 0, got "-1"',
+    ],
+    [["--optimizer", "sgd", "--momentum", "2"], '--momentum: expected a number in [0, 1], got "2"'],
+    [
+      ["--optimizer", "adagrad", "--initial-accumulator=-1"],
+      '--initial-accumulator: expected a number ≥ 0, got "-1"',
+    ],
+    [
+      ["--beta1", "0.5"],
+      '--beta1: expected no beta1 with optimizer rmsprop (it takes learningRate, rho, epsilon), got "0.5"',
+    ],
+    [
+      ["--optimizer", "adam", "--nesterov"],
+      "--nesterov: expected no nesterov with optimizer adam (it takes learningRate, beta1, beta2, epsilon), got the flag",
     ],
   ])("%p is a UsageError naming the flag", (argv, message) => {
     expect(() => parseTrainArgs(argv)).toThrow(UsageError);

@@ -17,9 +17,20 @@ export const KERAS_OPTIMIZERS: { readonly [T in OptimizerName]: OptimizerSpec & 
 
 export const OPTIMIZER_NAMES = Object.keys(KERAS_OPTIMIZERS) as OptimizerName[];
 
-/** A user's optimizer settings that do not make a valid optimizer. */
+/**
+ * A user's optimizer settings that do not make a valid optimizer; `setting` names the one at
+ * fault (`beta1`, or `optimizer` for the name), `expected` what it wants, `got` what came.
+ */
 export class OptimizerSpecError extends RangeError {
   override name = "OptimizerSpecError";
+  constructor(
+    message: string,
+    readonly setting = "optimizer",
+    readonly expected = "",
+    readonly got: unknown = undefined,
+  ) {
+    super(message);
+  }
 }
 
 /** What each rule of a setting wants, as its errors say. */
@@ -105,7 +116,13 @@ export const OptimizerSpecSchema = v.variant(
  */
 export function checkOptimizerSpec(input: unknown): OptimizerSpec {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new OptimizerSpecError(`optimizer: expected an object {type, …}, got ${kind(input)}`);
+    const expected = "an object {type, …}";
+    throw new OptimizerSpecError(
+      `optimizer: expected ${expected}, got ${kind(input)}`,
+      "optimizer",
+      expected,
+      input,
+    );
   }
   const type = checkName((input as { type?: unknown }).type);
   const result = v.safeParse(OptimizerSpecSchema, input, {
@@ -115,12 +132,26 @@ export function checkOptimizerSpec(input: unknown): OptimizerSpec {
   if (result.success) return result.output;
   const issue = result.issues[0];
   const path = issuePath(issue);
-  throw new OptimizerSpecError(`${type}${path ? `.${path}` : ""}: ${issue.message}`);
+  const setting = String(issue.path?.at(-1)?.key ?? "optimizer");
+  const rule = (FIELDS[type] as Record<string, Rule | undefined>)[setting];
+  const settings = Object.keys(FIELDS[type]).join(", ");
+  throw new OptimizerSpecError(
+    `${type}${path ? `.${path}` : ""}: ${issue.message}`,
+    setting,
+    rule ? WHAT[rule] : `no ${setting} with optimizer ${type} (it takes ${settings})`,
+    issue.input,
+  );
 }
 
 function checkName(name: unknown): OptimizerName {
   if (OPTIMIZER_NAMES.includes(name as OptimizerName)) return name as OptimizerName;
-  throw new OptimizerSpecError(`optimizer: expected one of ${NAMES_TEXT}, got ${show(name)}`);
+  const expected = `one of ${NAMES_TEXT}`;
+  throw new OptimizerSpecError(
+    `optimizer: expected ${expected}, got ${show(name)}`,
+    "optimizer",
+    expected,
+    name,
+  );
 }
 
 /** An optimizer as a user names it: by name, or as an object with its type and some settings. */
