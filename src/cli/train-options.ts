@@ -25,6 +25,11 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
   --momentum X      sgd: momentum in [0, 1] (default 0)
   --nesterov        sgd: Nesterov momentum
   --initial-accumulator X  adagrad: the accumulator's start ≥ 0 (default 0.1)
+  --lr-schedule S   a Keras learning-rate schedule from --lr on, by step (counted over the
+                    whole run): NAME:key=value,… with Keras's names, lists joined by /:
+                    exponential:decay_steps=N,decay_rate=X[,staircase]
+                    cosine:decay_steps=N[,alpha=X][,warmup_target=X,warmup_steps=N]
+                    piecewise:boundaries=N/N…,values=X/X/X… (one value more; --lr unused)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
@@ -70,6 +75,7 @@ const FLAGS = {
   momentum: "momentum",
   nesterov: "nesterov",
   initialAccumulatorValue: "initial-accumulator",
+  lrSchedule: "lr-schedule",
   seed: "seed",
   hidden: "hidden",
   model: "model",
@@ -77,7 +83,7 @@ const FLAGS = {
 
 type NumericFlag = (typeof FLAGS)[Exclude<
   keyof typeof FLAGS,
-  "hidden" | "model" | "optimizer" | "nesterov"
+  "hidden" | "model" | "optimizer" | "nesterov" | "lrSchedule"
 >];
 
 /**
@@ -102,6 +108,7 @@ export function parseTrainArgs(
     momentum: { type: "string" },
     nesterov: { type: "boolean" },
     "initial-accumulator": { type: "string" },
+    "lr-schedule": { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -140,6 +147,7 @@ export function parseTrainArgs(
     momentum: number("momentum"),
     nesterov: v.nesterov,
     initialAccumulatorValue: number("initial-accumulator"),
+    lrSchedule: v["lr-schedule"],
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,

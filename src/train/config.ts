@@ -4,6 +4,12 @@ import { untrainableReason } from "../core/model/describe.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
 import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
+import {
+  checkSchedule,
+  type LearningRateSchedule,
+  parseSchedule,
+  ScheduleError,
+} from "../core/optim/schedule.ts";
 import { OptimizerSpecError, resolveOptimizer } from "../core/optim/spec.ts";
 import { show } from "../core/validate.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
@@ -134,10 +140,18 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
   };
 }
 
-/** The optimizer and its settings (Keras's defaults for those not given); errors name the option. */
+/**
+ * The optimizer and its settings (Keras's defaults for those not given) with the learning-rate
+ * schedule, if any; errors name the option.
+ */
 function resolveTrainOptimizer(options: TrainOptions): OptimizerSpec {
+  const schedule = resolveSchedule(options.lrSchedule);
   try {
-    return resolveOptimizer({ ...options, optimizer: options.optimizer ?? DEFAULTS.optimizer });
+    const spec = resolveOptimizer({
+      ...options,
+      optimizer: options.optimizer ?? DEFAULTS.optimizer,
+    });
+    return schedule ? { ...spec, schedule } : spec;
   } catch (error) {
     if (!(error instanceof OptimizerSpecError)) throw error;
     // A setting given inside an optimizer object is reported as that object's.
@@ -146,6 +160,16 @@ function resolveTrainOptimizer(options: TrainOptions): OptimizerSpec {
       (options as Record<string, unknown>)[error.setting] !== undefined;
     const option = (flat ? error.setting : "optimizer") as keyof TrainOptions;
     throw new ConfigError(option, error.expected, flat ? error.got : options.optimizer);
+  }
+}
+
+function resolveSchedule(given: TrainOptions["lrSchedule"]): LearningRateSchedule | undefined {
+  if (given === undefined) return undefined;
+  try {
+    return typeof given === "string" ? parseSchedule(given) : checkSchedule(given);
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    throw new ConfigError("lrSchedule", `a learning-rate schedule (${error.message})`, given);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
 import type { Dataset } from "../core/data/dataset.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
+import type { LearningRateSchedule } from "../core/optim/schedule.ts";
 import type { OptimizerChoice } from "../core/optim/spec.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
@@ -44,6 +45,13 @@ export interface TrainOptions {
   nesterov?: boolean;
   /** Adagrad's initial accumulator (default 0.1). */
   initialAccumulatorValue?: number;
+  /**
+   * A Keras learning-rate schedule from `learningRate` on, as the command line writes it
+   * (`"exponential:decay_steps=1000,decay_rate=0.9"`) or as an object (`{ type:
+   * "cosine", decaySteps: 5000, warmupTarget: 0.002, warmupSteps: 500 }`); the rate of step t
+   * is the schedule after t − 1 steps, counted over the whole run (resumes included).
+   */
+  lrSchedule?: string | LearningRateSchedule | Record<string, unknown>;
   seed?: number;
   /** Hidden layer widths of the `"mlp"` model (default `[512]`). */
   hidden?: number[];

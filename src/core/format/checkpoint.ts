@@ -139,11 +139,14 @@ function checkSameRun(checkpoint: Checkpoint, expect: ResumeExpectations, file: 
     ["batchSize", checkpoint.batchSize, expect.batchSize],
     ["optimizer", checkpoint.optimizer.type, expect.optimizer.type],
     // Each hyper-parameter by its name (`learningRate`, `beta1`…): the types are equal here.
-    ...Object.entries(expect.optimizer).map(([key, wanted]): [string, unknown, unknown] => [
-      key,
-      saved.get(key),
-      wanted,
-    ]),
+    ...Object.entries(expect.optimizer)
+      .filter(([key]) => key !== "schedule")
+      .map(([key, wanted]): [string, unknown, unknown] => [key, saved.get(key), wanted]),
+    [
+      "schedule",
+      JSON.stringify(checkpoint.optimizer.schedule ?? "none"),
+      JSON.stringify(expect.optimizer.schedule ?? "none"),
+    ],
     [
       "optimizerState",
       checkpoint.optimizerState.join(","),

@@ -4,6 +4,7 @@ import { KERAS_ADAGRAD } from "./adagrad.ts";
 import { KERAS_ADAM, KERAS_ADAMW } from "./adam.ts";
 import type { OptimizerName, OptimizerSpec } from "./optimizer.ts";
 import { KERAS_RMSPROP } from "./rmsprop.ts";
+import { checkSchedule } from "./schedule.ts";
 import { KERAS_SGD } from "./sgd.ts";
 
 /** Every optimizer with Keras's defaults (`keras.optimizers.*`), learning rates included. */
@@ -89,17 +90,34 @@ const FIELDS: { readonly [T in OptimizerName]: Record<string, Rule> } = {
 
 const NAMES_TEXT = OPTIMIZER_NAMES.map((n) => JSON.stringify(n)).join(", ");
 
+const SCHEDULE_WHAT = "a learning-rate schedule {type, …}";
+/** Optional on every optimizer: checked by checkSchedule, which says what is wrong. */
+const SCHEDULE = v.optional(
+  v.pipe(
+    v.unknown(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return checkSchedule(dataset.value);
+      } catch (error) {
+        addIssue({ message: (error as Error).message });
+        return NEVER;
+      }
+    }),
+  ),
+);
+
 function schemaOf<T extends OptimizerName>(type: T) {
   const fields = Object.entries(FIELDS[type]);
   return v.strictObject(
     {
       type: v.literal(type),
       ...Object.fromEntries(fields.map(([key, rule]) => [key, RULES[rule]])),
+      schedule: SCHEDULE,
     },
-    objectMessage(
-      `an optimizer object`,
-      Object.fromEntries(fields.map(([key, rule]) => [key, WHAT[rule]])),
-    ),
+    objectMessage(`an optimizer object`, {
+      ...Object.fromEntries(fields.map(([key, rule]) => [key, WHAT[rule]])),
+      schedule: SCHEDULE_WHAT,
+    }),
   );
 }
 
