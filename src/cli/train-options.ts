@@ -30,6 +30,16 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
                     exponential:decay_steps=N,decay_rate=X[,staircase]
                     cosine:decay_steps=N[,alpha=X][,warmup_target=X,warmup_steps=N]
                     piecewise:boundaries=N/N…,values=X/X/X… (one value more; --lr unused)
+  --validation-split F  hold out the last fraction F of the training samples (before
+                    shuffling, as Keras): never trained on, val_loss and val_accuracy each epoch
+  --early-stopping P  stop once --monitor has not improved for P epochs (Keras's EarlyStopping)
+  --monitor NAME    what early stopping and --save-best watch: val_loss (default with
+                    --validation-split), val_accuracy, loss (default without), accuracy
+  --min-delta X     the smallest change of --monitor that counts as an improvement (default 0)
+  --restore-best-weights  when early stopping stops the run, keep and save its best epoch's
+                    weights (Keras: only then, not after the last epoch)
+  --save-best       the saved model is the best epoch's by --monitor (Keras's
+                    ModelCheckpoint save_best_only)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
@@ -76,6 +86,11 @@ const FLAGS = {
   nesterov: "nesterov",
   initialAccumulatorValue: "initial-accumulator",
   lrSchedule: "lr-schedule",
+  validationSplit: "validation-split",
+  earlyStopping: "early-stopping",
+  monitor: "monitor",
+  minDelta: "min-delta",
+  restoreBestWeights: "restore-best-weights",
   seed: "seed",
   hidden: "hidden",
   model: "model",
@@ -83,7 +98,7 @@ const FLAGS = {
 
 type NumericFlag = (typeof FLAGS)[Exclude<
   keyof typeof FLAGS,
-  "hidden" | "model" | "optimizer" | "nesterov" | "lrSchedule"
+  "hidden" | "model" | "optimizer" | "nesterov" | "lrSchedule" | "monitor" | "restoreBestWeights"
 >];
 
 /**
@@ -109,6 +124,12 @@ export function parseTrainArgs(
     nesterov: { type: "boolean" },
     "initial-accumulator": { type: "string" },
     "lr-schedule": { type: "string" },
+    "validation-split": { type: "string" },
+    "early-stopping": { type: "string" },
+    monitor: { type: "string" },
+    "min-delta": { type: "string" },
+    "restore-best-weights": { type: "boolean" },
+    "save-best": { type: "boolean" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -148,6 +169,12 @@ export function parseTrainArgs(
     nesterov: v.nesterov,
     initialAccumulatorValue: number("initial-accumulator"),
     lrSchedule: v["lr-schedule"],
+    validationSplit: number("validation-split"),
+    earlyStopping: number("early-stopping"),
+    monitor: v.monitor,
+    minDelta: number("min-delta"),
+    restoreBestWeights: v["restore-best-weights"],
+    saveBest: v["save-best"],
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,

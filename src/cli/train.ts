@@ -59,6 +59,13 @@ await runCli("train", TRAIN_HELP, async () => {
         testAccuracy: last.testAccuracy,
         trainSeconds: result.trainSeconds,
         samplesPerSecond: result.samplesPerSecond,
+        ...(last.valLoss !== undefined
+          ? { valLoss: last.valLoss, valAccuracy: last.valAccuracy }
+          : {}),
+        epochsRun: result.history.length,
+        stop: result.stop,
+        kept: result.kept,
+        saved: result.saved,
         modelDir: result.modelDir ?? null,
         ...(result.network ? { network: result.network } : {}),
       }),

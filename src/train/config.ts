@@ -12,6 +12,7 @@ import {
 } from "../core/optim/schedule.ts";
 import { OptimizerSpecError, resolveOptimizer } from "../core/optim/spec.ts";
 import { show } from "../core/validate.ts";
+import type { CallbackConfig } from "./callbacks/index.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
 export const DEFAULTS = {
@@ -47,6 +48,9 @@ export interface TrainConfig {
   readonly dataset?: Dataset;
   readonly trainLimit: number;
   readonly testLimit: number;
+  /** The last fraction of the training samples, held out (Keras's validation_split); 0: none. */
+  readonly validationSplit: number;
+  readonly callbacks: CallbackConfig;
   readonly out: string | false;
   readonly checkpointDir: string | false;
   readonly resume: boolean;
@@ -107,6 +111,10 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
   const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.otherModelsBatchSize;
   const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
   const optimizer = resolveTrainOptimizer(options);
+  const validationSplit = options.validationSplit ?? 0;
+  if (typeof validationSplit !== "number" || !(validationSplit >= 0 && validationSplit < 1)) {
+    throw new ConfigError("validationSplit", "a fraction in [0, 1)", validationSplit);
+  }
   const hidden = options.hidden ?? DEFAULTS.hidden;
   if (!Array.isArray(hidden) || !hidden.every((h) => isInt(h, 1, LIMITS.hiddenUnits))) {
     throw new ConfigError("hidden", `an array of integers from 1 to ${LIMITS.hiddenUnits}`, hidden);
@@ -130,6 +138,8 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
       Number.MAX_SAFE_INTEGER,
     ),
     testLimit: intOption(options, "testLimit", Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER),
+    validationSplit,
+    callbacks: resolveCallbacks(options, validationSplit > 0),
     out,
     checkpointDir: options.checkpointDir ?? (out === false ? false : `${out}.checkpoint`),
     resume: options.resume ?? false,
@@ -161,6 +171,39 @@ function resolveTrainOptimizer(options: TrainOptions): OptimizerSpec {
     const option = (flat ? error.setting : "optimizer") as keyof TrainOptions;
     throw new ConfigError(option, error.expected, flat ? error.got : options.optimizer);
   }
+}
+
+/** The logs every epoch has, by Keras's names; `val_` ones come with a validation split. */
+const MONITORABLE = ["loss", "accuracy"];
+
+/** Early stopping and save-best, monitoring `monitor` (val_loss with validation, else loss). */
+function resolveCallbacks(options: TrainOptions, validation: boolean): CallbackConfig {
+  const { earlyStopping, saveBest = false, restoreBestWeights = false, minDelta = 0 } = options;
+  const monitor = options.monitor ?? (validation ? "val_loss" : "loss");
+  const names = MONITORABLE.flatMap((name) => (validation ? [name, `val_${name}`] : [name]));
+  if (!names.includes(monitor)) {
+    const hint = monitor.startsWith("val_") && !validation ? " (val_ needs validationSplit)" : "";
+    throw new ConfigError("monitor", `one of ${names.join(", ")}${hint}`, monitor);
+  }
+  if (earlyStopping !== undefined && !isInt(earlyStopping, 0, LIMITS.epochs)) {
+    throw new ConfigError("earlyStopping", `a patience from 0 to ${LIMITS.epochs}`, earlyStopping);
+  }
+  if (typeof minDelta !== "number" || !(minDelta >= 0) || !Number.isFinite(minDelta)) {
+    throw new ConfigError("minDelta", "a number ≥ 0", minDelta);
+  }
+  if (
+    typeof restoreBestWeights !== "boolean" ||
+    (restoreBestWeights && earlyStopping === undefined)
+  ) {
+    throw new ConfigError("restoreBestWeights", "true only with earlyStopping", restoreBestWeights);
+  }
+  if (typeof saveBest !== "boolean") throw new ConfigError("saveBest", "true or false", saveBest);
+  return {
+    ...(earlyStopping !== undefined
+      ? { earlyStopping: { monitor, patience: earlyStopping, minDelta, restoreBestWeights } }
+      : {}),
+    ...(saveBest ? { saveBest: { monitor } } : {}),
+  };
 }
 
 function resolveSchedule(given: TrainOptions["lrSchedule"]): LearningRateSchedule | undefined {

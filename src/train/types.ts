@@ -5,9 +5,10 @@ import type { LearningRateSchedule } from "../core/optim/schedule.ts";
 import type { OptimizerChoice } from "../core/optim/spec.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
+import type { StopReport, WeightsReport } from "./callbacks/index.ts";
 import type { NetworkProfile } from "./remote/coordinator.ts";
 
-export type { EpochMetrics };
+export type { EpochMetrics, StopReport, WeightsReport };
 
 /**
  * Everything a run reports through `onProgress`: progress (core's TrainEvent: start, step,
@@ -70,6 +71,28 @@ export interface TrainOptions {
   trainLimit?: number;
   /** Evaluate on the first N test samples only. */
   testLimit?: number;
+  /**
+   * Hold out the last fraction of the training samples (after `trainLimit`, before any
+   * shuffling, as Keras's `validation_split`): never trained on, evaluated after every epoch as
+   * `valLoss` / `valAccuracy` (Keras's `val_loss`, `val_accuracy`). Default 0: none.
+   */
+  validationSplit?: number;
+  /**
+   * Early stopping (Keras's EarlyStopping) with this patience: stop once `monitor` has not
+   * improved by more than `minDelta` for this many epochs.
+   */
+  earlyStopping?: number;
+  /**
+   * What early stopping and `saveBest` watch, by Keras's name: `val_loss` (the default with a
+   * validation split), `val_accuracy`, `loss` (the default without), `accuracy`.
+   */
+  monitor?: string;
+  /** The smallest change of `monitor` that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** When early stopping stops the run, return (and save) its best epoch's weights. */
+  restoreBestWeights?: boolean;
+  /** Save the best epoch's model by `monitor` (Keras's ModelCheckpoint save_best_only). */
+  saveBest?: boolean;
   /** Where to save the model (default `models/mnist`); `false` to skip saving. */
   out?: string | false;
   /**
@@ -139,8 +162,15 @@ export interface StepProfile extends PhaseAverages {
 
 export interface TrainResult {
   spec: ModelSpec;
+  /** The weights of epoch `kept.epoch`. */
   params: Float32Array;
   history: EpochMetrics[];
+  /** Why the run ended: all epochs ran, or early stopping (its monitor, best, best epoch). */
+  stop: StopReport;
+  /** Which epoch's weights `params` holds (1-based), and why. */
+  kept: WeightsReport;
+  /** Which epoch's weights the saved model holds (with `saveBest`, the best one's). */
+  saved: WeightsReport;
   epochs: number;
   workers: number;
   batchSize: number;

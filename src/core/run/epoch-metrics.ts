@@ -5,6 +5,9 @@ export interface EpochMetrics {
   trainAccuracy: number;
   testLoss: number;
   testAccuracy: number;
+  /** On the validation split (runs with one). */
+  valLoss?: number;
+  valAccuracy?: number;
   /** Wall time of the epoch's training steps (not evaluation or checkpointing). */
   trainSeconds: number;
   /** Live tfjs tensors in each worker after the epoch (flat across epochs = no leak). */
