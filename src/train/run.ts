@@ -269,7 +269,7 @@ export class TrainingRun {
       network,
     };
     if (config.out === false) return result;
-    await saveModelDir(config.out, spec, saved.params, this.summary());
+    await saveModelDir(config.out, spec, saved.params, this.summary(saved.epoch));
     ctx.emit({ type: "saved", dir: config.out });
     return { ...result, modelDir: config.out };
   }
@@ -327,9 +327,10 @@ export class TrainingRun {
     };
   }
 
-  private summary(): TrainingSummary {
+  /** The model file's summary; its test metrics are those of `epoch`, whose weights it holds. */
+  private summary(epoch: number): TrainingSummary {
     const { config } = this.r.ctx;
-    const last = this.r.history[this.r.history.length - 1];
+    const last = this.r.history.find((metrics) => metrics.epoch === epoch);
     return {
       data: dataName(config),
       epochs: config.epochs,

@@ -133,6 +133,55 @@ describe("parseTrainArgs: the optimizer", () => {
   });
 });
 
+describe("parseTrainArgs: schedules, validation and callbacks", () => {
+  const configOf = (argv: string[]) =>
+    resolveTrainConfig({ ...parseTrainArgs(argv).options, workers: 1 });
+
+  test("--lr-schedule puts the schedule on the optimizer", () => {
+    const argv = ["--lr", "0.01", "--lr-schedule", "exponential:decay_steps=100,decay_rate=0.5"];
+    expect(configOf(argv).optimizer).toMatchObject({
+      learningRate: 0.01,
+      schedule: { type: "exponential", decaySteps: 100, decayRate: 0.5, staircase: false },
+    });
+  });
+
+  test("early stopping monitors val_loss with a validation split, loss without", () => {
+    const withSplit = configOf(["--validation-split", "0.1", "--early-stopping", "2"]);
+    expect(withSplit.validationSplit).toBe(0.1);
+    expect(withSplit.callbacks).toEqual({
+      earlyStopping: { monitor: "val_loss", patience: 2, minDelta: 0, restoreBestWeights: false },
+    });
+    const argv = ["--early-stopping", "0", "--restore-best-weights", "--save-best"];
+    expect(configOf([...argv, "--monitor", "accuracy", "--min-delta", "0.01"]).callbacks).toEqual({
+      earlyStopping: {
+        monitor: "accuracy",
+        patience: 0,
+        minDelta: 0.01,
+        restoreBestWeights: true,
+      },
+      saveBest: { monitor: "accuracy" },
+    });
+  });
+
+  test.each([
+    [
+      ["--lr-schedule", "exponential:decay_steps=0,decay_rate=0.5"],
+      "--lr-schedule: expected a learning-rate schedule (exponential.decay_steps: expected a positive number, got 0)",
+    ],
+    [["--validation-split", "1"], '--validation-split: expected a fraction in [0, 1), got "1"'],
+    [["--early-stopping=-1"], "--early-stopping: expected a patience from 0 to 10000"],
+    [
+      ["--early-stopping", "2", "--monitor", "val_loss"],
+      '--monitor: expected one of loss, accuracy (val_ needs validationSplit), got "val_loss"',
+    ],
+    [["--min-delta=-1"], '--min-delta: expected a number ≥ 0, got "-1"'],
+    [["--restore-best-weights"], "--restore-best-weights: expected true only with earlyStopping"],
+  ])("%p is a UsageError naming the flag", (argv, message) => {
+    expect(() => parseTrainArgs(argv)).toThrow(UsageError);
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+});
+
 describe("parseTrainArgs: the dashboard", () => {
   test("off unless asked for; --dashboard-port implies it; --host sets its address", () => {
     expect(parseTrainArgs([]).options.dashboard).toBeUndefined();
