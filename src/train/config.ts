@@ -1,5 +1,6 @@
 import type { Dataset } from "../core/data/dataset.ts";
 import { parseTopology } from "../core/format/topology.ts";
+import { readTrainingConfig, type TrainingSetup } from "../core/format/training-config.ts";
 import { untrainableReason } from "../core/model/describe.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
 import { type ModelSpec, ModelSpecError, modelLayout } from "../core/model/sequential.ts";
@@ -10,7 +11,7 @@ import {
   parseSchedule,
   ScheduleError,
 } from "../core/optim/schedule.ts";
-import { OptimizerSpecError, resolveOptimizer } from "../core/optim/spec.ts";
+import { type OptimizerOptions, OptimizerSpecError, resolveOptimizer } from "../core/optim/spec.ts";
 import { show } from "../core/validate.ts";
 import type { CallbackConfig } from "./callbacks/index.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
@@ -41,6 +42,8 @@ export interface TrainConfig {
   readonly epochs: number;
   readonly batchSize: number;
   readonly optimizer: OptimizerSpec;
+  /** The optimizer settings the caller gave, over which a model file's own are read. */
+  readonly optimizerOptions: OptimizerOptions;
   readonly seed: number;
   readonly hidden: readonly number[];
   readonly model: ModelChoice;
@@ -110,7 +113,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
   const model = resolveModel(options);
   const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.otherModelsBatchSize;
   const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
-  const optimizer = resolveTrainOptimizer(options);
+  const optimizer = resolveTrainOptimizer(options, inlineTraining(options.model));
   const validationSplit = options.validationSplit ?? 0;
   if (typeof validationSplit !== "number" || !(validationSplit >= 0 && validationSplit < 1)) {
     throw new ConfigError("validationSplit", "a fraction in [0, 1)", validationSplit);
@@ -125,6 +128,7 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     epochs: intOption(options, "epochs", DEFAULTS.epochs, 1, LIMITS.epochs),
     batchSize,
     optimizer,
+    optimizerOptions: optimizerOptionsOf(options),
     seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
     hidden: [...hidden],
     model,
@@ -154,12 +158,12 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
  * The optimizer and its settings (Keras's defaults for those not given) with the learning-rate
  * schedule, if any; errors name the option.
  */
-function resolveTrainOptimizer(options: TrainOptions): OptimizerSpec {
+function resolveTrainOptimizer(options: TrainOptions, file?: TrainingSetup): OptimizerSpec {
   const schedule = resolveSchedule(options.lrSchedule);
   try {
     const spec = resolveOptimizer({
       ...options,
-      optimizer: options.optimizer ?? DEFAULTS.optimizer,
+      optimizer: underFileOptimizer(options.optimizer, file) ?? DEFAULTS.optimizer,
     });
     return schedule ? { ...spec, schedule } : spec;
   } catch (error) {
@@ -204,6 +208,64 @@ function resolveCallbacks(options: TrainOptions, validation: boolean): CallbackC
       : {}),
     ...(saveBest ? { saveBest: { monitor } } : {}),
   };
+}
+
+/** The optimizer settings among `options` (what a model file's training config yields to). */
+function optimizerOptionsOf(
+  options: TrainOptions,
+): OptimizerOptions & Pick<TrainOptions, "lrSchedule"> {
+  const keys = [
+    "optimizer",
+    "learningRate",
+    "rho",
+    "beta1",
+    "beta2",
+    "epsilon",
+    "weightDecay",
+    "momentum",
+    "nesterov",
+    "initialAccumulatorValue",
+    "lrSchedule",
+  ] as const;
+  return Object.fromEntries(
+    keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]),
+  );
+}
+
+/**
+ * The optimizer of a model file's training config with the caller's choice over it: the
+ * caller's object's settings win, a caller naming another optimizer replaces it.
+ */
+function underFileOptimizer(
+  given: TrainOptions["optimizer"],
+  file: TrainingSetup | undefined,
+): TrainOptions["optimizer"] {
+  const saved = file?.optimizer;
+  if (saved === undefined || typeof saved === "string") return given ?? saved;
+  if (given === undefined) return saved;
+  const type = typeof given === "string" ? given : given.type;
+  if (type !== saved.type) return given;
+  return typeof given === "string" ? saved : { ...saved, ...given };
+}
+
+/** The training config of a topology given inline (text or object), if it has one. */
+function inlineTraining(model: TrainOptions["model"]): TrainingSetup | undefined {
+  const inline =
+    (typeof model === "string" && model.trim().startsWith("{")) ||
+    (typeof model === "object" && model !== null && !("inputShape" in model));
+  return inline ? readTrainingConfig(model, "model") : undefined;
+}
+
+/**
+ * The config with a model file's training configuration under the caller's settings (read
+ * when the run reads the file).
+ */
+export function withModelTraining(
+  config: TrainConfig,
+  file: TrainingSetup | undefined,
+): TrainConfig {
+  if (!file?.optimizer) return config;
+  return { ...config, optimizer: resolveTrainOptimizer(config.optimizerOptions, file) };
 }
 
 function resolveSchedule(given: TrainOptions["lrSchedule"]): LearningRateSchedule | undefined {

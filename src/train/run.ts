@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { loadCheckpoint, saveCheckpoint } from "../adapter/fs/checkpoint-files.ts";
+import { readRequired } from "../adapter/fs/files.ts";
 import { loadIdxDataset } from "../adapter/fs/mnist.ts";
 import { saveModelDir } from "../adapter/fs/model-files.ts";
 import type { RunningServer } from "../adapter/listen.ts";
@@ -11,6 +12,11 @@ import { type Dataset, type ImageSet, sliceSet } from "../core/data/dataset.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/data/plan.ts";
 import type { CheckpointState } from "../core/format/checkpoint.ts";
 import type { TrainingSummary } from "../core/format/layers-json.ts";
+import {
+  readTrainingConfig,
+  type TrainingSetup,
+  trainingConfigJson,
+} from "../core/format/training-config.ts";
 import { initParams } from "../core/model/init.ts";
 import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
 import { optimizerFor } from "../core/optim/optimizer.ts";
@@ -23,7 +29,7 @@ import {
   epochLogs,
   type WeightCopyName,
 } from "./callbacks/index.ts";
-import { ConfigError, type TrainConfig } from "./config.ts";
+import { ConfigError, type TrainConfig, withModelTraining } from "./config.ts";
 import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
@@ -84,7 +90,11 @@ export class TrainingRun {
     r.ctx.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
-  static async open(ctx: RunContext): Promise<TrainingRun> {
+  static async open(given: RunContext): Promise<TrainingRun> {
+    const ctx = {
+      ...given,
+      config: withModelTraining(given.config, await fileTraining(given.config)),
+    };
     const { config } = ctx;
     const { data, validation } = await loadData(config);
     const spec = await runSpec(config, data);
@@ -269,7 +279,9 @@ export class TrainingRun {
       network,
     };
     if (config.out === false) return result;
-    await saveModelDir(config.out, spec, saved.params, this.summary(saved.epoch));
+    await saveModelDir(config.out, spec, saved.params, this.summary(saved.epoch), {
+      ...trainingConfigJson({ optimizer: config.optimizer, ...TRAINED_WITH }),
+    });
     ctx.emit({ type: "saved", dir: config.out });
     return { ...result, modelDir: config.out };
   }
@@ -354,6 +366,17 @@ export class TrainingRun {
       : "";
   }
 }
+
+/** The training config of the model file the run trains, if it has one. */
+async function fileTraining(config: TrainConfig): Promise<TrainingSetup | undefined> {
+  if (config.model.kind !== "file") return undefined;
+  const path = config.model.path;
+  const bytes = await readRequired(path, "model topology (tfjs Layers JSON)");
+  return readTrainingConfig(new TextDecoder().decode(bytes), path);
+}
+
+/** The loss and metrics every run trains with today. */
+const TRAINED_WITH = { loss: "categorical_crossentropy", metrics: ["accuracy"] } as const;
 
 /** The run's server for local threads: loopback and a free port, unless the dashboard says. */
 function serveRun(app: Hono, dashboard: TrainConfig["dashboard"]): RunningServer {
