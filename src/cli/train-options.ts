@@ -12,7 +12,9 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
   --model M         mlp (default), convnet (Conv2D 32-64-64 with max pooling, Dense 64, 10),
                     or FILE: a tfjs Layers topology (what tfjs model.toJSON() writes, or a
                     model.json) of a Sequential of Conv2D, MaxPooling2D, Flatten, Dense,
-                    Dropout, Reshape, ending in Dense(10, softmax)
+                    Dropout, Reshape, ending in Dense(10, softmax); Keras 3's to_json() too.
+                    Its training config (compile_config, training_config) sets the
+                    optimizer unless the flags below say otherwise
   --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize} for the
                     mlp, ${DEFAULTS.otherModelsBatchSize} for other models)
   --optimizer NAME  rmsprop (default), adam, adamw, sgd or adagrad, with Keras's defaults

@@ -218,9 +218,19 @@ describe("the train command", () => {
       "testAccuracy",
       "trainSeconds",
       "samplesPerSecond",
+      "epochsRun",
+      "stop",
+      "kept",
+      "saved",
       "modelDir",
     ]);
     expect(summary).toMatchObject({ epochs: 1, workers: 2, batchSize: 128, modelDir: out });
+    expect(summary).toMatchObject({
+      epochsRun: 1,
+      stop: { reason: "epochs", epoch: 1 },
+      kept: { epoch: 1, reason: "last epoch" },
+      saved: { epoch: 1, reason: "last epoch" },
+    });
     expect(summary.testAccuracy).toBeGreaterThan(0.9);
     // One epoch over all 60,000 training images.
     expect(summary.trainSeconds).toBeGreaterThan(0);
