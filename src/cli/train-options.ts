@@ -40,6 +40,9 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
   --min-delta X     the smallest change of --monitor that counts as an improvement (default 0)
   --restore-best-weights  when early stopping stops the run, keep and save its best epoch's
                     weights (Keras: only then, not after the last epoch)
+  --reduce-lr-on-plateau S  Keras's ReduceLROnPlateau on --monitor: key=value,… of factor
+                    (0.1), patience (10), min_delta (1e-4), cooldown (0), min_lr (0); "" for
+                    these defaults; not with --lr-schedule
   --save-best       the saved model is the best epoch's by --monitor (Keras's
                     ModelCheckpoint save_best_only)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
@@ -93,6 +96,7 @@ const FLAGS = {
   monitor: "monitor",
   minDelta: "min-delta",
   restoreBestWeights: "restore-best-weights",
+  reduceLrOnPlateau: "reduce-lr-on-plateau",
   seed: "seed",
   hidden: "hidden",
   model: "model",
@@ -100,7 +104,14 @@ const FLAGS = {
 
 type NumericFlag = (typeof FLAGS)[Exclude<
   keyof typeof FLAGS,
-  "hidden" | "model" | "optimizer" | "nesterov" | "lrSchedule" | "monitor" | "restoreBestWeights"
+  | "hidden"
+  | "model"
+  | "optimizer"
+  | "nesterov"
+  | "lrSchedule"
+  | "monitor"
+  | "restoreBestWeights"
+  | "reduceLrOnPlateau"
 >];
 
 /**
@@ -132,6 +143,7 @@ export function parseTrainArgs(
     "min-delta": { type: "string" },
     "restore-best-weights": { type: "boolean" },
     "save-best": { type: "boolean" },
+    "reduce-lr-on-plateau": { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -177,6 +189,7 @@ export function parseTrainArgs(
     minDelta: number("min-delta"),
     restoreBestWeights: v["restore-best-weights"],
     saveBest: v["save-best"],
+    reduceLrOnPlateau: v["reduce-lr-on-plateau"],
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,

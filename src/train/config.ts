@@ -14,6 +14,7 @@ import {
 import { type OptimizerOptions, OptimizerSpecError, resolveOptimizer } from "../core/optim/spec.ts";
 import { show } from "../core/validate.ts";
 import type { CallbackConfig } from "./callbacks/index.ts";
+import { reduceLrOptions } from "./callbacks/reduce-lr-on-plateau.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
 export const DEFAULTS = {
@@ -207,7 +208,23 @@ function resolveCallbacks(options: TrainOptions, validation: boolean): CallbackC
       ? { earlyStopping: { monitor, patience: earlyStopping, minDelta, restoreBestWeights } }
       : {}),
     ...(saveBest ? { saveBest: { monitor } } : {}),
+    ...resolveReduceLr(options, monitor),
   };
+}
+
+/** Reduce on plateau, which Keras cannot combine with a schedule (its rate is not settable). */
+function resolveReduceLr(options: TrainOptions, monitor: string): CallbackConfig {
+  const given = options.reduceLrOnPlateau;
+  if (given === undefined) return {};
+  if (options.lrSchedule !== undefined) {
+    throw new ConfigError("reduceLrOnPlateau", "no lrSchedule beside it", given);
+  }
+  try {
+    return { reduceLrOnPlateau: reduceLrOptions(given, monitor) };
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ConfigError("reduceLrOnPlateau", `Keras's settings (${error.message})`, given);
+  }
 }
 
 /** The optimizer settings among `options` (what a model file's training config yields to). */

@@ -19,7 +19,7 @@ import {
 } from "../core/format/training-config.ts";
 import { initParams } from "../core/model/init.ts";
 import { classesOf, type ModelSpec, parameterCount } from "../core/model/sequential.ts";
-import { optimizerFor } from "../core/optim/optimizer.ts";
+import { type OptimizerSpec, optimizerFor } from "../core/optim/optimizer.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
@@ -99,7 +99,11 @@ export class TrainingRun {
     const { data, validation } = await loadData(config);
     const spec = await runSpec(config, data);
     const resumed = await resumeFrom(config, spec, data);
-    const callbacks = new EpochCallbacks(config.callbacks, resumed && callbackState(resumed));
+    const callbacks = new EpochCallbacks(
+      config.callbacks,
+      config.optimizer.learningRate,
+      resumed && callbackState(resumed),
+    );
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const aborted = abortPromise(ctx.signal);
     const shards = new LazyShards();
@@ -120,6 +124,8 @@ export class TrainingRun {
       parts = partition(data.train.count, slots, config.batchSize);
       tokens = Array.from({ length: slots }, () => newToken());
       shards.provide(shardProvider(data, parts, tokens));
+      // A resumed run goes on at the learning rate reduce-on-plateau had set.
+      await participants.setOptimizer(optimizerAt(config.optimizer, callbacks.learningRate));
       participants.load(
         resumed?.checkpoint.stepsDone ?? 0,
         resumed?.params ?? initParams(spec, config.seed),
@@ -199,6 +205,9 @@ export class TrainingRun {
       testLoss: evals.reduce((a, e) => a + e.lossSum, 0) / testCount,
       testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
       ...(validation ? validationMetrics(spec, participants.params(), validation) : {}),
+      ...(this.r.callbacks.learningRate !== undefined
+        ? { learningRate: this.r.callbacks.learningRate }
+        : {}),
       trainSeconds,
       liveTensors,
     };
@@ -211,10 +220,17 @@ export class TrainingRun {
     return metrics;
   }
 
-  /** Runs the epoch-end callbacks on the epoch's logs; true when training should stop. */
-  endEpoch(epoch: number, metrics: EpochMetrics): boolean {
-    const { callbacks, participants } = this.r;
-    return callbacks.onEpochEnd(epoch, epochLogs(metrics), () => participants.params());
+  /**
+   * Runs the epoch-end callbacks on the epoch's logs and applies a reduced learning rate;
+   * true when training should stop.
+   */
+  async endEpoch(epoch: number, metrics: EpochMetrics): Promise<boolean> {
+    const { callbacks, participants, ctx } = this.r;
+    const decision = callbacks.onEpochEnd(epoch, epochLogs(metrics), () => participants.params());
+    if (decision.learningRate !== undefined) {
+      await participants.setOptimizer(optimizerAt(ctx.config.optimizer, decision.learningRate));
+    }
+    return decision.stop;
   }
 
   async checkpoint(epoch: number): Promise<void> {
@@ -425,6 +441,11 @@ async function loadData(config: TrainConfig): Promise<{ data: Dataset; validatio
 function validationMetrics(spec: ModelSpec, params: Float32Array, validation: ImageSet) {
   const { loss, accuracy } = evaluateSet(spec, params, validation);
   return { valLoss: loss, valAccuracy: accuracy };
+}
+
+/** The configured optimizer at reduce-on-plateau's learning rate, when that is on. */
+function optimizerAt(optimizer: OptimizerSpec, learningRate: number | undefined): OptimizerSpec {
+  return learningRate === undefined ? optimizer : { ...optimizer, learningRate };
 }
 
 /** The callbacks' state and weight copies a checkpoint holds. */

@@ -30,7 +30,7 @@ export async function trainWithHooks(
   try {
     for (let epoch = run.firstEpoch; epoch < config.epochs; epoch++) {
       const seconds = await run.trainEpoch(epoch);
-      const stop = run.endEpoch(epoch, await run.evaluate(epoch, seconds));
+      const stop = await run.endEpoch(epoch, await run.evaluate(epoch, seconds));
       await run.checkpoint(epoch);
       if (stop) break;
     }

@@ -91,6 +91,12 @@ export interface TrainOptions {
   minDelta?: number;
   /** When early stopping stops the run, return (and save) its best epoch's weights. */
   restoreBestWeights?: boolean;
+  /**
+   * Keras's ReduceLROnPlateau on `monitor`: its settings as `"factor=0.5,patience=3"` (Keras's
+   * names: factor, patience, min_delta, cooldown, min_lr; `""` for Keras's defaults) or an
+   * object `{ factor, patience, minDelta, cooldown, minLr }`. Not with `lrSchedule`.
+   */
+  reduceLrOnPlateau?: string | Record<string, number>;
   /** Save the best epoch's model by `monitor` (Keras's ModelCheckpoint save_best_only). */
   saveBest?: boolean;
   /** Where to save the model (default `models/mnist`); `false` to skip saving. */

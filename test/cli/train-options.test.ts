@@ -163,6 +163,25 @@ describe("parseTrainArgs: schedules, validation and callbacks", () => {
     });
   });
 
+  test("--reduce-lr-on-plateau: Keras's defaults under the given settings", () => {
+    expect(configOf(["--reduce-lr-on-plateau", ""]).callbacks).toEqual({
+      reduceLrOnPlateau: {
+        monitor: "loss",
+        factor: 0.1,
+        patience: 10,
+        minDelta: 1e-4,
+        cooldown: 0,
+        minLr: 0,
+      },
+    });
+    const argv = ["--validation-split", "0.2", "--reduce-lr-on-plateau", "factor=0.5,patience=2"];
+    expect(
+      configOf([...argv, "--reduce-lr-on-plateau", "factor=0.5,patience=2,min_lr=1e-5"]).callbacks,
+    ).toMatchObject({
+      reduceLrOnPlateau: { monitor: "val_loss", factor: 0.5, patience: 2, minLr: 1e-5 },
+    });
+  });
+
   test.each([
     [
       ["--lr-schedule", "exponential:decay_steps=0,decay_rate=0.5"],
@@ -176,6 +195,18 @@ describe("parseTrainArgs: schedules, validation and callbacks", () => {
     ],
     [["--min-delta=-1"], '--min-delta: expected a number ≥ 0, got "-1"'],
     [["--restore-best-weights"], "--restore-best-weights: expected true only with earlyStopping"],
+    [
+      ["--reduce-lr-on-plateau", "factor=2"],
+      "--reduce-lr-on-plateau: expected Keras's settings (factor: expected a number in (0, 1), got 2)",
+    ],
+    [
+      ["--reduce-lr-on-plateau", "speed=2"],
+      '--reduce-lr-on-plateau: expected Keras\'s settings (unknown setting "speed"',
+    ],
+    [
+      ["--reduce-lr-on-plateau", "", "--lr-schedule", "exponential:decay_steps=9,decay_rate=0.5"],
+      "--reduce-lr-on-plateau: expected no lrSchedule beside it",
+    ],
   ])("%p is a UsageError naming the flag", (argv, message) => {
     expect(() => parseTrainArgs(argv)).toThrow(UsageError);
     expect(() => parseTrainArgs(argv)).toThrow(message);

@@ -8,6 +8,8 @@ export interface EpochMetrics {
   /** On the validation split (runs with one). */
   valLoss?: number;
   valAccuracy?: number;
+  /** The learning rate of the epoch's last step (runs that reduce it on a plateau). */
+  learningRate?: number;
   /** Wall time of the epoch's training steps (not evaluation or checkpointing). */
   trainSeconds: number;
   /** Live tfjs tensors in each worker after the epoch (flat across epochs = no leak). */

@@ -5,6 +5,12 @@ import {
   earlyStoppingStep,
 } from "./early-stopping.ts";
 import type { EpochLogs } from "./monitor.ts";
+import {
+  type ReduceLrOnPlateauOptions,
+  type ReduceLrOnPlateauState,
+  reduceLrStart,
+  reduceLrStep,
+} from "./reduce-lr-on-plateau.ts";
 import { SAVE_BEST_START, type SaveBestState, saveBestStep } from "./save-best.ts";
 
 export type { EpochLogs } from "./monitor.ts";
@@ -14,12 +20,22 @@ export interface CallbackConfig {
   readonly earlyStopping?: EarlyStoppingOptions;
   /** ModelCheckpoint(save_best_only=True): the saved model is the best epoch's. */
   readonly saveBest?: { readonly monitor: string };
+  readonly reduceLrOnPlateau?: ReduceLrOnPlateauOptions;
 }
 
 /** Every callback's state, as plain JSON for the checkpoint. */
 export interface CallbackStates {
   readonly earlyStopping?: EarlyStoppingState;
   readonly saveBest?: SaveBestState;
+  readonly reduceLrOnPlateau?: ReduceLrOnPlateauState;
+}
+
+/** What the callbacks decided after an epoch. */
+export interface EpochDecision {
+  /** Stop training after this epoch. */
+  readonly stop: boolean;
+  /** Train on at this learning rate (it was reduced). */
+  readonly learningRate?: number;
 }
 
 /** Weight copies the callbacks keep: early stopping's best (to restore) and the best to save. */
@@ -63,11 +79,18 @@ export class EpochCallbacks {
   private readonly copies: Map<WeightCopyName, Float32Array>;
   private stoppedAt?: number;
 
+  /** `learningRate`: the optimizer's, where reduce-on-plateau starts. */
   constructor(
     readonly config: CallbackConfig,
+    learningRate: number,
     resumed?: { states: CallbackStates; copies: ReadonlyMap<WeightCopyName, Float32Array> },
   ) {
     this.states = {
+      ...(config.reduceLrOnPlateau
+        ? {
+            reduceLrOnPlateau: resumed?.states.reduceLrOnPlateau ?? reduceLrStart(learningRate),
+          }
+        : {}),
       ...(config.earlyStopping
         ? { earlyStopping: resumed?.states.earlyStopping ?? EARLY_STOPPING_START }
         : {}),
@@ -78,10 +101,10 @@ export class EpochCallbacks {
 
   /**
    * After epoch `epoch` (0-based): runs each callback on the logs, copies the weights a
-   * callback wants kept (`params` is read only then); true when training should stop.
+   * callback wants kept (`params` is read only then).
    */
-  onEpochEnd(epoch: number, logs: EpochLogs, params: () => Float32Array): boolean {
-    const { earlyStopping, saveBest } = this.config;
+  onEpochEnd(epoch: number, logs: EpochLogs, params: () => Float32Array): EpochDecision {
+    const { earlyStopping, saveBest, reduceLrOnPlateau } = this.config;
     let stop = false;
     if (earlyStopping && this.states.earlyStopping) {
       const step = earlyStoppingStep(earlyStopping, this.states.earlyStopping, epoch, logs);
@@ -97,7 +120,18 @@ export class EpochCallbacks {
       if (step.improved) this.copies.set("saveBest", params().slice());
     }
     if (stop) this.stoppedAt = epoch;
-    return stop;
+    const plateau = this.states.reduceLrOnPlateau;
+    if (!reduceLrOnPlateau || !plateau) return { stop };
+    const next = reduceLrStep(reduceLrOnPlateau, plateau, logs);
+    this.states = { ...this.states, reduceLrOnPlateau: next };
+    return next.learningRate === plateau.learningRate
+      ? { stop }
+      : { stop, learningRate: next.learningRate };
+  }
+
+  /** The learning rate reduce-on-plateau has set (undefined without it). */
+  get learningRate(): number | undefined {
+    return this.states.reduceLrOnPlateau?.learningRate;
   }
 
   /** The state to checkpoint. */

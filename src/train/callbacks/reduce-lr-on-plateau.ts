@@ -61,3 +61,57 @@ export function reduceLrStep(
     cooldownLeft: options.cooldown,
   };
 }
+
+/** Settings by Keras's names (as `--reduce-lr-on-plateau` writes them) or camelCase. */
+const SETTINGS = {
+  factor: "factor",
+  patience: "patience",
+  min_delta: "minDelta",
+  minDelta: "minDelta",
+  cooldown: "cooldown",
+  min_lr: "minLr",
+  minLr: "minLr",
+} as const;
+
+const RULES: Record<keyof typeof KERAS_REDUCE_LR_ON_PLATEAU, [string, (x: number) => boolean]> = {
+  factor: ["a number in (0, 1)", (x) => x > 0 && x < 1],
+  patience: ["an integer ≥ 0", (x) => Number.isInteger(x) && x >= 0],
+  minDelta: ["a number ≥ 0", (x) => x >= 0 && Number.isFinite(x)],
+  cooldown: ["an integer ≥ 0", (x) => Number.isInteger(x) && x >= 0],
+  minLr: ["a number ≥ 0", (x) => x >= 0 && Number.isFinite(x)],
+};
+
+/**
+ * The options from `key=value,…` text (`factor=0.5,patience=3`; empty: Keras's defaults) or an
+ * object; a bad setting is a RangeError naming it.
+ */
+export function reduceLrOptions(
+  given: string | Readonly<Record<string, unknown>>,
+  monitor: string,
+): ReduceLrOnPlateauOptions {
+  const entries: [string, unknown][] =
+    typeof given === "string"
+      ? given
+          .split(",")
+          .filter((part) => part.trim() !== "")
+          .map((part) => {
+            const [key, value = ""] = part.split("=", 2).map((s) => s.trim());
+            return [key, value === "" ? Number.NaN : Number(value)];
+          })
+      : Object.entries(given);
+  const options: Record<string, unknown> = { ...KERAS_REDUCE_LR_ON_PLATEAU, monitor };
+  for (const [key, value] of entries) {
+    const field = SETTINGS[key as keyof typeof SETTINGS];
+    if (!field) {
+      throw new RangeError(
+        `unknown setting "${key}"; expected factor, patience, min_delta, cooldown, min_lr`,
+      );
+    }
+    const [what, ok] = RULES[field];
+    if (typeof value !== "number" || !ok(value)) {
+      throw new RangeError(`${key}: expected ${what}, got ${String(value)}`);
+    }
+    options[field] = value;
+  }
+  return options as unknown as ReduceLrOnPlateauOptions;
+}

@@ -160,7 +160,7 @@ class Peer implements Connection {
 export class RemoteParticipants implements Participants {
   readonly telemetry: Telemetry;
   readonly stateNames: readonly string[];
-  private readonly optimizer;
+  private optimizer;
   private readonly copies: { params: Float32Array; state: Float32Array[] }[];
   private done = 0;
   private peers: Peer[] = [];
@@ -185,6 +185,12 @@ export class RemoteParticipants implements Participants {
       state: this.stateNames.map(() => new Float32Array(n)),
     }));
     this.telemetry = new Telemetry(allocateTelemetry(1));
+  }
+
+  /** Between epochs: the coordinator applies the optimizer, so only its own changes. */
+  setOptimizer(spec: OptimizerSpec): Promise<void> {
+    this.optimizer = optimizerFor(spec);
+    return Promise.resolve();
   }
 
   /** A new connection; the peer must say hello within the timeout. */

@@ -109,12 +109,12 @@ describe("EpochCallbacks", () => {
   const params = (epoch: number) => () => Float32Array.of(epoch, epoch);
 
   test("stops, restores early stopping's best and saves save-best's", () => {
-    const callbacks = new EpochCallbacks({
-      earlyStopping: early(1),
-      saveBest: { monitor: "val_loss" },
-    });
+    const callbacks = new EpochCallbacks(
+      { earlyStopping: early(1), saveBest: { monitor: "val_loss" } },
+      0.001,
+    );
     const losses = [1, 0.5, 0.6];
-    const stops = losses.map((l, e) => callbacks.onEpochEnd(e, { val_loss: l }, params(e)));
+    const stops = losses.map((l, e) => callbacks.onEpochEnd(e, { val_loss: l }, params(e)).stop);
     expect(stops).toEqual([false, false, true]);
     const outcome = callbacks.outcome(2, Float32Array.of(2, 2));
     expect(outcome.stop).toEqual({
@@ -131,7 +131,7 @@ describe("EpochCallbacks", () => {
   });
 
   test("a run that ends on its epochs keeps the last weights (Keras restores only on a stop)", () => {
-    const callbacks = new EpochCallbacks({ earlyStopping: early(5) });
+    const callbacks = new EpochCallbacks({ earlyStopping: early(5) }, 0.001);
     for (const [e, l] of [1, 0.5, 0.6].entries())
       callbacks.onEpochEnd(e, { val_loss: l }, params(e));
     const outcome = callbacks.outcome(2, Float32Array.of(2, 2));
@@ -143,20 +143,50 @@ describe("EpochCallbacks", () => {
   test("resumed from its state and copies, it decides as the uninterrupted one", () => {
     const config = { earlyStopping: early(2) };
     const losses = [1, 0.5, 0.6, 0.7, 0.4];
-    const whole = new EpochCallbacks(config);
+    const whole = new EpochCallbacks(config, 0.001);
     const wholeStops = losses.map((l, e) => whole.onEpochEnd(e, { val_loss: l }, params(e)));
-    const first = new EpochCallbacks(config);
+    const first = new EpochCallbacks(config, 0.001);
     for (const [e, l] of losses.slice(0, 2).entries())
       first.onEpochEnd(e, { val_loss: l }, params(e));
     const saved = JSON.parse(JSON.stringify(first.state().states));
-    const resumed = new EpochCallbacks(config, { states: saved, copies: first.state().copies });
+    const resumed = new EpochCallbacks(config, 0.001, {
+      states: saved,
+      copies: first.state().copies,
+    });
     const resumedStops = losses
       .slice(2)
       .map((l, i) => resumed.onEpochEnd(i + 2, { val_loss: l }, params(i + 2)));
-    expect([false, false, ...resumedStops]).toEqual(wholeStops);
+    expect([{ stop: false }, { stop: false }, ...resumedStops]).toEqual(wholeStops);
     expect(resumed.outcome(3, Float32Array.of(3, 3))).toEqual(
       whole.outcome(3, Float32Array.of(3, 3)),
     );
+  });
+
+  test("reduce on plateau: the decision carries the reduced rate, the state the current one", () => {
+    const plateau = {
+      monitor: "loss",
+      factor: 0.5,
+      patience: 1,
+      minDelta: 0,
+      cooldown: 0,
+      minLr: 0,
+    };
+    const callbacks = new EpochCallbacks({ reduceLrOnPlateau: plateau }, 0.1);
+    const decisions = [1, 2, 0.5, 0.6].map((l, e) =>
+      callbacks.onEpochEnd(e, { loss: l }, params(e)),
+    );
+    expect(decisions).toEqual([
+      { stop: false },
+      { stop: false, learningRate: 0.05 },
+      { stop: false },
+      { stop: false, learningRate: 0.025 },
+    ]);
+    expect(callbacks.learningRate).toBe(0.025);
+    const resumed = new EpochCallbacks({ reduceLrOnPlateau: plateau }, 0.1, {
+      states: JSON.parse(JSON.stringify(callbacks.state().states)),
+      copies: new Map(),
+    });
+    expect(resumed.learningRate).toBe(0.025);
   });
 
   test("logs carry Keras's names", () => {
