@@ -7,6 +7,8 @@ import type { Dataset } from "../../src/core/data/dataset.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import type { TrainOptions } from "../../src/train/types.ts";
 import { sameGlobalBatches, smallRun } from "../support/global-batches.ts";
+import { maxAbsDiff } from "../support/reference.ts";
+import { spawnWorker, TOKEN, type WorkerProcess } from "../support/remote.ts";
 
 let dataset: Dataset;
 let dir: string;
@@ -56,4 +58,26 @@ describe("reduce on plateau in training", () => {
     expect(resumed.history.map((m) => m.learningRate)).toEqual([0.05, 0.05, 0.025, 0.0125]);
     expect(resumed.params).toEqual(whole.params);
   });
+
+  test("over the network the coordinator updates at the reduced rate too", async () => {
+    const local = await trainWithHooks(plateau(3), sameGlobalBatches());
+    let worker: WorkerProcess | undefined;
+    try {
+      const networked = await trainWithHooks(
+        {
+          ...plateau(3, { remote: { expectWorkers: 1, token: TOKEN } }),
+          onProgress: (event) => {
+            if (event.type !== "listening") return;
+            const args = ["--join", event.joinUrl, "--token", TOKEN, "--threads", "2"];
+            worker = spawnWorker("bun", args);
+          },
+        },
+        sameGlobalBatches(),
+      );
+      expect(networked.history.map((m) => m.learningRate)).toEqual([0.05, 0.05, 0.025]);
+      expect(maxAbsDiff(networked.params, local.params)).toBeLessThanOrEqual(1e-5);
+    } finally {
+      worker?.process.kill("SIGKILL");
+    }
+  }, 120_000);
 });

@@ -8,6 +8,7 @@ import { trainWithHooks } from "../../src/train/testing.ts";
 import type { TrainOptions } from "../../src/train/types.ts";
 import { sameGlobalBatches, smallRun } from "../support/global-batches.ts";
 import { maxAbsDiff } from "../support/reference.ts";
+import { spawnWorker, TOKEN, type WorkerProcess } from "../support/remote.ts";
 
 let dataset: Dataset;
 let dir: string;
@@ -65,4 +66,29 @@ describe("a learning-rate schedule in training", () => {
       ),
     ).rejects.toThrow("schedule is");
   });
+
+  test("over the network the coordinator's update follows the schedule", async () => {
+    const schedule = "exponential:decay_steps=4,decay_rate=0.5";
+    const local = await trainWithHooks(sgd(2, schedule), sameGlobalBatches());
+    const unscheduled = await trainWithHooks(sgd(2), sameGlobalBatches());
+    let worker: WorkerProcess | undefined;
+    try {
+      const networked = await trainWithHooks(
+        {
+          ...sgd(2, schedule),
+          remote: { expectWorkers: 1, token: TOKEN },
+          onProgress: (event) => {
+            if (event.type !== "listening") return;
+            const args = ["--join", event.joinUrl, "--token", TOKEN, "--threads", "2"];
+            worker = spawnWorker("bun", args);
+          },
+        },
+        sameGlobalBatches(),
+      );
+      expect(maxAbsDiff(networked.params, local.params)).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(networked.params, unscheduled.params)).toBeGreaterThan(1e-3);
+    } finally {
+      worker?.process.kill("SIGKILL");
+    }
+  }, 120_000);
 });
