@@ -295,9 +295,8 @@ export class TrainingRun {
       network,
     };
     if (config.out === false) return result;
-    await saveModelDir(config.out, spec, saved.params, this.summary(saved.epoch), {
-      ...trainingConfigJson({ optimizer: config.optimizer, ...TRAINED_WITH }),
-    });
+    const training = trainingConfigJson({ optimizer: config.optimizer, ...TRAINED_WITH });
+    await saveModelDir(config.out, spec, saved.params, this.summary(saved.epoch), training);
     ctx.emit({ type: "saved", dir: config.out });
     return { ...result, modelDir: config.out };
   }
