@@ -29,7 +29,7 @@ export function allocateRelayPlane(threads: number, paramCount: number): RelayBu
 export type RelayRequest = { readonly step: number };
 export type RelayReply = { readonly ok: boolean };
 
-/** Thread `rank`'s side; only thread 0 gets the port to the main thread. */
+/** Thread `slot`'s side; only thread 0 gets the port to the main thread. */
 export class RelayCollective extends SharedPlane implements Collective {
   readonly gradient: Float32Array;
   private readonly sum: Float32Array;
@@ -38,13 +38,13 @@ export class RelayCollective extends SharedPlane implements Collective {
 
   constructor(
     buffers: RelayBuffers,
-    readonly rank: number,
+    readonly slot: number,
     private readonly port?: MessagePort,
   ) {
     super(buffers);
-    this.gradient = this.gradRows[rank];
+    this.gradient = this.gradRows[slot];
     this.sum = new Float32Array(buffers.sum);
-    [this.lo, this.hi] = this.slice(rank);
+    [this.lo, this.hi] = this.slice(slot);
   }
 
   get size(): number {

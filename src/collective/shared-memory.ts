@@ -127,14 +127,21 @@ export class SharedPlane {
     });
   }
 
-  /** Coordinator only, before the workers start (or restart) their steps. */
-  resetBarrier(): void {
+  /**
+   * Coordinator only, before the workers start (or restart) their steps: clears the barrier
+   * and the abort flag, and raises the flag when `signal` aborts — every worker parked at a
+   * barrier then wakes and throws an AbortedError. Returns what stops listening.
+   */
+  beginAttempt(signal: AbortSignal): () => void {
     Atomics.store(this.control, CTL.barrierCount, 0);
     Atomics.store(this.control, CTL.abort, 0);
+    const abort = () => this.abort();
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+    return () => signal.removeEventListener("abort", abort);
   }
 
-  /** Wakes every worker parked at a barrier; each then throws an AbortedError. */
-  abort(): void {
+  private abort(): void {
     Atomics.store(this.control, CTL.abort, 1);
     Atomics.add(this.control, CTL.barrierGeneration, 1);
     Atomics.notify(this.control, CTL.barrierGeneration);
@@ -177,15 +184,15 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
 
   constructor(
     buffers: SharedPlaneBuffers,
-    readonly rank: number,
+    readonly slot: number,
     optimizer: OptimizerSpec,
     /** This worker's timings row, when profiling. */
     private readonly timings?: Float64Array,
   ) {
     super(buffers);
-    this.gradient = this.gradRows[rank];
+    this.gradient = this.gradRows[slot];
     [this.optimizer, this.updateKernel] = planeOptimizer(buffers, optimizer);
-    [this.lo, this.hi] = this.slice(rank);
+    [this.lo, this.hi] = this.slice(slot);
   }
 
   get size(): number {

@@ -19,9 +19,10 @@ export const SHARDFIT_VERSION = "0.2.0";
 /**
  * Largest text frame a coordinator accepts from a worker: hello and step results are small;
  * the final evaluation's per-sample predictions take ~7 characters per test sample, so this
- * bounds a participant's test shard at ~600,000 samples.
+ * bounds a participant's test shard at ~150,000 samples. Kept small because the transport
+ * buffers a frame up to its limit before anyone can refuse it.
  */
-export const MAX_WORKER_TEXT = 4 * 1024 * 1024;
+export const MAX_WORKER_TEXT = 1024 * 1024;
 /** Largest text frame a worker accepts from its coordinator (epoch plans: 4 B/sample as text). */
 export const MAX_COORDINATOR_TEXT = 64 * 1024 * 1024;
 
@@ -82,49 +83,64 @@ export class FrameError extends Error {
   override name = "FrameError";
 }
 
+/** Largest text frame before a connection's hello is accepted: a hello is ~300 characters. */
+export const MAX_HELLO_TEXT = 4096;
+
+const count = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(max));
+/** A finite float; JSON has no NaN or Infinity, so a non-finite value arrives as null. */
+const finite = (min: number, max: number) =>
+  v.pipe(v.number(), v.finite(), v.minValue(min), v.maxValue(max));
+/** Sums over a run's samples: losses, correct predictions, counts (a float64 holds them). */
+const MAX_SUM = 1e15;
+
 const hello = v.object({
   type: v.literal("hello"),
-  protocol: v.number(),
-  version: v.string(),
+  protocol: count(1_000_000),
+  version: v.pipe(v.string(), v.maxLength(32)),
   token: v.pipe(v.string(), v.maxLength(256)),
   threads: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)),
   runtime: v.pipe(v.string(), v.maxLength(100)),
   /** The participant index this worker wants (Kubernetes: JOB_COMPLETION_INDEX). */
-  rank: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4096))),
+  rank: v.optional(count(4096)),
 });
-const stats = v.tuple([v.number(), v.number(), v.number()]);
-const wirePredictions = v.object({ predicted: v.string(), confidence: v.string() });
+/** A sender's loss sum, correct predictions and samples seen over its completed steps. */
+const stats = v.tuple([finite(0, MAX_SUM), count(MAX_SUM), count(MAX_SUM)]);
+const wirePredictions = v.object({
+  predicted: v.pipe(v.string(), v.maxLength(MAX_WORKER_TEXT)),
+  confidence: v.pipe(v.string(), v.maxLength(MAX_WORKER_TEXT)),
+});
 const evalResult = v.object({
-  lossSum: v.number(),
-  correct: v.number(),
-  count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  lossSum: finite(0, MAX_SUM),
+  correct: count(MAX_SUM),
+  count: count(MAX_SUM),
   predictions: v.optional(wirePredictions),
 });
 const workerMessage = v.variant("type", [
   hello,
-  v.object({ type: v.literal("ready"), paramCount: v.number() }),
+  v.object({ type: v.literal("ready"), paramCount: count(2 ** 31) }),
   v.object({
     type: v.literal("epochEnd"),
-    attempt: v.number(),
+    attempt: count(2 ** 31),
     ok: v.boolean(),
-    reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+    reason: v.optional(v.pipe(v.string(), v.maxLength(1000))),
     stats,
   }),
   v.object({
     type: v.literal("evaluated"),
     results: v.pipe(v.array(evalResult), v.maxLength(64)),
-    tensors: v.number(),
+    tensors: count(2 ** 31),
   }),
 ]);
 export type Hello = v.InferOutput<typeof hello>;
 export type WorkerMessage = v.InferOutput<typeof workerMessage>;
 
-/** Parses a worker's text frame, or throws a FrameError naming the field that is wrong. */
-export function parseWorkerMessage(text: string): WorkerMessage {
-  if (text.length > MAX_WORKER_TEXT) {
-    throw new FrameError(
-      `text frame of ${text.length} characters; the limit is ${MAX_WORKER_TEXT}`,
-    );
+/**
+ * Parses a worker's text frame, or throws a FrameError naming the field that is wrong. Before
+ * the handshake a frame may hold only a hello: `limit` is then {@link MAX_HELLO_TEXT}.
+ */
+export function parseWorkerMessage(text: string, limit = MAX_WORKER_TEXT): WorkerMessage {
+  if (text.length > limit) {
+    throw new FrameError(`text frame of ${text.length} characters; the limit is ${limit}`);
   }
   let json: unknown;
   try {
@@ -162,6 +178,63 @@ export type CoordinatorMessage =
   /** With `predictions`, the results carry each test sample's predicted class and probability. */
   | { type: "evaluate"; predictions?: boolean }
   | { type: "bye" };
+
+const wirePlan = v.object({
+  indices: v.pipe(v.array(count(2 ** 31)), v.maxLength(1e8)),
+  counts: v.pipe(v.array(count(2 ** 31)), v.maxLength(1e8)),
+  globalCounts: v.pipe(v.array(count(2 ** 31)), v.maxLength(1e8)),
+  sampleOffset: v.optional(count(2 ** 53)),
+  seed: v.optional(v.pipe(v.number(), v.finite())),
+});
+const coordinatorMessage = v.variant("type", [
+  v.object({
+    type: v.literal("welcome"),
+    participant: count(4096),
+    firstSlot: count(1_000_000),
+    /** The model: a spec the worker cannot build fails its join. */
+    spec: v.unknown(),
+    paramCount: count(2 ** 31),
+    shards: v.pipe(
+      v.array(
+        v.object({
+          url: v.pipe(v.string(), v.maxLength(2000)),
+          token: v.pipe(v.string(), v.maxLength(256)),
+        }),
+      ),
+      v.maxLength(64),
+    ),
+  }),
+  v.object({ type: v.literal("refused"), reason: v.pipe(v.string(), v.maxLength(1000)) }),
+  v.object({
+    type: v.literal("epoch"),
+    attempt: count(2 ** 31),
+    plans: v.pipe(v.array(wirePlan), v.maxLength(64)),
+    fromStep: count(2 ** 31),
+    globalStep: count(2 ** 53),
+  }),
+  v.object({ type: v.literal("abort") }),
+  v.object({ type: v.literal("evaluate"), predictions: v.optional(v.boolean()) }),
+  v.object({ type: v.literal("bye") }),
+]);
+
+/** Parses a coordinator's text frame, or throws a FrameError naming the field that is wrong. */
+export function parseCoordinatorMessage(text: string): CoordinatorMessage {
+  if (text.length > MAX_COORDINATOR_TEXT) {
+    throw new FrameError(
+      `text frame of ${text.length} characters; the limit is ${MAX_COORDINATOR_TEXT}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new FrameError("text frame is not JSON");
+  }
+  const message = validate(coordinatorMessage, json, (t) => {
+    throw new FrameError(`coordinator message: ${t}`);
+  });
+  return message as CoordinatorMessage;
+}
 
 /** WebSocket close codes this protocol uses. */
 export const CLOSE = {
@@ -202,4 +275,16 @@ export function decodePredictions(wire: WirePredictions, count: number): Predict
   // A copy: the decoded bytes need not be 4-byte aligned.
   const confidence = new Float32Array(bytes.slice().buffer);
   return { predicted, confidence };
+}
+
+/** C0 and C1 control characters, DEL, and the bidirectional overrides that reorder a line. */
+const CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * Text a peer sent, made safe for a terminal line or an event: control characters (escape
+ * sequences, newlines) become "?", and it is cut to `max` characters.
+ */
+export function printable(text: string, max = 200): string {
+  const cut = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return cut.replace(CONTROL, "?");
 }

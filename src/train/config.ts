@@ -74,6 +74,12 @@ export type ModelChoice =
   | { readonly kind: "spec"; readonly name: string; readonly spec: ModelSpec }
   | { readonly kind: "file"; readonly path: string };
 
+/** Where the run's model came from, as errors name it: its file, or `model "convnet"`. */
+export function modelSource(model: ModelChoice): string {
+  if (model.kind === "file") return model.path;
+  return `model "${model.kind === "mlp" ? "mlp" : model.name}"`;
+}
+
 /** An option outside its rules: names the option (as `train()` spells it) and what it wants. */
 export class ConfigError extends RangeError {
   override name = "ConfigError";

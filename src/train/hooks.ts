@@ -15,6 +15,8 @@ export interface TestHooks {
    * is set (then every replacement fails too).
    */
   faults?: (FaultInjection & { worker: number; repeat?: boolean })[];
+  /** Shorter deadlines of a networked run's handshake: hello, and welcome → ready. */
+  remoteTimeouts?: { helloMs?: number; handshakeMs?: number };
   /** Called with the run's app and its dashboard (when on), e.g. to call `app.request()`. */
   onDashboard?: (app: Hono, dashboard: RunDashboard) => void;
 }

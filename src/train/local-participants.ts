@@ -3,16 +3,17 @@ import { allocateTelemetry, Telemetry } from "../collective/telemetry.ts";
 import { type OptimizerSpec, optimizerFor } from "../core/optim/optimizer.ts";
 import type { EvalOptions, EvalResult } from "../worker/trainer.ts";
 import type { TestHooks } from "./hooks.ts";
-import type { EpochAttempt, JoinInfo, Participants } from "./participants.ts";
+import type { EpochAttempt, JoinInfo, NetworkProfile, Participants } from "./participants.ts";
 import { type MemberSetup, WorkerPool } from "./pool.ts";
-import { runSteps } from "./steps.ts";
+import { superviseAttempt } from "./steps.ts";
 
 export interface LocalOptions {
   readonly workers: number;
   readonly paramCount: number;
   readonly optimizer: OptimizerSpec;
   readonly faults?: TestHooks["faults"];
-  readonly aborted: Promise<never>;
+  /** The run's: aborting it stops the steps and terminates the threads. */
+  readonly signal: AbortSignal;
 }
 
 /** Worker threads of this process, one per slot, meeting on the SharedArrayBuffer plane. */
@@ -28,6 +29,7 @@ export class LocalParticipants implements Participants {
     const stateNames = optimizerFor(o.optimizer).stateNames;
     this.plane = new SharedPlane(allocateSharedPlane(o.workers, o.paramCount, stateNames));
     this.telemetry = new Telemetry(allocateTelemetry(o.workers));
+    o.signal.addEventListener("abort", () => this.pool?.terminateAll(), { once: true });
   }
 
   gather(): Promise<number> {
@@ -35,7 +37,7 @@ export class LocalParticipants implements Participants {
   }
 
   start(join: JoinInfo): Promise<void> {
-    this.pool = new WorkerPool(this.o.workers, this.memberSetup(join), this.o.aborted);
+    this.pool = new WorkerPool(this.o.workers, this.memberSetup(join), this.o.signal);
     return this.pool.start();
   }
 
@@ -43,8 +45,30 @@ export class LocalParticipants implements Participants {
     return this.requirePool().replace(slots);
   }
 
-  runEpoch(attempt: EpochAttempt): Promise<void> {
-    return runSteps({ ...attempt, members: this.requirePool().all(), plane: this.plane });
+  /** Every thread runs the attempt's steps; the plane's abort flag follows the attempt's signal. */
+  async runEpoch({ plans, fromStep, stepTimeoutMs }: EpochAttempt): Promise<void> {
+    const members = this.requirePool().all();
+    const attempt = new AbortController();
+    const stopListening = this.plane.beginAttempt(attempt.signal);
+    const globalStep = this.plane.stepsDone;
+    try {
+      await superviseAttempt({
+        parts: members.map((m, w) => ({
+          slots: [w],
+          label: `worker ${w}`,
+          finished: Promise.race([
+            m.api.runEpoch({ plan: plans[w], fromStep, globalStep }),
+            m.failed,
+          ]),
+        })),
+        stepsDone: () => this.plane.stepsDone,
+        stepTimeoutMs,
+        signal: this.o.signal,
+        attempt,
+      });
+    } finally {
+      stopListening();
+    }
   }
 
   evaluate(options?: EvalOptions): Promise<EvalResult[]> {
@@ -80,14 +104,13 @@ export class LocalParticipants implements Participants {
     this.plane.load(stepsDone, params, state);
   }
 
-  abort(): void {
-    this.plane.abort();
-    this.pool?.terminateAll();
-  }
-
   close(): Promise<void> {
     this.pool?.terminateAll();
     return Promise.resolve();
+  }
+
+  network(): NetworkProfile | undefined {
+    return undefined;
   }
 
   private requirePool(): WorkerPool {

@@ -3,7 +3,7 @@ import type { Dataset } from "../core/data/dataset.ts";
 import { untrainableReason } from "../core/model/describe.ts";
 import { mlpSpec } from "../core/model/presets.ts";
 import { classesOf, inputSizeOf, type ModelSpec, showShape } from "../core/model/sequential.ts";
-import type { TrainConfig } from "./config.ts";
+import { modelSource, type TrainConfig } from "./config.ts";
 import { checkTrainingMemory } from "./memory-check.ts";
 
 /** MNIST's digits. */
@@ -16,11 +16,11 @@ export async function runSpec(config: TrainConfig, data: Dataset): Promise<Model
   if (model.kind === "mlp") {
     // The MLP takes whatever images the data holds, flattened.
     const spec = mlpSpec(config.hidden, rows * cols, CLASSES);
-    checkTrainingMemory(spec, config, 'model "mlp"');
+    checkTrainingMemory(spec, config, modelSource(model));
     return spec;
   }
   const spec = model.kind === "file" ? await loadTopologyFile(model.path) : model.spec;
-  const source = model.kind === "file" ? model.path : `model "${model.name}"`;
+  const source = modelSource(model);
   const reason = untrainableReason(spec);
   if (reason) throw new Error(`${source}: ${reason}`);
   checkFitsData(spec, rows, cols, source);

@@ -15,6 +15,8 @@ export interface JoinInfo {
   readonly shardToken: (slot: number) => string;
   /** Samples one slot takes per step, for the warm-up before the clock starts. */
   readonly slotBatch: (slot: number) => number;
+  /** Test samples in one slot's shard (what its evaluation must count). */
+  readonly slotTestCount: (slot: number) => number;
 }
 
 /** One attempt at the rest of an epoch. */
@@ -24,14 +26,24 @@ export interface EpochAttempt {
   /** First step of the epoch to run. */
   readonly fromStep: number;
   readonly stepTimeoutMs: number;
-  readonly aborted: Promise<never>;
+}
+
+/** Bytes and milliseconds of a networked run's steps, for benchmarks and `--json`. */
+export interface NetworkProfile {
+  steps: number;
+  bytesInPerStep: number;
+  bytesOutPerStep: number;
+  /** Mean milliseconds per step at the coordinator: the sum over participants + optimizer. */
+  reduceMs: number;
+  participants: ParticipantReport[];
 }
 
 /**
  * The participants of a run as the coordinator drives them, whatever carries their steps:
  * worker threads on shared memory (LocalParticipants) or worker processes over the network
  * (RemoteParticipants). The global batch is split over `slots` gradient rows; a participant
- * computes one or more slots.
+ * computes one or more slots. Both are built with the run's AbortSignal: when it aborts, every
+ * step in flight stops and every wait rejects with its reason.
  */
 export interface Participants {
   /** Waits until the run's participants are present; returns the number of slots. */
@@ -59,11 +71,9 @@ export interface Participants {
   setOptimizer(spec: OptimizerSpec): Promise<void>;
   /** Between epochs only: sets the weights and optimizer state the next step reads. */
   load(stepsDone: number, params: Float32Array, state: readonly Float32Array[]): void;
-  /** Stops every step in flight (the run was aborted). */
-  abort(): void;
   close(): Promise<void>;
-  /** Per participant of the last epoch, when they are more than this process's threads. */
-  report?(): ParticipantReport[];
+  /** The last epoch's networked steps, per participant; undefined for this process's threads. */
+  network(): NetworkProfile | undefined;
 }
 
 /** One participant's share of a step, for progress lines and dashboards. */

@@ -1,6 +1,7 @@
 import * as Comlink from "comlink";
 import { moduleUrl } from "../adapter/module-url.ts";
 import type { TrainerWorker } from "../worker/trainer.ts";
+import { raceAbort } from "./cancel.ts";
 
 /** One spawned training worker and its Comlink proxy. */
 export interface PoolMember {
@@ -17,7 +18,7 @@ const WORKER_URL = moduleUrl("../../workers/trainer.ts", import.meta.url);
 
 /**
  * The training workers of one run, by slot. A failed member is replaced in its slot; every
- * wait on members also ends when the run is aborted.
+ * wait on members also ends when `signal` aborts.
  */
 export class WorkerPool {
   private readonly members: (PoolMember | undefined)[];
@@ -26,7 +27,7 @@ export class WorkerPool {
   constructor(
     readonly size: number,
     private readonly setup: MemberSetup,
-    private readonly aborted: Promise<never>,
+    private readonly signal: AbortSignal,
     /** The worker module (a browser serves its own bundle of it). */
     private readonly workerUrl: URL = WORKER_URL,
   ) {
@@ -53,9 +54,9 @@ export class WorkerPool {
     });
   }
 
-  /** Calls every member; rejects if the run is aborted first. */
+  /** Calls every member; rejects if the signal aborts first. */
   each<T>(call: (api: Comlink.Remote<TrainerWorker>, w: number) => Promise<T>): Promise<T[]> {
-    return Promise.race([this.aborted, Promise.all(this.all().map((m, w) => call(m.api, w)))]);
+    return raceAbort(Promise.all(this.all().map((m, w) => call(m.api, w))), this.signal);
   }
 
   terminateAll(): void {
@@ -66,7 +67,7 @@ export class WorkerPool {
     const member = spawnTrainer(this.workerUrl);
     this.members[w] = member;
     const spawn = this.spawns[w]++;
-    await Promise.race([this.aborted, this.setup(member, w, spawn), member.failed]);
+    await raceAbort(Promise.race([this.setup(member, w, spawn), member.failed]), this.signal);
   }
 
   private stopSlot(w: number): void {

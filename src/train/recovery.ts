@@ -10,6 +10,20 @@ export class TrainingStopped extends Error {
   override name = "TrainingStopped";
 }
 
+/**
+ * A run whose own loss (or weights) stopped being finite, as Keras's TerminateOnNaN stops one;
+ * nothing with non-finite weights is saved, the last checkpoint (if any) is kept.
+ */
+export class TrainingDiverged extends Error {
+  override name = "TrainingDiverged";
+}
+
+/** "diverged at epoch E, step S (loss NaN): lower --lr" (epoch and step counted from 1). */
+export function divergedMessage(epoch: number, step: number | undefined, what: string): string {
+  const at = step === undefined ? "" : `, step ${step + 1}`;
+  return `diverged at epoch ${epoch + 1}${at} (${what}): lower --lr`;
+}
+
 export interface EpochSteps {
   readonly participants: Participants;
   readonly plans: WorkerPlan[];
@@ -17,7 +31,6 @@ export interface EpochSteps {
   /** `participants.stepsDone` when the epoch began. */
   readonly epochStart: number;
   readonly stepTimeoutMs: number;
-  readonly aborted: Promise<never>;
   /** Called after failed workers were replaced, before the step is redone. */
   readonly onRecovered: (failure: StepFailure, step: number) => void;
   /** What the error says is kept, e.g. " The checkpoint after epoch 1 is in dir/." */
@@ -31,14 +44,27 @@ export interface EpochSteps {
 export async function runEpochSteps(e: EpochSteps): Promise<void> {
   let failures = 0;
   let failedAt = -1;
+  let nonFiniteAt = -1;
   for (;;) {
     const fromStep = e.participants.stepsDone - e.epochStart;
     try {
-      const { participants, plans, stepTimeoutMs, aborted } = e;
-      await participants.runEpoch({ plans, fromStep, stepTimeoutMs, aborted });
+      const { participants, plans, stepTimeoutMs } = e;
+      await participants.runEpoch({ plans, fromStep, stepTimeoutMs });
       return;
     } catch (error) {
       if (!(error instanceof StepFailure)) throw error;
+      const done = e.participants.stepsDone;
+      if (error.nonFinite) {
+        // Every participant, or the one that replaced the first to report it: the run's own.
+        if (error.workers.length === e.plans.length || nonFiniteAt === done) {
+          const { loss } = error.nonFinite;
+          const what = loss === undefined ? "non-finite gradient" : `loss ${loss}`;
+          throw new TrainingDiverged(
+            `${divergedMessage(e.epoch, done - e.epochStart, what)}.${e.keptNote()}`,
+          );
+        }
+        nonFiniteAt = done;
+      }
       // Failures count "in a row" only while no step completes in between.
       failures = e.participants.stepsDone === failedAt ? failures + 1 : 1;
       failedAt = e.participants.stepsDone;

@@ -5,9 +5,8 @@ import { loadIdxDataset } from "../adapter/fs/mnist.ts";
 import { saveModelDir } from "../adapter/fs/model-files.ts";
 import type { RunningServer } from "../adapter/listen.ts";
 import { serve } from "../adapter/serve.ts";
-import { webSocketSupport } from "../adapter/websocket.ts";
+import { firstNonFinite } from "../collective/collective.ts";
 import { STAT } from "../collective/telemetry.ts";
-import { frameBytes, MAX_WORKER_TEXT } from "../collective/wire.ts";
 import { type Dataset, type ImageSet, sliceSet } from "../core/data/dataset.ts";
 import { epochPlans, type Partition, partition, splitCount } from "../core/data/plan.ts";
 import type { CheckpointState } from "../core/format/checkpoint.ts";
@@ -34,16 +33,13 @@ import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
+import { withAllocationContext } from "./memory-check.ts";
 import { runSpec } from "./model-spec.ts";
 import type { Participants } from "./participants.ts";
 import { ProgressPoller } from "./progress.ts";
-import { runEpochSteps } from "./recovery.ts";
-import { RemoteParticipants } from "./remote/coordinator.ts";
-import { joinPageRoutes } from "./remote/join-page.ts";
-import { joinRoutes } from "./remote/route.ts";
-import { standIns } from "./remote/stand-in.ts";
+import { divergedMessage, runEpochSteps, TrainingDiverged } from "./recovery.ts";
+import { listenForWorkers } from "./remote/listen.ts";
 import { LazyShards, shardProvider } from "./shard-provider.ts";
-import { abortPromise } from "./steps.ts";
 import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
 import { evaluateSet } from "./validation.ts";
 
@@ -68,7 +64,6 @@ interface RunParts {
   readonly participants: Participants;
   readonly history: EpochMetrics[];
   readonly server: RunningServer;
-  readonly aborted: Promise<never>;
 }
 
 /**
@@ -83,11 +78,9 @@ export class TrainingRun {
   private lastEpochBusyMs = 0;
   /** The final model on the test set (after the last epoch, when participants sent predictions). */
   private evaluation?: EvaluationEvent;
-  private readonly onAbort = () => this.r.participants.abort();
 
   private constructor(private readonly r: RunParts) {
     this.firstEpoch = r.history.length;
-    r.ctx.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
   static async open(given: RunContext): Promise<TrainingRun> {
@@ -95,9 +88,20 @@ export class TrainingRun {
       ...given,
       config: withModelTraining(given.config, await fileTraining(given.config)),
     };
+    const { data, validation } = await loadData(ctx.config);
+    const spec = await runSpec(ctx.config, data);
+    // The memory check refuses what cannot fit; a runtime that still cannot allocate is named.
+    return withAllocationContext(spec, ctx.config, () =>
+      TrainingRun.start(ctx, { data, validation }, spec),
+    );
+  }
+
+  private static async start(
+    ctx: RunContext,
+    { data, validation }: { data: Dataset; validation?: ImageSet },
+    spec: ModelSpec,
+  ): Promise<TrainingRun> {
     const { config } = ctx;
-    const { data, validation } = await loadData(config);
-    const spec = await runSpec(config, data);
     const resumed = await resumeFrom(config, spec, data);
     const callbacks = new EpochCallbacks(
       config.callbacks,
@@ -105,15 +109,18 @@ export class TrainingRun {
       resumed && callbackState(resumed),
     );
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
-    const aborted = abortPromise(ctx.signal);
+    const signal = ctx.signal ?? new AbortController().signal;
     const shards = new LazyShards();
     const app = createShardApp(shards, ctx.dashboard && { dashboard: ctx.dashboard.routes });
     if (ctx.dashboard) ctx.hooks.onDashboard?.(app, ctx.dashboard);
     const paramCount = parameterCount(spec);
     const { participants, server } = config.remote
-      ? await listenForWorkers(ctx, config.remote, app, paramCount, aborted)
+      ? await listenForWorkers(app, {
+          ...{ remote: config.remote, optimizer: config.optimizer, paramCount, signal },
+          ...{ emit: ctx.emit, timeouts: ctx.hooks.remoteTimeouts },
+        })
       : {
-          participants: localThreads(ctx, paramCount, aborted),
+          participants: localThreads(ctx, paramCount, signal),
           server: serveRun(app, config.dashboard),
         };
     if (ctx.dashboard) ctx.emit({ type: "dashboard", url: `${server.url}/dashboard` });
@@ -139,7 +146,6 @@ export class TrainingRun {
     const history = [...(resumed?.checkpoint.history ?? [])];
     const run = new TrainingRun({
       ...{ ctx, data, validation, callbacks, spec, parts, participants, history, server },
-      aborted,
     });
     await run.startWorkers(`${server.url}/shards`, (slot) => tokens[slot]);
     return run;
@@ -147,7 +153,7 @@ export class TrainingRun {
 
   /** Runs one epoch's steps (recovering from worker failures); returns their seconds. */
   async trainEpoch(epoch: number): Promise<number> {
-    const { ctx, parts, participants, aborted } = this.r;
+    const { ctx, parts, participants } = this.r;
     const { telemetry } = participants;
     const plans = ctx.hooks.planEpoch?.(parts, epoch) ?? epochPlans(parts, ctx.config.seed, epoch);
     // The profile describes the last epoch: the first one includes the workers' warm-up.
@@ -163,7 +169,7 @@ export class TrainingRun {
     try {
       await poller.measure(() =>
         runEpochSteps({
-          ...{ participants, plans, epoch, epochStart, aborted },
+          ...{ participants, plans, epoch, epochStart },
           stepTimeoutMs: ctx.config.stepTimeoutMs,
           onRecovered: (failure, step) =>
             ctx.emit({
@@ -179,6 +185,12 @@ export class TrainingRun {
       poller.finish();
     } finally {
       poller.stop();
+    }
+    // Nothing checkpoints, evaluates or saves weights that are not finite.
+    if (firstNonFinite(participants.params()) >= 0) {
+      throw new TrainingDiverged(
+        `${divergedMessage(epoch, undefined, "weights not finite")}.${this.keptNote()}`,
+      );
     }
     const seconds = (performance.now() - t0) / 1000;
     this.trainSeconds += seconds;
@@ -213,8 +225,8 @@ export class TrainingRun {
     };
     history.push(metrics);
     this.r.ctx.emit({ type: "epoch", metrics });
-    const report = participants.report?.();
-    if (report) this.r.ctx.emit({ type: "participants", epoch, participants: report });
+    const network = participants.network();
+    if (network) ctx.emit({ type: "participants", epoch, participants: network.participants });
     this.evaluation = last ? evaluationEvent(data.test, evals, classesOf(spec)) : undefined;
     if (this.evaluation) ctx.emit(this.evaluation);
     return metrics;
@@ -275,8 +287,7 @@ export class TrainingRun {
       participants.params().slice(),
     );
     const params = kept.params;
-    const network =
-      participants instanceof RemoteParticipants ? participants.networkProfile() : undefined;
+    const network = participants.network();
     const epochsRun = config.epochs - this.firstEpoch;
     const result: TrainResult = {
       spec,
@@ -306,7 +317,6 @@ export class TrainingRun {
    * safe to call after any phase failed.
    */
   async close(options: { keepServer?: boolean } = {}): Promise<void> {
-    this.r.ctx.signal?.removeEventListener("abort", this.onAbort);
     await this.r.participants.close();
     if (!options.keepServer) await this.r.server.close();
   }
@@ -320,9 +330,12 @@ export class TrainingRun {
     const { ctx, parts, participants, spec, data } = this.r;
     const { optimizer } = ctx.config;
     try {
-      const slotBatch = (slot: number) =>
-        splitCount(ctx.config.batchSize, parts.shardSizes.length)[slot];
-      await participants.start({ spec, optimizer, shardsUrl, shardToken, slotBatch });
+      const slots = parts.shardSizes.length;
+      const slotBatch = (slot: number) => splitCount(ctx.config.batchSize, slots)[slot];
+      const slotTestCount = (slot: number) => splitCount(data.test.count, slots)[slot];
+      await participants.start({
+        ...{ spec, optimizer, shardsUrl, shardToken, slotBatch, slotTestCount },
+      });
     } catch (error) {
       await this.close();
       throw error;
@@ -474,54 +487,13 @@ function resumeFrom(
 }
 
 /** The run's participants: worker threads of this process. */
-function localThreads(ctx: RunContext, paramCount: number, aborted: Promise<never>): Participants {
+function localThreads(ctx: RunContext, paramCount: number, signal: AbortSignal): Participants {
   const { config } = ctx;
   return new LocalParticipants({
     workers: config.workers,
     paramCount,
     optimizer: config.optimizer,
     faults: ctx.hooks.faults,
-    aborted,
+    signal,
   });
-}
-
-/**
- * The run's participants: worker processes that join over WebSocket at `/join` on the
- * coordinator's server, which then listens where the options say (loopback by default).
- */
-async function listenForWorkers(
-  ctx: RunContext,
-  remote: NonNullable<TrainConfig["remote"]>,
-  app: Hono,
-  paramCount: number,
-  aborted: Promise<never>,
-): Promise<{ participants: Participants; server: RunningServer }> {
-  const token = remote.token ?? newToken();
-  let url = "";
-  const participants = new RemoteParticipants({
-    expect: remote.expectWorkers,
-    token,
-    paramCount,
-    optimizer: ctx.config.optimizer,
-    aborted,
-    log: (message) => ctx.emit({ type: "participant", message }),
-    standIn: remote.standIns ? standIns(() => url) : undefined,
-  });
-  const maxFrame = frameBytes(paramCount);
-  // Bun cuts any frame above this, text or binary: room for the largest text message too
-  // (an evaluation with predictions); joinRoutes holds binary frames to maxFrame.
-  const webSocket = await webSocketSupport(Math.max(maxFrame, MAX_WORKER_TEXT));
-  app.route("/", joinRoutes(participants, maxFrame, webSocket));
-  app.route("/", joinPageRoutes());
-  const { hostname, port } = remote;
-  const server = serve(app.fetch, { hostname, port, webSocket: webSocket.server });
-  url = server.url;
-  ctx.emit({
-    type: "listening",
-    joinUrl: `${server.url.replace(/^http/, "ws")}/join`,
-    token,
-    expectWorkers: remote.expectWorkers,
-    loopback: ["127.0.0.1", "::1", "localhost"].includes(hostname),
-  });
-  return { participants, server };
 }

@@ -6,7 +6,7 @@ import type { OptimizerChoice } from "../core/optim/spec.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { StopReport, WeightsReport } from "./callbacks/index.ts";
-import type { NetworkProfile } from "./remote/coordinator.ts";
+import type { NetworkProfile } from "./participants.ts";
 
 export type { EpochMetrics, StopReport, WeightsReport };
 

@@ -1,4 +1,4 @@
-import type { Collective } from "../collective/collective.ts";
+import { type Collective, NonFiniteError } from "../collective/collective.ts";
 import { type RelayBuffers, RelayCollective } from "../collective/relay.ts";
 import {
   SharedMemoryCollective,
@@ -177,6 +177,8 @@ export class TrainerWorker {
         timings,
       );
       if (timings) timings[TIMING.compute] += performance.now() - t0;
+      // Before the reduce: the others wait at its barrier until the coordinator aborts them.
+      if (!Number.isFinite(loss)) throw new NonFiniteError(step, loss);
       await collective.reduceAndUpdate(step);
       stats[STAT.loss] += loss * plan.globalCounts[s];
       stats[STAT.correct] += correct;

@@ -51,9 +51,11 @@ describe("shared-memory plane", () => {
     expect(timings[TIMING.update]).toBeGreaterThan(0);
   });
 
-  test("an aborted plane throws AbortedError at the next barrier", async () => {
+  test("an aborted attempt's plane throws AbortedError at the next barrier", async () => {
     const buffers = allocateSharedPlane(2, N, ["meanSquare"]);
-    new SharedPlane(buffers).abort();
+    const attempt = new AbortController();
+    new SharedPlane(buffers).beginAttempt(attempt.signal);
+    attempt.abort();
     const worker = new SharedMemoryCollective(buffers, 0, rmsprop());
     await expect(worker.reduceAndUpdate(0)).rejects.toMatchObject({ name: "AbortedError" });
   });

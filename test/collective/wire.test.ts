@@ -7,9 +7,12 @@ import {
   FrameError,
   frameBytes,
   HEAD,
+  MAX_HELLO_TEXT,
   MAX_WORKER_TEXT,
   newFrame,
+  parseCoordinatorMessage,
   parseWorkerMessage,
+  printable,
   readFrame,
   SHARDFIT_VERSION,
 } from "../../src/collective/wire.ts";
@@ -50,6 +53,60 @@ describe("wire protocol", () => {
   ])("worker message %#: %s", (text, message) => {
     expect(() => parseWorkerMessage(text)).toThrow(FrameError);
     expect(() => parseWorkerMessage(text)).toThrow(message);
+  });
+
+  const hello = (fields: object) =>
+    JSON.stringify({
+      ...{ type: "hello", protocol: 1, version: "0.1.0", token: "t", threads: 1, runtime: "r" },
+      ...fields,
+    });
+  test.each([
+    [hello({ version: "9".repeat(33) }), "version: expected <=32"],
+    [hello({ protocol: 1.5 }), "protocol: expected"],
+    [hello({ runtime: "r".repeat(101) }), "runtime: expected <=100"],
+    // JSON has no NaN: a worker's NaN arrives as null; 1e999 parses as Infinity.
+    ['{"type":"epochEnd","attempt":1,"ok":true,"stats":[null,0,0]}', "stats[0]: expected"],
+    ['{"type":"epochEnd","attempt":1,"ok":true,"stats":[1e999,0,0]}', "stats[0]: expected"],
+    ['{"type":"epochEnd","attempt":1,"ok":true,"stats":[-1,0,0]}', "stats[0]: expected >=0"],
+    ['{"type":"epochEnd","attempt":1,"ok":true,"stats":[0,0.5,1]}', "stats[1]: expected"],
+    ['{"type":"epochEnd","attempt":-1,"ok":true,"stats":[0,0,0]}', "attempt: expected >=0"],
+    [
+      '{"type":"evaluated","results":[{"lossSum":1e999,"correct":0,"count":1}],"tensors":0}',
+      "results[0].lossSum: expected",
+    ],
+    ['{"type":"ready","paramCount":1e999}', "paramCount: expected"],
+  ])("every field is bounded %#: %s", (text, message) => {
+    expect(() => parseWorkerMessage(text)).toThrow(FrameError);
+    expect(() => parseWorkerMessage(text)).toThrow(message);
+  });
+
+  test("a worker checks the coordinator's messages too", () => {
+    const epoch = {
+      ...{ type: "epoch", attempt: 1, fromStep: 0, globalStep: 0 },
+      plans: [{ indices: [3, 1], counts: [2], globalCounts: [2], seed: 7 }],
+    };
+    expect(parseCoordinatorMessage(JSON.stringify(epoch))).toEqual(epoch as never);
+    const bad = { ...epoch, plans: [{ ...epoch.plans[0], counts: [-2] }] };
+    expect(() => parseCoordinatorMessage(JSON.stringify(bad))).toThrow(
+      "coordinator message: plans[0].counts[0]: expected >=0",
+    );
+    const refused = { type: "refused", reason: "x".repeat(1001) };
+    expect(() => parseCoordinatorMessage(JSON.stringify(refused))).toThrow("reason");
+  });
+
+  test("before the handshake, a text frame may hold only a hello's few characters", () => {
+    const text = hello({ runtime: "r".repeat(MAX_HELLO_TEXT) });
+    expect(() => parseWorkerMessage(text, MAX_HELLO_TEXT)).toThrow(
+      `text frame of ${text.length} characters; the limit is ${MAX_HELLO_TEXT}`,
+    );
+  });
+
+  test("peer text is printable: control characters replaced, length capped", () => {
+    expect(printable("Bun\u001b]0;owned\u0007\u001b[2J\r\nx\u009b1m\u202eevil")).toBe(
+      "Bun?]0;owned??[2J??x?1m?evil",
+    );
+    expect(printable("x".repeat(500), 10)).toBe(`${"x".repeat(9)}…`);
+    expect(printable("Deno 2.9.6 (café, 日本)")).toBe("Deno 2.9.6 (café, 日本)");
   });
 
   test("a worker text frame over the limit is refused before it is parsed", () => {

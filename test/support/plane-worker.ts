@@ -1,4 +1,4 @@
-// A worker that joins a shared plane as one rank and does one reduce + update; used by
+// A worker that joins a shared plane as one slot and does one reduce + update; used by
 // test/support/plane-workers.ts to check the plane and its wasm memory cross into workers.
 import {
   SharedMemoryCollective,
@@ -9,13 +9,13 @@ import type { OptimizerSpec } from "../../src/core/optim/optimizer.ts";
 declare const self: Worker;
 
 self.onmessage = async (event: MessageEvent) => {
-  const { buffers, rank, spec, gradient } = event.data as {
+  const { buffers, slot, spec, gradient } = event.data as {
     buffers: SharedPlaneBuffers;
-    rank: number;
+    slot: number;
     spec: OptimizerSpec;
     gradient: Float32Array;
   };
-  const collective = new SharedMemoryCollective(buffers, rank, spec);
+  const collective = new SharedMemoryCollective(buffers, slot, spec);
   collective.gradient.set(gradient);
   await collective.reduceAndUpdate(0);
   self.postMessage({ kernel: collective.updateKernel });

@@ -18,14 +18,14 @@ export async function stepOnWorkers(workers: number, paramCount: number) {
   const grads = Array.from({ length: workers }, (_, w) => wave(0.3, 2 + w));
   plane.load(0, params, [meanSquare]);
   const kernels = await Promise.all(
-    grads.map((gradient, rank) => {
+    grads.map((gradient, slot) => {
       const worker = new Worker(new URL("./plane-worker.ts", import.meta.url).href, {
         type: "module",
       });
       return new Promise<string>((resolve, reject) => {
         worker.onmessage = (event) => resolve(event.data.kernel);
         worker.onerror = (event) => reject(new Error(event.message));
-        worker.postMessage({ buffers, rank, spec, gradient });
+        worker.postMessage({ buffers, slot, spec, gradient });
       }).finally(() => worker.terminate());
     }),
   );

@@ -1,7 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { formatBytes, trainingMemory } from "../../src/core/model/memory.ts";
 import { conv2d, dense, flatten, modelLayout } from "../../src/core/model/sequential.ts";
-import { checkTrainingMemory } from "../../src/train/memory-check.ts";
+import {
+  checkTrainingMemory,
+  isAllocationFailure,
+  withAllocationContext,
+} from "../../src/train/memory-check.ts";
 
 const mlp = (units: number) => ({
   inputShape: [784],
@@ -75,4 +79,43 @@ test("formatBytes", () => {
     "1.5 GiB",
     "300 TiB",
   ]);
+});
+
+describe("an allocation the runtime cannot make", () => {
+  const config = {
+    workers: 2,
+    batchSize: 128,
+    model: { kind: "file", path: "wide.json" },
+  } as const;
+
+  test("is restated naming the model's file, its largest layer and the estimate", async () => {
+    // What V8 and JavaScriptCore throw when an ArrayBuffer or a wasm memory cannot be had.
+    for (const message of ["Array buffer allocation failed", "Out of memory"]) {
+      const failing = withAllocationContext(mlp(4096), config, async () => {
+        throw new RangeError(message);
+      });
+      await expect(failing).rejects.toThrow(
+        new RegExp(
+          `^wide\\.json: out of memory while setting up the run \\(${message}\\); it needs about [\\d.]+ MiB, its largest, layer 0 \\(Dense\\(4096, relu\\), "dense_Dense1"\\)`,
+        ),
+      );
+    }
+  });
+
+  test("a real allocation failure is one: SharedArrayBuffer beyond what the runtime gives", async () => {
+    const failing = withAllocationContext(
+      mlp(64),
+      config,
+      async () => new SharedArrayBuffer(2 ** 52),
+    );
+    await expect(failing).rejects.toThrow(/^wide\.json: out of memory while setting up the run/);
+  });
+
+  test("any other error passes unchanged (a ConfigError is a RangeError too)", async () => {
+    const other = new RangeError("workers: expected 1 to 64, got 0");
+    await expect(
+      withAllocationContext(mlp(64), config, async () => Promise.reject(other)),
+    ).rejects.toBe(other);
+    expect(isAllocationFailure(new Error("Out of memory"))).toBe(false);
+  });
 });

@@ -9,9 +9,10 @@ import {
   encodePredictions,
   FRAME,
   HEAD,
-  MAX_COORDINATOR_TEXT,
   newFrame,
   PROTOCOL_VERSION,
+  parseCoordinatorMessage,
+  printable,
   readFrame,
   SHARDFIT_VERSION,
   type WirePlan,
@@ -60,10 +61,12 @@ export class WorkerHost {
   /** Resolves when the coordinator says the run is over; rejects when refused or cut off. */
   readonly finished: Promise<void>;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
-  private stop!: (error: Error) => void;
-  private readonly stopped: Promise<never>;
+  /** Aborted when the host shuts down: ends the threads' set-up. */
+  private readonly stopped = new AbortController();
   private joined?: Joined;
   private attempt = -1;
+  /** The current attempt's: the coordinator's "abort" (or a shutdown) aborts it. */
+  private attemptStop?: AbortController;
   private pending?: { step: number; sentAt: number };
   private computeStart = 0;
   /** The last step's wait from sending the gradient to receiving the weights. */
@@ -76,10 +79,6 @@ export class WorkerHost {
     this.finished = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
-    this.stopped = new Promise<never>((_, reject) => {
-      this.stop = reject;
-    });
-    this.stopped.catch(() => {});
   }
 
   /** The first message on a fresh connection. */
@@ -101,8 +100,7 @@ export class WorkerHost {
   receive(data: string | ArrayBuffer): void {
     try {
       if (typeof data !== "string") this.onWeights(data);
-      else if (data.length > MAX_COORDINATOR_TEXT) throw new Error("coordinator message too large");
-      else this.onMessage(JSON.parse(data) as CoordinatorMessage);
+      else this.onMessage(parseCoordinatorMessage(data));
     } catch (error) {
       this.fail(error as Error, CLOSE.protocol);
     }
@@ -123,7 +121,9 @@ export class WorkerHost {
         return;
       case "refused":
         this.shutdown();
-        this.settle.reject(new Error(`the coordinator refused this worker: ${message.reason}`));
+        this.settle.reject(
+          new Error(`the coordinator refused this worker: ${printable(message.reason, 300)}`),
+        );
         return;
       case "epoch":
         this.runEpoch(message);
@@ -167,7 +167,7 @@ export class WorkerHost {
         const shard = welcome.shards[w];
         await api.loadShard({ url: new URL(shard.url, this.o.baseUrl).href, token: shard.token });
       },
-      this.stopped,
+      this.stopped.signal,
       this.o.workerUrl,
     );
     this.joined = {
@@ -188,7 +188,8 @@ export class WorkerHost {
     const { pool, plane, telemetry } = this.requireJoined();
     this.attempt = message.attempt;
     this.pending = undefined;
-    plane.resetBarrier();
+    this.attemptStop = new AbortController();
+    plane.beginAttempt(this.attemptStop.signal);
     telemetry.reset();
     this.exchangeMs = 0;
     this.computeStart = performance.now();
@@ -219,7 +220,13 @@ export class WorkerHost {
 
   /** Thread 0 asks: the threads' reduced gradient of `step` goes to the coordinator. */
   private sendGradient(step: number): void {
-    const { paramCount, sum } = this.requireJoined();
+    const { paramCount, sum, port } = this.requireJoined();
+    // The coordinator's abort can arrive before thread 0's request: it then gets its answer
+    // here, or it would wait for weights that never come while a later attempt's arrive.
+    if (this.attemptStop?.signal.aborted) {
+      port.postMessage({ ok: false } satisfies RelayReply);
+      return;
+    }
     const now = performance.now();
     const frame = newFrame(FRAME.gradient, paramCount);
     const [loss, correct, seen] = this.stats();
@@ -254,7 +261,7 @@ export class WorkerHost {
   private abort(): void {
     const joined = this.joined;
     if (!joined) return;
-    joined.plane.abort();
+    this.attemptStop?.abort();
     // Only a waiting thread 0 may get a reply: a stray one would end its next exchange.
     if (this.pending) {
       this.pending = undefined;
@@ -282,7 +289,7 @@ export class WorkerHost {
 
   private shutdown(): void {
     this.abort();
-    this.stop(new Error("worker host stopped"));
+    this.stopped.abort(new Error("worker host stopped"));
     this.joined?.pool.terminateAll();
     this.joined?.port.close();
   }

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import type { WebSocketSupport } from "../../adapter/websocket.ts";
 import { CLOSE } from "../../collective/wire.ts";
-import type { Connection, RemoteParticipants } from "./coordinator.ts";
+import type { RemoteParticipants } from "./coordinator.ts";
+import type { Connection } from "./peer.ts";
 
 /**
  * `GET /join`: the WebSocket a worker process joins the run through. Binary frames larger

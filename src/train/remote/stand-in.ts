@@ -1,5 +1,5 @@
-import type { Connection, Link, StandIn } from "./coordinator.ts";
 import { WorkerHost } from "./host.ts";
+import type { Connection, Link, StandIn } from "./peer.ts";
 
 /**
  * Stand-ins for lost participants: a WorkerHost with the same thread count in this process,
