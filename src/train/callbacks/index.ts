@@ -143,19 +143,7 @@ export class EpochCallbacks {
   outcome(lastEpoch: number, params: Float32Array): CallbackOutcome {
     const last = { epoch: lastEpoch + 1, reason: "last epoch" as const, params };
     const early = this.config.earlyStopping;
-    const es = this.states.earlyStopping;
-    const stopped = this.stoppedAt !== undefined && early && es?.best != null;
-    const stop: StopReport =
-      stopped && es.bestEpoch !== null && es.best !== null
-        ? {
-            reason: "early stopping",
-            epoch: lastEpoch + 1,
-            monitor: early.monitor,
-            patience: early.patience,
-            best: es.best,
-            bestEpoch: es.bestEpoch + 1,
-          }
-        : { reason: "epochs", epoch: lastEpoch + 1 };
+    const stop = this.stopReport(lastEpoch);
     // Keras restores the best weights when it stops the run, not after the last epoch.
     const restore = this.copies.get("restoreBest");
     const kept =
@@ -169,6 +157,17 @@ export class EpochCallbacks {
         ? { epoch: bestEpoch + 1, reason: "save best" as const, params: best }
         : kept;
     return { stop, kept, saved };
+  }
+
+  private stopReport(lastEpoch: number): StopReport {
+    const early = this.config.earlyStopping;
+    const { best = null, bestEpoch = null } = this.states.earlyStopping ?? {};
+    if (this.stoppedAt === undefined || !early || best === null || bestEpoch === null) {
+      return { reason: "epochs", epoch: lastEpoch + 1 };
+    }
+    const { monitor, patience } = early;
+    const epoch = lastEpoch + 1;
+    return { reason: "early stopping", epoch, monitor, patience, best, bestEpoch: bestEpoch + 1 };
   }
 }
 
