@@ -46,6 +46,12 @@ await runCli("train", TRAIN_HELP, async () => {
     console.error(`\ninterrupted: ${kept}continue with: ${resumeCommand()}`);
     process.exit(130);
   });
+  if (!cli.json && result.stop.reason === "early stopping") {
+    const { epoch, monitor, best, bestEpoch } = result.stop;
+    console.log(
+      `early stopping after epoch ${epoch}: ${monitor} was best at epoch ${bestEpoch} (${best.toFixed(4)}); the result holds epoch ${result.kept.epoch}'s weights (${result.kept.reason}), the saved model epoch ${result.saved.epoch}'s`,
+    );
+  }
   if (cli.json) {
     const last = result.history[result.history.length - 1];
     console.log(
