@@ -6,6 +6,7 @@
 
 import type { TrainingSummary } from "../src/core/format/layers-json.ts";
 import { perClassAccuracy } from "../src/core/metric/confusion.ts";
+import { formatMetric, metricPairs } from "../src/dashboard/metric-series.ts";
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -26,16 +27,18 @@ export function renderTraining(root: HTMLElement, summary: TrainingSummary | und
   if (summary.history) {
     const table = document.createElement("table");
     table.id = "training-history";
-    table.append(row(["epoch", "train loss", "train acc.", "test loss", "test acc."], "th"));
+    // Whatever metrics the run compiled, train then test, as Keras's history has them.
+    const names = summary.history[0] ? metricPairs(summary.history[0]).map((p) => p.name) : [];
+    const short = (name: string) => (name === "accuracy" ? "acc." : name);
+    table.append(
+      row(["epoch", ...names.flatMap((n) => [`train ${short(n)}`, `test ${short(n)}`])], "th"),
+    );
     for (const m of summary.history) {
+      const pairs = metricPairs(m);
+      const value = (name: string, side: "train" | "test") =>
+        formatMetric(name, pairs.find((p) => p.name === name)?.[side]);
       table.append(
-        row([
-          String(m.epoch),
-          m.trainLoss.toFixed(4),
-          pct(m.trainAccuracy),
-          m.testLoss.toFixed(4),
-          pct(m.testAccuracy),
-        ]),
+        row([String(m.epoch), ...names.flatMap((n) => [value(n, "train"), value(n, "test")])]),
       );
     }
     parts.push(table);

@@ -86,6 +86,10 @@ export class LineChart {
     }).observe(el);
   }
 
+  destroy(): void {
+    this.plot.destroy();
+  }
+
   update(data: (number | null)[][]): void {
     this.plot.setData(data as uPlot.AlignedData);
     // For tests and screen readers: how many points the first series (the live curve) has.
@@ -113,4 +117,42 @@ function drawMarks(u: uPlot, marks: readonly Mark[]): void {
     ctx.stroke();
   }
   ctx.restore();
+}
+
+/**
+ * A regressor's test set: each sample's prediction (a dot) against its true value, with the
+ * diagonal where a perfect model's dots would lie.
+ */
+export function predictedVsTrue(el: HTMLElement, truth: number[], predicted: number[]): void {
+  const order = truth.map((_, i) => i).sort((a, b) => truth[a] - truth[b]);
+  const xs = order.map((i) => truth[i]);
+  const width = Math.max(240, el.clientWidth);
+  const axis = { size: 48, font: "11px system-ui", labelFont: "11px system-ui", labelSize: 14 };
+  el.replaceChildren();
+  new uPlot(
+    {
+      width,
+      height: Math.min(320, width),
+      scales: { x: { time: false } },
+      axes: [
+        { ...axis, label: "true value" },
+        { ...axis, label: "predicted" },
+      ],
+      series: [
+        { label: "true" },
+        {
+          label: "predicted",
+          stroke: "#2f6fde",
+          paths: () => null,
+          points: { show: true, size: 5, fill: "#2f6fde" },
+        },
+        { label: "predicted = true", stroke: "#9aa3b5", dash: [4, 3], points: { show: false } },
+      ],
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+    },
+    [xs, order.map((i) => predicted[i]), xs],
+    el,
+  );
+  el.dataset.points = String(xs.length);
 }

@@ -5,8 +5,9 @@
  */
 import { formatDuration } from "../src/dashboard/curves.ts";
 import type { DashboardMessage, MistakeImage } from "../src/dashboard/events.ts";
+import { formatMetric, isFraction, metricPairs } from "../src/dashboard/metric-series.ts";
 import { RunState } from "../src/dashboard/run-state.ts";
-import { LineChart } from "./dashboard-charts.ts";
+import { type ChartOptions, LineChart, predictedVsTrue } from "./dashboard-charts.ts";
 import {
   confusionCaption,
   participantsNote,
@@ -41,17 +42,38 @@ const lossChart = new LineChart(must("loss-chart"), {
   logScale: true,
   marks,
 });
-const accuracyChart = new LineChart(must("accuracy-chart"), {
-  series: [
-    { label: "step", stroke: "rgba(47,111,222,0.3)", width: 1 },
-    { label: "smoothed", stroke: "#2f6fde", width: 2 },
-    { label: "train (epoch)", stroke: "#1b3f86", points: true },
-    { label: "test (epoch)", stroke: "#e07b24", points: true },
-  ],
-  format: (v) => `${(v * 100).toFixed(2)}%`,
-  axisFormat: (v) => `${Number((v * 100).toFixed(1))}%`,
-  marks,
-});
+const METRIC_SERIES: ChartOptions["series"] = [
+  { label: "step", stroke: "rgba(47,111,222,0.3)", width: 1 },
+  { label: "smoothed", stroke: "#2f6fde", width: 2 },
+  { label: "train (epoch)", stroke: "#1b3f86", points: true },
+  { label: "test (epoch)", stroke: "#e07b24", points: true },
+];
+/** The second chart shows the run's first compiled metric: accuracy until an epoch says. */
+let metricName = "accuracy";
+let accuracyChart = metricChart(metricName);
+
+function metricChart(name: string): LineChart {
+  must("metric-title").textContent = name.charAt(0).toUpperCase() + name.slice(1);
+  if (isFraction(name)) {
+    return new LineChart(must("accuracy-chart"), {
+      series: METRIC_SERIES,
+      format: (v) => `${(v * 100).toFixed(2)}%`,
+      axisFormat: (v) => `${Number((v * 100).toFixed(1))}%`,
+      marks,
+    });
+  }
+  return new LineChart(must("accuracy-chart"), {
+    series: METRIC_SERIES,
+    format: (v) => v.toFixed(4),
+    axisFormat: (v) => String(Number(v.toPrecision(3))),
+    marks,
+  });
+}
+
+/** The train or test value of `name` in an epoch's metrics. */
+function epochValue(metrics: object | undefined, name: string, side: "train" | "test") {
+  return metrics ? metricPairs(metrics).find((p) => p.name === name)?.[side] : undefined;
+}
 const throughputChart = new LineChart(must("throughput-chart"), {
   series: [{ label: "samples/s", stroke: "#2a8c55", width: 2 }],
   format: (v) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : v.toFixed(0)),
@@ -172,19 +194,28 @@ function renderCurves(): void {
   const x = rows.map((r) => r.x);
   const column = (f: (r: (typeof rows)[number]) => number | null | undefined) =>
     rows.map((r) => f(r) ?? null);
+  const latest = run.epochs().at(-1);
+  const name = latest && metricPairs(latest).find((p) => p.name !== "loss")?.name;
+  if (name && name !== metricName) {
+    metricName = name;
+    accuracyChart.destroy();
+    accuracyChart = metricChart(name);
+  }
+  // The step curve is the step events' accuracy: shown only while the chart is of accuracy.
+  const stepCurve = metricName === "accuracy";
   lossChart.update([
     x,
     column((r) => r.loss),
     column((r) => r.lossSmooth),
-    column((r) => r.epoch?.trainLoss),
-    column((r) => r.epoch?.testLoss),
+    column((r) => epochValue(r.epoch, "loss", "train")),
+    column((r) => epochValue(r.epoch, "loss", "test")),
   ]);
   accuracyChart.update([
     x,
-    column((r) => r.accuracy),
-    column((r) => r.accuracySmooth),
-    column((r) => r.epoch?.trainAccuracy),
-    column((r) => r.epoch?.testAccuracy),
+    column((r) => (stepCurve ? r.accuracy : null)),
+    column((r) => (stepCurve ? r.accuracySmooth : null)),
+    column((r) => epochValue(r.epoch, metricName, "train")),
+    column((r) => epochValue(r.epoch, metricName, "test")),
   ]);
   const steps = rows.filter((r) => r.samplesPerSecond != null);
   throughputChart.update([steps.map((r) => r.x), steps.map((r) => r.samplesPerSecond)]);
@@ -193,15 +224,18 @@ function renderCurves(): void {
 function renderEpochs(): void {
   const epochs = run.epochs();
   if (epochs.length === 0) return;
+  // Columns of every metric the run compiled, train then test (Keras's history order).
+  const names = metricPairs(epochs[0]).map((p) => p.name);
+  const short = (name: string) => (name === "accuracy" ? "acc." : name);
   must("epochs").replaceChildren(
     table(
-      ["epoch", "train loss", "train acc.", "test loss", "test acc.", "time"],
+      ["epoch", ...names.flatMap((n) => [`train ${short(n)}`, `test ${short(n)}`]), "time"],
       epochs.map((m) => [
         m.epoch,
-        m.trainLoss.toFixed(4),
-        pct(m.trainAccuracy),
-        m.testLoss.toFixed(4),
-        pct(m.testAccuracy),
+        ...names.flatMap((n) => [
+          formatMetric(n, epochValue(m, n, "train")),
+          formatMetric(n, epochValue(m, n, "test")),
+        ]),
         `${m.trainSeconds.toFixed(1)} s`,
       ]),
     ),
@@ -219,19 +253,35 @@ function renderTimeline(): void {
 }
 
 function renderEvaluation(): void {
+  const r = run.regression;
+  if (r) {
+    const { truth, predicted } = r;
+    must("regression-card").classList.remove("hidden");
+    const mae = truth.reduce((sum, t, i) => sum + Math.abs(predicted[i] - t), 0) / truth.length;
+    must("regression-caption").textContent =
+      `${int.format(truth.length)} test samples, mean absolute error ${mae.toFixed(4)}`;
+    predictedVsTrue(must("regression-chart"), truth, predicted);
+  }
   const e = run.evaluation;
   if (!e) return;
-  for (const id of ["confusion-card", "classes-card", "mistakes-card"]) {
-    must(id).classList.remove("hidden");
-  }
+  for (const id of ["confusion-card", "classes-card"]) must(id).classList.remove("hidden");
   renderConfusion(must<HTMLTableElement>("confusion"), e.confusion);
   must("confusion-caption").textContent = confusionCaption(e.confusion);
   renderClasses(must("classes"), must("classes-caption"), e.confusion);
-  renderMistakes(must("mistakes"), e.mistakes as MistakeImage[], e.rows, e.cols);
+  // Mistakes are images: a table model has none to show.
+  if (e.mistakes.length > 0) {
+    must("mistakes-card").classList.remove("hidden");
+    renderMistakes(must("mistakes"), e.mistakes as MistakeImage[], e.rows, e.cols);
+  }
 }
 
 /** What was drawn last, to skip panels whose input did not change. */
-const drawn = { settings: undefined as unknown, evaluation: undefined as unknown, timeline: 0 };
+const drawn = {
+  settings: undefined as unknown,
+  evaluation: undefined as unknown,
+  regression: undefined as unknown,
+  timeline: 0,
+};
 let renderQueued = false;
 
 function render(): void {
@@ -256,8 +306,9 @@ function render(): void {
     drawn.timeline = run.timeline.length;
     renderTimeline();
   }
-  if (drawn.evaluation !== run.evaluation) {
+  if (drawn.evaluation !== run.evaluation || drawn.regression !== run.regression) {
     drawn.evaluation = run.evaluation;
+    drawn.regression = run.regression;
     renderEvaluation();
   }
 }

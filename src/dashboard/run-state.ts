@@ -7,6 +7,7 @@ import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { ParticipantReport } from "../core/run/events.ts";
 import { Ema, etaSeconds, type ProgressPoint } from "./curves.ts";
 import type { DashboardEvent, WorkerTiming } from "./events.ts";
+import { formatMetric, metricPairs } from "./metric-series.ts";
 
 type Of<T extends DashboardEvent["type"]> = Extract<DashboardEvent, { type: T }>;
 
@@ -46,8 +47,6 @@ export interface TimelineEntry {
 
 export type RunStatus = "waiting" | "training" | "done" | "failed" | "stopped";
 
-const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-
 export class RunState {
   start?: Of<"start">;
   settings?: Of<"settings">;
@@ -68,6 +67,7 @@ export class RunState {
   /** A networked run's participants as of the latest epoch: where each runs, its step split. */
   participants: readonly ParticipantReport[] = [];
   evaluation?: Of<"evaluation">;
+  regression?: Of<"regressionEvaluation">;
   lastSeq = 0;
   private stepRows = 0;
   private firstProgress?: ProgressPoint;
@@ -148,6 +148,9 @@ export class RunState {
       case "evaluation":
         this.evaluation = event;
         return;
+      case "regressionEvaluation":
+        this.regression = event;
+        return;
       case "end":
         this.status = event.status;
         this.endMessage = event.message ?? "";
@@ -191,9 +194,16 @@ export class RunState {
       samplesPerSecond: null,
       epoch: m,
     });
+    // The test side of every compiled metric, the loss last (as it always read).
+    const pairs = metricPairs(m).filter((p) => p.test !== undefined);
+    const ordered = [
+      ...pairs.filter((p) => p.name !== "loss"),
+      ...pairs.filter((p) => p.name === "loss"),
+    ];
+    const values = ordered.map((p) => `${p.name} ${formatMetric(p.name, p.test)}`).join(", ");
     this.line({
       kind: "epoch",
-      text: `epoch ${m.epoch}: test accuracy ${pct(m.testAccuracy)}, loss ${m.testLoss.toFixed(4)} (${m.trainSeconds.toFixed(1)} s)`,
+      text: `epoch ${m.epoch}: test ${values} (${m.trainSeconds.toFixed(1)} s)`,
     });
   }
 

@@ -19,29 +19,35 @@ export class RequestError extends Error {
 }
 
 /**
- * One image: exactly `size` numbers in 0..255, as a Float32Array. valibot checks the shape
- * (an array of the right length); the per-pixel type and range check is a plain loop inside
- * the schema: a valibot item schema per pixel (`pipe(number(), finite(), minValue(0),
- * maxValue(255))`) made a 784-pixel body about 3× as slow to parse (≈18 µs instead of ≈6 µs
- * per call, JSON.parse included), and the loop also fills the Float32Array in the same pass.
- * Its issues carry a path like valibot's own, so the message is still `pixels[783]: …`.
+ * One input: exactly `size` numbers, in 0..255 for a pixel model, any finite number otherwise,
+ * as a Float32Array. valibot checks the shape (an array of the right length); the per-value
+ * type and range check is a plain loop inside the schema: a valibot item schema per pixel
+ * (`pipe(number(), finite(), minValue(0), maxValue(255))`) made a 784-pixel body about 3× as
+ * slow to parse (≈18 µs instead of ≈6 µs per call, JSON.parse included), and the loop also
+ * fills the Float32Array in the same pass. Its issues carry a path like valibot's own, so the
+ * message is still `pixels[783]: …`.
  */
-function pixelArraySchema(size: number) {
+function inputArraySchema(size: number, pixels: boolean) {
+  const what = pixels ? `${size} numbers 0..255` : `${size} numbers`;
   return v.pipe(
     v.custom<unknown[]>(
       Array.isArray,
-      (issue) => `expected an array of ${size} numbers 0..255, got ${kind(issue.input)}`,
+      (issue) => `expected an array of ${what}, got ${kind(issue.input)}`,
     ),
-    v.length(size, (issue) => `expected ${size} pixel values, got ${issue.received}`),
+    v.length(
+      size,
+      (issue) => `expected ${size} ${pixels ? "pixel " : ""}values, got ${issue.received}`,
+    ),
     v.rawTransform(({ dataset, addIssue, NEVER }) => {
       const values = dataset.value;
       const out = new Float32Array(size);
       for (let i = 0; i < size; i++) {
         const x = values[i];
         let problem: string | undefined;
-        if (typeof x !== "number") problem = `expected a number 0..255, got ${kind(x)}`;
+        if (typeof x !== "number")
+          problem = `expected a number${pixels ? " 0..255" : ""}, got ${kind(x)}`;
         else if (!Number.isFinite(x)) problem = `expected a finite number, got ${x}`;
-        else if (x < 0 || x > 255) problem = `expected a value in 0..255, got ${x}`;
+        else if (pixels && (x < 0 || x > 255)) problem = `expected a value in 0..255, got ${x}`;
         if (problem !== undefined) {
           addIssue({ message: problem, path: [at(values, i)] });
           return NEVER;
@@ -53,11 +59,23 @@ function pixelArraySchema(size: number) {
   );
 }
 
-const BODY = 'a JSON object {"pixels": [...]} or {"instances": [[...], ...]}';
+const BODY =
+  'a JSON object {"pixels": [...]}, {"instances": [[...], ...]} or {"rows": [{...}, ...]}';
 
-function predictBodySchema(size: number, maxInstances: number) {
-  const image = pixelArraySchema(size);
-  const images = `1..${maxInstances} images`;
+function predictBodySchema(size: number, maxInstances: number, pixels: boolean) {
+  const input = inputArraySchema(size, pixels);
+  const many = (what: string) => {
+    const expected = `1..${maxInstances} ${what}`;
+    return v.pipe(
+      v.custom<unknown[]>(
+        Array.isArray,
+        (issue) => `expected an array of ${expected}, got ${kind(issue.input)}`,
+      ),
+      v.minLength(1, (issue) => `expected ${expected}, got ${issue.received}`),
+      v.maxLength(maxInstances, (issue) => `expected ${expected}, got ${issue.received}`),
+    );
+  };
+  const keys = ["pixels", "instances", "rows"] as const;
   return v.pipe(
     // strictObject alone would take an array for an object with keys "0", "1", …
     v.custom<Record<string, unknown>>(
@@ -66,26 +84,29 @@ function predictBodySchema(size: number, maxInstances: number) {
     ),
     v.strictObject(
       {
-        pixels: v.optional(image),
-        instances: v.optional(
+        pixels: v.optional(input),
+        instances: v.optional(v.pipe(many(pixels ? "images" : "inputs"), v.array(input))),
+        rows: v.optional(
           v.pipe(
-            v.custom<unknown[]>(
-              Array.isArray,
-              (issue) => `expected an array of ${images}, got ${kind(issue.input)}`,
+            many("row objects"),
+            v.array(
+              v.custom<Record<string, unknown>>(
+                (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+                (issue) => `expected a row object {"column": value, ...}, got ${kind(issue.input)}`,
+              ),
             ),
-            v.minLength(1, (issue) => `expected ${images}, got ${issue.received}`),
-            v.maxLength(maxInstances, (issue) => `expected ${images}, got ${issue.received}`),
-            v.array(image),
           ),
         ),
       },
-      objectMessage(BODY, { pixels: "", instances: "" }),
+      objectMessage(BODY, { pixels: "", instances: "", rows: "" }),
     ),
     v.check(
-      (body) => (body.pixels === undefined) !== (body.instances === undefined),
+      (body) => keys.filter((key) => body[key] !== undefined).length === 1,
       (issue) => {
-        const both = (issue.input as { pixels?: unknown }).pixels !== undefined;
-        return `expected exactly one of "pixels" or "instances", got ${both ? "both" : "neither"}`;
+        const given = keys.filter(
+          (key) => (issue.input as Record<string, unknown>)[key] !== undefined,
+        );
+        return `expected exactly one of "pixels", "instances" or "rows", got ${given.length ? given.map((k) => `"${k}"`).join(" and ") : "none"}`;
       },
     ),
   );
@@ -104,15 +125,27 @@ export function parsePixelArray(
   size: number,
   field: string,
 ): Uint8Array | Float32Array {
-  return validate(pixelArraySchema(size), value, requestFail, field);
+  return validate(inputArraySchema(size, true), value, requestFail, field);
 }
 
 export type PredictBody =
   | { readonly kind: "single"; readonly pixels: ArrayLike<number> }
-  | { readonly kind: "batch"; readonly instances: ArrayLike<number>[] };
+  | { readonly kind: "batch"; readonly instances: ArrayLike<number>[] }
+  | { readonly kind: "rows"; readonly rows: Record<string, unknown>[] };
 
-/** Parses the JSON body `{"pixels":[…]}` or `{"instances":[[…],…]}`. */
-export function parsePredictJson(text: string, size: number, maxInstances: number): PredictBody {
+/**
+ * Parses the JSON body `{"pixels":[…]}`, `{"instances":[[…],…]}` (inputs of `size` values,
+ * in 0..255 when `pixels`) or `{"rows":[{…},…]}` (raw table rows, checked by the model's
+ * preprocessing).
+ */
+export function parsePredictJson(
+  text: string,
+  inputShape: number | readonly number[],
+  maxInstances: number,
+  pixels = true,
+): PredictBody {
+  const shape = typeof inputShape === "number" ? [inputShape] : inputShape;
+  const size = shape.reduce((a, b) => a * b, 1);
   if (text.trim() === "")
     throw new RequestError(400, 'empty body: expected JSON {"pixels": [...]}');
   let json: unknown;
@@ -121,16 +154,47 @@ export function parsePredictJson(text: string, size: number, maxInstances: numbe
   } catch (error) {
     throw new RequestError(400, `malformed JSON: ${(error as Error).message}`);
   }
-  const key = `${size}/${maxInstances}`;
+  const key = `${size}/${maxInstances}/${pixels}`;
   let schema = bodySchemas.get(key);
   if (!schema) {
-    schema = predictBodySchema(size, maxInstances);
+    schema = predictBodySchema(size, maxInstances, pixels);
     bodySchemas.set(key, schema);
   }
+  if (shape.length > 1) flattenInstances(json, shape);
   const body = validate(schema, json, requestFail, "body");
-  return body.pixels
-    ? { kind: "single", pixels: body.pixels }
-    : { kind: "batch", instances: body.instances! };
+  if (body.pixels) return { kind: "single", pixels: body.pixels };
+  if (body.rows) return { kind: "rows", rows: body.rows };
+  return { kind: "batch", instances: body.instances! };
+}
+
+/**
+ * Instances given nested in the input shape (`[[[0, 0.5], …], …]` for [28, 28]) are flattened
+ * in place, each level's length checked; flat instances are left as they are.
+ */
+function flattenInstances(json: unknown, shape: readonly number[]): void {
+  const body = json as { instances?: unknown };
+  if (typeof json !== "object" || json === null || !Array.isArray(body.instances)) return;
+  body.instances = body.instances.map((instance, i) =>
+    Array.isArray(instance) && Array.isArray(instance[0])
+      ? flattenNested(instance, shape, 0, `body.instances[${i}]`)
+      : instance,
+  );
+}
+
+function flattenNested(
+  value: unknown,
+  shape: readonly number[],
+  depth: number,
+  path: string,
+): unknown[] {
+  if (!Array.isArray(value) || value.length !== shape[depth]) {
+    throw new RequestError(
+      400,
+      `${path}: expected an array of ${shape[depth]} (the input shape is [${shape.join(", ")}]), got ${Array.isArray(value) ? `${value.length} values` : kind(value)}`,
+    );
+  }
+  if (depth === shape.length - 1) return value;
+  return value.flatMap((item, i) => flattenNested(item, shape, depth + 1, `${path}[${i}]`));
 }
 
 /** Parses `?pixels=<base64url>` into exactly `size` bytes. */

@@ -1,18 +1,26 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { TableRowError } from "../core/data/table-prep.ts";
 import {
   type LoadedModel,
   MODEL_FILE,
   toModelJson,
   WEIGHTS_FILE,
   weightsBytes,
+  withModelIo,
 } from "../core/format/layers-json.ts";
+import {
+  describeInputs,
+  encodeInstances,
+  encodeRows,
+  predictEncoded,
+} from "../core/format/model-io.ts";
 import { decodePngGray, MAX_PNG_PIXELS } from "../core/image/png.ts";
 import { preprocessGray } from "../core/image/preprocess.ts";
 import { perClassAccuracy } from "../core/metric/confusion.ts";
 import { describeSpec } from "../core/model/describe.ts";
-import { predictPixels, predictPixelsBatch } from "../core/model/forward.ts";
+import { predictPixelsBatch } from "../core/model/forward.ts";
 import { kerasClass, shapeSize } from "../core/model/sequential.ts";
 import { OneAtATime } from "./one-at-a-time.ts";
 import {
@@ -98,7 +106,9 @@ interface Served {
 }
 
 function served(model: LoadedModel, options: PredictOptions): Served {
-  const modelJson = JSON.stringify(toModelJson(model.spec, model.summary));
+  const modelJson = JSON.stringify(
+    withModelIo(toModelJson(model.spec, model.summary), model.ioSaved ? model.io : undefined),
+  );
   const weights = weightsBytes(model.params);
   return {
     model,
@@ -144,12 +154,18 @@ function addPredictRoutes(app: Hono, s: Served): void {
     }),
   );
   app.get("/predict", async (c) => {
+    if (s.model.io.input.kind !== "pixels") {
+      throw new RequestError(
+        400,
+        `GET /predict takes the pixels of an image model; this model takes ${s.model.io.input.kind === "table" ? '{"rows": [...]}' : '{"instances": [...]}'} by POST`,
+      );
+    }
     const pixels = parsePixelQuery(c.req.queries("pixels"), s.inputSize);
     const etag = await s.etag;
     c.header("ETag", etag);
     c.header("Cache-Control", `public, max-age=${s.predictMaxAge}, immutable`);
     if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    return c.json(predictPixels(s.model, pixels));
+    return c.json(predictInstances(s, [pixels])[0]);
   });
   app.post(
     "/predict",
@@ -178,9 +194,45 @@ function addPredictRoutes(app: Hono, s: Served): void {
 
 async function predictBody(s: Served, type: "application/json" | "image/png", body: Uint8Array) {
   if (type === "image/png") return predictPng(s, body);
-  const parsed = parsePredictJson(utf8(body), s.inputSize, s.maxInstances);
-  if (parsed.kind === "single") return predictPixels(s.model, parsed.pixels);
-  return { predictions: predictPixelsBatch(s.model, parsed.instances) };
+  const { model } = s;
+  const pixels = model.io.input.kind === "pixels";
+  const parsed = parsePredictJson(utf8(body), model.layout.inputShape, s.maxInstances, pixels);
+  switch (parsed.kind) {
+    case "single":
+      if (!pixels) {
+        throw new RequestError(
+          400,
+          `body.pixels: this model does not take images; send ${model.io.input.kind === "table" ? '{"rows": [{...}]} or ' : ""}{"instances": [[...]]}`,
+        );
+      }
+      return predictInstances(s, [parsed.pixels])[0];
+    case "batch":
+      return { predictions: predictInstances(s, parsed.instances) };
+    case "rows":
+      return {
+        predictions: predictEncoded(s.model, rowInputs(s, parsed.rows), parsed.rows.length),
+      };
+  }
+}
+
+/**
+ * Instances of the input size (pixels 0..255 for an image model). A model saved before its io
+ * was recorded answers as it always has: no class names.
+ */
+function predictInstances(s: Served, instances: readonly ArrayLike<number>[]) {
+  const { model } = s;
+  if (!model.ioSaved) return predictPixelsBatch(model, instances);
+  return predictEncoded(model, encodeInstances(model.io, instances), instances.length);
+}
+
+/** Raw table rows as model inputs; a missing or ill-typed field is a 400 naming it. */
+function rowInputs(s: Served, rows: readonly Record<string, unknown>[]): Float32Array {
+  try {
+    return encodeRows(s.model.io, rows);
+  } catch (error) {
+    if (error instanceof TableRowError) throw new RequestError(400, `body.${error.message}`);
+    throw error;
+  }
 }
 
 /** What `GET /model` says of the model. */
@@ -190,6 +242,8 @@ function modelInfo(model: LoadedModel, etag: string) {
     inputShape: model.layout.inputShape,
     inputSize: shapeSize(model.layout.inputShape),
     classes: shapeSize(model.layout.outputShape),
+    inputs: describeInputs(model.io, model.layout.inputShape),
+    outputs: model.io.output,
     layers: layerRows(model),
     parameters: model.layout.size,
     // Includes, for models trained since 2026-11, the per-epoch history and the test-set
@@ -230,6 +284,9 @@ function layerRows(model: LoadedModel) {
 }
 
 async function predictPng(s: Served, body: Uint8Array) {
+  if (s.model.io.input.kind !== "pixels") {
+    throw new RequestError(422, "this model does not take images; send JSON");
+  }
   const { pixels, hasInk } = await s.pngDecodes.run(async () =>
     preprocessGray(await decodePngGray(body, s.maxPngPixels)),
   );
@@ -242,5 +299,5 @@ async function predictPng(s: Served, body: Uint8Array) {
       `PNG input needs a 28×28 model; this model takes ${s.inputSize} inputs`,
     );
   }
-  return predictPixels(s.model, pixels);
+  return predictInstances(s, [pixels])[0];
 }

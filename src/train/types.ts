@@ -1,4 +1,5 @@
 import type { PhaseAverages } from "../collective/telemetry.ts";
+import type { ArrayDataset } from "../core/data/arrays.ts";
 import type { Dataset } from "../core/data/dataset.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { LearningRateSchedule } from "../core/optim/schedule.ts";
@@ -67,6 +68,8 @@ export interface TrainOptions {
   dataDir?: string;
   /** An already loaded data set (overrides `dataDir`). */
   dataset?: Dataset;
+  /** Arrays of any shape to train on (a CSV table's, a Keras-layout .npz's, or a caller's). */
+  data?: ArrayDataset;
   /** Train on the first N training samples only. */
   trainLimit?: number;
   /** Evaluate on the first N test samples only. */

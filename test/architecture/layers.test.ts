@@ -22,6 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "src/core/run": [],
   "src/core/format": [
     "src/core",
+    "src/core/data",
     "src/core/model",
     "src/core/optim",
     "src/core/metric",

@@ -77,6 +77,10 @@ test("draw a 7 with the mouse: the digit and the bar chart update", async () => 
     expect(before.digit).toBe("–");
     expect(before.widths.every((w) => w === 0)).toBe(true);
     await expect(page.locator("#status").textContent()).resolves.toContain("784→512→10");
+    expect(await page.locator("#title").textContent()).toBe("Draw a digit");
+    await expect(page.locator("#subtitle").textContent()).resolves.toContain(
+      "A 784→512→10 network trained by shardfit on",
+    );
     // How the model was trained, from model.json's summary: 1 epoch, accuracy per class.
     expect(await page.locator("#training-history tr").count()).toBe(2);
     const classes = await page.$$eval("#training-classes td", (tds) =>

@@ -183,9 +183,13 @@ describe("POST /predict (JSON)", () => {
     await expectError(
       await postJson({}),
       400,
-      'expected exactly one of "pixels" or "instances", got neither',
+      'expected exactly one of "pixels", "instances" or "rows", got none',
     );
-    await expectError(await postJson({ pixels: px, instances: [px] }), 400, "got both");
+    await expectError(
+      await postJson({ pixels: px, instances: [px] }),
+      400,
+      'got "pixels" and "instances"',
+    );
     await expectError(await postJson({ pixel: px }), 400, 'unexpected field "pixel"');
     await expectError(
       await postJson({ pixels: "abc" }),

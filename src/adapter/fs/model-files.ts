@@ -7,7 +7,9 @@ import {
   toModelJson,
   WEIGHTS_FILE,
   weightsBytes,
+  withModelIo,
 } from "../../core/format/layers-json.ts";
+import type { ModelIo } from "../../core/format/model-io.ts";
 import type { ModelSpec } from "../../core/model/sequential.ts";
 import { readRequired, writeFilesAtomically } from "./files.ts";
 
@@ -40,4 +42,19 @@ export async function saveModelDir(
     [WEIGHTS_FILE]: weightsBytes(params),
     [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary, trainingConfig)),
   });
+}
+
+/**
+ * Records in a saved model what its inputs are made from and what its outputs mean (a CSV
+ * table's preprocessing, class names): model.json is rewritten whole, atomically, with the
+ * weights checked to belong to it first.
+ */
+export async function saveModelIo(dir: string, io: ModelIo): Promise<void> {
+  const files = { model: join(dir, MODEL_FILE), weights: join(dir, WEIGHTS_FILE) };
+  const text = new TextDecoder().decode(await readRequired(files.model, "model topology"));
+  // The file's own JSON, so every other field it has (a training config, …) is kept.
+  const json = withModelIo(JSON.parse(text) as { userDefinedMetadata?: object }, io);
+  // Checked against the weights, as a reader will check it, before it replaces the file.
+  fromLayersModel(json, await readRequired(files.weights, "model weights"), files);
+  await writeFilesAtomically(dir, { [MODEL_FILE]: JSON.stringify(json) });
 }

@@ -11,6 +11,7 @@ import {
 } from "../model/sequential.ts";
 import type { EpochMetrics } from "../run/epoch-metrics.ts";
 import { at, expecting, show, validate } from "../validate.ts";
+import { defaultModelIo, type ModelIo, modelIoJson, parseModelIo } from "./model-io.ts";
 import { ModelFormatError, parseTopology } from "./topology.ts";
 
 /**
@@ -156,7 +157,10 @@ export interface ModelJson {
     paths: string[];
     weights: { name: string; shape: number[]; dtype: "float32" }[];
   }[];
-  userDefinedMetadata?: { shardfit?: TrainingSummary };
+  userDefinedMetadata?: {
+    shardfit?: TrainingSummary;
+    shardfit_io?: ReturnType<typeof modelIoJson>;
+  };
 }
 
 /** model.json for `spec`; `weightsBytes(params)` is its weights.bin. */
@@ -197,6 +201,19 @@ export function toModelJson(
   };
 }
 
+/**
+ * `json` with what the model's inputs are made from and what its outputs mean in
+ * `userDefinedMetadata.shardfit_io` (where `tf.loadLayersModel` ignores it); the rest of the
+ * metadata is kept. Without `io`, `json` as it is.
+ */
+export function withModelIo<T extends { userDefinedMetadata?: object }>(json: T, io?: ModelIo): T {
+  if (!io) return json;
+  return {
+    ...json,
+    userDefinedMetadata: { ...json.userDefinedMetadata, shardfit_io: modelIoJson(io) },
+  };
+}
+
 export function weightsBytes(params: Float32Array): Uint8Array {
   return new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
 }
@@ -206,6 +223,10 @@ export interface LoadedModel {
   readonly layout: ModelLayout;
   readonly params: Float32Array;
   readonly summary?: TrainingSummary;
+  /** What the inputs are made from and what the outputs mean (a default for older files). */
+  readonly io: ModelIo;
+  /** Whether `io` was saved with the model (false: the MNIST-style default). */
+  readonly ioSaved: boolean;
 }
 
 const isObject = (v: unknown): v is Json =>
@@ -262,7 +283,19 @@ export function fromLayersModel(
   });
   const params = readWeightsBin(weights, layout.size, files.weights);
   const summary = readSummary(json, shapeSize(layout.outputShape), fail);
-  return { spec, layout, params, ...(summary ? { summary } : {}) };
+  const savedIo = isObject(json.userDefinedMetadata)
+    ? json.userDefinedMetadata.shardfit_io
+    : undefined;
+  const io =
+    savedIo === undefined ? defaultModelIo(layout) : parseModelIo(savedIo, layout, files.model);
+  return {
+    spec,
+    layout,
+    params,
+    ...(summary ? { summary } : {}),
+    io,
+    ioSaved: savedIo !== undefined,
+  };
 }
 
 /**
