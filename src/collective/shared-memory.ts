@@ -178,7 +178,7 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
   readonly gradient: Float32Array;
   /** "wasm-simd", or "js" with the reason the SIMD kernel is not used. */
   readonly updateKernel: string;
-  private readonly optimizer: Optimizer;
+  private optimizer: Optimizer;
   private readonly lo: number;
   private readonly hi: number;
 
@@ -197,6 +197,11 @@ export class SharedMemoryCollective extends SharedPlane implements Collective {
 
   get size(): number {
     return this.buffers.workers;
+  }
+
+  /** Between epochs: the same optimizer with other settings (a reduced learning rate). */
+  setOptimizer(spec: OptimizerSpec): void {
+    [this.optimizer] = planeOptimizer(this.buffers, spec);
   }
 
   async reduceAndUpdate(step: number): Promise<void> {

@@ -1,14 +1,22 @@
 import { type ArrayDataset, validateArrayDataset } from "../core/data/arrays.ts";
 import type { Dataset } from "../core/data/dataset.ts";
 import { parseTopology } from "../core/format/topology.ts";
+import { readTrainingConfig, type TrainingSetup } from "../core/format/training-config.ts";
 import { lossByName } from "../core/loss/index.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import { CONVNET_SPEC, DEFAULT_HIDDEN } from "../core/model/presets.ts";
 import { type ModelSpec, modelLayout } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
-import { KERAS_RMSPROP } from "../core/optim/rmsprop.ts";
-import { resolveOptimizer } from "../core/optim/spec.ts";
+import {
+  checkSchedule,
+  type LearningRateSchedule,
+  parseSchedule,
+  ScheduleError,
+} from "../core/optim/schedule.ts";
+import { type OptimizerOptions, OptimizerSpecError, resolveOptimizer } from "../core/optim/spec.ts";
 import { show } from "../core/validate.ts";
+import type { CallbackConfig } from "./callbacks/index.ts";
+import { reduceLrOptions } from "./callbacks/reduce-lr-on-plateau.ts";
 import type { DashboardServerOptions, RemoteOptions, TrainOptions } from "./types.ts";
 
 export const DEFAULTS = {
@@ -16,7 +24,7 @@ export const DEFAULTS = {
   batchSize: 128,
   /** The global batch of every model but the MLP (the convnet's, as in the book). */
   otherModelsBatchSize: 64,
-  learningRate: KERAS_RMSPROP.learningRate,
+  optimizer: "rmsprop",
   seed: 1,
   hidden: DEFAULT_HIDDEN,
   out: "models/mnist",
@@ -38,6 +46,8 @@ export interface TrainConfig {
   readonly epochs: number;
   readonly batchSize: number;
   readonly optimizer: OptimizerSpec;
+  /** The optimizer settings the caller gave, over which a model file's own are read. */
+  readonly optimizerOptions: OptimizerOptions;
   readonly seed: number;
   readonly hidden: readonly number[];
   readonly model: ModelChoice;
@@ -51,6 +61,9 @@ export interface TrainConfig {
   readonly metrics?: readonly string[];
   readonly trainLimit: number;
   readonly testLimit: number;
+  /** The last fraction of the training samples, held out (Keras's validation_split); 0: none. */
+  readonly validationSplit: number;
+  readonly callbacks: CallbackConfig;
   readonly out: string | false;
   readonly checkpointDir: string | false;
   readonly resume: boolean;
@@ -116,9 +129,10 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
   const model = resolveModel(options);
   const defaultBatch = model.kind === "mlp" ? DEFAULTS.batchSize : DEFAULTS.otherModelsBatchSize;
   const batchSize = intOption(options, "batchSize", defaultBatch, workers, LIMITS.batchSize);
-  const learningRate = options.learningRate;
-  if (learningRate !== undefined && (!Number.isFinite(learningRate) || learningRate <= 0)) {
-    throw new ConfigError("learningRate", "a positive number", learningRate);
+  const optimizer = resolveTrainOptimizer(options, inlineTraining(options.model));
+  const validationSplit = options.validationSplit ?? 0;
+  if (typeof validationSplit !== "number" || !(validationSplit >= 0 && validationSplit < 1)) {
+    throw new ConfigError("validationSplit", "a fraction in [0, 1)", validationSplit);
   }
   const hidden = options.hidden ?? DEFAULTS.hidden;
   if (!Array.isArray(hidden) || !hidden.every((h) => isInt(h, 1, LIMITS.hiddenUnits))) {
@@ -129,7 +143,8 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
     workers,
     epochs: intOption(options, "epochs", DEFAULTS.epochs, 1, LIMITS.epochs),
     batchSize,
-    optimizer: resolveOptimizerOption(options),
+    optimizer,
+    optimizerOptions: optimizerOptionsOf(options),
     loss: resolveLoss(options.loss),
     metrics: resolveMetricNames(options.metrics),
     seed: intOption(options, "seed", DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1),
@@ -146,6 +161,8 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
       Number.MAX_SAFE_INTEGER,
     ),
     testLimit: intOption(options, "testLimit", Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER),
+    validationSplit,
+    callbacks: resolveCallbacks(options, validationSplit > 0),
     out,
     checkpointDir: options.checkpointDir ?? (out === false ? false : `${out}.checkpoint`),
     resume: options.resume ?? false,
@@ -156,9 +173,150 @@ export function resolveTrainConfig(options: TrainOptions): TrainConfig {
   };
 }
 
-/** Keras's defaults for the named optimizer; its errors (OptimizerSpecError) name the field. */
-function resolveOptimizerOption(options: TrainOptions): OptimizerSpec {
-  return resolveOptimizer({ optimizer: options.optimizer, learningRate: options.learningRate });
+/**
+ * The optimizer and its settings (Keras's defaults for those not given) with the learning-rate
+ * schedule, if any; errors name the option.
+ */
+function resolveTrainOptimizer(options: TrainOptions, file?: TrainingSetup): OptimizerSpec {
+  const schedule = resolveSchedule(options.lrSchedule);
+  try {
+    const spec = resolveOptimizer({
+      ...options,
+      optimizer: underFileOptimizer(options.optimizer, file) ?? DEFAULTS.optimizer,
+    });
+    return schedule ? { ...spec, schedule } : spec;
+  } catch (error) {
+    if (!(error instanceof OptimizerSpecError)) throw error;
+    // A setting given inside an optimizer object is reported as that object's.
+    const flat =
+      error.setting !== "optimizer" &&
+      (options as Record<string, unknown>)[error.setting] !== undefined;
+    const option = (flat ? error.setting : "optimizer") as keyof TrainOptions;
+    throw new ConfigError(option, error.expected, flat ? error.got : options.optimizer);
+  }
+}
+
+/** The logs every epoch has, by Keras's names; `val_` ones come with a validation split. */
+const MONITORABLE = ["loss", "accuracy"];
+
+/** Early stopping and save-best, monitoring `monitor` (val_loss with validation, else loss). */
+function resolveCallbacks(options: TrainOptions, validation: boolean): CallbackConfig {
+  const { earlyStopping, saveBest = false, restoreBestWeights = false, minDelta = 0 } = options;
+  const monitor = options.monitor ?? (validation ? "val_loss" : "loss");
+  const names = MONITORABLE.flatMap((name) => (validation ? [name, `val_${name}`] : [name]));
+  if (!names.includes(monitor)) {
+    const hint = monitor.startsWith("val_") && !validation ? " (val_ needs validationSplit)" : "";
+    throw new ConfigError("monitor", `one of ${names.join(", ")}${hint}`, monitor);
+  }
+  if (earlyStopping !== undefined && !isInt(earlyStopping, 0, LIMITS.epochs)) {
+    throw new ConfigError("earlyStopping", `a patience from 0 to ${LIMITS.epochs}`, earlyStopping);
+  }
+  if (typeof minDelta !== "number" || !(minDelta >= 0) || !Number.isFinite(minDelta)) {
+    throw new ConfigError("minDelta", "a number ≥ 0", minDelta);
+  }
+  if (
+    typeof restoreBestWeights !== "boolean" ||
+    (restoreBestWeights && earlyStopping === undefined)
+  ) {
+    throw new ConfigError("restoreBestWeights", "true only with earlyStopping", restoreBestWeights);
+  }
+  if (typeof saveBest !== "boolean") throw new ConfigError("saveBest", "true or false", saveBest);
+  return {
+    ...(earlyStopping !== undefined
+      ? { earlyStopping: { monitor, patience: earlyStopping, minDelta, restoreBestWeights } }
+      : {}),
+    ...(saveBest ? { saveBest: { monitor } } : {}),
+    ...resolveReduceLr(options, monitor),
+  };
+}
+
+/** Reduce on plateau, which Keras cannot combine with a schedule (its rate is not settable). */
+function resolveReduceLr(options: TrainOptions, monitor: string): CallbackConfig {
+  const given = options.reduceLrOnPlateau;
+  if (given === undefined) return {};
+  if (options.lrSchedule !== undefined) {
+    throw new ConfigError("reduceLrOnPlateau", "no lrSchedule beside it", given);
+  }
+  try {
+    return { reduceLrOnPlateau: reduceLrOptions(given, monitor) };
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ConfigError("reduceLrOnPlateau", `Keras's settings (${error.message})`, given);
+  }
+}
+
+/** The optimizer settings among `options` (what a model file's training config yields to). */
+function optimizerOptionsOf(
+  options: TrainOptions,
+): OptimizerOptions & Pick<TrainOptions, "lrSchedule"> {
+  const keys = [
+    "optimizer",
+    "learningRate",
+    "rho",
+    "beta1",
+    "beta2",
+    "epsilon",
+    "weightDecay",
+    "momentum",
+    "nesterov",
+    "initialAccumulatorValue",
+    "lrSchedule",
+  ] as const;
+  return Object.fromEntries(
+    keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]),
+  );
+}
+
+/**
+ * The optimizer of a model file's training config with the caller's choice over it: the
+ * caller's object's settings win, a caller naming another optimizer replaces it.
+ */
+function underFileOptimizer(
+  given: TrainOptions["optimizer"],
+  file: TrainingSetup | undefined,
+): TrainOptions["optimizer"] {
+  const saved = file?.optimizer;
+  if (saved === undefined || typeof saved === "string") return given ?? saved;
+  if (given === undefined) return saved;
+  const type = typeof given === "string" ? given : given.type;
+  if (type !== saved.type) return given;
+  return typeof given === "string" ? saved : { ...saved, ...given };
+}
+
+/** The training config of a topology given inline (text or object), if it has one. */
+function inlineTraining(model: TrainOptions["model"]): TrainingSetup | undefined {
+  const inline =
+    (typeof model === "string" && model.trim().startsWith("{")) ||
+    (typeof model === "object" && model !== null && !("inputShape" in model));
+  return inline ? readTrainingConfig(model, "model") : undefined;
+}
+
+/**
+ * The config with a model file's training configuration (optimizer, loss, metrics) under the
+ * caller's settings (read when the run reads the file).
+ */
+export function withModelTraining(
+  config: TrainConfig,
+  file: TrainingSetup | undefined,
+): TrainConfig {
+  if (!file) return config;
+  return {
+    ...config,
+    ...(file.optimizer ? { optimizer: resolveTrainOptimizer(config.optimizerOptions, file) } : {}),
+    // The file's loss and metrics train unless the caller named their own.
+    loss: config.loss ?? resolveLoss(file.loss),
+    metrics: config.metrics ?? resolveMetricNames(file.metrics && [...file.metrics]),
+  };
+}
+
+function resolveSchedule(given: TrainOptions["lrSchedule"]): LearningRateSchedule | undefined {
+  if (given === undefined) return undefined;
+  try {
+    return typeof given === "string" ? parseSchedule(given) : checkSchedule(given);
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    throw new ConfigError("lrSchedule", `a learning-rate schedule (${error.message})`, given);
+  }
 }
 
 function resolveLoss(loss: TrainOptions["loss"]): LossName | undefined {

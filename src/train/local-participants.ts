@@ -21,8 +21,11 @@ export class LocalParticipants implements Participants {
   readonly telemetry: Telemetry;
   private readonly plane: SharedPlane;
   private pool?: WorkerPool;
+  /** The optimizer the next step applies (a replacement worker joins with it). */
+  private optimizer: OptimizerSpec;
 
   constructor(private readonly o: LocalOptions) {
+    this.optimizer = o.optimizer;
     const stateNames = optimizerFor(o.optimizer).stateNames;
     this.plane = new SharedPlane(allocateSharedPlane(o.workers, o.paramCount, stateNames));
     this.telemetry = new Telemetry(allocateTelemetry(o.workers));
@@ -92,6 +95,11 @@ export class LocalParticipants implements Participants {
     return this.plane.state();
   }
 
+  async setOptimizer(spec: OptimizerSpec): Promise<void> {
+    this.optimizer = spec;
+    if (this.pool) await this.pool.each((api) => api.setOptimizer(spec));
+  }
+
   load(stepsDone: number, params: Float32Array, state: readonly Float32Array[]): void {
     this.plane.load(stepsDone, params, state);
   }
@@ -119,7 +127,7 @@ export class LocalParticipants implements Participants {
         plane: this.plane.buffers,
         telemetry: this.telemetry.buffers,
         worker,
-        optimizer: join.optimizer,
+        optimizer: this.optimizer,
         // Always timed: the dashboard's per-worker step times come from these timers, and
         // a few performance.now() calls cost nothing next to a step.
         profile: true,

@@ -70,6 +70,8 @@ export interface Participants {
   readonly stepsDone: number;
   params(): Float32Array;
   state(): readonly Float32Array[];
+  /** Between epochs only: the optimizer's new settings (the same type: its state carries on). */
+  setOptimizer(spec: OptimizerSpec): Promise<void>;
   /** Between epochs only: sets the weights and optimizer state the next step reads. */
   load(stepsDone: number, params: Float32Array, state: readonly Float32Array[]): void;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { loadCheckpoint, saveCheckpoint } from "../adapter/fs/checkpoint-files.ts";
+import { readRequired } from "../adapter/fs/files.ts";
 import { loadIdxDataset } from "../adapter/fs/mnist.ts";
 import { saveModelDir } from "../adapter/fs/model-files.ts";
 import type { RunningServer } from "../adapter/listen.ts";
@@ -18,16 +19,29 @@ import {
 import { epochPlans, type Partition, partition, splitCount } from "../core/data/plan.ts";
 import type { CheckpointState } from "../core/format/checkpoint.ts";
 import type { TrainingSummary } from "../core/format/layers-json.ts";
+import {
+  readTrainingConfig,
+  type TrainingSetup,
+  trainingConfigJson,
+} from "../core/format/training-config.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import { CLASSIFICATION } from "../core/loss/output-loss.ts";
 import { initParams } from "../core/model/init.ts";
 import { type ModelSpec, parameterCount } from "../core/model/sequential.ts";
+import type { OptimizerSpec } from "../core/optim/optimizer.ts";
 import { optimizerFor } from "../core/optim/optimizer.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import { layerSummaries } from "../dashboard/events.ts";
 import { createShardApp, newToken } from "../server/shards.ts";
 import type { EvalResult } from "../worker/trainer.ts";
+import {
+  type CallbackStates,
+  EpochCallbacks,
+  epochLogs,
+  type WeightCopyName,
+} from "./callbacks/index.ts";
 import type { TrainConfig } from "./config.ts";
+import { ConfigError, withModelTraining } from "./config.ts";
 import type { RunDashboard } from "./dashboard.ts";
 import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
@@ -40,6 +54,7 @@ import { divergedMessage, runEpochSteps, TrainingDiverged } from "./recovery.ts"
 import { listenForWorkers } from "./remote/listen.ts";
 import { LazyShards, shardProvider } from "./shard-provider.ts";
 import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
+import { evaluateSamples } from "./validation.ts";
 
 export interface RunContext {
   readonly config: TrainConfig;
@@ -54,6 +69,9 @@ export interface RunContext {
 interface RunParts {
   readonly ctx: RunContext;
   readonly data: RunData;
+  /** The held-out end of the training samples (validationSplit), never trained on. */
+  readonly validation?: SampleSet;
+  readonly callbacks: EpochCallbacks;
   readonly spec: ModelSpec;
   readonly loss: LossName;
   readonly metrics: readonly RunMetric[];
@@ -82,21 +100,32 @@ export class TrainingRun {
     this.firstEpoch = r.history.length;
   }
 
-  static async open(ctx: RunContext): Promise<TrainingRun> {
-    const data = await loadData(ctx.config);
+  static async open(given: RunContext): Promise<TrainingRun> {
+    const ctx = {
+      ...given,
+      config: withModelTraining(given.config, await fileTraining(given.config)),
+    };
+    const { data, validation } = await loadData(ctx.config);
     const model = await runModel(ctx.config, data);
     // The memory check refuses what cannot fit; a runtime that still cannot allocate is named.
-    return withAllocationContext(model.spec, ctx.config, () => TrainingRun.start(ctx, data, model));
+    return withAllocationContext(model.spec, ctx.config, () =>
+      TrainingRun.start(ctx, { data, validation }, model),
+    );
   }
 
   private static async start(
     ctx: RunContext,
-    data: RunData,
+    { data, validation }: { data: RunData; validation?: SampleSet },
     model: RunModel,
   ): Promise<TrainingRun> {
     const { config } = ctx;
     const { spec, loss, metrics, description } = model;
     const resumed = await resumeFrom(config, spec, data);
+    const callbacks = new EpochCallbacks(
+      config.callbacks,
+      config.optimizer.learningRate,
+      resumed && callbackState(resumed),
+    );
     // Started only once nothing before it can throw: an open port must not outlive a failed call.
     const signal = ctx.signal ?? new AbortController().signal;
     const shards = new LazyShards();
@@ -120,6 +149,8 @@ export class TrainingRun {
       parts = partition(data.train.count, slots, config.batchSize);
       tokens = Array.from({ length: slots }, () => newToken());
       shards.provide(shardProvider(data, parts, tokens));
+      // A resumed run goes on at the learning rate reduce-on-plateau had set.
+      await participants.setOptimizer(optimizerAt(config.optimizer, callbacks.learningRate));
       participants.load(
         resumed?.checkpoint.stepsDone ?? 0,
         resumed?.params ?? initParams(spec, config.seed),
@@ -132,7 +163,8 @@ export class TrainingRun {
     }
     const history = [...(resumed?.checkpoint.history ?? [])];
     const run = new TrainingRun({
-      ...{ ctx, data, spec, loss, metrics, description, parts, participants, history, server },
+      ...{ ctx, data, validation, callbacks, spec, loss, metrics, description },
+      ...{ parts, participants, history, server },
     });
     await run.startWorkers(`${server.url}/shards`, (slot) => tokens[slot]);
     return run;
@@ -190,7 +222,7 @@ export class TrainingRun {
    * last epoch also the confusion matrix and the most confident mistakes (`evaluation`).
    */
   async evaluate(epoch: number, trainSeconds: number): Promise<EpochMetrics> {
-    const { participants, history, ctx, data } = this.r;
+    const { participants, history, ctx, data, spec, loss, validation } = this.r;
     const { telemetry } = participants;
     const last = epoch === ctx.config.epochs - 1;
     const names = this.r.metrics.map((m) => m.name);
@@ -207,6 +239,10 @@ export class TrainingRun {
       trainAccuracy,
       testLoss,
       testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
+      ...(validation ? validationMetrics(spec, participants.params(), validation, loss) : {}),
+      ...(this.r.callbacks.learningRate !== undefined
+        ? { learningRate: this.r.callbacks.learningRate }
+        : {}),
       trainSeconds,
       liveTensors,
       metrics: { loss: trainLoss, ...(await this.trainMetrics(trainAccuracy)) },
@@ -259,8 +295,22 @@ export class TrainingRun {
     );
   }
 
+  /**
+   * Runs the epoch-end callbacks on the epoch's logs and applies a reduced learning rate;
+   * true when training should stop.
+   */
+  async endEpoch(epoch: number, metrics: EpochMetrics): Promise<boolean> {
+    const { callbacks, participants, ctx } = this.r;
+    const decision = callbacks.onEpochEnd(epoch, epochLogs(metrics), () => participants.params());
+    if (decision.learningRate !== undefined) {
+      await participants.setOptimizer(optimizerAt(ctx.config.optimizer, decision.learningRate));
+    }
+    return decision.stop;
+  }
+
   async checkpoint(epoch: number): Promise<void> {
-    const { ctx, participants, spec, data, history } = this.r;
+    const { ctx, participants, spec, data, history, callbacks } = this.r;
+    const { states, copies } = callbacks.state();
     const { config } = ctx;
     if (config.checkpointDir === false) return;
     const state: CheckpointState = {
@@ -277,10 +327,15 @@ export class TrainingRun {
         workers: this.r.parts.shardSizes.length,
         trainSamples: data.train.count,
         history,
+        ...(Object.keys(states).length > 0
+          ? { callbacks: states as Record<string, Record<string, number | null>> }
+          : {}),
+        ...(copies.size > 0 ? { weightCopies: [...copies.keys()] } : {}),
         stateChecksum: "",
       },
       params: participants.params(),
       optimizerState: [...participants.state()],
+      ...(copies.size > 0 ? { weightCopies: [...copies.values()] } : {}),
     };
     await saveCheckpoint(config.checkpointDir, state);
     ctx.emit({ type: "checkpoint", dir: config.checkpointDir, epoch: epoch + 1 });
@@ -288,9 +343,13 @@ export class TrainingRun {
 
   /** The run's result; the model is written to `out` unless that is false. */
   async save(): Promise<TrainResult> {
-    const { ctx, spec, participants, history, data } = this.r;
+    const { ctx, spec, participants, history, data, callbacks } = this.r;
     const { config } = ctx;
-    const params = participants.params().slice();
+    const { stop, kept, saved } = callbacks.outcome(
+      history.length - 1,
+      participants.params().slice(),
+    );
+    const params = kept.params;
     const network = participants.network();
     const epochsRun = config.epochs - this.firstEpoch;
     const result: TrainResult = {
@@ -299,6 +358,9 @@ export class TrainingRun {
       history,
       loss: this.r.loss,
       kerasHistory: kerasHistory(history),
+      stop,
+      kept: { epoch: kept.epoch, reason: kept.reason },
+      saved: { epoch: saved.epoch, reason: saved.reason },
       epochs: config.epochs,
       workers: this.r.parts.shardSizes.length,
       batchSize: config.batchSize,
@@ -309,7 +371,12 @@ export class TrainingRun {
       network,
     };
     if (config.out === false) return result;
-    await saveModelDir(config.out, spec, params, this.summary());
+    const training = trainingConfigJson({
+      optimizer: config.optimizer,
+      loss: this.r.loss,
+      metrics: this.r.metrics.map((m) => m.name),
+    });
+    await saveModelDir(config.out, spec, saved.params, this.summary(saved.epoch), training);
     ctx.emit({ type: "saved", dir: config.out });
     return { ...result, modelDir: config.out };
   }
@@ -371,9 +438,10 @@ export class TrainingRun {
     };
   }
 
-  private summary(): TrainingSummary {
+  /** The model file's summary; its test metrics are those of `epoch`, whose weights it holds. */
+  private summary(epoch: number): TrainingSummary {
     const { config } = this.r.ctx;
-    const last = this.r.history[this.r.history.length - 1];
+    const last = this.r.history.find((metrics) => metrics.epoch === epoch);
     return {
       data: dataName(config),
       epochs: config.epochs,
@@ -409,6 +477,14 @@ function kerasHistory(history: readonly EpochMetrics[]): Record<string, number[]
   return out;
 }
 
+/** The training config of the model file the run trains, if it has one. */
+async function fileTraining(config: TrainConfig): Promise<TrainingSetup | undefined> {
+  if (config.model.kind !== "file") return undefined;
+  const path = config.model.path;
+  const bytes = await readRequired(path, "model topology (tfjs Layers JSON)");
+  return readTrainingConfig(new TextDecoder().decode(bytes), path);
+}
+
 /** The run's server for local threads: loopback and a free port, unless the dashboard says. */
 function serveRun(app: Hono, dashboard: TrainConfig["dashboard"]): RunningServer {
   try {
@@ -434,24 +510,65 @@ interface RunData extends SampleData {
   readonly images?: Dataset;
 }
 
-/** The configured data, cut to the train and test limits. */
-async function loadData(config: TrainConfig): Promise<RunData> {
+/**
+ * The configured data, cut to the train and test limits, and the validation split: the last
+ * `validationSplit` of the training samples, as Keras takes it (before any shuffling).
+ */
+async function loadData(config: TrainConfig): Promise<{ data: RunData; validation?: SampleSet }> {
   const cut = (set: SampleSet, limit: number) => sliceSamples(set, 0, Math.min(set.count, limit));
+  let data: RunData;
   if (config.arrays) {
-    return {
+    data = {
       train: cut(samplesFromArrays(config.arrays.train), config.trainLimit),
       test: cut(samplesFromArrays(config.arrays.test), config.testLimit),
     };
+  } else {
+    const full = config.dataset ?? (await loadIdxDataset(config.dataDir));
+    const images = {
+      train: sliceSet(full.train, 0, Math.min(full.train.count, config.trainLimit)),
+      test: sliceSet(full.test, 0, Math.min(full.test.count, config.testLimit)),
+    };
+    data = { train: samplesFromImages(images.train), test: samplesFromImages(images.test), images };
   }
-  const full = config.dataset ?? (await loadIdxDataset(config.dataDir));
-  const images = {
-    train: sliceSet(full.train, 0, Math.min(full.train.count, config.trainLimit)),
-    test: sliceSet(full.test, 0, Math.min(full.test.count, config.testLimit)),
-  };
+  if (config.validationSplit === 0) return { data };
+  const trainCount = data.train.count;
+  const splitAt = Math.floor(trainCount * (1 - config.validationSplit));
+  if (splitAt === trainCount || splitAt === 0) {
+    throw new ConfigError(
+      "validationSplit",
+      `a fraction leaving samples on both sides of ${trainCount} training samples`,
+      config.validationSplit,
+    );
+  }
   return {
-    train: samplesFromImages(images.train),
-    test: samplesFromImages(images.test),
-    images,
+    data: { ...data, train: sliceSamples(data.train, 0, splitAt) },
+    validation: sliceSamples(data.train, splitAt, trainCount),
+  };
+}
+
+/** `valLoss` and `valAccuracy` of the current weights. */
+function validationMetrics(
+  spec: ModelSpec,
+  params: Float32Array,
+  validation: SampleSet,
+  loss: LossName,
+) {
+  const evaluation = evaluateSamples(spec, params, validation, loss);
+  return { valLoss: evaluation.loss, valAccuracy: evaluation.accuracy };
+}
+
+/** The configured optimizer at reduce-on-plateau's learning rate, when that is on. */
+function optimizerAt(optimizer: OptimizerSpec, learningRate: number | undefined): OptimizerSpec {
+  return learningRate === undefined ? optimizer : { ...optimizer, learningRate };
+}
+
+/** The callbacks' state and weight copies a checkpoint holds. */
+function callbackState(resumed: CheckpointState) {
+  const names = (resumed.checkpoint.weightCopies ?? []) as WeightCopyName[];
+  const copies = resumed.weightCopies ?? [];
+  return {
+    states: (resumed.checkpoint.callbacks ?? {}) as CallbackStates,
+    copies: new Map(names.map((name, k) => [name, copies[k]])),
   };
 }
 

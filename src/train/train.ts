@@ -30,8 +30,9 @@ export async function trainWithHooks(
   try {
     for (let epoch = run.firstEpoch; epoch < config.epochs; epoch++) {
       const seconds = await run.trainEpoch(epoch);
-      await run.evaluate(epoch, seconds);
+      const stop = await run.endEpoch(epoch, await run.evaluate(epoch, seconds));
       await run.checkpoint(epoch);
+      if (stop) break;
     }
     result = await run.save();
     emit({ type: "end", status: "done" });

@@ -3,12 +3,14 @@ import type { ArrayDataset } from "../core/data/arrays.ts";
 import type { Dataset } from "../core/data/dataset.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
+import type { LearningRateSchedule } from "../core/optim/schedule.ts";
 import type { OptimizerChoice } from "../core/optim/spec.ts";
 import type { EpochMetrics } from "../core/run/epoch-metrics.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
+import type { StopReport, WeightsReport } from "./callbacks/index.ts";
 import type { NetworkProfile } from "./participants.ts";
 
-export type { EpochMetrics };
+export type { EpochMetrics, StopReport, WeightsReport };
 
 /**
  * Everything a run reports through `onProgress`: progress (core's TrainEvent: start, step,
@@ -23,10 +25,36 @@ export interface TrainOptions {
   epochs?: number;
   /** Global batch size, split over the workers. */
   batchSize?: number;
-  /** The optimizer, by Keras name or as `{ type, …settings }` (default RMSprop). */
+  /**
+   * The optimizer (default `"rmsprop"`): a name (`"rmsprop"`, `"adam"`, `"adamw"`, `"sgd"`,
+   * `"adagrad"`) or an object `{ type, ...settings }`; settings not given take Keras's defaults.
+   */
   optimizer?: OptimizerChoice;
-  /** The optimizer's learning rate (default: Keras's for that optimizer). */
+  /** The optimizer's learning rate (default: the optimizer's, Keras's: 0.001, SGD 0.01). */
   learningRate?: number;
+  /** RMSprop's decay of the mean square (default 0.9). */
+  rho?: number;
+  /** Adam/AdamW's decay of the first moment (default 0.9). */
+  beta1?: number;
+  /** Adam/AdamW's decay of the second moment (default 0.999). */
+  beta2?: number;
+  /** RMSprop/Adam/AdamW/Adagrad's ε (default 1e-7). */
+  epsilon?: number;
+  /** AdamW's decoupled weight decay (default 0.004). */
+  weightDecay?: number;
+  /** SGD's momentum (default 0). */
+  momentum?: number;
+  /** SGD with Nesterov momentum (default false). */
+  nesterov?: boolean;
+  /** Adagrad's initial accumulator (default 0.1). */
+  initialAccumulatorValue?: number;
+  /**
+   * A Keras learning-rate schedule from `learningRate` on, as the command line writes it
+   * (`"exponential:decay_steps=1000,decay_rate=0.9"`) or as an object (`{ type:
+   * "cosine", decaySteps: 5000, warmupTarget: 0.002, warmupSteps: 500 }`); the rate of step t
+   * is the schedule after t − 1 steps, counted over the whole run (resumes included).
+   */
+  lrSchedule?: string | LearningRateSchedule | Record<string, unknown>;
   /**
    * The loss, by its Keras name (`categorical_crossentropy`, `sparse_categorical_crossentropy`,
    * `binary_crossentropy`, `mse`, `mae`, `huber`); default: the data decides (class indices →
@@ -66,6 +94,34 @@ export interface TrainOptions {
   trainLimit?: number;
   /** Evaluate on the first N test samples only. */
   testLimit?: number;
+  /**
+   * Hold out the last fraction of the training samples (after `trainLimit`, before any
+   * shuffling, as Keras's `validation_split`): never trained on, evaluated after every epoch as
+   * `valLoss` / `valAccuracy` (Keras's `val_loss`, `val_accuracy`). Default 0: none.
+   */
+  validationSplit?: number;
+  /**
+   * Early stopping (Keras's EarlyStopping) with this patience: stop once `monitor` has not
+   * improved by more than `minDelta` for this many epochs.
+   */
+  earlyStopping?: number;
+  /**
+   * What early stopping and `saveBest` watch, by Keras's name: `val_loss` (the default with a
+   * validation split), `val_accuracy`, `loss` (the default without), `accuracy`.
+   */
+  monitor?: string;
+  /** The smallest change of `monitor` that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** When early stopping stops the run, return (and save) its best epoch's weights. */
+  restoreBestWeights?: boolean;
+  /**
+   * Keras's ReduceLROnPlateau on `monitor`: its settings as `"factor=0.5,patience=3"` (Keras's
+   * names: factor, patience, min_delta, cooldown, min_lr; `""` for Keras's defaults) or an
+   * object `{ factor, patience, minDelta, cooldown, minLr }`. Not with `lrSchedule`.
+   */
+  reduceLrOnPlateau?: string | Record<string, number>;
+  /** Save the best epoch's model by `monitor` (Keras's ModelCheckpoint save_best_only). */
+  saveBest?: boolean;
   /** Where to save the model (default `models/mnist`); `false` to skip saving. */
   out?: string | false;
   /**
@@ -135,12 +191,19 @@ export interface StepProfile extends PhaseAverages {
 
 export interface TrainResult {
   spec: ModelSpec;
+  /** The weights of epoch `kept.epoch`. */
   params: Float32Array;
   history: EpochMetrics[];
   /** The loss the model trained with. */
   loss: LossName;
   /** Keras's `History.history`: per key (`loss`, `accuracy`, `mae`, …) its value per epoch. */
   kerasHistory: Record<string, number[]>;
+  /** Why the run ended: all epochs ran, or early stopping (its monitor, best, best epoch). */
+  stop: StopReport;
+  /** Which epoch's weights `params` holds (1-based), and why. */
+  kept: WeightsReport;
+  /** Which epoch's weights the saved model holds (with `saveBest`, the best one's). */
+  saved: WeightsReport;
   epochs: number;
   workers: number;
   batchSize: number;

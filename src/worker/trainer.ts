@@ -110,6 +110,15 @@ export class TrainerWorker {
     };
   }
 
+  /**
+   * Between epochs: the optimizer's new settings (ReduceLROnPlateau's learning rate). A relay
+   * member applies no optimizer (its coordinator does).
+   */
+  setOptimizer(spec: OptimizerSpec): void {
+    const collective = this.run?.collective;
+    if (collective instanceof SharedMemoryCollective) collective.setOptimizer(spec);
+  }
+
   joinRelayPlane(membership: RelayMembership): void {
     const telemetry = new Telemetry(membership.telemetry);
     this.run = {

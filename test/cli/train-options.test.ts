@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/cli/args.ts";
 import { parseTrainArgs } from "../../src/cli/train-options.ts";
+import { resolveTrainConfig } from "../../src/train/config.ts";
 
 describe("parseTrainArgs", () => {
   test("maps flags to train() options", () => {
@@ -63,6 +64,167 @@ describe("parseTrainArgs", () => {
     [
       ["--loss", "hinge"],
       '--loss: expected one of categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber, mean_squared_error, mean_absolute_error, got "hinge"',
+    ],
+  ])("%p is a UsageError naming the flag", (argv, message) => {
+    expect(() => parseTrainArgs(argv)).toThrow(UsageError);
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+});
+
+describe("parseTrainArgs: the optimizer", () => {
+  const optimizerOf = (argv: string[]) =>
+    resolveTrainConfig({ ...parseTrainArgs(argv).options, workers: 1 }).optimizer;
+
+  test("each optimizer with Keras's defaults, its learning rate the optimizer's", () => {
+    expect(optimizerOf([])).toEqual({
+      type: "rmsprop",
+      learningRate: 0.001,
+      rho: 0.9,
+      epsilon: 1e-7,
+    });
+    expect(optimizerOf(["--optimizer", "sgd"])).toEqual({
+      type: "sgd",
+      learningRate: 0.01,
+      momentum: 0,
+      nesterov: false,
+    });
+    expect(optimizerOf(["--optimizer", "adagrad"])).toMatchObject({ learningRate: 0.001 });
+  });
+
+  test("every setting has its flag", () => {
+    expect(optimizerOf(["--optimizer", "rmsprop", "--rho", "0.8", "--epsilon", "1e-6"])).toEqual({
+      type: "rmsprop",
+      learningRate: 0.001,
+      rho: 0.8,
+      epsilon: 1e-6,
+    });
+    const adamw = ["--optimizer", "adamw", "--lr", "0.01", "--beta1", "0.8", "--beta2", "0.99"];
+    expect(optimizerOf([...adamw, "--weight-decay", "0.1"])).toEqual({
+      type: "adamw",
+      learningRate: 0.01,
+      beta1: 0.8,
+      beta2: 0.99,
+      epsilon: 1e-7,
+      weightDecay: 0.1,
+    });
+    expect(optimizerOf(["--optimizer", "sgd", "--momentum", "0.9", "--nesterov"])).toEqual({
+      type: "sgd",
+      learningRate: 0.01,
+      momentum: 0.9,
+      nesterov: true,
+    });
+    expect(optimizerOf(["--optimizer", "adagrad", "--initial-accumulator", "0"])).toMatchObject({
+      initialAccumulatorValue: 0,
+    });
+  });
+
+  test.each([
+    [
+      ["--optimizer", "adamax"],
+      '--optimizer: expected one of "rmsprop", "adam", "adamw", "sgd", "adagrad", got "adamax"',
+    ],
+    [["--lr", "0"], '--lr: expected a positive number, got "0"'],
+    [["--lr", "fast"], '--lr: expected a positive number, got "fast"'],
+    [["--rho", "1"], '--rho: expected a number in [0, 1), got "1"'],
+    [["--optimizer", "adam", "--beta1", "1.5"], '--beta1: expected a number in [0, 1), got "1.5"'],
+    [["--optimizer", "adam", "--beta2=-0.1"], '--beta2: expected a number in [0, 1), got "-0.1"'],
+    [["--epsilon", "0"], '--epsilon: expected a positive number, got "0"'],
+    [
+      ["--optimizer", "adamw", "--weight-decay=-1"],
+      '--weight-decay: expected a number ≥ 0, got "-1"',
+    ],
+    [["--optimizer", "sgd", "--momentum", "2"], '--momentum: expected a number in [0, 1], got "2"'],
+    [
+      ["--optimizer", "adagrad", "--initial-accumulator=-1"],
+      '--initial-accumulator: expected a number ≥ 0, got "-1"',
+    ],
+    [
+      ["--beta1", "0.5"],
+      '--beta1: expected no beta1 with optimizer rmsprop (it takes learningRate, rho, epsilon), got "0.5"',
+    ],
+    [
+      ["--optimizer", "adam", "--nesterov"],
+      "--nesterov: expected no nesterov with optimizer adam (it takes learningRate, beta1, beta2, epsilon), got the flag",
+    ],
+  ])("%p is a UsageError naming the flag", (argv, message) => {
+    expect(() => parseTrainArgs(argv)).toThrow(UsageError);
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+});
+
+describe("parseTrainArgs: schedules, validation and callbacks", () => {
+  const configOf = (argv: string[]) =>
+    resolveTrainConfig({ ...parseTrainArgs(argv).options, workers: 1 });
+
+  test("--lr-schedule puts the schedule on the optimizer", () => {
+    const argv = ["--lr", "0.01", "--lr-schedule", "exponential:decay_steps=100,decay_rate=0.5"];
+    expect(configOf(argv).optimizer).toMatchObject({
+      learningRate: 0.01,
+      schedule: { type: "exponential", decaySteps: 100, decayRate: 0.5, staircase: false },
+    });
+  });
+
+  test("early stopping monitors val_loss with a validation split, loss without", () => {
+    const withSplit = configOf(["--validation-split", "0.1", "--early-stopping", "2"]);
+    expect(withSplit.validationSplit).toBe(0.1);
+    expect(withSplit.callbacks).toEqual({
+      earlyStopping: { monitor: "val_loss", patience: 2, minDelta: 0, restoreBestWeights: false },
+    });
+    const argv = ["--early-stopping", "0", "--restore-best-weights", "--save-best"];
+    expect(configOf([...argv, "--monitor", "accuracy", "--min-delta", "0.01"]).callbacks).toEqual({
+      earlyStopping: {
+        monitor: "accuracy",
+        patience: 0,
+        minDelta: 0.01,
+        restoreBestWeights: true,
+      },
+      saveBest: { monitor: "accuracy" },
+    });
+  });
+
+  test("--reduce-lr-on-plateau: Keras's defaults under the given settings", () => {
+    expect(configOf(["--reduce-lr-on-plateau", ""]).callbacks).toEqual({
+      reduceLrOnPlateau: {
+        monitor: "loss",
+        factor: 0.1,
+        patience: 10,
+        minDelta: 1e-4,
+        cooldown: 0,
+        minLr: 0,
+      },
+    });
+    const argv = ["--validation-split", "0.2", "--reduce-lr-on-plateau", "factor=0.5,patience=2"];
+    expect(
+      configOf([...argv, "--reduce-lr-on-plateau", "factor=0.5,patience=2,min_lr=1e-5"]).callbacks,
+    ).toMatchObject({
+      reduceLrOnPlateau: { monitor: "val_loss", factor: 0.5, patience: 2, minLr: 1e-5 },
+    });
+  });
+
+  test.each([
+    [
+      ["--lr-schedule", "exponential:decay_steps=0,decay_rate=0.5"],
+      "--lr-schedule: expected a learning-rate schedule (exponential.decay_steps: expected a positive number, got 0)",
+    ],
+    [["--validation-split", "1"], '--validation-split: expected a fraction in [0, 1), got "1"'],
+    [["--early-stopping=-1"], "--early-stopping: expected a patience from 0 to 10000"],
+    [
+      ["--early-stopping", "2", "--monitor", "val_loss"],
+      '--monitor: expected one of loss, accuracy (val_ needs validationSplit), got "val_loss"',
+    ],
+    [["--min-delta=-1"], '--min-delta: expected a number ≥ 0, got "-1"'],
+    [["--restore-best-weights"], "--restore-best-weights: expected true only with earlyStopping"],
+    [
+      ["--reduce-lr-on-plateau", "factor=2"],
+      "--reduce-lr-on-plateau: expected Keras's settings (factor: expected a number in (0, 1), got 2)",
+    ],
+    [
+      ["--reduce-lr-on-plateau", "speed=2"],
+      '--reduce-lr-on-plateau: expected Keras\'s settings (unknown setting "speed"',
+    ],
+    [
+      ["--reduce-lr-on-plateau", "", "--lr-schedule", "exponential:decay_steps=9,decay_rate=0.5"],
+      "--reduce-lr-on-plateau: expected no lrSchedule beside it",
     ],
   ])("%p is a UsageError naming the flag", (argv, message) => {
     expect(() => parseTrainArgs(argv)).toThrow(UsageError);

@@ -234,9 +234,19 @@ describe("the train command", () => {
       "history",
       "trainSeconds",
       "samplesPerSecond",
+      "epochsRun",
+      "stop",
+      "kept",
+      "saved",
       "modelDir",
     ]);
     expect(summary).toMatchObject({ epochs: 1, workers: 2, batchSize: 128, modelDir: out });
+    expect(summary).toMatchObject({
+      epochsRun: 1,
+      stop: { reason: "epochs", epoch: 1 },
+      kept: { epoch: 1, reason: "last epoch" },
+      saved: { epoch: 1, reason: "last epoch" },
+    });
     expect(summary.testAccuracy).toBeGreaterThan(0.9);
     expect(summary.loss).toBe("sparse_categorical_crossentropy");
     expect(summary.test).toEqual({ loss: summary.testLoss, accuracy: summary.testAccuracy });

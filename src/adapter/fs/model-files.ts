@@ -36,10 +36,11 @@ export async function saveModelDir(
   spec: ModelSpec,
   params: Float32Array,
   summary: TrainingSummary,
+  trainingConfig?: Record<string, unknown>,
 ): Promise<void> {
   await writeFilesAtomically(dir, {
     [WEIGHTS_FILE]: weightsBytes(params),
-    [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary)),
+    [MODEL_FILE]: JSON.stringify(toModelJson(spec, summary, trainingConfig)),
   });
 }
 

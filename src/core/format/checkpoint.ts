@@ -31,6 +31,13 @@ export interface Checkpoint {
   workers: number;
   trainSamples: number;
   history: EpochMetrics[];
+  /**
+   * The epoch-end callbacks' state (early stopping's wait and best, …), by callback: plain
+   * numbers, null for none yet. Absent without callbacks.
+   */
+  callbacks?: Record<string, Record<string, number | null>>;
+  /** Names of the weight copies the callbacks keep, stored after the optimizer state. */
+  weightCopies?: string[];
   /** FNV-1a of state.bin, to catch a truncated or mixed-up pair of files. */
   stateChecksum: string;
 }
@@ -40,6 +47,8 @@ export interface CheckpointState {
   params: Float32Array;
   /** The optimizer state vectors, in `checkpoint.optimizerState` order. */
   optimizerState: Float32Array[];
+  /** The callbacks' weight copies, in `checkpoint.weightCopies` order. */
+  weightCopies?: Float32Array[];
 }
 
 export const CHECKPOINT_FILE = "checkpoint.json";
@@ -60,7 +69,7 @@ export interface ResumeExpectations {
 
 /** The two files' contents; `stateChecksum` is filled in from the state bytes. */
 export function encodeCheckpoint(state: CheckpointState): { json: string; state: Uint8Array } {
-  const vectors = [state.params, ...state.optimizerState];
+  const vectors = [state.params, ...state.optimizerState, ...(state.weightCopies ?? [])];
   const n = state.params.length;
   const bytes = new Uint8Array(4 * n * vectors.length);
   vectors.forEach((vector, k) => {
@@ -83,10 +92,12 @@ export function decodeCheckpoint(
   const checkpoint = parseCheckpointJson(jsonText, files.json);
   checkSameRun(checkpoint, expect, files.json);
   const n = modelLayout(checkpoint.spec).size;
-  const vectors = 1 + checkpoint.optimizerState.length;
+  const copies = checkpoint.weightCopies ?? [];
+  const vectors = 1 + checkpoint.optimizerState.length + copies.length;
   if (stateBytes.length !== 4 * n * vectors) {
+    const names = [...checkpoint.optimizerState, ...copies].join(", ");
     throw new CheckpointError(
-      `${files.state}: expected ${4 * n * vectors} bytes (weights and ${checkpoint.optimizerState.join(", ")} of ${n} parameters), got ${stateBytes.length}`,
+      `${files.state}: expected ${4 * n * vectors} bytes (weights and ${names} of ${n} parameters), got ${stateBytes.length}`,
     );
   }
   if (fnv1a(stateBytes) !== checkpoint.stateChecksum) {
@@ -95,11 +106,13 @@ export function decodeCheckpoint(
     );
   }
   const copy = stateBytes.slice();
-  const [params, ...optimizerState] = Array.from(
+  const [params, ...rest] = Array.from(
     { length: vectors },
     (_, k) => new Float32Array(copy.buffer, 4 * n * k, n),
   );
-  return { checkpoint, params, optimizerState };
+  const optimizerState = rest.slice(0, checkpoint.optimizerState.length);
+  const weightCopies = rest.slice(checkpoint.optimizerState.length);
+  return { checkpoint, params, optimizerState, ...(copies.length ? { weightCopies } : {}) };
 }
 
 function parseCheckpointJson(text: string, file: string): Checkpoint {
@@ -139,11 +152,14 @@ function checkSameRun(checkpoint: Checkpoint, expect: ResumeExpectations, file: 
     ["batchSize", checkpoint.batchSize, expect.batchSize],
     ["optimizer", checkpoint.optimizer.type, expect.optimizer.type],
     // Each hyper-parameter by its name (`learningRate`, `beta1`…): the types are equal here.
-    ...Object.entries(expect.optimizer).map(([key, wanted]): [string, unknown, unknown] => [
-      key,
-      saved.get(key),
-      wanted,
-    ]),
+    ...Object.entries(expect.optimizer)
+      .filter(([key]) => key !== "schedule")
+      .map(([key, wanted]): [string, unknown, unknown] => [key, saved.get(key), wanted]),
+    [
+      "schedule",
+      JSON.stringify(checkpoint.optimizer.schedule ?? "none"),
+      JSON.stringify(expect.optimizer.schedule ?? "none"),
+    ],
     [
       "optimizerState",
       checkpoint.optimizerState.join(","),
@@ -228,10 +244,14 @@ const CheckpointSchema = v.object(
         trainAccuracy: metric,
         testLoss: metric,
         testAccuracy: metric,
+        valLoss: v.optional(metric),
+        valAccuracy: v.optional(metric),
         trainSeconds: v.number(),
         liveTensors: v.array(v.number()),
       }),
     ),
+    callbacks: v.optional(v.record(v.string(), v.record(v.string(), v.nullable(v.number())))),
+    weightCopies: v.optional(v.array(v.string())),
     stateChecksum: v.pipe(v.string(), v.regex(/^[0-9a-f]{8}$/, expecting("8 hex digits"))),
   },
   objectMessage("a JSON object", {
@@ -245,6 +265,8 @@ const CheckpointSchema = v.object(
     workers: "a positive integer",
     trainSamples: "a positive integer",
     history: "an array of epoch metrics",
+    callbacks: "callback states {name: {field: number or null}}",
+    weightCopies: "an array of weight copy names",
     stateChecksum: "8 hex digits",
   }),
 );

@@ -147,6 +147,8 @@ export interface ModelJson {
     config: { name: string; layers: { class_name: string; config: Json }[] };
     keras_version: string;
     backend: string;
+    /** What the run trained with (training-config.ts): optimizer, loss, metrics. */
+    training_config?: Json;
   };
   format: "layers-model";
   generatedBy: string;
@@ -162,7 +164,11 @@ export interface ModelJson {
 }
 
 /** model.json for `spec`; `weightsBytes(params)` is its weights.bin. */
-export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJson {
+export function toModelJson(
+  spec: ModelSpec,
+  summary?: TrainingSummary,
+  trainingConfig?: Json,
+): ModelJson {
   const layout = modelLayout(spec);
   const layers = layout.layers.map((layer, i) => ({
     class_name: kerasClass(layer.spec.kind),
@@ -184,6 +190,8 @@ export function toModelJson(spec: ModelSpec, summary?: TrainingSummary): ModelJs
       config: { name: "shardfit", layers },
       keras_version: "tfjs-layers 4.22.0",
       backend: "tensor_flow.js",
+      // Where the tfjs converter puts Keras's; tfjs's loader reads the Sequential beside it.
+      ...(trainingConfig ? { training_config: trainingConfig } : {}),
     },
     format: "layers-model",
     generatedBy: "shardfit",

@@ -6,6 +6,7 @@ import {
   rmspropConstants,
   rmspropUpdateSum,
 } from "./rmsprop.ts";
+import { type LearningRateSchedule, learningRateAt } from "./schedule.ts";
 import {
   hasVelocity,
   momentumUpdateSum,
@@ -20,12 +21,16 @@ import {
  * (`keras.optimizers.*`), but RMSprop's is Keras 2's (ε outside the square root), as shardfit
  * has always trained; src/core/optim/spec.ts checks a user's spec.
  */
-export type OptimizerSpec =
+export type OptimizerSpec = (
   | ({ readonly type: "rmsprop" } & RmspropConfig)
   | ({ readonly type: "adam" } & AdamConfig)
   | ({ readonly type: "adamw" } & AdamwConfig)
   | ({ readonly type: "sgd" } & SgdConfig)
-  | ({ readonly type: "adagrad" } & AdagradConfig);
+  | ({ readonly type: "adagrad" } & AdagradConfig)
+) & {
+  /** The learning rate of each step, from `learningRate` on (Keras's schedules); none: fixed. */
+  readonly schedule?: LearningRateSchedule;
+};
 
 export type OptimizerName = OptimizerSpec["type"];
 
@@ -68,6 +73,25 @@ export function rmsprop(
 }
 
 export function optimizerFor(spec: OptimizerSpec): Optimizer {
+  const { schedule } = spec;
+  const fixed = fixedRateOptimizer(spec);
+  if (!schedule) return fixed;
+  // Update `step` (1-based) uses the schedule after step − 1 updates, as Keras's iterations.
+  const at = (step: number) =>
+    fixedRateOptimizer({
+      ...spec,
+      learningRate: learningRateAt(schedule, spec.learningRate, step - 1),
+    });
+  return {
+    ...fixed,
+    constants: (step) => at(step).constants(step),
+    update: (grads, params, state, nextParams, nextState, lo, hi, step) =>
+      at(step).update(grads, params, state, nextParams, nextState, lo, hi, step),
+  };
+}
+
+/** The optimizer at `spec.learningRate` for every step. */
+function fixedRateOptimizer(spec: OptimizerSpec): Optimizer {
   const zeros = (names: readonly string[]) => (n: number) => names.map(() => new Float32Array(n));
   switch (spec.type) {
     case "rmsprop": {

@@ -4,6 +4,7 @@ import { KERAS_ADAGRAD } from "./adagrad.ts";
 import { KERAS_ADAM, KERAS_ADAMW } from "./adam.ts";
 import type { OptimizerName, OptimizerSpec } from "./optimizer.ts";
 import { KERAS_RMSPROP } from "./rmsprop.ts";
+import { checkSchedule } from "./schedule.ts";
 import { KERAS_SGD } from "./sgd.ts";
 
 /** Every optimizer with Keras's defaults (`keras.optimizers.*`), learning rates included. */
@@ -17,9 +18,20 @@ export const KERAS_OPTIMIZERS: { readonly [T in OptimizerName]: OptimizerSpec & 
 
 export const OPTIMIZER_NAMES = Object.keys(KERAS_OPTIMIZERS) as OptimizerName[];
 
-/** A user's optimizer settings that do not make a valid optimizer. */
+/**
+ * A user's optimizer settings that do not make a valid optimizer; `setting` names the one at
+ * fault (`beta1`, or `optimizer` for the name), `expected` what it wants, `got` what came.
+ */
 export class OptimizerSpecError extends RangeError {
   override name = "OptimizerSpecError";
+  constructor(
+    message: string,
+    readonly setting = "optimizer",
+    readonly expected = "",
+    readonly got: unknown = undefined,
+  ) {
+    super(message);
+  }
 }
 
 /** What each rule of a setting wants, as its errors say. */
@@ -78,17 +90,34 @@ const FIELDS: { readonly [T in OptimizerName]: Record<string, Rule> } = {
 
 const NAMES_TEXT = OPTIMIZER_NAMES.map((n) => JSON.stringify(n)).join(", ");
 
+const SCHEDULE_WHAT = "a learning-rate schedule {type, …}";
+/** Optional on every optimizer: checked by checkSchedule, which says what is wrong. */
+const SCHEDULE = v.optional(
+  v.pipe(
+    v.unknown(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return checkSchedule(dataset.value);
+      } catch (error) {
+        addIssue({ message: (error as Error).message });
+        return NEVER;
+      }
+    }),
+  ),
+);
+
 function schemaOf<T extends OptimizerName>(type: T) {
   const fields = Object.entries(FIELDS[type]);
   return v.strictObject(
     {
       type: v.literal(type),
       ...Object.fromEntries(fields.map(([key, rule]) => [key, RULES[rule]])),
+      schedule: SCHEDULE,
     },
-    objectMessage(
-      `an optimizer object`,
-      Object.fromEntries(fields.map(([key, rule]) => [key, WHAT[rule]])),
-    ),
+    objectMessage(`an optimizer object`, {
+      ...Object.fromEntries(fields.map(([key, rule]) => [key, WHAT[rule]])),
+      schedule: SCHEDULE_WHAT,
+    }),
   );
 }
 
@@ -105,7 +134,13 @@ export const OptimizerSpecSchema = v.variant(
  */
 export function checkOptimizerSpec(input: unknown): OptimizerSpec {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new OptimizerSpecError(`optimizer: expected an object {type, …}, got ${kind(input)}`);
+    const expected = "an object {type, …}";
+    throw new OptimizerSpecError(
+      `optimizer: expected ${expected}, got ${kind(input)}`,
+      "optimizer",
+      expected,
+      input,
+    );
   }
   const type = checkName((input as { type?: unknown }).type);
   const result = v.safeParse(OptimizerSpecSchema, input, {
@@ -115,12 +150,26 @@ export function checkOptimizerSpec(input: unknown): OptimizerSpec {
   if (result.success) return result.output;
   const issue = result.issues[0];
   const path = issuePath(issue);
-  throw new OptimizerSpecError(`${type}${path ? `.${path}` : ""}: ${issue.message}`);
+  const setting = String(issue.path?.at(-1)?.key ?? "optimizer");
+  const rule = (FIELDS[type] as Record<string, Rule | undefined>)[setting];
+  const settings = Object.keys(FIELDS[type]).join(", ");
+  throw new OptimizerSpecError(
+    `${type}${path ? `.${path}` : ""}: ${issue.message}`,
+    setting,
+    rule ? WHAT[rule] : `no ${setting} with optimizer ${type} (it takes ${settings})`,
+    issue.input,
+  );
 }
 
 function checkName(name: unknown): OptimizerName {
   if (OPTIMIZER_NAMES.includes(name as OptimizerName)) return name as OptimizerName;
-  throw new OptimizerSpecError(`optimizer: expected one of ${NAMES_TEXT}, got ${show(name)}`);
+  const expected = `one of ${NAMES_TEXT}`;
+  throw new OptimizerSpecError(
+    `optimizer: expected ${expected}, got ${show(name)}`,
+    "optimizer",
+    expected,
+    name,
+  );
 }
 
 /** An optimizer as a user names it: by name, or as an object with its type and some settings. */

@@ -5,6 +5,11 @@ export interface EpochMetrics {
   trainAccuracy: number;
   testLoss: number;
   testAccuracy: number;
+  /** On the validation split (runs with one). */
+  valLoss?: number;
+  valAccuracy?: number;
+  /** The learning rate of the epoch's last step (runs that reduce it on a plateau). */
+  learningRate?: number;
   /** Wall time of the epoch's training steps (not evaluation or checkpointing). */
   trainSeconds: number;
   /**

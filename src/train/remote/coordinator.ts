@@ -208,6 +208,11 @@ export class RemoteParticipants implements Participants {
     return this.reducer.state();
   }
 
+  setOptimizer(spec: OptimizerSpec): Promise<void> {
+    this.reducer.setOptimizer(spec);
+    return Promise.resolve();
+  }
+
   load(stepsDone: number, params: Float32Array, state: readonly Float32Array[]): void {
     this.reducer.load(stepsDone, params, state);
   }

@@ -17,7 +17,7 @@ export type Stats = readonly [number, number, number];
  */
 export class StepReducer {
   readonly stateNames: readonly string[];
-  private readonly optimizer;
+  private optimizer;
   private readonly copies: { params: Float32Array; state: Float32Array[] }[];
   private done = 0;
   private inflight?: { attempt: number; peers: Peer[]; grads: (Float32Array | undefined)[] };
@@ -105,6 +105,11 @@ export class StepReducer {
     peer.computeMs += ms[0];
     peer.exchangeMs += ms[1];
     if (inflight.grads.every(Boolean)) this.completeStep(inflight.grads as Float32Array[]);
+  }
+
+  /** Between epochs: the same optimizer with other settings (a reduced learning rate). */
+  setOptimizer(spec: OptimizerSpec): void {
+    this.optimizer = optimizerFor(spec);
   }
 
   /** Sums the gradients in participant order, applies the optimizer, sends the new weights. */
