@@ -1,6 +1,8 @@
-import type { ImageSet } from "../core/data/dataset.ts";
+import { type ImageSet, type SampleSet, sampleSize } from "../core/data/dataset.ts";
 import { encodeBase64Url } from "../core/format/base64url.ts";
 import { confidentMistakes, confusionMatrix } from "../core/metric/confusion.ts";
+import { forward, pixelsToInputs } from "../core/model/forward.ts";
+import { type ModelSpec, modelLayout } from "../core/model/sequential.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { EvalResult } from "../worker/trainer.ts";
 
@@ -48,5 +50,38 @@ export function evaluationEvent(
     mistakes,
     rows: test.rows,
     cols: test.cols,
+  };
+}
+
+export type RegressionEvent = Extract<DashboardEvent, { type: "regressionEvaluation" }>;
+
+/** Points the dashboard's predicted-vs-true plot gets at most. */
+export const REGRESSION_POINTS = 1000;
+
+/**
+ * The final regressor on the first {@link REGRESSION_POINTS} test samples, its first output
+ * against the truth, for the predicted-vs-true plot: the plain-TS forward on the main thread
+ * (the workers' evaluation reports losses and metrics, not every output).
+ */
+export function regressionEvent(
+  spec: ModelSpec,
+  params: Float32Array,
+  test: SampleSet,
+): RegressionEvent | undefined {
+  if (test.y.kind !== "rows" || test.y.oneHot || test.count === 0) return undefined;
+  const count = Math.min(test.count, REGRESSION_POINTS);
+  const size = sampleSize(test);
+  const x = test.x.subarray(0, count * size);
+  const outputs = forward(
+    { layout: modelLayout(spec), params },
+    x instanceof Uint8Array ? pixelsToInputs(x) : x,
+    count,
+  );
+  const { data: targets, width } = test.y;
+  const units = outputs.length / count;
+  return {
+    type: "regressionEvaluation",
+    truth: Array.from({ length: count }, (_, i) => targets[i * width]),
+    predicted: Array.from({ length: count }, (_, i) => outputs[i * units]),
   };
 }

@@ -43,7 +43,7 @@ import {
 import type { TrainConfig } from "./config.ts";
 import { ConfigError, withModelTraining } from "./config.ts";
 import type { RunDashboard } from "./dashboard.ts";
-import { type EvaluationEvent, evaluationEvent } from "./evaluation.ts";
+import { type EvaluationEvent, evaluationEvent, regressionEvent } from "./evaluation.ts";
 import type { TestHooks } from "./hooks.ts";
 import { LocalParticipants } from "./local-participants.ts";
 import { withAllocationContext } from "./memory-check.ts";
@@ -257,6 +257,8 @@ export class TrainingRun {
         ? evaluationEvent(data.images.test, evals, data.test.y.classes)
         : undefined;
     if (this.evaluation) ctx.emit(this.evaluation);
+    const regression = last ? regressionEvent(spec, participants.params(), data.test) : undefined;
+    if (regression) ctx.emit(regression);
     return metrics;
   }
 

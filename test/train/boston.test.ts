@@ -81,6 +81,10 @@ test("Boston housing: 64-64-1 on normalised features reaches a test MAE ≤ 3.0 
     mae: expect.any(Number),
   });
   expect(result.history.at(-1)?.test?.mae).toBeCloseTo(mae, 4);
+  // The dashboard's predicted-vs-true plot gets the final model's outputs and the truth.
+  const plot = events.find((e) => e.type === "regressionEvaluation");
+  expect(plot?.type === "regressionEvaluation" && plot.truth).toEqual(Array.from(data.test.y.data));
+  expect(plot?.type === "regressionEvaluation" && plot.predicted).toEqual(Array.from(predicted));
   expect(Object.keys(result.kerasHistory)).toEqual(["loss", "mae"]);
   expect(result.kerasHistory.mae).toHaveLength(80);
 }, 300_000);
