@@ -340,7 +340,9 @@ describe("the train command", () => {
     const proc = cli("--data", join(dir, "missing"), "--epochs", "1");
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     expect(code).toBe(1);
-    expect(stderr).toContain("train-images-idx3-ubyte: file not found");
+    expect(stderr).toContain(
+      `${join(dir, "missing")}: file not found (expected a .csv, .npz or a data folder)`,
+    );
     expect(stderr).not.toContain("    at ");
   });
 });
