@@ -1,10 +1,12 @@
 import type { ImageSet } from "../core/data/dataset.ts";
-import { activeColumns, gatherScaled } from "./active-columns.ts";
+import { gatherScaled, markedColumns } from "./active-columns.ts";
+import { type CsrRows, type InputForm, sparseIsCheaper } from "./sparse-input.ts";
 
 /**
  * A fixed-capacity batch: the inputs of its active columns only (see active-columns.ts), or
  * of every column for models without a Dense on the raw input (a conv needs whole images),
- * scaled to [0, 1]; one-hot labels; per-sample loss weights (1/B of the global batch for real
+ * scaled to [0, 1] — or, where that is cheaper for the first layer, its nonzero inputs as CSR
+ * rows over the active columns (sparse-input.ts); one-hot labels; per-sample loss weights (1/B of the global batch for real
  * rows, 0 for padding) and a mask of real rows for the accuracy count.
  */
 export interface Batch {
@@ -23,6 +25,17 @@ export interface Batch {
   readonly allColumns: boolean;
   /** The shard index of each row's sample (−1 for padding). */
   readonly samples: Int32Array;
+  /**
+   * This batch's inputs are `rows` (index: position in `columns`), not `x`. Never with
+   * `allColumns`.
+   */
+  sparse: boolean;
+  /** The nonzero inputs of the batch's samples (padding rows empty); grows as needed. */
+  rows: CsrRows;
+  /** Each input's position in `columns` (scratch, valid for the active ones). */
+  readonly slot: Int32Array;
+  /** Whether `sparse` is chosen per batch or forced. */
+  readonly form: InputForm;
 }
 
 export function createBatch(
@@ -30,7 +43,11 @@ export function createBatch(
   inputSize: number,
   classes: number,
   allColumns = false,
+  form: InputForm = "auto",
 ): Batch {
+  if (allColumns && form === "sparse") {
+    throw new Error("createBatch: a batch of every input column cannot be sparse");
+  }
   return {
     capacity,
     x: new Float32Array(capacity * inputSize),
@@ -44,6 +61,18 @@ export function createBatch(
     weights: new Float32Array(capacity),
     mask: new Float32Array(capacity),
     mark: new Uint8Array(inputSize),
+    sparse: false,
+    rows: csrRows(capacity, capacity * Math.min(inputSize, 64)),
+    slot: new Int32Array(allColumns ? 0 : inputSize),
+    form,
+  };
+}
+
+function csrRows(capacity: number, entries: number): CsrRows {
+  return {
+    rowStart: new Int32Array(capacity + 1),
+    index: new Int32Array(entries),
+    value: new Float32Array(entries),
   };
 }
 
@@ -64,7 +93,6 @@ export function fillBatch(
   n: number,
   globalCount: number,
 ): void {
-  const px = set.rows * set.cols;
   const classes = batch.y.length / batch.capacity;
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
@@ -72,21 +100,105 @@ export function fillBatch(
       throw new RangeError(`sample index ${sample} outside this shard's 0..${set.count - 1}`);
     }
   }
-  const width = batch.allColumns
-    ? px
-    : activeColumns(set.images, px, indices, start, n, batch.mark, batch.columns);
-  batch.width = width;
   batch.y.fill(0);
   batch.weights.fill(0);
   batch.mask.fill(0);
   batch.samples.fill(-1);
-  batch.x.fill(0, n * width, batch.capacity * width);
+  if (batch.allColumns) fillEveryColumn(batch, set, indices, start, n);
+  else fillActiveColumns(batch, set, indices, start, n);
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
-    gatherScaled(batch.x, i * width, set.images, sample * px, batch.columns, width);
     batch.y[i * classes + set.labels[sample]] = 1;
     batch.weights[i] = 1 / globalCount;
     batch.mask[i] = 1;
     batch.samples[i] = sample;
+  }
+}
+
+function fillEveryColumn(
+  batch: Batch,
+  set: ImageSet,
+  indices: Int32Array,
+  start: number,
+  n: number,
+): void {
+  const px = set.rows * set.cols;
+  batch.width = px;
+  batch.x.fill(0, n * px, batch.capacity * px);
+  for (let i = 0; i < n; i++) {
+    gatherScaled(batch.x, i * px, set.images, indices[start + i] * px, batch.columns, px);
+  }
+}
+
+/**
+ * The samples' nonzero pixels as CSR rows, the columns any of them marks, then either those
+ * rows (their indices turned into positions among the columns) or the dense block they make.
+ */
+function fillActiveColumns(
+  batch: Batch,
+  set: ImageSet,
+  indices: Int32Array,
+  start: number,
+  n: number,
+): void {
+  const px = set.rows * set.cols;
+  batch.mark.fill(0);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    batch.rows.rowStart[i] = count;
+    count = appendNonzero(batch, set.images, indices[start + i] * px, px, count);
+  }
+  for (let i = n; i <= batch.capacity; i++) batch.rows.rowStart[i] = count;
+  const width = markedColumns(batch.mark, px, batch.columns);
+  batch.width = width;
+  const { columns, slot, rows } = batch;
+  for (let k = 0; k < width; k++) slot[columns[k]] = k;
+  for (let e = 0; e < count; e++) rows.index[e] = slot[rows.index[e]];
+  batch.sparse =
+    batch.form === "sparse" ||
+    (batch.form === "auto" && sparseIsCheaper(count, batch.capacity, width));
+  if (!batch.sparse) denseFromRows(batch);
+}
+
+/** Appends the nonzero pixels of `images[from..from+px)` (scaled to [0, 1]) and marks them. */
+function appendNonzero(
+  batch: Batch,
+  images: Uint8Array,
+  from: number,
+  px: number,
+  count: number,
+): number {
+  if (batch.rows.index.length < count + px) growRows(batch, count + px);
+  const { index, value } = batch.rows;
+  const mark = batch.mark;
+  let at = count;
+  for (let j = 0; j < px; j++) {
+    const v = images[from + j];
+    if (v === 0) continue;
+    index[at] = j;
+    value[at++] = v / 255;
+    mark[j] = 1;
+  }
+  return at;
+}
+
+/** Room for at least `entries` entries, the first ones kept. */
+function growRows(batch: Batch, entries: number): void {
+  const old = batch.rows;
+  const rows = csrRows(batch.capacity, Math.max(entries, 2 * old.index.length));
+  rows.rowStart.set(old.rowStart);
+  rows.index.set(old.index);
+  rows.value.set(old.value);
+  batch.rows = rows;
+}
+
+/** x = the rows as a dense capacity × width block (their indices are positions already). */
+function denseFromRows(batch: Batch): void {
+  const { x, width, capacity } = batch;
+  const { rowStart, index, value } = batch.rows;
+  x.fill(0, 0, capacity * width);
+  for (let i = 0; i < capacity; i++) {
+    const at = i * width;
+    for (let e = rowStart[i]; e < rowStart[i + 1]; e++) x[at + index[e]] = value[e];
   }
 }
