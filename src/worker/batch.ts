@@ -1,4 +1,5 @@
 import type { ImageSet } from "../core/data/dataset.ts";
+import type { SparseSet } from "../core/data/sparse.ts";
 import { gatherScaled, markedColumns } from "./active-columns.ts";
 import { type CsrRows, type InputForm, sparseIsCheaper } from "./sparse-input.ts";
 
@@ -63,7 +64,7 @@ export function createBatch(
     mark: new Uint8Array(inputSize),
     sparse: false,
     rows: csrRows(capacity, capacity * Math.min(inputSize, 64)),
-    slot: new Int32Array(allColumns ? 0 : inputSize),
+    slot: new Int32Array(inputSize),
     form,
   };
 }
@@ -81,13 +82,18 @@ export function activeInputs(batch: Batch): Float32Array {
   return batch.x.subarray(0, batch.capacity * batch.width);
 }
 
+/** Labelled samples a batch is filled from: bytes of pixels, or CSR rows (core/data/sparse.ts). */
+export type InputSet = ImageSet | SparseSet;
+
+const isSparse = (set: InputSet): set is SparseSet => "rowStart" in set;
+
 /**
  * Gathers `n` samples of `set` (by `indices[start..start+n)`) into the batch; rows past `n`
  * are zero padding. `globalCount` is the global batch's size, the mean's denominator.
  */
 export function fillBatch(
   batch: Batch,
-  set: ImageSet,
+  set: InputSet,
   indices: Int32Array,
   start: number,
   n: number,
@@ -117,11 +123,15 @@ export function fillBatch(
 
 function fillEveryColumn(
   batch: Batch,
-  set: ImageSet,
+  set: InputSet,
   indices: Int32Array,
   start: number,
   n: number,
 ): void {
+  if (isSparse(set)) {
+    fillActiveColumns(batch, set, indices, start, n);
+    return;
+  }
   const px = set.rows * set.cols;
   batch.width = px;
   batch.x.fill(0, n * px, batch.capacity * px);
@@ -131,33 +141,50 @@ function fillEveryColumn(
 }
 
 /**
- * The samples' nonzero pixels as CSR rows, the columns any of them marks, then either those
+ * The samples' nonzero inputs as CSR rows, the columns any of them marks, then either those
  * rows (their indices turned into positions among the columns) or the dense block they make.
+ * A batch of every column (`allColumns`) is never sparse: its block spans them all.
  */
 function fillActiveColumns(
   batch: Batch,
-  set: ImageSet,
+  set: InputSet,
   indices: Int32Array,
   start: number,
   n: number,
 ): void {
-  const px = set.rows * set.cols;
+  const width = isSparse(set) ? set.width : set.rows * set.cols;
   batch.mark.fill(0);
   let count = 0;
   for (let i = 0; i < n; i++) {
     batch.rows.rowStart[i] = count;
-    count = appendNonzero(batch, set.images, indices[start + i] * px, px, count);
+    const sample = indices[start + i];
+    count = isSparse(set)
+      ? appendRow(batch, set, sample, count)
+      : appendNonzero(batch, set.images, sample * width, width, count);
   }
   for (let i = n; i <= batch.capacity; i++) batch.rows.rowStart[i] = count;
-  const width = markedColumns(batch.mark, px, batch.columns);
-  batch.width = width;
   const { columns, slot, rows } = batch;
-  for (let k = 0; k < width; k++) slot[columns[k]] = k;
+  batch.width = batch.allColumns ? width : markedColumns(batch.mark, width, columns);
+  for (let k = 0; k < batch.width; k++) slot[columns[k]] = k;
   for (let e = 0; e < count; e++) rows.index[e] = slot[rows.index[e]];
   batch.sparse =
-    batch.form === "sparse" ||
-    (batch.form === "auto" && sparseIsCheaper(count, batch.capacity, width));
+    !batch.allColumns &&
+    (batch.form === "sparse" ||
+      (batch.form === "auto" && sparseIsCheaper(count, batch.capacity, batch.width)));
   if (!batch.sparse) denseFromRows(batch);
+}
+
+/** Appends sample `i`'s stored inputs and marks them. */
+function appendRow(batch: Batch, set: SparseSet, i: number, count: number): number {
+  const [from, to] = [set.rowStart[i], set.rowStart[i + 1]];
+  if (batch.rows.index.length < count + to - from) growRows(batch, count + to - from);
+  const { index, value } = batch.rows;
+  index.set(set.index.subarray(from, to), count);
+  if (set.value) value.set(set.value.subarray(from, to), count);
+  else value.fill(1, count, count + to - from);
+  const mark = batch.mark;
+  for (let e = from; e < to; e++) mark[set.index[e]] = 1;
+  return count + to - from;
 }
 
 /** Appends the nonzero pixels of `images[from..from+px)` (scaled to [0, 1]) and marks them. */
