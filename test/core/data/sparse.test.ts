@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
+  compactImages,
   decodeSparseSet,
   encodeSparseSet,
   type SparseSet,
@@ -57,6 +58,21 @@ describe("sparse sets", () => {
     const bytes = encodeSparseSet(set).length;
     expect(bytes).toBe(24 + 4 * (count + 1) + 4 * count * perRow + count);
     expect(bytes).toBeLessThan((count * width * 4) / 60);
+  });
+
+  test("compactImages: CSR rows where they are smaller than the bytes, else the images", () => {
+    const [count, rows, cols] = [20, 1, 400];
+    const labels = new Uint8Array(count).fill(3);
+    const multiHot = new Uint8Array(count * cols).map((_, i) => (i % 37 === 0 ? 255 : 0));
+    const grey = multiHot.map((v, i) => (v ? 1 + (i % 250) : 0));
+    const ink = new Uint8Array(count * cols).map((_, i) => (i % 3 === 0 ? 255 : 0));
+    const hot = compactImages({ count, rows, cols, images: multiHot, labels });
+    expect("rowStart" in hot && hot.value === undefined).toBe(true);
+    expect(hot).toEqual(sparseFromDense(multiHot, count, cols, labels, 255));
+    // 2.7% entries of 8 bytes (value stored) < 1 byte a cell; 33% ink at 4 bytes an entry is not.
+    expect("rowStart" in compactImages({ count, rows, cols, images: grey, labels })).toBe(true);
+    const dense = { count, rows, cols, images: ink, labels };
+    expect(compactImages(dense)).toBe(dense);
   });
 
   test("bad input names the problem", () => {
