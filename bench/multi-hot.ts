@@ -1,7 +1,8 @@
 /**
  * The multi-hot benchmark's model and data: IMDB-like bags of words, 10,000 inputs of which
  * ~1.5% are ones (150 distinct words a sample, uniformly drawn), into Dense(16, relu) →
- * Dense(16, relu) → Dense(2, softmax). The label says whether more of a sample's words fall
+ * Dense(16, relu) → Dense(10, softmax) (train() still wants MNIST's ten classes; two are
+ * used). The label says whether more of a sample's words fall
  * in the first half of the vocabulary than in the second, so there is something to learn.
  * Held as an ImageSet (1 × 10,000 bytes of 0 or 255 a sample) for the worker's batch filler,
  * and written as CSR (bench/pytorch/multihot.py reads it) for PyTorch.
@@ -16,9 +17,11 @@ export const WORDS_PER_SAMPLE = 150;
 
 /**
  * Binary cross-entropy on one sigmoid unit is not in the gemm step yet (its last layer must be
- * a softmax Dense): two softmax classes are the same model up to the parametrisation.
+ * a softmax Dense), and train() checks for ten classes: a 10-way softmax of which the labels
+ * use two stands in for Dense(1, sigmoid), at 16×10 weights instead of 16×1.
  */
-export const multiHotSpec = (): ModelSpec => mlpSpec([16, 16], VOCABULARY, 2);
+export const CLASSES = 10;
+export const multiHotSpec = (): ModelSpec => mlpSpec([16, 16], VOCABULARY, CLASSES);
 
 /** `count` samples from `seed` (a small xorshift, so PyTorch gets the very same data). */
 export function multiHotSet(count: number, seed: number): ImageSet {
