@@ -3,16 +3,16 @@
  * runs the worker step (fill + `gradientsInto`) with every batch forced dense (active columns
  * on the gemm) and forced sparse (CSR rows, sparse-rows.wat), alternating step by step, on
  * real MNIST batches for the MLP (batch 64 and 128) and on synthetic multi-hot batches
- * (10,000 inputs, ~1.5% ones, Dense(16) → Dense(16) → Dense(2), batch 512). Prints each
+ * (bench/multi-hot.ts, kept as CSR rows as a worker keeps them, batch 512). Prints each
  * case's median ms per step (with the spread), its density (entries per cell of the dense
  * block) and which form `sparseIsCheaper` picks: the data that set SPARSE_DENSITY.
  */
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import type { ImageSet } from "../src/core/data/dataset.ts";
+import { compactImages } from "../src/core/data/sparse.ts";
 import { initParams } from "../src/core/model/init.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
 import type { ModelSpec } from "../src/core/model/sequential.ts";
-import { type Batch, createBatch, fillBatch } from "../src/worker/batch.ts";
+import { type Batch, createBatch, fillBatch, type InputSet } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
 import { sparseIsCheaper } from "../src/worker/sparse-input.ts";
 import { multiHotSet, multiHotSpec } from "./multi-hot.ts";
@@ -23,7 +23,7 @@ const reps = Number(process.argv[2] ?? 60);
 interface Case {
   name: string;
   spec: ModelSpec;
-  set: ImageSet;
+  set: InputSet;
   batchSize: number;
 }
 
@@ -34,7 +34,7 @@ const cases: Case[] = [
   {
     name: "multi-hot 10,000 @1.5%, batch 512",
     spec: multiHotSpec(),
-    set: multiHotSet(4096, 1),
+    set: compactImages(multiHotSet(4096, 1)),
     batchSize: 512,
   },
 ];
