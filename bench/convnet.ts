@@ -8,20 +8,29 @@
  * 3. shardfit `train({ model: "convnet" })` with 1 and 2 workers: the second of two epochs of
  *    `steps` batches (the first warms the workers up), median of `reps` interleaved runs, with
  *    train()'s own step breakdown.
- * 4. PyTorch (bench/pytorch.ts), 1 and 2 threads, interleaved with the shardfit runs, when a
- *    python3 with torch is installed: the reference the issue's target is stated against.
+ * 4. PyTorch (bench/pytorch.ts) in each torch × BLAS thread setting, interleaved with the
+ *    shardfit runs, when a python3 with torch is installed; its best setting is the reference.
  * 5. FLOPs per sample, the step's GFLOP/s per thread, and their share of a matMul reference
  *    (the convnet's largest product) timed on wasm in this run, under the same load.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { defaultMnistDir, loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import type { Dataset } from "../src/core/data/dataset.ts";
 import { useWasmBackend } from "../src/tf/backend.ts";
 import { FLOPS_PER_SAMPLE } from "./conv/step.ts";
 import { kerasConvnet } from "./keras-convnet.ts";
-import { findTorchPython, type PytorchRow, pytorchRow } from "./pytorch.ts";
+import {
+  bestSetting,
+  blasName,
+  findTorchPython,
+  type PytorchMedian,
+  type PytorchRow,
+  pytorchMedians,
+  pytorchSettings,
+  settingName,
+} from "./pytorch.ts";
 import { runShardfit, type ShardfitRun } from "./shardfit.ts";
 import { fmt, median, medianIndex, table } from "./stats.ts";
 
@@ -124,44 +133,33 @@ export async function convnetBench(dataset: Dataset, options: ConvnetBenchOption
     [2, []],
   ]);
   const python = await findTorchPython();
-  const torchRuns = new Map<number, PytorchRow[]>([
-    [1, []],
-    [2, []],
-  ]);
+  const torchRuns: PytorchRow[] = [];
+  const torchArgs = ["--data", defaultMnistDir(), "--steps", String(5 * steps)];
   for (let r = 0; r < reps; r++) {
     for (const w of r % 2 === 0 ? [1, 2] : [2, 1]) {
       log(`shardfit convnet, ${w} worker(s), repetition ${r + 1}/${reps}`);
       runs
         .get(w)
         ?.push(await runShardfit(dataset, w, { steps, batchSize: BATCH, model: "convnet" }));
-      log(`PyTorch convnet, ${w} thread(s), repetition ${r + 1}/${reps}`);
-      torchRuns.get(w)?.push(await pytorchRow(python, 5 * steps, w));
     }
+    log(`PyTorch convnet, every thread setting, repetition ${r + 1}/${reps}`);
+    torchRuns.push(...(await pytorchSettings(python, "convnet.py", torchArgs, r)));
   }
   const peakGflops = await matMulReference();
   const medianRun = (w: number) => {
     const all = runs.get(w) ?? [];
     return all[medianIndex(all.map((run) => run.samplesPerSecond))];
   };
-  const torch = (threads: number) => medianPytorch(torchRuns.get(threads) ?? []);
   return {
     wasmFit,
     cpuFit,
     one: medianRun(1),
     two: medianRun(2),
-    pytorch: { "1": torch(1), "2": torch(2) },
+    pytorch: pytorchMedians(torchRuns),
     peakGflops,
     reps,
     steps,
   };
-}
-
-/** The median run, or the first error (a missing torch fails every run alike). */
-function medianPytorch(rows: PytorchRow[]): PytorchRow {
-  const ok = rows.filter((row) => "samplesPerSecond" in row);
-  if (ok.length < rows.length || ok.length === 0)
-    return rows.find((row) => "error" in row) ?? rows[0];
-  return ok[medianIndex(ok.map((row) => row.samplesPerSecond))];
 }
 
 export type ConvnetBench = Awaited<ReturnType<typeof convnetBench>>;
@@ -178,13 +176,15 @@ export function convnetReport(b: ConvnetBench): string {
     vsCpu(run.samplesPerSecond),
     `5 epochs ≈ ${fmt(300_000 / run.samplesPerSecond, 0)} s`,
   ];
-  const torchRow = (threads: "1" | "2") => {
-    const row = b.pytorch[threads];
-    const name = `PyTorch, ${threads} thread${threads === "2" ? "s" : ""}`;
-    if ("error" in row) return [name, "—", "—", row.error];
+  const best = bestSetting(b.pytorch);
+  const torchRow = (row: PytorchMedian) => {
+    const name = `PyTorch, ${settingName(row.setting)} torch/BLAS threads`;
+    if (!("samplesPerSecond" in row) || row.samplesPerSecond === undefined) {
+      return [name, "—", "—", row.error ?? ""];
+    }
     const sps = row.samplesPerSecond;
     return [
-      name,
+      `${name}${row === best ? " (best)" : ""}`,
       fmt(sps, 0),
       vsCpu(sps),
       `torch ${row.torch}; 5 epochs ≈ ${fmt(300_000 / sps, 0)} s`,
@@ -196,8 +196,7 @@ export function convnetReport(b: ConvnetBench): string {
     ["tfjs model.fit (cpu)", fmt(base ?? Number.NaN, 1), "1×", fitCell(b.cpuFit)],
     shardRow(b.one),
     shardRow(b.two),
-    torchRow("1"),
-    torchRow("2"),
+    ...b.pytorch.map(torchRow),
   ]);
   const breakdown = table([
     ["workers", "compute", "grad barrier", "reduce+RMSprop", "update barrier", "step ms"],
@@ -228,14 +227,15 @@ export function convnetReport(b: ConvnetBench): string {
     "",
     `training FLOPs per sample: ${fmt(FLOPS_PER_SAMPLE / 1e6, 1)} M; matMul reference [3872, 288]·[288, 64] on wasm: ${fmt(b.peakGflops, 2)} GFLOP/s`,
     flops,
-    `shardfit 2 workers / PyTorch 2 threads: ${fmt(vsPytorch(b) ?? Number.NaN, 2)}×`,
+    `shardfit 2 workers / PyTorch's best setting (${best ? settingName(best.setting) : "none"}): ` +
+      `${fmt(vsPytorch(b) ?? Number.NaN, 2)}×; BLAS: ${blasName(best?.blas)}`,
   ].join("\n");
 }
 
-/** shardfit's 2 workers over PyTorch's 2 threads (the same two cores), when PyTorch ran. */
+/** shardfit's 2 workers over PyTorch's best thread setting, when PyTorch ran. */
 function vsPytorch(b: ConvnetBench): number | undefined {
-  const torch = b.pytorch["2"];
-  return "samplesPerSecond" in torch ? b.two.samplesPerSecond / torch.samplesPerSecond : undefined;
+  const best = bestSetting(b.pytorch);
+  return best ? b.two.samplesPerSecond / best.samplesPerSecond : undefined;
 }
 
 /** The one-line JSON summary's fields. */

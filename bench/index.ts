@@ -13,6 +13,10 @@
  * 3. Kernel GFLOP/s of the step's matMuls, to see how close the step is to the matMul peak.
  * 4. Predict latency of the plain-TS forward pass, batch 1 and 64.
  * 5. Peak RSS of a 2-worker run and live tfjs tensors per epoch (child process).
+ * 1b. PyTorch (bench/pytorch.ts) on the same MLP and samples, each torch × BLAS thread
+ *    setting in the same interleaved rotation; the best setting is the reference.
+ * 1c. A multi-hot model (bench/multi-hot.ts: 10,000 inputs at 1.5%, batch 512): shardfit 2
+ *    workers against PyTorch dense, every thread setting, interleaved.
  * 6. What an open dashboard costs: 2 workers with the dashboard served and an SSE client (a
  *    curl process) reading `GET /events`, interleaved with the runs above (same reps): samples/s
  *    and the main thread's busy share beside the 2-worker runs without it.
@@ -20,10 +24,10 @@
  * Prints tables to stdout (progress to stderr), writes bench/results/<date>.json; with
  * --json the last stdout line is a one-line JSON summary.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
+import { defaultMnistDir, loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag, parseFlags } from "../src/cli/args.ts";
 import { DEFAULT_SPEC } from "../src/core/model/presets.ts";
 import { inputSizeOf, modelLayout } from "../src/core/model/sequential.ts";
@@ -32,8 +36,19 @@ import { runConvnetBench } from "./convnet.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
 import { prepareFitBaseline } from "./fit-baseline.ts";
 import { type KernelRow, kernelBench, stepFlops } from "./kernels.ts";
+import { multiHotSet, multiHotSpec, writeMultiHot } from "./multi-hot.ts";
 import { type ParallelProbe, parallelProbe, type StepHeadroom, stepHeadroom } from "./parallel.ts";
 import { predictBench } from "./predict.ts";
+import {
+  bestSetting,
+  blasName,
+  findTorchPython,
+  type PytorchMedian,
+  type PytorchRow,
+  pytorchMedians,
+  pytorchSettings,
+  settingName,
+} from "./pytorch.ts";
 import { runShardfit, type ShardfitRun } from "./shardfit.ts";
 import { fmt, median, medianIndex, pct, table } from "./stats.ts";
 
@@ -113,11 +128,25 @@ const fitRuns: FitRun[] = [];
 const shardRuns = new Map<number, ShardfitRun[]>(workerCounts.map((w) => [w, []]));
 /** 2 workers with the dashboard open (an SSE client connected to /events). */
 const dashboardRuns: ShardfitRun[] = [];
-const configs: ("fit" | "dashboard" | number)[] = ["fit", ...workerCounts, "dashboard"];
+const python = await findTorchPython();
+const torchRuns: PytorchRow[] = [];
+const torchArgs = ["--data", defaultMnistDir(), "--steps", String(steps), "--batch", String(BATCH)];
+const configs: ("fit" | "dashboard" | "torch" | number)[] = [
+  "fit",
+  ...workerCounts,
+  "dashboard",
+  "torch",
+];
 for (let r = 0; r < reps; r++) {
   const order = configs.map((_, i) => configs[(i + r) % configs.length]);
   for (const config of order) {
-    if (config === "fit") {
+    if (config === "torch") {
+      const rows = await pytorchSettings(python, "mlp.py", torchArgs, r);
+      torchRuns.push(...rows);
+      log(
+        `rep ${r + 1}/${reps} PyTorch MLP (torch/BLAS threads): ${rows.map(torchCell).join(", ")}`,
+      );
+    } else if (config === "fit") {
       const done = cpuWindow();
       const run = await fit.rep();
       fitRuns.push({ ...run, cpu: done() });
@@ -161,6 +190,47 @@ const medianRun = (w: number) => {
   return runs[medianIndex(runs.map((r) => r.samplesPerSecond))];
 };
 const fitMedianRun = fitRuns[medianIndex(fitRuns.map((r) => r.samplesPerSecond))];
+
+const torchMlp = pytorchMedians(torchRuns);
+const torchBest = bestSetting(torchMlp);
+const vsTorch = torchBest ? sps.get(2)! / torchBest.samplesPerSecond : Number.NaN;
+
+// --- 1c. Multi-hot ------------------------------------------------------------------------
+const MULTI_HOT_BATCH = 512;
+const multiHotSteps = 40;
+log("multi-hot: shardfit 2 workers vs PyTorch dense, every thread setting, interleaved");
+const multiHot = {
+  train: multiHotSet(MULTI_HOT_BATCH * multiHotSteps, 1),
+  test: multiHotSet(1000, 2),
+};
+const multiHotFile = join(os.tmpdir(), `shardfit-bench-multi-hot-${process.pid}.bin`);
+await writeMultiHot(multiHot.train, multiHotFile);
+const multiHotRuns: ShardfitRun[] = [];
+const multiHotTorchRuns: PytorchRow[] = [];
+const multiHotArgs = ["--data", multiHotFile, "--steps", String(3 * multiHotSteps)];
+for (let r = 0; r < reps; r++) {
+  for (const side of r % 2 ? ["torch", "shardfit"] : ["shardfit", "torch"]) {
+    if (side === "shardfit") {
+      const run = await runShardfit(multiHot, 2, {
+        steps: multiHotSteps,
+        batchSize: MULTI_HOT_BATCH,
+        model: multiHotSpec(),
+      });
+      multiHotRuns.push(run);
+      log(`rep ${r + 1}/${reps} multi-hot shardfit 2w: ${fmt(run.samplesPerSecond, 0)} samples/s`);
+    } else {
+      const rows = await pytorchSettings(python, "multihot.py", multiHotArgs, r);
+      multiHotTorchRuns.push(...rows);
+      log(`rep ${r + 1}/${reps} multi-hot PyTorch: ${rows.map(torchCell).join(", ")}`);
+    }
+  }
+}
+await rm(multiHotFile, { force: true });
+const multiHotSps = median(multiHotRuns.map((r) => r.samplesPerSecond));
+const multiHotTorch = pytorchMedians(multiHotTorchRuns);
+const multiHotBest = bestSetting(multiHotTorch);
+const multiHotVsTorch = multiHotBest ? multiHotSps / multiHotBest.samplesPerSecond : Number.NaN;
+const multiHotRun = multiHotRuns[medianIndex(multiHotRuns.map((r) => r.samplesPerSecond))];
 
 // --- 2b. Cold start and a whole run ---------------------------------------------------------
 log("cold epochs: fresh train() calls, one full epoch each");
@@ -305,6 +375,36 @@ say(
     `checkpoints, saving) took ${fmt(whole.seconds, 2)} s (test accuracy ` +
     `${fmt(whole.testAccuracy, 4)}) vs ${fmt(whole.epochs * fitEpochSeconds(whole.samples), 1)} s ` +
     `for ${whole.epochs} epochs of fit (extrapolated): runSpeedup ${fmt(runSpeedup, 2)}×`,
+);
+
+say();
+say(
+  `PyTorch on the same MLP and samples (bench/pytorch/mlp.py, batch ${BATCH}, ${steps} timed ` +
+    `steps after 20 warm-up), per torch/BLAS thread setting, median of ${reps} interleaved`,
+);
+say(torchTable(torchMlp, torchBest, sps.get(2)!));
+say(
+  `shardfit 2 workers / PyTorch's best (${torchBest ? settingName(torchBest.setting) : "none"}): ` +
+    `${fmt(vsTorch, 2)}×; BLAS: ${blasName(torchBest?.blas)}` +
+    `${torchBest?.unset.length ? `; unset in PyTorch's environment: ${torchBest.unset.join(", ")}` : ""}`,
+);
+
+say();
+say(
+  `Multi-hot: ${multiHot.train.count} samples of 10,000 inputs at 1.5%, Dense(16, relu) → ` +
+    `Dense(16, relu) → Dense(10, softmax) (2 classes used; softmax cross-entropy: the step has ` +
+    `no binary cross-entropy yet), batch ${MULTI_HOT_BATCH}, RMSprop; shardfit 2 workers: second ` +
+    `of two epochs of ${multiHotSteps} steps; PyTorch dense float32 inputs, ${3 * multiHotSteps} ` +
+    `timed steps; median of ${reps} interleaved`,
+);
+say(torchTable(multiHotTorch, multiHotBest, multiHotSps));
+say(
+  `shardfit 2 workers: ${fmt(multiHotSps, 0)} samples/s ` +
+    `(${spread(multiHotRuns.map((r) => r.samplesPerSecond))}), step ` +
+    `${fmt(multiHotRun.profile.stepMs, 2)} ms (compute ${fmt(multiHotRun.profile.compute, 2)}, ` +
+    `barriers ${fmt(multiHotRun.profile.gradBarrier + multiHotRun.profile.updateBarrier, 2)}, ` +
+    `reduce+RMSprop ${fmt(multiHotRun.profile.update, 2)}), test accuracy ` +
+    `${fmt(multiHotRun.testAccuracy, 3)}; / PyTorch's best: ${fmt(multiHotVsTorch, 2)}×`,
 );
 
 say();
@@ -500,6 +600,14 @@ say(
   `- 2 workers ≥ 15× fit (goal 18×): ${fmt(speedup(2), 2)}× (${verdict(speedup(2) >= 15)}); ` +
     `1 worker alone: ${fmt(speedup(1), 2)}×`,
 );
+say(
+  `- 2 workers ≥ 1.2× PyTorch's best thread setting (MLP): ${fmt(vsTorch, 2)}× ` +
+    `(${verdict(vsTorch >= 1.2)})`,
+);
+say(
+  `- multi-hot, 2 workers ≥ 3× PyTorch's best: ${fmt(multiHotVsTorch, 2)}× ` +
+    `(${verdict(multiHotVsTorch >= 3)})`,
+);
 say(`- cold epoch ≥ 12× fit: ${fmt(coldSpeedup, 2)}× (${verdict(coldSpeedup >= 12)})`);
 const lockstep = headrooms.map(({ when, probe }) => `${fmt(probe.lockstepCeiling, 2)}× ${when}`);
 say(
@@ -586,6 +694,32 @@ const summary = {
     eventsRead: dashboard.eventsRead,
   },
   stepHeadroomLockstep: headrooms.map(({ probe }) => round(probe.lockstepCeiling, 3)),
+  pytorch: {
+    best: torchBest
+      ? {
+          setting: settingName(torchBest.setting),
+          samplesPerSecond: Math.round(torchBest.samplesPerSecond),
+        }
+      : null,
+    settings: Object.fromEntries(torchMlp.map((m) => [settingName(m.setting), summaryCell(m)])),
+    blas: blasName(torchBest?.blas),
+    unset: torchBest?.unset ?? [],
+  },
+  vsPytorch: round(vsTorch, 2),
+  multiHot: {
+    shardfit2: Math.round(multiHotSps),
+    pytorchBest: multiHotBest
+      ? {
+          setting: settingName(multiHotBest.setting),
+          samplesPerSecond: Math.round(multiHotBest.samplesPerSecond),
+        }
+      : null,
+    pytorchSettings: Object.fromEntries(
+      multiHotTorch.map((m) => [settingName(m.setting), summaryCell(m)]),
+    ),
+    vsPytorch: round(multiHotVsTorch, 2),
+    testAccuracy: multiHotRun.testAccuracy,
+  },
   activeColumnFraction: Object.fromEntries(
     workerCounts.map((w) => [
       String(w),
@@ -608,6 +742,11 @@ const report = {
       shardRuns.get(w)!.map(({ params: _params, ...run }) => run),
     ]),
   ),
+  pytorch: torchRuns,
+  multiHot: {
+    shardfit: multiHotRuns.map(({ params: _params, ...run }) => run),
+    pytorch: multiHotTorchRuns,
+  },
   dashboardOpen: dashboardRuns.map(({ params: _params, ...run }) => run),
   throughputCpu,
   cold: colds,
@@ -643,6 +782,38 @@ function dashboardCost() {
     mainThreadCpuShare: both(cpuShare),
     eventsRead: median(dashboardRuns.map((r) => r.dashboardEvents ?? 0)),
   };
+}
+
+function torchCell(row: PytorchRow): string {
+  const name = settingName(row.setting);
+  return "samplesPerSecond" in row ? `${name} ${fmt(row.samplesPerSecond, 0)}` : `${name} failed`;
+}
+
+function summaryCell(m: PytorchMedian): number | string {
+  return "samplesPerSecond" in m && m.samplesPerSecond !== undefined
+    ? Math.round(m.samplesPerSecond)
+    : (m.error ?? "failed");
+}
+
+/** PyTorch's settings (median, range) beside shardfit's 2-worker figure. */
+function torchTable(
+  medians: readonly PytorchMedian[],
+  best: PytorchMedian | undefined,
+  shardfit2: number,
+): string {
+  return table([
+    ["PyTorch torch/BLAS threads", "samples/s", "range", "shardfit 2w / this"],
+    ...medians.map((m) =>
+      "samplesPerSecond" in m && m.samplesPerSecond !== undefined
+        ? [
+            `${settingName(m.setting)}${m === best ? " (best)" : ""}`,
+            fmt(m.samplesPerSecond, 0),
+            `${fmt(m.range[0], 0)}–${fmt(m.range[1], 0)}`,
+            `${fmt(shardfit2 / m.samplesPerSecond, 2)}×`,
+          ]
+        : [settingName(m.setting), "—", "—", m.error ?? ""],
+    ),
+  ]);
 }
 
 function round(v: number, digits: number): number {

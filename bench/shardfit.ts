@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { Dataset } from "../src/core/data/dataset.ts";
 import { train } from "../src/train/train.ts";
-import type { StepProfile } from "../src/train/types.ts";
+import type { StepProfile, TrainOptions } from "../src/train/types.ts";
 import { type CpuWindow, cpuWindow } from "./cpu.ts";
 
 export interface ShardfitRun {
@@ -42,7 +42,12 @@ export interface ShardfitRun {
 export async function runShardfit(
   dataset: Dataset,
   workers: number,
-  options: { steps: number; batchSize: number; dashboardClient?: boolean; model?: "convnet" },
+  options: {
+    steps: number;
+    batchSize: number;
+    dashboardClient?: boolean;
+    model?: TrainOptions["model"];
+  },
 ): Promise<ShardfitRun> {
   let stop: (() => CpuWindow) | undefined;
   let cpu: CpuWindow | undefined;

@@ -4,7 +4,8 @@
 JSON line. Same network, initialisation (glorot-uniform kernels, zero biases), optimizer (Keras
 RMSprop: lr 1e-3, rho 0.9, eps 1e-7), loss and batch (64) as `--model convnet`. Reference only:
 shardfit does not depend on it; bench/convnet.ts runs it when python3 can import torch
-(Debian: `apt-get install python3-torch`, the 1.13 build the issue measured).
+(Debian: `apt-get install python3-torch`, the 1.13 build the issue measured). BLAS threads:
+OPENBLAS_NUM_THREADS.
 """
 
 import argparse
@@ -16,6 +17,8 @@ import time
 import numpy as np
 import torch
 from torch import nn
+
+from common import blas_kernel
 
 
 def read_idx(path):
@@ -78,7 +81,7 @@ def main():
         loss_fn(model(x[idx]), y[idx]).backward()
         opt.step()
 
-    out = {"torch": torch.__version__, "threads": a.threads, "batch": 64}
+    out = {"torch": torch.__version__, "threads": a.threads, "batch": 64, "blas": blas_kernel()}
     if a.steps:
         perm = torch.randperm(len(x))
         for s in range(20):

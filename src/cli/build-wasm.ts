@@ -48,6 +48,11 @@ export const WASM_KERNELS: readonly WasmKernel[] = [
     features: { simd: true, relaxed_simd: true }, // f32x4.relaxed_madd
   },
   {
+    wat: "src/wasm/sparse-rows.wat",
+    module: "src/wasm/sparse-rows.wasm.ts",
+    features: { simd: true },
+  },
+  {
     wat: "src/wasm/step-ops.wat",
     module: "src/wasm/step-ops.wasm.ts",
     features: { simd: true },

@@ -25,6 +25,14 @@ export function activeColumns(
 ): number {
   mark.fill(0);
   for (let i = 0; i < n; i++) markNonzero(images, indices[start + i] * px, px, mark);
+  return markedColumns(mark, px, columns);
+}
+
+/**
+ * Writes the indices of the marked columns (of `px`) ascending into `columns`, padded with
+ * unmarked ones to a multiple of COLUMN_ALIGN (at least one block), and returns the count.
+ */
+export function markedColumns(mark: Uint8Array, px: number, columns: Int32Array): number {
   let width = 0;
   for (let j = 0; j < px; j++) if (mark[j]) columns[width++] = j;
   const padded = Math.min(

@@ -1,12 +1,15 @@
-import { type SampleSet, sampleSize } from "../core/data/dataset.ts";
-import { activeColumns, gatherInputs } from "./active-columns.ts";
+import { type SampleSet, type SampleTargets, sampleSize } from "../core/data/dataset.ts";
+import type { SparseSamples } from "../core/data/sparse.ts";
+import { gatherInputs, markedColumns } from "./active-columns.ts";
+import { type CsrRows, type InputForm, sparseIsCheaper } from "./sparse-input.ts";
 
 /**
  * A fixed-capacity batch: the inputs of its active columns only (see active-columns.ts), or
  * of every column for models without a Dense on the raw input (a conv needs whole images),
- * pixels scaled to [0, 1]; target rows of the output's width (a class index becomes a one-hot
- * row, or with one output unit its 0/1 value); per-sample loss weights (1/B of the global batch for real
- * rows, 0 for padding) and a mask of real rows for the accuracy count.
+ * pixels scaled to [0, 1] — or, where that is cheaper for the first layer, its nonzero inputs
+ * as CSR rows over the active columns (sparse-input.ts); target rows of the output's width (a
+ * class index becomes a one-hot row, or with one output unit its 0/1 value); per-sample loss
+ * weights (1/B of the global batch for real rows, 0 for padding) and a mask of real rows.
  */
 export interface Batch {
   readonly capacity: number;
@@ -24,6 +27,17 @@ export interface Batch {
   readonly allColumns: boolean;
   /** The shard index of each row's sample (−1 for padding). */
   readonly samples: Int32Array;
+  /**
+   * This batch's inputs are `rows` (index: position in `columns`), not `x`. Never with
+   * `allColumns`.
+   */
+  sparse: boolean;
+  /** The nonzero inputs of the batch's samples (padding rows empty); grows as needed. */
+  rows: CsrRows;
+  /** Each input's position in `columns` (scratch, valid for the active ones). */
+  readonly slot: Int32Array;
+  /** Whether `sparse` is chosen per batch or forced. */
+  readonly form: InputForm;
 }
 
 export function createBatch(
@@ -32,7 +46,11 @@ export function createBatch(
   /** The model's output width. */
   classes: number,
   allColumns = false,
+  form: InputForm = "auto",
 ): Batch {
+  if (allColumns && form === "sparse") {
+    throw new Error("createBatch: a batch of every input column cannot be sparse");
+  }
   return {
     capacity,
     x: new Float32Array(capacity * inputSize),
@@ -46,6 +64,18 @@ export function createBatch(
     weights: new Float32Array(capacity),
     mask: new Float32Array(capacity),
     mark: new Uint8Array(inputSize),
+    sparse: false,
+    rows: csrRows(capacity, capacity * Math.min(inputSize, 64)),
+    slot: new Int32Array(inputSize),
+    form,
+  };
+}
+
+function csrRows(capacity: number, entries: number): CsrRows {
+  return {
+    rowStart: new Int32Array(capacity + 1),
+    index: new Int32Array(entries),
+    value: new Float32Array(entries),
   };
 }
 
@@ -54,19 +84,23 @@ export function activeInputs(batch: Batch): Float32Array {
   return batch.x.subarray(0, batch.capacity * batch.width);
 }
 
+/** Samples a batch is filled from: dense inputs, or CSR rows (core/data/sparse.ts). */
+export type InputSet = SampleSet | SparseSamples;
+
+const isSparse = (set: InputSet): set is SparseSamples => "rowStart" in set;
+
 /**
  * Gathers `n` samples of `set` (by `indices[start..start+n)`) into the batch; rows past `n`
  * are zero padding. `globalCount` is the global batch's size, the mean's denominator.
  */
 export function fillBatch(
   batch: Batch,
-  set: SampleSet,
+  set: InputSet,
   indices: Int32Array,
   start: number,
   n: number,
   globalCount: number,
 ): void {
-  const px = sampleSize(set);
   const units = batch.y.length / batch.capacity;
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
@@ -74,22 +108,131 @@ export function fillBatch(
       throw new RangeError(`sample index ${sample} outside this shard's 0..${set.count - 1}`);
     }
   }
-  const width = batch.allColumns
-    ? px
-    : activeColumns(set.x, px, indices, start, n, batch.mark, batch.columns);
-  batch.width = width;
   batch.y.fill(0);
   batch.weights.fill(0);
   batch.mask.fill(0);
   batch.samples.fill(-1);
-  batch.x.fill(0, n * width, batch.capacity * width);
+  if (batch.allColumns) fillEveryColumn(batch, set, indices, start, n);
+  else fillActiveColumns(batch, set, indices, start, n);
   for (let i = 0; i < n; i++) {
     const sample = indices[start + i];
-    gatherInputs(batch.x, i * width, set.x, sample * px, batch.columns, width);
-    targetRowInto(batch.y, i, units, set, sample);
+    targetRowInto(batch.y, i, units, set.y, sample);
     batch.weights[i] = 1 / globalCount;
     batch.mask[i] = 1;
     batch.samples[i] = sample;
+  }
+}
+
+function fillEveryColumn(
+  batch: Batch,
+  set: InputSet,
+  indices: Int32Array,
+  start: number,
+  n: number,
+): void {
+  if (isSparse(set)) {
+    fillActiveColumns(batch, set, indices, start, n);
+    return;
+  }
+  const px = sampleSize(set);
+  batch.width = px;
+  batch.x.fill(0, n * px, batch.capacity * px);
+  for (let i = 0; i < n; i++) {
+    gatherInputs(batch.x, i * px, set.x, indices[start + i] * px, batch.columns, px);
+  }
+}
+
+/**
+ * The samples' nonzero inputs as CSR rows, the columns any of them marks, then either those
+ * rows (their indices turned into positions among the columns) or the dense block they make.
+ * A batch of every column (`allColumns`) is never sparse: its block spans them all.
+ */
+function fillActiveColumns(
+  batch: Batch,
+  set: InputSet,
+  indices: Int32Array,
+  start: number,
+  n: number,
+): void {
+  const width = isSparse(set) ? set.width : sampleSize(set);
+  batch.mark.fill(0);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    batch.rows.rowStart[i] = count;
+    const sample = indices[start + i];
+    count = isSparse(set)
+      ? appendRow(batch, set, sample, count)
+      : appendNonzero(batch, set.x, sample * width, width, count);
+  }
+  for (let i = n; i <= batch.capacity; i++) batch.rows.rowStart[i] = count;
+  const { columns, slot, rows } = batch;
+  batch.width = batch.allColumns ? width : markedColumns(batch.mark, width, columns);
+  for (let k = 0; k < batch.width; k++) slot[columns[k]] = k;
+  for (let e = 0; e < count; e++) rows.index[e] = slot[rows.index[e]];
+  batch.sparse =
+    !batch.allColumns &&
+    (batch.form === "sparse" ||
+      (batch.form === "auto" && sparseIsCheaper(count, batch.capacity, batch.width)));
+  if (!batch.sparse) denseFromRows(batch);
+}
+
+/** Appends sample `i`'s stored inputs and marks them. */
+function appendRow(batch: Batch, set: SparseSamples, i: number, count: number): number {
+  const [from, to] = [set.rowStart[i], set.rowStart[i + 1]];
+  if (batch.rows.index.length < count + to - from) growRows(batch, count + to - from);
+  const { index, value } = batch.rows;
+  index.set(set.index.subarray(from, to), count);
+  if (set.value) value.set(set.value.subarray(from, to), count);
+  else value.fill(1, count, count + to - from);
+  const mark = batch.mark;
+  for (let e = from; e < to; e++) mark[set.index[e]] = 1;
+  return count + to - from;
+}
+
+/**
+ * Appends the nonzero inputs of `x[from..from+width)` (pixel bytes scaled to [0, 1], or values)
+ * and marks them.
+ */
+function appendNonzero(
+  batch: Batch,
+  x: Uint8Array | Float32Array,
+  from: number,
+  width: number,
+  count: number,
+): number {
+  if (batch.rows.index.length < count + width) growRows(batch, count + width);
+  const { index, value } = batch.rows;
+  const mark = batch.mark;
+  const scale = x instanceof Uint8Array ? 255 : 1;
+  let at = count;
+  for (let j = 0; j < width; j++) {
+    const v = x[from + j];
+    if (v === 0) continue;
+    index[at] = j;
+    value[at++] = v / scale;
+    mark[j] = 1;
+  }
+  return at;
+}
+
+/** Room for at least `entries` entries, the first ones kept. */
+function growRows(batch: Batch, entries: number): void {
+  const old = batch.rows;
+  const rows = csrRows(batch.capacity, Math.max(entries, 2 * old.index.length));
+  rows.rowStart.set(old.rowStart);
+  rows.index.set(old.index);
+  rows.value.set(old.value);
+  batch.rows = rows;
+}
+
+/** x = the rows as a dense capacity × width block (their indices are positions already). */
+function denseFromRows(batch: Batch): void {
+  const { x, width, capacity } = batch;
+  const { rowStart, index, value } = batch.rows;
+  x.fill(0, 0, capacity * width);
+  for (let i = 0; i < capacity; i++) {
+    const at = i * width;
+    for (let e = rowStart[i]; e < rowStart[i + 1]; e++) x[at + index[e]] = value[e];
   }
 }
 
@@ -98,10 +241,9 @@ function targetRowInto(
   y: Float32Array,
   i: number,
   units: number,
-  set: SampleSet,
+  t: SampleTargets,
   sample: number,
 ): void {
-  const t = set.y;
   if (t.kind === "rows") {
     y.set(t.data.subarray(sample * units, (sample + 1) * units), i * units);
   } else if (units === 1) {

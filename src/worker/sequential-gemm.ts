@@ -20,17 +20,20 @@ import {
 } from "../core/model/sequential.ts";
 import { type WindowGrid, windowGrid } from "../core/model/window-grid.ts";
 import { Gemm, type Matrix, type PackedMatrix } from "../wasm/gemm.ts";
+import type { CsrRegions } from "../wasm/sparse-rows.ts";
 import { StepOps } from "../wasm/step-ops.ts";
 import { gatherRows, scatterRows } from "./active-columns.ts";
 import { activeInputs, type Batch } from "./batch.ts";
 import { scoreOutputs } from "./output-score.ts";
+import { SparseInput } from "./sparse-input.ts";
 
 /**
  * A worker's step for every model (the MLP, convnets) on the wasm SIMD gemm of src/wasm
  * instead of tfjs: a conv is im2col then one product with its kernel, its kernel gradient one
  * product with the same patches, its input gradient col2im(dz·Kᵀ); a Dense is the same
  * product without im2col. A Dense on the raw input sees only the batch's active columns
- * (active-columns.ts: MNIST batches have ink in ~63% of the pixels). The loops around the
+ * (active-columns.ts: MNIST batches have ink in ~63% of the pixels), or, for a batch that
+ * chose it, over each sample's nonzero inputs (sparse-input.ts). The loops around the
  * products (im2col, col2im, bias, ReLU, 2×2 pooling, column sums, transposes) are the SIMD
  * kernels of src/wasm/step-ops.wat, bit for bit their TS loops; dropout, the other
  * activations (core/model/activations.ts), the loss (core/loss) and other poolings stay plain
@@ -174,7 +177,8 @@ export class SequentialGemmStep {
       throw new Error("SequentialGemmStep: this model needs batches of every input column");
     }
     const t0 = timings ? performance.now() : 0;
-    this.view(this.x).set(activeInputs(batch));
+    // A sparse batch's rows go up with its first layer.
+    if (!batch.sparse) this.view(this.x).set(activeInputs(batch));
     if (timings) timings[TIMING.upload] += performance.now() - t0;
     const inputs: Matrix[] = [];
     let input = this.x;
@@ -331,10 +335,7 @@ class ProductLayer implements StepLayer {
 
   forward(params: Float32Array, input: Matrix, pass: Pass): void {
     const g = this.gemm;
-    if (this.grid && this.patches) {
-      this.ops.im2col(input.offset, this.capacity, this.grid, this.patches.offset);
-    }
-    g.multiply(this.left(input, pass), this.packKernel(params, pass), this.output, MUL_ADD);
+    this.product(params, input, pass);
     const bias = this.layer.weights[1];
     if (bias) g.view(this.bias).set(params.subarray(bias.offset, bias.offset + bias.size));
     if (bias || this.relu) {
@@ -346,6 +347,14 @@ class ProductLayer implements StepLayer {
       if (this.preActivation) g.view(this.preActivation).set(z);
       this.other.forward(z, z, this.output.cols);
     }
+  }
+
+  /** output = patches·K (or input·K). */
+  protected product(params: Float32Array, input: Matrix, pass: Pass): void {
+    if (this.grid && this.patches) {
+      this.ops.im2col(input.offset, this.capacity, this.grid, this.patches.offset);
+    }
+    this.gemm.multiply(this.left(input, pass), this.packKernel(params, pass), this.output, MUL_ADD);
   }
 
   /** The kernel from the parameters, packed as the forward's B. */
@@ -425,18 +434,42 @@ class ProductLayer implements StepLayer {
 /**
  * The Dense on the raw input, over the batch's active columns only: its kernel rows gathered
  * to those columns, its kernel gradient scattered back, every other row exactly zero. Exact:
- * an inactive column is zero in every sample, so only zero terms are skipped.
+ * an inactive column is zero in every sample, so only zero terms are skipped. A sparse batch
+ * multiplies its CSR rows by the gathered kernel rows instead of a dense block on the gemm.
  */
 class ActiveColumnsDense extends ProductLayer {
+  #sparse: SparseInput | undefined;
+  /** The sparse batch's rows in the memory, from its forward for its backward. */
+  #csr: CsrRegions | undefined;
+
   protected override left(input: Matrix, { batch }: Pass): Matrix {
     return { offset: input.offset, rows: this.capacity, cols: batch.width };
   }
 
+  protected override product(params: Float32Array, input: Matrix, pass: Pass): void {
+    const { batch } = pass;
+    if (!batch.sparse) {
+      this.#csr = undefined;
+      super.product(params, input, pass);
+      return;
+    }
+    this.#sparse ??= new SparseInput(this.gemm, this.capacity, this.kernel.rows);
+    this.#csr = this.#sparse.upload(batch.rows);
+    const rows = this.gatherKernel(params, batch);
+    this.#sparse.product(this.#csr, rows.offset, batch.width, rows.cols, this.output.offset);
+  }
+
   protected override packKernel(params: Float32Array, { batch }: Pass): PackedMatrix {
+    const rows = this.gatherKernel(params, batch);
+    return this.gemm.pack(rows, { ...this.packed, rows: batch.width });
+  }
+
+  /** The kernel rows of the batch's active columns, `width × units`. */
+  private gatherKernel(params: Float32Array, batch: Batch): Matrix {
     const rows = { ...this.kernel, rows: batch.width };
     const { offset } = this.layer.weights[0];
     gatherRows(params, offset, rows.cols, batch.columns, batch.width, this.gemm.view(rows));
-    return this.gemm.pack(rows, { ...this.packed, rows: batch.width });
+    return rows;
   }
 
   protected override kernelGradient(
@@ -445,9 +478,16 @@ class ActiveColumnsDense extends ProductLayer {
     grads: Float32Array,
     { batch }: Pass,
   ): void {
-    const rows = this.gemm.view(this.leftTimes(left, dz));
-    const { offset } = this.layer.weights[0];
     const { rows: inputs, cols: units } = this.kernel;
+    let compact: Matrix;
+    if (this.#csr && this.#sparse) {
+      compact = { ...this.backwardBuffers().dKernel, rows: batch.width };
+      this.#sparse.gradient(this.#csr, dz.offset, units, compact.offset, batch.width);
+    } else {
+      compact = this.leftTimes(left, dz);
+    }
+    const { offset } = this.layer.weights[0];
+    const rows = this.gemm.view(compact);
     scatterRows(rows, grads, offset, inputs, units, batch.columns, batch.width);
   }
 }

@@ -9,10 +9,11 @@ import { STAT, Telemetry, type TelemetryBuffers, TIMING } from "../collective/te
 import { dataMismatch } from "../core/data/fit.ts";
 import type { WorkerPlan } from "../core/data/plan.ts";
 import { decodeShard, type Shard } from "../core/data/shard.ts";
+import { compactSamples } from "../core/data/sparse.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
-import { type Batch, createBatch, fillBatch } from "./batch.ts";
+import { type Batch, createBatch, fillBatch, type InputSet } from "./batch.ts";
 import type { EvalOptions, EvalResult } from "./evaluate.ts";
 import { type FaultInjection, injectFault } from "./faults.ts";
 import { loadWorkerModel, type WorkerModel } from "./model.ts";
@@ -71,6 +72,8 @@ interface RunMembership {
 export class TrainerWorker {
   private model?: WorkerModel;
   private shard?: Shard;
+  /** The shard's training samples, as CSR rows where that is smaller (multi-hot data). */
+  private trainInputs?: InputSet;
   private run?: RunMembership;
   private batch?: Batch;
 
@@ -91,6 +94,7 @@ export class TrainerWorker {
     const mismatch = dataMismatch(shard.train, model.inputSize, model.classes);
     if (mismatch) throw new Error(`${name}: ${mismatch}`);
     this.shard = shard;
+    this.trainInputs = compactSamples(shard.train);
     return { train: shard.train.count, test: shard.test.count };
   }
 
@@ -135,7 +139,7 @@ export class TrainerWorker {
     const model = this.requireModel();
     const idx = Int32Array.from(indices);
     const batch = this.batchOf(idx.length);
-    fillBatch(batch, this.requireShard().train, idx, 0, idx.length, idx.length);
+    fillBatch(batch, this.requireTrainInputs(), idx, 0, idx.length, idx.length);
     const grads = new Float32Array(model.size);
     const { loss, correct } = model.gradientsInto(params, batch, grads, { step: 0 });
     return { lossSum: loss * idx.length, correct, count: idx.length, grads };
@@ -159,7 +163,7 @@ export class TrainerWorker {
    */
   async runEpoch(run: EpochRun): Promise<{ steps: number }> {
     const model = this.requireModel();
-    const train = this.requireShard().train;
+    const train = this.requireTrainInputs();
     const { collective, stats, timings, fault } = this.requireRun();
     const place = { seed: run.plan.seed, sampleOffset: run.plan.sampleOffset };
     const { plan } = run;
@@ -203,7 +207,7 @@ export class TrainerWorker {
    */
   warmUp(capacity: number, steps = 4): void {
     const model = this.requireModel();
-    const train = this.requireShard().train;
+    const train = this.requireTrainInputs();
     const n = Math.min(capacity, train.count);
     const batch = this.batchOf(capacity);
     const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -228,6 +232,11 @@ export class TrainerWorker {
   private requireShard(): Shard {
     if (!this.shard) throw new Error("worker: call loadShard(source) first");
     return this.shard;
+  }
+
+  private requireTrainInputs(): InputSet {
+    if (!this.trainInputs) throw new Error("worker: call loadShard(source) first");
+    return this.trainInputs;
   }
 
   private requireRun(): RunMembership {

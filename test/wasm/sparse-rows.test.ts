@@ -1,0 +1,164 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { SparseRows } from "../../src/wasm/sparse-rows.ts";
+import { mulberry } from "../support/random.ts";
+import { sparseGradientInto, sparseProductInto } from "../support/sparse-rows-loops.ts";
+
+/**
+ * sparse-rows.wat against its plain-TS loops, bit for bit (as uint32, so −0 ≠ 0), on random
+ * CSR batches (repeated indices, empty rows, unit counts off the SIMD width), and against a
+ * float64 dense product; the memory around each output stays untouched.
+ */
+
+const SENTINEL = 7.25;
+
+/** Arrays placed one after another, 16-byte aligned, with sentinel floats between. */
+function memoryWith(arrays: (Float32Array | Int32Array)[]) {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const at: number[] = [];
+  let next = 64;
+  const end = arrays.reduce((n, a) => n + Math.ceil(a.length / 4) * 16 + 64, next);
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil(end / 65536));
+  new Float32Array(memory.buffer).fill(SENTINEL);
+  for (const a of arrays) {
+    const view = a instanceof Int32Array ? Int32Array : Float32Array;
+    new view(memory.buffer, next, a.length).set(a as never);
+    at.push(next);
+    next += Math.ceil(a.length / 4) * 16 + 64;
+  }
+  return { memory, at, kernel: new SparseRows(memory) };
+}
+
+const bits = (v: Float32Array) => Array.from(new Uint32Array(v.slice().buffer));
+
+interface Csr {
+  rows: number;
+  units: number;
+  wRows: number;
+  rowStart: Int32Array;
+  index: Int32Array;
+  value: Float32Array;
+}
+
+const csrArbitrary = fc
+  .record({
+    rows: fc.integer({ min: 1, max: 9 }),
+    units: fc.integer({ min: 1, max: 21 }),
+    wRows: fc.integer({ min: 1, max: 30 }),
+    seed: fc.nat(),
+  })
+  .map(({ rows, units, wRows, seed }): Csr => {
+    const rand = mulberry(seed);
+    const counts = Array.from({ length: rows }, () => Math.floor(rand() * 6));
+    const rowStart = Int32Array.from([
+      0,
+      ...counts.map((_, r) => counts.slice(0, r + 1).reduce((a, b) => a + b)),
+    ]);
+    const n = rowStart[rows];
+    const index = Int32Array.from({ length: n }, () => Math.floor(rand() * wRows));
+    const few = [-1, -0, 0, 1, 0.5];
+    const value = Float32Array.from({ length: n }, () =>
+      rand() < 0.3 ? few[Math.floor(rand() * few.length)] : (rand() - 0.5) * 8,
+    );
+    return { rows, units, wRows, rowStart, index, value };
+  });
+
+function floats(n: number, seed: number): Float32Array {
+  const rand = mulberry(seed);
+  return Float32Array.from({ length: n }, () => (rand() - 0.5) * 3);
+}
+
+describe("SparseRows", () => {
+  test("product: bit for bit its TS loop, near the float64 dense product, writes only out", () => {
+    fc.assert(
+      fc.property(csrArbitrary, fc.nat(), (c, seed) => {
+        const w = floats(c.wRows * c.units, seed);
+        const out = new Float32Array(c.rows * c.units).fill(3);
+        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, w, out]);
+        const csr = { rowStart: at[0], index: at[1], value: at[2], entries: c.index.length };
+        kernel.product(csr, c.rows, at[3], c.wRows, c.units, at[4]);
+        const got = new Float32Array(memory.buffer, at[4], out.length);
+        const want = new Float32Array(out.length);
+        sparseProductInto(c.rowStart, c.index, c.value, c.rows, w, c.units, want);
+        expect(bits(got)).toEqual(bits(want));
+        for (let r = 0; r < c.rows; r++) {
+          for (let u = 0; u < c.units; u++) {
+            let sum = 0;
+            for (let k = c.rowStart[r]; k < c.rowStart[r + 1]; k++) {
+              sum += c.value[k] * w[c.index[k] * c.units + u];
+            }
+            expect(Math.abs(got[r * c.units + u] - sum)).toBeLessThanOrEqual(1e-4);
+          }
+        }
+        const after = at[4] + out.length * 4;
+        expect(Array.from(new Float32Array(memory.buffer, after, 8))).toEqual(
+          Array(8).fill(SENTINEL),
+        );
+        expect(bits(new Float32Array(memory.buffer, at[3], w.length))).toEqual(bits(w));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("gradient: bit for bit its TS loop, the dense xᵀ·dz within 1e-4", () => {
+    fc.assert(
+      fc.property(csrArbitrary, fc.nat(), (c, seed) => {
+        const dz = floats(c.rows * c.units, seed);
+        const dw = new Float32Array(c.wRows * c.units).fill(5);
+        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, dz, dw]);
+        const csr = { rowStart: at[0], index: at[1], value: at[2], entries: c.index.length };
+        kernel.gradient(csr, c.rows, at[3], c.units, at[4], c.wRows);
+        const got = new Float32Array(memory.buffer, at[4], dw.length);
+        const want = new Float32Array(dw.length);
+        sparseGradientInto(c.rowStart, c.index, c.value, c.rows, dz, c.units, want);
+        expect(bits(got)).toEqual(bits(want));
+        const dense = new Float64Array(dw.length);
+        for (let r = 0; r < c.rows; r++) {
+          for (let k = c.rowStart[r]; k < c.rowStart[r + 1]; k++) {
+            for (let u = 0; u < c.units; u++) {
+              dense[c.index[k] * c.units + u] += c.value[k] * dz[r * c.units + u];
+            }
+          }
+        }
+        for (let i = 0; i < dw.length; i++)
+          expect(Math.abs(got[i] - dense[i])).toBeLessThanOrEqual(1e-4);
+        const after = at[4] + dw.length * 4;
+        expect(Array.from(new Float32Array(memory.buffer, after, 8))).toEqual(
+          Array(8).fill(SENTINEL),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("an index past the kernel or entries going backwards is a clear error", () => {
+    const w = floats(8, 1);
+    const out = new Float32Array(4);
+    const bad = (rowStart: number[], index: number[]) => {
+      const { at, kernel } = memoryWith([
+        Int32Array.from(rowStart),
+        Int32Array.from(index),
+        new Float32Array(index.length).fill(1),
+        w,
+        out,
+      ]);
+      const csr = { rowStart: at[0], index: at[1], value: at[2], entries: index.length };
+      return () => kernel.product(csr, 2, at[3], 4, 2, at[4]);
+    };
+    expect(bad([0, 1, 2], [0, 4])).toThrow(/past the kernel/);
+    expect(bad([0, 2, 1], [0, 1])).toThrow(/backwards/);
+    expect(bad([0, 1, 3], [0, 1])).toThrow(/outside the 2/);
+    expect(bad([0, 1, 2], [3, 0])).not.toThrow();
+  });
+
+  test("the output may not overlap an input", () => {
+    const { at, kernel } = memoryWith([
+      Int32Array.from([0, 1]),
+      Int32Array.from([0]),
+      new Float32Array([1]),
+      floats(8, 2),
+    ]);
+    const csr = { rowStart: at[0], index: at[1], value: at[2], entries: 1 };
+    expect(() => kernel.product(csr, 1, at[3], 2, 4, at[3] + 4)).toThrow(/overlaps w/);
+  });
+});

@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
+import { type SampleSet, samplesFromImages, sliceSet } from "../../src/core/data/dataset.ts";
+import { type SparseSamples, toSparseSamples } from "../../src/core/data/sparse.ts";
+import { initParams } from "../../src/core/model/init.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
+import { modelLayout } from "../../src/core/model/sequential.ts";
+import { createBatch, fillBatch, type InputSet } from "../../src/worker/batch.ts";
+import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
+import type { InputForm } from "../../src/worker/sparse-input.ts";
+import { maxAbsDiff } from "../support/reference.ts";
+
+/**
+ * Batches filled from CSR rows (core/data/sparse.ts) are the batches filled from the same
+ * samples' bytes, in either form; and the forms give the same gradients.
+ */
+
+let dense: SampleSet;
+let sparse: SparseSamples;
+beforeAll(async () => {
+  const data = await loadIdxDataset();
+  dense = samplesFromImages(sliceSet(data.train, 0, 600));
+  sparse = toSparseSamples(dense);
+});
+
+const rows = Int32Array.from({ length: 50 }, (_, i) => 11 * i + 3);
+
+function filled(set: InputSet, form: InputForm, allColumns = false) {
+  const batch = createBatch(64, 784, 10, allColumns, form);
+  fillBatch(batch, set, rows, 0, rows.length, 64);
+  return batch;
+}
+
+describe("batches from sparse sets", () => {
+  test.each(["dense", "sparse"] as const)("%s form: the same batch as from the bytes", (form) => {
+    const [a, b] = [filled(dense, form), filled(sparse, form)];
+    expect(b.sparse).toBe(form === "sparse");
+    expect(b.width).toBe(a.width);
+    expect(b.columns.subarray(0, b.width)).toEqual(a.columns.subarray(0, a.width));
+    expect(b.y).toEqual(a.y);
+    expect(b.weights).toEqual(a.weights);
+    if (form === "dense")
+      expect(b.x.subarray(0, 64 * b.width)).toEqual(a.x.subarray(0, 64 * a.width));
+    else {
+      const count = a.rows.rowStart[64];
+      expect(b.rows.rowStart).toEqual(a.rows.rowStart);
+      expect(b.rows.index.subarray(0, count)).toEqual(a.rows.index.subarray(0, count));
+      expect(b.rows.value.subarray(0, count)).toEqual(a.rows.value.subarray(0, count));
+    }
+  });
+
+  test("every column (a conv's batches): the dense images", () => {
+    const [a, b] = [filled(dense, "auto", true), filled(sparse, "auto", true)];
+    expect(b.sparse).toBe(false);
+    expect(b.x).toEqual(a.x);
+  });
+
+  test("sparse and dense forms of a sparse set: the same gradients (1e-6)", () => {
+    const layout = modelLayout(mlpSpec([32]));
+    const params = initParams(layout.spec, 2);
+    const step = new SequentialGemmStep(layout, 64);
+    const [g1, g2] = [new Float32Array(layout.size), new Float32Array(layout.size)];
+    const r1 = step.gradientsInto(params, filled(sparse, "sparse"), g1);
+    const r2 = step.gradientsInto(params, filled(sparse, "dense"), g2);
+    expect(r1.loss).toBeCloseTo(r2.loss, 6);
+    expect(maxAbsDiff(g1, g2)).toBeLessThan(1e-6);
+    expect(Math.max(...g2.map(Math.abs))).toBeGreaterThan(1e-3);
+  });
+});
