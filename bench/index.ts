@@ -51,6 +51,7 @@ import {
 } from "./pytorch.ts";
 import { runShardfit, type ShardfitRun } from "./shardfit.ts";
 import { fmt, median, medianIndex, pct, table } from "./stats.ts";
+import { measureUpdateCosts, UPDATE_PARAMS } from "./update-cost.ts";
 
 const USAGE = `Usage: bun bench/index.ts [--model mlp|convnet] [--reps N] [--steps N] [--json]
 
@@ -131,9 +132,12 @@ const dashboardRuns: ShardfitRun[] = [];
 const python = await findTorchPython();
 const torchRuns: PytorchRow[] = [];
 const torchArgs = ["--data", defaultMnistDir(), "--steps", String(steps), "--batch", String(BATCH)];
-const configs: ("fit" | "dashboard" | "torch" | number)[] = [
+/** 2 workers training with Adam instead of RMSprop (the update keeps two moments, not one). */
+const adamRuns: ShardfitRun[] = [];
+const configs: ("fit" | "dashboard" | "torch" | "adam" | number)[] = [
   "fit",
   ...workerCounts,
+  "adam",
   "dashboard",
   "torch",
 ];
@@ -151,6 +155,12 @@ for (let r = 0; r < reps; r++) {
       const run = await fit.rep();
       fitRuns.push({ ...run, cpu: done() });
       log(`rep ${r + 1}/${reps} fit: ${fmt(run.samplesPerSecond, 0)} samples/s`);
+    } else if (config === "adam") {
+      const run = await runShardfit(dataset, 2, { steps, batchSize: BATCH, optimizer: "adam" });
+      adamRuns.push(run);
+      log(
+        `rep ${r + 1}/${reps} shardfit 2w adam: epoch 2 ${fmt(run.samplesPerSecond, 0)} samples/s`,
+      );
     } else if (config === "dashboard") {
       const run = await runShardfit(dataset, 2, { steps, batchSize: BATCH, dashboardClient: true });
       dashboardRuns.push(run);
@@ -190,6 +200,17 @@ const medianRun = (w: number) => {
   return runs[medianIndex(runs.map((r) => r.samplesPerSecond))];
 };
 const fitMedianRun = fitRuns[medianIndex(fitRuns.map((r) => r.samplesPerSecond))];
+
+const adamSps = median(adamRuns.map((r) => r.samplesPerSecond));
+const adamVsRmsprop = adamSps / sps.get(2)!;
+log("optimizer update cost (reduce + update of a slice, ns per parameter)");
+const updateCosts = measureUpdateCosts(Math.max(10, reps * 4));
+/** ns per parameter of each optimizer's SIMD update as a 2-worker step runs it: 2 rows, half. */
+const updateNs = Object.fromEntries(
+  updateCosts
+    .filter((c) => c.rows === 2 && c.elements === UPDATE_PARAMS / 2)
+    .map((c) => [c.optimizer, c.simdNs]),
+);
 
 const torchMlp = pytorchMedians(torchRuns);
 const torchBest = bestSetting(torchMlp);
@@ -594,8 +615,22 @@ say(
 );
 
 say();
-say("Targets (issue 13; shardfit: second epoch, warm workers, unless said otherwise)");
+say("Optimizer update, SIMD kernel: ns per parameter (2 gradient rows, a 2-worker slice)");
+say(
+  table([
+    ["optimizer", "ns/param", "TS loop"],
+    ...updateCosts
+      .filter((c) => c.rows === 2 && c.elements === UPDATE_PARAMS / 2)
+      .map((c) => [c.optimizer, fmt(c.simdNs, 2), fmt(c.jsNs, 2)]),
+  ]),
+);
+say();
+say("Targets (shardfit: second epoch, warm workers, unless said otherwise)");
 const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
+say(
+  `- 2 workers with adam within 5% of rmsprop: ${fmt(adamVsRmsprop, 3)} ` +
+    `(${verdict(adamVsRmsprop >= 0.95)}; ${fmt(adamSps, 0)} samples/s)`,
+);
 say(
   `- 2 workers ≥ 15× fit (goal 18×): ${fmt(speedup(2), 2)}× (${verdict(speedup(2) >= 15)}); ` +
     `1 worker alone: ${fmt(speedup(1), 2)}×`,
@@ -675,6 +710,12 @@ const summary = {
     workerCounts.map((w) => [String(w), Math.round(sps.get(w)!)]),
   ),
   speedup: Object.fromEntries(workerCounts.map((w) => [String(w), round(speedup(w), 2)])),
+  adamSamplesPerSecond: round(adamSps, 0),
+  /** 2 workers with Adam over 2 workers with RMSprop (the goal: within 5%). */
+  adamVsRmsprop: round(adamVsRmsprop, 3),
+  updateNsPerParam: Object.fromEntries(
+    Object.entries(updateNs).map(([name, ns]) => [name, round(ns, 2)]),
+  ),
   mainThreadBusyFraction: round(busy(maxW), 4),
   coldSpeedup: round(coldSpeedup, 2),
   runSpeedup: round(runSpeedup, 2),

@@ -47,6 +47,7 @@ export async function runShardfit(
     batchSize: number;
     dashboardClient?: boolean;
     model?: TrainOptions["model"];
+    optimizer?: TrainOptions["optimizer"];
   },
 ): Promise<ShardfitRun> {
   let stop: (() => CpuWindow) | undefined;
@@ -57,6 +58,7 @@ export async function runShardfit(
     dataset,
     workers,
     model: options.model,
+    optimizer: options.optimizer,
     epochs: 2,
     batchSize: options.batchSize,
     trainLimit: samples,

@@ -1,24 +1,11 @@
 /**
- * Interleaved A/B of the data-parallel reduce + update (`optimizer.update` of one worker's
- * slice) of every optimizer: the TS loop (src/core/optim/) against its wasm SIMD kernel
- * (src/collective/optimizer-simd.ts), in ns per parameter, on the shared plane of the default
- * MLP (407,050 parameters): the whole vector (1 worker) and half of it (a slice of 2 workers),
- * with 1 and 2 gradient rows. `bun bench/update.ts [REPS]` or `deno run -A bench/update.ts
- * [REPS]`. Each repetition times every variant once, alternating the order, so all see the
- * same machine load; medians are reported.
+ * `bun bench/update.ts [REPS]` or `deno run -A bench/update.ts [REPS]`: every optimizer's
+ * reduce + update, TS loop against its SIMD kernel (bench/update-cost.ts), as a table.
  */
-
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
-import { simdOptimizer } from "../src/collective/optimizer-simd.ts";
-import {
-  allocateSharedPlane,
-  SharedMemoryCollective,
-  SharedPlane,
-} from "../src/collective/shared-memory.ts";
-import { type Optimizer, type OptimizerSpec, optimizerFor } from "../src/core/optim/optimizer.ts";
-import { KERAS_OPTIMIZERS } from "../src/core/optim/spec.ts";
 import { positionalArgs } from "./positional.ts";
-import { median, table } from "./stats.ts";
+import { table } from "./stats.ts";
+import { measureUpdateCosts } from "./update-cost.ts";
 
 const USAGE = `Usage: bun bench/update.ts [REPS]   (or: deno run -A bench/update.ts [REPS])
 
@@ -26,81 +13,19 @@ const USAGE = `Usage: bun bench/update.ts [REPS]   (or: deno run -A bench/update
   -h, --help   show this help`;
 const args = positionalArgs(USAGE);
 const reps = flagsOrExit("bench/update.ts", USAGE, () => intFlag("REPS", args[0] ?? "30", 1, 1000));
-const PARAMS = 407_050;
-const SPECS: [string, OptimizerSpec][] = [
-  ["rmsprop", KERAS_OPTIMIZERS.rmsprop],
-  ["adam", KERAS_OPTIMIZERS.adam],
-  ["adamw", KERAS_OPTIMIZERS.adamw],
-  ["sgd", KERAS_OPTIMIZERS.sgd],
-  ["sgd momentum", { ...KERAS_OPTIMIZERS.sgd, momentum: 0.9 }],
-  ["adagrad", KERAS_OPTIMIZERS.adagrad],
-];
-// Room for the most state any optimizer keeps (Adam's two moments).
-const buffers = allocateSharedPlane(2, PARAMS, ["a", "b"]);
-if (!(buffers.memory instanceof WebAssembly.Memory)) throw new Error(buffers.memoryFallback);
-const { memory } = buffers;
-const plane = new SharedPlane(buffers);
-const wave = (phase: number, scale: number) =>
-  Float32Array.from({ length: PARAMS }, (_, i) => scale * Math.sin(i * 0.37 + phase));
-plane.load(0, wave(0, 1), [wave(1, 0.01).map(Math.abs), wave(4, 0.01).map(Math.abs)]);
-// The plane's own gradient rows (views of the wasm memory), as the workers write them.
-const gradRows = [0, 1].map(
-  (w) => new SharedMemoryCollective(buffers, w, KERAS_OPTIMIZERS.rmsprop).gradient,
-);
-for (const [w, row] of gradRows.entries()) row.set(wave(2 + w, 0.3));
-
-const variants = SPECS.flatMap(([name, spec]): [string, string, Optimizer][] => [
-  [name, "js", optimizerFor(spec)],
-  [name, "wasm", simdOptimizer(memory, spec)],
-]);
-const configs = [1, 2].flatMap((r) => [PARAMS, PARAMS / 2].map((n) => ({ rows: r, n })));
-
-function nsPerElement(optimizer: Optimizer, rowCount: number, n: number): number {
-  const k = optimizer.stateNames.length;
-  const t0 = performance.now();
-  optimizer.update(
-    gradRows.slice(0, rowCount),
-    plane.params(0),
-    plane.state(0).slice(0, k),
-    plane.params(1),
-    plane.state(1).slice(0, k),
-    0,
-    n,
-    10,
-  );
-  return ((performance.now() - t0) * 1e6) / n;
-}
-
-const samples = new Map<string, number[]>();
-for (let rep = 0; rep < reps; rep++) {
-  for (const { rows: r, n } of configs) {
-    const order = rep % 2 ? [...variants].reverse() : variants;
-    for (const [name, kind, optimizer] of order) {
-      const key = `${name}|${r}|${n}|${kind}`;
-      samples.set(key, [...(samples.get(key) ?? []), nsPerElement(optimizer, r, n)]);
-    }
-  }
-}
-
 const runtime = "Deno" in globalThis ? "deno" : "bun";
-const rowsOut = SPECS.flatMap(([name]) =>
-  configs.map(({ rows: r, n }) => {
-    const js = median(samples.get(`${name}|${r}|${n}|js`)!);
-    const wasm = median(samples.get(`${name}|${r}|${n}|wasm`)!);
-    return [
-      name,
-      String(r),
-      n.toLocaleString("en-US"),
-      js.toFixed(2),
-      wasm.toFixed(2),
-      `${(js / wasm).toFixed(2)}×`,
-    ];
-  }),
-);
+const rows = measureUpdateCosts(reps).map((c) => [
+  c.optimizer,
+  String(c.rows),
+  c.elements.toLocaleString("en-US"),
+  c.jsNs.toFixed(2),
+  c.simdNs.toFixed(2),
+  `${(c.jsNs / c.simdNs).toFixed(2)}×`,
+]);
 console.log(`update (${runtime}, ${reps} interleaved reps, median ns/element)`);
 console.log(
   table(
-    [["optimizer", "rows", "elements", "js", "wasm simd", "speed-up"], ...rowsOut],
+    [["optimizer", "rows", "elements", "js", "wasm simd", "speed-up"], ...rows],
     ["l", "r", "r", "r", "r", "r"],
   ),
 );

@@ -109,6 +109,27 @@ export function rowwiseLoss(name: LossName, targets: TargetLayout, rowLoss: RowL
   };
 }
 
+/**
+ * A Loss that is, per row, the mean over its units of `value(p, y)`, with the gradient
+ * `derivative(p, y)` scaled by the row's weight over its units (mse, mae, huber).
+ */
+export function elementwiseLoss(
+  name: LossName,
+  value: (p: number, y: number) => number,
+  derivative: (p: number, y: number) => number,
+): Loss {
+  return rowwiseLoss(name, "rows", (p, y, r, units, weight, gradient) => {
+    const at = r * units;
+    const scale = weight / units;
+    let loss = 0;
+    for (let k = at; k < at + units; k++) {
+      loss += value(p[k], y[k]);
+      if (gradient) gradient[k] = scale * derivative(p[k], y[k]);
+    }
+    return loss / units;
+  });
+}
+
 function sumRows(
   rowLoss: RowLoss,
   input: LossInput,
