@@ -1,13 +1,14 @@
 /**
  * The multi-hot benchmark's model and data: IMDB-like bags of words, 10,000 inputs of which
  * ~1.5% are ones (150 distinct words a sample, uniformly drawn), into Dense(16, relu) →
- * Dense(16, relu) → Dense(10, softmax) (train() still wants MNIST's ten classes; two are
- * used). The label says whether more of a sample's words fall
- * in the first half of the vocabulary than in the second, so there is something to learn.
- * Held as an ImageSet (1 × 10,000 bytes of 0 or 255 a sample) for the worker's batch filler,
- * and written as CSR (bench/pytorch/multihot.py reads it) for PyTorch.
+ * Dense(16, relu) → Dense(1, sigmoid) with binary cross-entropy, the book's IMDB model. The
+ * label says whether more of a sample's words fall in the first half of the vocabulary than in
+ * the second, so there is something to learn. Drawn as an ImageSet (1 × 10,000 bytes of 0 or
+ * 255 a sample), trained from arrays of 0/1 (`multiHotArrays`; the workers keep them as CSR
+ * rows), and written as CSR (bench/pytorch/multihot.py reads it) for PyTorch.
  */
 import { writeFile } from "node:fs/promises";
+import type { ArraySplit } from "../src/core/data/arrays.ts";
 import type { ImageSet } from "../src/core/data/dataset.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
 import type { ModelSpec } from "../src/core/model/sequential.ts";
@@ -15,13 +16,15 @@ import type { ModelSpec } from "../src/core/model/sequential.ts";
 export const VOCABULARY = 10_000;
 export const WORDS_PER_SAMPLE = 150;
 
-/**
- * Binary cross-entropy on one sigmoid unit is not in the gemm step yet (its last layer must be
- * a softmax Dense), and train() checks for ten classes: a 10-way softmax of which the labels
- * use two stands in for Dense(1, sigmoid), at 16×10 weights instead of 16×1.
- */
-export const CLASSES = 10;
-export const multiHotSpec = (): ModelSpec => mlpSpec([16, 16], VOCABULARY, CLASSES);
+export const multiHotSpec = (): ModelSpec => mlpSpec([16, 16], VOCABULARY, 1, "sigmoid");
+
+/** The set as arrays: 0/1 inputs, its two classes as indices (binary cross-entropy on them). */
+export function multiHotArrays(set: ImageSet): ArraySplit {
+  return {
+    x: { data: Float32Array.from(set.images, (v) => v / 255), shape: [set.count, VOCABULARY] },
+    y: { kind: "classes", data: Int32Array.from(set.labels), classes: 2 },
+  };
+}
 
 /** `count` samples from `seed` (a small xorshift, so PyTorch gets the very same data). */
 export function multiHotSet(count: number, seed: number): ImageSet {

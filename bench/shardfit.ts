@@ -9,6 +9,7 @@ import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import type { ArrayDataset } from "../src/core/data/arrays.ts";
 import type { Dataset } from "../src/core/data/dataset.ts";
 import { train } from "../src/train/train.ts";
 import type { StepProfile, TrainOptions } from "../src/train/types.ts";
@@ -40,7 +41,8 @@ export interface ShardfitRun {
  * would): the cost measured is the run's side of an open dashboard.
  */
 export async function runShardfit(
-  dataset: Dataset,
+  /** Images (MNIST), or arrays (`train({ data })`). */
+  dataset: Dataset | ArrayDataset,
   workers: number,
   options: {
     steps: number;
@@ -55,7 +57,7 @@ export async function runShardfit(
   const samples = options.steps * options.batchSize;
   const client = options.dashboardClient ? new SseClient() : undefined;
   const result = await train({
-    dataset,
+    ...("x" in dataset.train ? { data: dataset as ArrayDataset } : { dataset: dataset as Dataset }),
     workers,
     model: options.model,
     optimizer: options.optimizer,

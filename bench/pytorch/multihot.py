@@ -2,7 +2,7 @@
 
 `python3 bench/pytorch/multihot.py --data FILE --steps N [--threads T] [--batch 512]` prints one
 JSON line: samples/s of N timed steps (after 20 warm-up) of Dense(16, relu) → Dense(16, relu)
-→ Dense(10) (two classes used, as bench/multi-hot.ts says why) with softmax cross-entropy and Keras's RMSprop, on the CSR file bench/multi-hot.ts
+→ Dense(1) with binary cross-entropy on its logits (sigmoid fused, as Keras and shardfit do) and Keras's RMSprop, on the CSR file bench/multi-hot.ts
 writes (count, dims, rowStart, indices, labels), made dense float32 once before timing, as
 Keras would feed it. BLAS threads: OPENBLAS_NUM_THREADS.
 """
@@ -39,11 +39,12 @@ def main():
     torch.manual_seed(1)
     x, y = read_multi_hot(a.data)
     model = glorot(nn.Sequential(
-        nn.Linear(x.shape[1], 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 10)))
+        nn.Linear(x.shape[1], 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
     opt = keras_rmsprop(model.parameters())
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.BCEWithLogitsLoss()
     n = len(x) // a.batch
-    batches = [(x[i * a.batch : (i + 1) * a.batch], y[i * a.batch : (i + 1) * a.batch]) for i in range(n)]
+    targets = y.float().unsqueeze(1)
+    batches = [(x[i * a.batch : (i + 1) * a.batch], targets[i * a.batch : (i + 1) * a.batch]) for i in range(n)]
 
     def step(batch):
         opt.zero_grad()
