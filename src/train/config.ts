@@ -196,14 +196,15 @@ function resolveTrainOptimizer(options: TrainOptions, file?: TrainingSetup): Opt
   }
 }
 
-/** The logs every epoch has, by Keras's names; `val_` ones come with a validation split. */
+/** The logs every epoch has, by Keras's names (and the metrics asked for); `val_` ones come with a validation split. */
 const MONITORABLE = ["loss", "accuracy"];
 
 /** Early stopping and save-best, monitoring `monitor` (val_loss with validation, else loss). */
 function resolveCallbacks(options: TrainOptions, validation: boolean): CallbackConfig {
   const { earlyStopping, saveBest = false, restoreBestWeights = false, minDelta = 0 } = options;
   const monitor = options.monitor ?? (validation ? "val_loss" : "loss");
-  const names = MONITORABLE.flatMap((name) => (validation ? [name, `val_${name}`] : [name]));
+  const monitorable = [...MONITORABLE, ...(options.metrics ?? [])];
+  const names = monitorable.flatMap((name) => (validation ? [name, `val_${name}`] : [name]));
   if (!names.includes(monitor)) {
     const hint = monitor.startsWith("val_") && !validation ? " (val_ needs validationSplit)" : "";
     throw new ConfigError("monitor", `one of ${names.join(", ")}${hint}`, monitor);

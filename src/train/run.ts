@@ -26,6 +26,7 @@ import {
 } from "../core/format/training-config.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import { CLASSIFICATION } from "../core/loss/output-loss.ts";
+import { validationKey } from "../core/metric/index.ts";
 import { initParams } from "../core/model/init.ts";
 import { type ModelSpec, parameterCount } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
@@ -54,7 +55,7 @@ import { divergedMessage, runEpochSteps, TrainingDiverged } from "./recovery.ts"
 import { listenForWorkers } from "./remote/listen.ts";
 import { LazyShards, shardProvider } from "./shard-provider.ts";
 import type { StepProfile, TrainEvent, TrainResult } from "./types.ts";
-import { evaluateSamples } from "./validation.ts";
+import { evaluateSamples, type SetEvaluation } from "./validation.ts";
 
 export interface RunContext {
   readonly config: TrainConfig;
@@ -233,19 +234,25 @@ export class TrainingRun {
     const seen = telemetry.sum(STAT.seen);
     const trainLoss = telemetry.sum(STAT.loss) / seen;
     const trainAccuracy = telemetry.sum(STAT.correct) / seen;
+    const validated =
+      validation && evaluateSamples(spec, participants.params(), validation, loss, names);
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
       trainLoss,
       trainAccuracy,
       testLoss,
       testAccuracy: evals.reduce((a, e) => a + e.correct, 0) / testCount,
-      ...(validation ? validationMetrics(spec, participants.params(), validation, loss) : {}),
+      ...(validated ? { valLoss: validated.loss, valAccuracy: validated.accuracy } : {}),
       ...(this.r.callbacks.learningRate !== undefined
         ? { learningRate: this.r.callbacks.learningRate }
         : {}),
       trainSeconds,
       liveTensors,
-      metrics: { loss: trainLoss, ...(await this.trainMetrics(trainAccuracy)) },
+      metrics: {
+        loss: trainLoss,
+        ...(await this.trainMetrics(trainAccuracy)),
+        ...(validated ? validationKeys(validated, this.r.metrics) : {}),
+      },
       test: { loss: testLoss, ...this.metricMeans(evals) },
     };
     history.push(metrics);
@@ -548,15 +555,15 @@ async function loadData(config: TrainConfig): Promise<{ data: RunData; validatio
   };
 }
 
-/** `valLoss` and `valAccuracy` of the current weights. */
-function validationMetrics(
-  spec: ModelSpec,
-  params: Float32Array,
-  validation: SampleSet,
-  loss: LossName,
-) {
-  const evaluation = evaluateSamples(spec, params, validation, loss);
-  return { valLoss: evaluation.loss, valAccuracy: evaluation.accuracy };
+/** The validation split's loss and metrics by Keras's History keys: `val_loss`, `val_mae`, … */
+function validationKeys(
+  validated: SetEvaluation,
+  metrics: readonly RunMetric[],
+): Record<string, number> {
+  return Object.fromEntries([
+    ["val_loss", validated.loss],
+    ...metrics.map((m, i) => [validationKey(m.key), validated.metrics[i]]),
+  ]);
 }
 
 /** The configured optimizer at reduce-on-plateau's learning rate, when that is on. */

@@ -4,6 +4,7 @@ import type { LossName } from "../core/loss/loss.ts";
 import { CLASSIFICATION } from "../core/loss/output-loss.ts";
 import { forward, pixelsToInputs } from "../core/model/forward.ts";
 import { type ModelSpec, modelLayout, shapeSize } from "../core/model/sequential.ts";
+import { rowMetrics } from "../worker/output-score.ts";
 
 /** Samples per forward pass: bounds the main thread's activations. */
 const CHUNK = 256;
@@ -13,6 +14,8 @@ export interface SetEvaluation {
   readonly loss: number;
   /** Accuracy for a cross-entropy (argmax, or 0.5 for one sigmoid output); NaN otherwise. */
   readonly accuracy: number;
+  /** Each of `metricNames`' mean over the samples, in their order. */
+  readonly metrics: number[];
 }
 
 /**
@@ -25,6 +28,7 @@ export function evaluateSamples(
   params: Float32Array,
   set: SampleSet,
   lossName: LossName,
+  metricNames: readonly string[] = [],
 ): SetEvaluation {
   const model = { layout: modelLayout(spec), params };
   const size = sampleSize(set);
@@ -34,6 +38,9 @@ export function evaluateSamples(
     lossName === "sparse_categorical_crossentropy" ? "categorical_crossentropy" : lossName,
   );
   const classification = CLASSIFICATION.includes(lossName);
+  const metrics = rowMetrics(metricNames, lossName, units);
+  const metricSums = new Float64Array(metrics.length);
+  const values = new Float64Array(CHUNK);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < set.count; start += CHUNK) {
@@ -45,8 +52,17 @@ export function evaluateSamples(
     const weights = new Float32Array(count).fill(1);
     lossSum += loss.evaluate({ predictions, targets, units, weights });
     if (classification) correct += hits(predictions, targets, count, units);
+    metrics.forEach((metric, m) => {
+      const perSample = values.subarray(0, count);
+      metric.perSample({ predictions, targets, units }, perSample);
+      for (let r = 0; r < count; r++) metricSums[m] += perSample[r];
+    });
   }
-  return { loss: lossSum / set.count, accuracy: classification ? correct / set.count : Number.NaN };
+  return {
+    loss: lossSum / set.count,
+    accuracy: classification ? correct / set.count : Number.NaN,
+    metrics: Array.from(metricSums, (sum) => sum / set.count),
+  };
 }
 
 /** The targets of samples [start, start + count) as rows of `units` (class indices one-hot). */

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
 import { loadModelDir } from "../../src/adapter/fs/model-files.ts";
 import { type Dataset, sliceSet } from "../../src/core/data/dataset.ts";
+import { forward } from "../../src/core/model/forward.ts";
+import { modelLayout } from "../../src/core/model/sequential.ts";
 import { train } from "../../src/train/train.ts";
 import type { TrainOptions } from "../../src/train/types.ts";
 
@@ -106,4 +108,45 @@ describe("early stopping", () => {
     const bestOnly = await train({ ...base(), epochs: best.epoch });
     expect((await loadModelDir(out)).params).toEqual(bestOnly.params);
   });
+});
+
+describe("validation of a regression on arrays", () => {
+  test("val_loss and val_mae are Keras's History keys, equal to the model on the held-out rows, and can be monitored", async () => {
+    // y = Σ x / 4 + noise-free: a regression a 8-8-1 network learns a little in a few epochs.
+    const n = 500;
+    const x = Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 0.7));
+    const y = Float32Array.from(
+      { length: n },
+      (_, r) => (x[4 * r] + x[4 * r + 1] + x[4 * r + 2] + x[4 * r + 3]) / 4,
+    );
+    const split = (from: number, to: number) => ({
+      x: { data: x.slice(from * 4, to * 4), shape: [to - from, 4] },
+      y: { kind: "numbers" as const, data: y.slice(from, to), outputs: 1 },
+    });
+    const result = await train({
+      data: { train: split(0, 400), test: split(400, 500) },
+      hidden: [8, 8],
+      epochs: 3,
+      batchSize: 40,
+      workers: 2,
+      metrics: ["mae"],
+      validationSplit: 0.25,
+      earlyStopping: 5,
+      monitor: "val_mae",
+      out: false,
+    });
+    expect(Object.keys(result.kerasHistory).sort()).toEqual(["loss", "mae", "val_loss", "val_mae"]);
+    // The held-out rows are the last 100 of the 400 training rows; the final weights on them:
+    const model = { layout: modelLayout(result.spec), params: result.params };
+    const predicted = forward(model, x.slice(300 * 4, 400 * 4), 100);
+    let absolute = 0;
+    let squared = 0;
+    for (let r = 0; r < 100; r++) {
+      absolute += Math.abs(predicted[r] - y[300 + r]);
+      squared += (predicted[r] - y[300 + r]) ** 2;
+    }
+    expect(result.kerasHistory.val_mae.at(-1)).toBeCloseTo(absolute / 100, 5);
+    expect(result.kerasHistory.val_loss.at(-1)).toBeCloseTo(squared / 100, 5);
+    expect(result.stop.reason).toBe("epochs");
+  }, 300_000);
 });

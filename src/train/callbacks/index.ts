@@ -177,11 +177,14 @@ export function epochLogs(metrics: {
   trainAccuracy: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** Keras's History keys of the epoch (`loss`, `mae`, `val_mae`, …), when the run has them. */
+  metrics?: Record<string, number>;
 }): EpochLogs {
   return {
     loss: metrics.trainLoss,
     accuracy: metrics.trainAccuracy,
     ...(metrics.valLoss !== undefined ? { val_loss: metrics.valLoss } : {}),
     ...(metrics.valAccuracy !== undefined ? { val_accuracy: metrics.valAccuracy } : {}),
+    ...metrics.metrics,
   };
 }
