@@ -65,7 +65,10 @@ export async function pytorchRow(
   setting: ThreadSetting,
 ): Promise<PytorchRow> {
   if (!python) {
-    return { setting, error: "no python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread)" };
+    return {
+      setting,
+      error: "no python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread)",
+    };
   }
   const env: Record<string, string | undefined> = { ...process.env };
   const unset = BLAS_OVERRIDES.filter((name) => env[name] !== undefined);
