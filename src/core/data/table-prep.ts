@@ -17,6 +17,30 @@ import { parseNumber } from "./table-columns.ts";
  */
 export const KERAS_EPSILON = 1e-7;
 
+export interface NumberColumnPrep {
+  name: string;
+  kind: "number";
+  mean: number;
+  variance: number;
+}
+export interface StringColumnPrep {
+  name: string;
+  kind: "string";
+  vocabulary: string[];
+}
+export type ColumnPrep = NumberColumnPrep | StringColumnPrep;
+export type TargetPrep =
+  | { name: string; task: "classification"; classNames: string[] }
+  | { name: string; task: "regression" };
+export interface TablePreprocessing {
+  format: "shardfit-table-preprocessing";
+  version: 1;
+  columns: ColumnPrep[];
+  missing: "drop" | "impute";
+  missingValues: string[];
+  target: TargetPrep;
+}
+
 const NumberColumn = v.strictObject({
   name: v.string(),
   kind: v.literal("number"),
@@ -36,7 +60,8 @@ const Target = v.variant("task", [
   }),
   v.strictObject({ name: v.string(), task: v.literal("regression") }),
 ]);
-const Preprocessing = v.strictObject({
+// Typed explicitly (JSR's public API needs it); the schema is checked against the type.
+const Preprocessing: v.GenericSchema<TablePreprocessing> = v.strictObject({
   format: v.literal("shardfit-table-preprocessing"),
   version: v.literal(1),
   columns: v.pipe(v.array(v.variant("kind", [NumberColumn, StringColumn])), v.minLength(1)),
@@ -44,11 +69,6 @@ const Preprocessing = v.strictObject({
   missingValues: v.array(v.string()),
   target: Target,
 });
-
-export type TablePreprocessing = v.InferOutput<typeof Preprocessing>;
-export type NumberColumnPrep = v.InferOutput<typeof NumberColumn>;
-export type StringColumnPrep = v.InferOutput<typeof StringColumn>;
-export type ColumnPrep = NumberColumnPrep | StringColumnPrep;
 
 /** A row that cannot be turned into an input (a missing or ill-typed field): a 400 when served. */
 export class TableRowError extends Error {
