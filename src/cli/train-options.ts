@@ -7,8 +7,9 @@ import { intFlag, parseFlags, UsageError } from "./args.ts";
 
 export const TRAIN_HELP = `Usage: shardfit train [options]
 
-Trains a network on MNIST, data-parallel over tfjs-wasm workers: by default the MLP
-Dense(512, relu) → Dense(10, softmax); --model convnet or a tfjs Layers topology file.
+Trains a Keras-style network data-parallel over worker threads (WebAssembly SIMD), on MNIST
+or your own data (--data: NumPy .npz / .npy, CSV): by default the MLP Dense(512, relu) →
+Dense(10, softmax); --model convnet or a Layers topology file (tfjs, Keras 2 or 3).
 
   --workers N       worker threads, 1 to ${LIMITS.workers} (default: cores = ${navigator.hardwareConcurrency})
   --epochs N        epochs (default ${DEFAULTS.epochs})
