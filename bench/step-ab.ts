@@ -57,10 +57,17 @@ const variants = {
 };
 const model = variants.current;
 // The same samples for both, each in its own variant's batch layout (active columns or all).
+// The baseline's step reads only the dense block (x): its batches never take the CSR form.
 const batches = new Map(
   Object.entries(variants).map(([k, m]) => [
     k,
-    createBatch(batchSize, m.inputSize, m.classes, m.allColumns),
+    createBatch(
+      batchSize,
+      m.inputSize,
+      m.classes,
+      m.allColumns,
+      k === "current" ? "auto" : "dense",
+    ),
   ]),
 );
 const order = Int32Array.from({ length: data.train.count }, (_, i) => i);
