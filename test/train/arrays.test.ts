@@ -119,6 +119,10 @@ describe("train({ data }) on arrays", () => {
     ).rejects.toThrow(
       "metric sparse_top_k_categorical_accuracy reads class indices but loss categorical_crossentropy trains on target rows",
     );
+    await expect(train(quick({ data, metrics: ["f1"] }))).rejects.toThrow(
+      /unknown metric "f1": expected one of accuracy, /,
+    );
+    await expect(train(quick({ data, loss: "hinge" }))).rejects.toThrow(/loss: .*"hinge"/);
     expect(() => train(quick({ data, dataDir: "somewhere" }))).toThrow(
       "data: expected no dataDir beside data (one data source)",
     );

@@ -76,24 +76,6 @@ const VERSION = 1;
 const HEADER_BYTES = 24;
 const HAS_VALUES = 1;
 
-/**
- * The set as CSR rows where they take fewer bytes than its pixels (multi-hot data: 4 bytes an
- * entry against one a cell), else the set itself; pixels are divided by 255 as a worker does.
- * One counting pass decides before anything is built.
- */
-export function compactImages(set: ImageSet): ImageSet | SparseSet {
-  let entries = 0;
-  let allInk = true;
-  for (const v of set.images) {
-    if (v === 0) continue;
-    entries++;
-    if (v !== 255) allInk = false;
-  }
-  if (entries * (allInk ? 4 : 8) >= set.images.length) return set;
-  const width = set.rows * set.cols;
-  return sparseFromDense(set.images, set.count, width, set.labels, 255);
-}
-
 /** A mostly-zero set's problem, naming where it came from. */
 export class SparseSetError extends Error {
   constructor(source: string, detail: string) {

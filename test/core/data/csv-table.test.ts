@@ -396,6 +396,11 @@ describe("CSV table: bad files", () => {
       't.csv (line 1): feature "b" not in the header; the columns are "a", "y"',
     );
     await fails(
+      "a,y\n1,2\n",
+      { target: "y", drop: ["b"] },
+      't.csv (line 1): dropped column "b" not in the header; the columns are "a", "y"',
+    );
+    await fails(
       "a,a,y\n1,2,3\n",
       { target: "y" },
       't.csv (line 1): column "a" appears twice in the header',

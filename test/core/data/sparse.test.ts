@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
-  compactImages,
+  compactSamples,
   decodeSparseSet,
   encodeSparseSet,
   type SparseSet,
@@ -60,19 +60,25 @@ describe("sparse sets", () => {
     expect(bytes).toBeLessThan((count * width * 4) / 60);
   });
 
-  test("compactImages: CSR rows where they are smaller than the bytes, else the images", () => {
-    const [count, rows, cols] = [20, 1, 400];
+  test("compactSamples: CSR rows where they are smaller than the dense inputs, else the set", () => {
+    const [count, width] = [20, 400];
     const labels = new Uint8Array(count).fill(3);
-    const multiHot = new Uint8Array(count * cols).map((_, i) => (i % 37 === 0 ? 255 : 0));
+    const set = (x: Uint8Array | Float32Array) =>
+      ({ count, sampleShape: [width], x, y: { kind: "classes", labels, classes: 4 } }) as const;
+    const multiHot = new Uint8Array(count * width).map((_, i) => (i % 37 === 0 ? 255 : 0));
     const grey = multiHot.map((v, i) => (v ? 1 + (i % 250) : 0));
-    const ink = new Uint8Array(count * cols).map((_, i) => (i % 3 === 0 ? 255 : 0));
-    const hot = compactImages({ count, rows, cols, images: multiHot, labels });
+    const ink = new Uint8Array(count * width).map((_, i) => (i % 3 === 0 ? 255 : 0));
+    const hot = compactSamples(set(multiHot));
     expect("rowStart" in hot && hot.value === undefined).toBe(true);
-    expect(hot).toEqual(sparseFromDense(multiHot, count, cols, labels, 255));
+    const rows = sparseFromDense(multiHot, count, width, labels, 255);
+    expect(hot).toMatchObject({ rowStart: rows.rowStart, index: rows.index, y: set(multiHot).y });
     // 2.7% entries of 8 bytes (value stored) < 1 byte a cell; 33% ink at 4 bytes an entry is not.
-    expect("rowStart" in compactImages({ count, rows, cols, images: grey, labels })).toBe(true);
-    const dense = { count, rows, cols, images: ink, labels };
-    expect(compactImages(dense)).toBe(dense);
+    expect("rowStart" in compactSamples(set(grey))).toBe(true);
+    const dense = set(ink);
+    expect(compactSamples(dense)).toBe(dense);
+    // Floats cost 4 bytes a cell: the same 33% of ones as 0/1 floats is smaller as rows.
+    const floats = Float32Array.from(ink, (v) => v / 255);
+    expect("rowStart" in compactSamples(set(floats))).toBe(true);
   });
 
   test("bad input names the problem", () => {
