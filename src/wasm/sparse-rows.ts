@@ -10,7 +10,8 @@ interface SparseRowsExports {
 
 /**
  * Where a batch's CSR lies in the memory (byte offsets): `rowStart` (rows + 1 int32),
- * `index` (int32 row numbers of the kernel) and `value` (float32), `entries` floats each.
+ * `index` (int32 row numbers of the kernel) and `value` (float32), `entries` floats each;
+ * and the kernels' scratch, `scratchWords(entries, kernelRows)` words.
  */
 export interface CsrRegions {
   readonly rowStart: number;
@@ -18,7 +19,17 @@ export interface CsrRegions {
   readonly value: number;
   /** How many entries the index and value regions hold. */
   readonly entries: number;
+  readonly scratch: number;
+  /** The most kernel rows the scratch can sort entries into (the gradient's). */
+  readonly scratchRows: number;
 }
+
+/**
+ * Words of scratch the kernels need: each entry's row offset and value sorted by kernel row,
+ * and each kernel row's start.
+ */
+export const scratchWords = (entries: number, kernelRows: number): number =>
+  2 * entries + kernelRows + 1;
 
 /**
  * A Dense layer's product and kernel gradient for sparse inputs (sparse-rows.wat), on data in
@@ -36,17 +47,25 @@ export class SparseRows {
 
   /** out (rows × units) = csr · w (wRows × units), from +0 (sparseProductInto). */
   product(csr: CsrRegions, rows: number, w: number, wRows: number, units: number, out: number) {
-    this.#check("product", csr, rows, { w: [w, wRows * units], out: [out, rows * units] });
+    this.#check("product", csr, rows, 0, { w: [w, wRows * units], out: [out, rows * units] });
     this.#run("product", () =>
-      this.#kernel.sparseProduct(csr.rowStart, csr.index, csr.value, rows, w, wRows, units, out),
+      this.#kernel.sparseProduct(
+        ...[csr.rowStart, csr.index, csr.value, rows, w, wRows, units, out, csr.scratch],
+      ),
     );
   }
 
   /** dw (dwRows × units) = csrᵀ · dz (rows × units), samples in order (sparseGradientInto). */
   gradient(csr: CsrRegions, rows: number, dz: number, units: number, dw: number, dwRows: number) {
-    this.#check("gradient", csr, rows, { dz: [dz, rows * units], dw: [dw, dwRows * units] });
+    this.#check("gradient", csr, rows, dwRows, {
+      dz: [dz, rows * units],
+      dw: [dw, dwRows * units],
+    });
+    const { rowStart, index, value, scratch, entries } = csr;
     this.#run("gradient", () =>
-      this.#kernel.sparseGradient(csr.rowStart, csr.index, csr.value, rows, dz, units, dw, dwRows),
+      this.#kernel.sparseGradient(
+        ...[rowStart, index, value, rows, dz, units, dw, dwRows, scratch, entries],
+      ),
     );
   }
 
@@ -67,6 +86,8 @@ export class SparseRows {
     method: string,
     csr: CsrRegions,
     rows: number,
+    /** Kernel rows the scratch sorts entries into (0: none). */
+    sortedRows: number,
     matrices: Record<string, readonly [offset: number, floats: number]>,
   ): void {
     for (const [name, v] of Object.entries({ rows, entries: csr.entries })) {
@@ -74,10 +95,16 @@ export class SparseRows {
         throw new RangeError(`SparseRows.${method}: ${name} ${v} must be a non-negative integer`);
       }
     }
+    if (sortedRows > csr.scratchRows) {
+      throw new RangeError(
+        `SparseRows.${method}: the scratch sorts into ${csr.scratchRows} kernel rows, not ${sortedRows}`,
+      );
+    }
     const regions: Record<string, readonly [number, number]> = {
       rowStart: [csr.rowStart, rows + 1],
       index: [csr.index, csr.entries],
       value: [csr.value, csr.entries],
+      scratch: [csr.scratch, scratchWords(csr.entries, csr.scratchRows)],
       ...matrices,
     };
     const size = this.memory.buffer.byteLength;
@@ -96,11 +123,13 @@ export class SparseRows {
           `${csr.entries} the index and value regions hold`,
       );
     }
-    const [, [written, floats]] = Object.entries(matrices)[1];
-    for (const [name, [offset, n]] of Object.entries(regions)) {
-      if (offset === written) continue;
-      if (offset < written + 4 * floats && written < offset + 4 * n) {
-        throw new RangeError(`SparseRows.${method}: the output overlaps ${name}`);
+    const output = Object.keys(matrices)[1];
+    for (const written of [output, "scratch"]) {
+      const [at, n] = regions[written];
+      for (const [name, [offset, m]] of Object.entries(regions)) {
+        if (name !== written && offset < at + 4 * n && at < offset + 4 * m) {
+          throw new RangeError(`SparseRows.${method}: the ${written} overlaps ${name}`);
+        }
       }
     }
   }

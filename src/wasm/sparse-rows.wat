@@ -1,125 +1,350 @@
-;; The first Dense layer over sparse inputs (src/worker/sparse-rows-dense.ts), in WebAssembly
-;; SIMD (128-bit): a batch in CSR form (rowStart, index, value) times a kernel is, per sample,
-;; the sum of the kernel rows of its nonzero inputs, each scaled by its value (an axpy over a
-;; row); the kernel gradient adds value·dz[sample] into exactly those rows. Each gives the same
-;; bits as its plain-TS twin (test/support/sparse-rows-loops.ts): per lane, a multiply then an
-;; add (never fused), in CSR order.
+;; The first Dense layer over sparse inputs (src/worker/sparse-input.ts), in WebAssembly SIMD
+;; (128-bit): a batch in CSR form (rowStart, index, value) times a kernel is, per sample, the
+;; sum of the kernel rows of its nonzero inputs, each scaled by its value; the kernel gradient
+;; adds value·dz[sample] into exactly those rows. Each gives the same bits as its plain-TS twin
+;; (test/support/sparse-rows-loops.ts): per lane, a multiply then an add (never fused), from +0,
+;; in CSR order.
+;;
+;; Why the shape: a sum runs over a chunk of up to 32 floats held in registers (one load per
+;; multiply-add) rather than an axpy into memory (two loads and a store). So the gradient, a
+;; sum per kernel row, first sorts the entries by kernel row (a stable counting sort, so each
+;; row still adds its samples in order) into the caller's scratch region; rows narrower than a
+;; chunk are scattered into instead (bench: Dense(16) on multi-hot, ~4 entries a kernel row).
 ;;
 ;; All pointers are byte offsets into the imported memory (checked by sparse-rows.ts); an index
 ;; past the kernel's rows or a rowStart that goes backwards traps (`unreachable`) before any
-;; out-of-range access.
+;; out-of-range access. The scratch holds 2·entries + kernel rows + 1 words.
 ;; `npm run build:wasm` assembles this into sparse-rows.wasm.ts (features: simd).
 (module
   (import "env" "memory" (memory 1))
 
-  ;; dst[i] = dst[i] + v·src[i] for n floats.
-  (func $axpy (param $v f32) (param $src i32) (param $dst i32) (param $n i32)
+  ;; dst[0..32) = Σ value[k]·base[offset[k] .. + 32) over k in [k, end), from +0, in order.
+  (func $sum8x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $v v128) (local $p i32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $v (f32x4.splat
+          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $base)
+          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $a0 (f32x4.add (local.get $a0)
+          (f32x4.mul (local.get $v) (v128.load (local.get $p)))))
+        (local.set $a1 (f32x4.add (local.get $a1)
+          (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+        (local.set $a2 (f32x4.add (local.get $a2)
+          (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+        (local.set $a3 (f32x4.add (local.get $a3)
+          (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
+        (local.set $a4 (f32x4.add (local.get $a4)
+          (f32x4.mul (local.get $v) (v128.load offset=64 (local.get $p)))))
+        (local.set $a5 (f32x4.add (local.get $a5)
+          (f32x4.mul (local.get $v) (v128.load offset=80 (local.get $p)))))
+        (local.set $a6 (f32x4.add (local.get $a6)
+          (f32x4.mul (local.get $v) (v128.load offset=96 (local.get $p)))))
+        (local.set $a7 (f32x4.add (local.get $a7)
+          (f32x4.mul (local.get $v) (v128.load offset=112 (local.get $p)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (v128.store (local.get $dst) (local.get $a0))
+    (v128.store offset=16 (local.get $dst) (local.get $a1))
+    (v128.store offset=32 (local.get $dst) (local.get $a2))
+    (v128.store offset=48 (local.get $dst) (local.get $a3))
+    (v128.store offset=64 (local.get $dst) (local.get $a4))
+    (v128.store offset=80 (local.get $dst) (local.get $a5))
+    (v128.store offset=96 (local.get $dst) (local.get $a6))
+    (v128.store offset=112 (local.get $dst) (local.get $a7)))
+
+  ;; dst[0..16) = Σ value[k]·base[offset[k] .. + 16) over k in [k, end), from +0, in order.
+  (func $sum4x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128) (local $p i32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $v (f32x4.splat
+          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $base)
+          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $a0 (f32x4.add (local.get $a0)
+          (f32x4.mul (local.get $v) (v128.load (local.get $p)))))
+        (local.set $a1 (f32x4.add (local.get $a1)
+          (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+        (local.set $a2 (f32x4.add (local.get $a2)
+          (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+        (local.set $a3 (f32x4.add (local.get $a3)
+          (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (v128.store (local.get $dst) (local.get $a0))
+    (v128.store offset=16 (local.get $dst) (local.get $a1))
+    (v128.store offset=32 (local.get $dst) (local.get $a2))
+    (v128.store offset=48 (local.get $dst) (local.get $a3)))
+
+  ;; dst[0..4) = Σ value[k]·base[offset[k] .. + 4) over k in [k, end), from +0, in order.
+  (func $sum1x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a0 v128) (local $v v128) (local $p i32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $v (f32x4.splat
+          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $base)
+          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $a0 (f32x4.add (local.get $a0)
+          (f32x4.mul (local.get $v) (v128.load (local.get $p)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (v128.store (local.get $dst) (local.get $a0)))
+
+
+  ;; dst[0] = Σ value[k]·base[offset[k]] over k in [k, end), from +0, in order.
+  (func $sum1 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a f32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $a (f32.add (local.get $a)
+          (f32.mul
+            (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
+            (f32.load (i32.add (local.get $base)
+              (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2)))))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (f32.store (local.get $dst) (local.get $a)))
+
+  ;; The `units` floats of dst, each the sum over entries [k, end): in chunks of 32, 16, 4, 1.
+  (func $sumRow (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32) (param $units i32)
+    (local $left i32)
+    (local.set $left (local.get $units))
+    (block $done
+      (loop $chunks
+        (if (i32.ge_u (local.get $left) (i32.const 32))
+          (then
+            (call $sum8x4 (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+              (local.get $base) (local.get $dst))
+            (local.set $left (i32.sub (local.get $left) (i32.const 32)))
+            (local.set $base (i32.add (local.get $base) (i32.const 128)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+            (br $chunks)))
+        (if (i32.ge_u (local.get $left) (i32.const 16))
+          (then
+            (call $sum4x4 (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+              (local.get $base) (local.get $dst))
+            (local.set $left (i32.sub (local.get $left) (i32.const 16)))
+            (local.set $base (i32.add (local.get $base) (i32.const 64)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+            (br $chunks)))
+        (if (i32.ge_u (local.get $left) (i32.const 4))
+          (then
+            (call $sum1x4 (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+              (local.get $base) (local.get $dst))
+            (local.set $left (i32.sub (local.get $left) (i32.const 4)))
+            (local.set $base (i32.add (local.get $base) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $chunks)))
+        (br_if $done (i32.eqz (local.get $left)))
+        (call $sum1 (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+          (local.get $base) (local.get $dst))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+        (local.set $base (i32.add (local.get $base) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $chunks))))
+
+  ;; rowStart[r] (int32 r of the array at $rowStart).
+  (func $at (param $array i32) (param $r i32) (result i32)
+    (i32.load (i32.add (local.get $array) (i32.shl (local.get $r) (i32.const 2)))))
+
+  ;; Traps unless rowStart[0] ≤ rowStart[1] ≤ … ≤ rowStart[rows].
+  (func $checkRows (param $rowStart i32) (param $rows i32)
+    (local $r i32)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (if (i32.lt_s (call $at (local.get $rowStart) (i32.add (local.get $r) (i32.const 1)))
+              (call $at (local.get $rowStart) (local.get $r)))
+          (then unreachable))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $each))))
+
+  ;; index[k] for a k of the batch; traps at or past $kernelRows.
+  (func $kernelRow (param $index i32) (param $k i32) (param $kernelRows i32) (result i32)
+    (local $j i32)
+    (local.set $j (call $at (local.get $index) (local.get $k)))
+    (if (i32.ge_u (local.get $j) (local.get $kernelRows)) (then unreachable))
+    (local.get $j))
+
+  ;; dst[i] = dst[i] + v·src[i] for the `units` floats of a row: 16, 4, then 1 at a time.
+  (func $axpyRow (param $v f32) (param $src i32) (param $dst i32) (param $units i32)
     (local $vv v128)
     (local.set $vv (f32x4.splat (local.get $v)))
+    (block $sixteensDone
+      (loop $sixteens
+        (br_if $sixteensDone (i32.lt_u (local.get $units) (i32.const 16)))
+        (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst))
+          (f32x4.mul (local.get $vv) (v128.load (local.get $src)))))
+        (v128.store offset=16 (local.get $dst) (f32x4.add (v128.load offset=16 (local.get $dst))
+          (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $src)))))
+        (v128.store offset=32 (local.get $dst) (f32x4.add (v128.load offset=32 (local.get $dst))
+          (f32x4.mul (local.get $vv) (v128.load offset=32 (local.get $src)))))
+        (v128.store offset=48 (local.get $dst) (f32x4.add (v128.load offset=48 (local.get $dst))
+          (f32x4.mul (local.get $vv) (v128.load offset=48 (local.get $src)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 64)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+        (local.set $units (i32.sub (local.get $units) (i32.const 16)))
+        (br $sixteens)))
     (block $quadsDone
       (loop $quads
-        (br_if $quadsDone (i32.lt_u (local.get $n) (i32.const 4)))
-        (v128.store (local.get $dst)
-          (f32x4.add (v128.load (local.get $dst))
-            (f32x4.mul (local.get $vv) (v128.load (local.get $src)))))
+        (br_if $quadsDone (i32.lt_u (local.get $units) (i32.const 4)))
+        (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst))
+          (f32x4.mul (local.get $vv) (v128.load (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+        (local.set $units (i32.sub (local.get $units) (i32.const 4)))
         (br $quads)))
     (block $done
       (loop $singles
-        (br_if $done (i32.eqz (local.get $n)))
-        (f32.store (local.get $dst)
-          (f32.add (f32.load (local.get $dst)) (f32.mul (local.get $v) (f32.load (local.get $src)))))
+        (br_if $done (i32.eqz (local.get $units)))
+        (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst))
+          (f32.mul (local.get $v) (f32.load (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (local.set $units (i32.sub (local.get $units) (i32.const 1)))
         (br $singles))))
 
-  ;; n floats of +0 from dst.
-  (func $zero (param $dst i32) (param $n i32)
-    (block $quadsDone
-      (loop $quads
-        (br_if $quadsDone (i32.lt_u (local.get $n) (i32.const 4)))
-        (v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-        (br $quads)))
-    (block $done
-      (loop $singles
-        (br_if $done (i32.eqz (local.get $n)))
-        (i32.store (local.get $dst) (i32.const 0))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $singles))))
-
-  ;; Byte offset of row index[k] of a matrix at $m with $rowBytes per row; traps past $mRows.
-  (func $rowOf (param $index i32) (param $k i32) (param $m i32) (param $mRows i32)
-    (param $rowBytes i32) (result i32)
-    (local $j i32)
-    (local.set $j (i32.load (i32.add (local.get $index) (i32.shl (local.get $k) (i32.const 2)))))
-    (if (i32.ge_u (local.get $j) (local.get $mRows)) (then unreachable))
-    (i32.add (local.get $m) (i32.mul (local.get $j) (local.get $rowBytes))))
-
-  ;; Entries rowStart[r]..rowStart[r+1] of sample r; traps if they go backwards.
-  (func $end (param $rowStart i32) (param $r i32) (param $k i32) (result i32)
-    (local $end i32)
-    (local.set $end (i32.load (i32.add (local.get $rowStart)
-      (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))))
-    (if (i32.lt_u (local.get $end) (local.get $k)) (then unreachable))
-    (local.get $end))
-
-  ;; out[r] = Σ_k value[k]·w[index[k]] over sample r's entries, from +0, for r < rows;
-  ;; w is wRows × units, out rows × units.
-  (func (export "sparseProduct")
-    (param $rowStart i32) (param $index i32) (param $value i32) (param $rows i32)
-    (param $w i32) (param $wRows i32) (param $units i32) (param $out i32)
-    (local $r i32) (local $k i32) (local $end i32) (local $rowBytes i32)
-    (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
-    (local.set $k (i32.load (local.get $rowStart)))
-    (block $rowsDone
-      (loop $rowsLoop
-        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-        (call $zero (local.get $out) (local.get $units))
-        (local.set $end (call $end (local.get $rowStart) (local.get $r) (local.get $k)))
-        (block $entriesDone
-          (loop $entries
-            (br_if $entriesDone (i32.ge_u (local.get $k) (local.get $end)))
-            (call $axpy
-              (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
-              (call $rowOf (local.get $index) (local.get $k) (local.get $w) (local.get $wRows)
-                (local.get $rowBytes))
-              (local.get $out) (local.get $units))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
-            (br $entries)))
-        (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rowsLoop))))
-
-  ;; dw = 0 (dwRows × units), then dw[index[k]] += value[k]·dz[r] over each sample r's entries,
-  ;; samples in order; dz is rows × units.
-  (func (export "sparseGradient")
+  ;; The gradient for rows narrower than a chunk (units < 32): dw = 0, then each entry's
+  ;; value·dz[r] added into its kernel row, samples in order. Sorting would cost more than the
+  ;; load and store per quad it saves.
+  (func $scatterGradient
     (param $rowStart i32) (param $index i32) (param $value i32) (param $rows i32)
     (param $dz i32) (param $units i32) (param $dw i32) (param $dwRows i32)
     (local $r i32) (local $k i32) (local $end i32) (local $rowBytes i32)
     (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
-    (call $zero (local.get $dw) (i32.mul (local.get $dwRows) (local.get $units)))
-    (local.set $k (i32.load (local.get $rowStart)))
+    (memory.fill (local.get $dw) (i32.const 0) (i32.mul (local.get $dwRows) (local.get $rowBytes)))
     (block $rowsDone
       (loop $rowsLoop
         (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-        (local.set $end (call $end (local.get $rowStart) (local.get $r) (local.get $k)))
+        (local.set $k (call $at (local.get $rowStart) (local.get $r)))
+        (local.set $end (call $at (local.get $rowStart) (i32.add (local.get $r) (i32.const 1))))
         (block $entriesDone
           (loop $entries
             (br_if $entriesDone (i32.ge_u (local.get $k) (local.get $end)))
-            (call $axpy
+            (call $axpyRow
               (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
               (local.get $dz)
-              (call $rowOf (local.get $index) (local.get $k) (local.get $dw) (local.get $dwRows)
-                (local.get $rowBytes))
+              (i32.add (local.get $dw)
+                (i32.mul (call $kernelRow (local.get $index) (local.get $k) (local.get $dwRows))
+                  (local.get $rowBytes)))
               (local.get $units))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $entries)))
         (local.set $dz (i32.add (local.get $dz) (local.get $rowBytes)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))
+
+  ;; out[r] = Σ_k value[k]·w[index[k]] over sample r's entries, from +0, for r < rows;
+  ;; w is wRows × units, out rows × units. The scratch gets each entry's kernel row offset.
+  (func (export "sparseProduct")
+    (param $rowStart i32) (param $index i32) (param $value i32) (param $rows i32)
+    (param $w i32) (param $wRows i32) (param $units i32) (param $out i32) (param $scratch i32)
+    (local $r i32) (local $k i32) (local $end i32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
+    (call $checkRows (local.get $rowStart) (local.get $rows))
+    (local.set $k (call $at (local.get $rowStart) (i32.const 0)))
+    (local.set $end (call $at (local.get $rowStart) (local.get $rows)))
+    (block $offsetsDone
+      (loop $offsets
+        (br_if $offsetsDone (i32.ge_u (local.get $k) (local.get $end)))
+        (i32.store (i32.add (local.get $scratch) (i32.shl (local.get $k) (i32.const 2)))
+          (i32.mul (call $kernelRow (local.get $index) (local.get $k) (local.get $wRows))
+            (local.get $rowBytes)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $offsets)))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (call $sumRow (call $at (local.get $rowStart) (local.get $r))
+          (call $at (local.get $rowStart) (i32.add (local.get $r) (i32.const 1)))
+          (local.get $scratch) (local.get $value) (local.get $w) (local.get $out) (local.get $units))
+        (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))
+
+  ;; dw[j] = Σ value[k]·dz[r] over the entries k naming kernel row j (samples r in order), from
+  ;; +0, for every j < dwRows; dz is rows × units. The scratch ($entries the index region's
+  ;; size) holds the entries sorted by kernel row: dz row offsets, values, then the row starts.
+  (func (export "sparseGradient")
+    (param $rowStart i32) (param $index i32) (param $value i32) (param $rows i32)
+    (param $dz i32) (param $units i32) (param $dw i32) (param $dwRows i32) (param $scratch i32)
+    (param $entries i32)
+    (local $r i32) (local $k i32) (local $end i32) (local $j i32) (local $at i32) (local $from i32)
+    (local $rowBytes i32) (local $sortedValue i32) (local $starts i32)
+    (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
+    (local.set $sortedValue (i32.add (local.get $scratch) (i32.shl (local.get $entries) (i32.const 2))))
+    (local.set $starts (i32.add (local.get $sortedValue) (i32.shl (local.get $entries) (i32.const 2))))
+    (call $checkRows (local.get $rowStart) (local.get $rows))
+    (if (i32.lt_u (local.get $units) (i32.const 32))
+      (then
+        (call $scatterGradient (local.get $rowStart) (local.get $index) (local.get $value)
+          (local.get $rows) (local.get $dz) (local.get $units) (local.get $dw) (local.get $dwRows))
+        (return)))
+    (memory.fill (local.get $starts) (i32.const 0)
+      (i32.shl (i32.add (local.get $dwRows) (i32.const 1)) (i32.const 2)))
+    ;; starts[j + 1] = entries naming row j; then the running sum: starts[j] = row j's first.
+    (local.set $k (call $at (local.get $rowStart) (i32.const 0)))
+    (local.set $end (call $at (local.get $rowStart) (local.get $rows)))
+    (block $countDone
+      (loop $count
+        (br_if $countDone (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $at (i32.add (local.get $starts) (i32.shl
+          (i32.add (call $kernelRow (local.get $index) (local.get $k) (local.get $dwRows))
+            (i32.const 1))
+          (i32.const 2))))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $count)))
+    (local.set $j (i32.const 1))
+    (block $sumDone
+      (loop $sum
+        (br_if $sumDone (i32.gt_u (local.get $j) (local.get $dwRows)))
+        (local.set $at (i32.add (local.get $starts) (i32.shl (local.get $j) (i32.const 2))))
+        (i32.store (local.get $at)
+          (i32.add (i32.load (local.get $at)) (i32.load offset=0 (i32.sub (local.get $at) (i32.const 4)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $sum)))
+    ;; Place each entry at its row's next slot; after this, starts[j] is row j's end.
+    (block $placeRowsDone
+      (loop $placeRows
+        (br_if $placeRowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $k (call $at (local.get $rowStart) (local.get $r)))
+        (local.set $end (call $at (local.get $rowStart) (i32.add (local.get $r) (i32.const 1))))
+        (block $placeDone
+          (loop $place
+            (br_if $placeDone (i32.ge_u (local.get $k) (local.get $end)))
+            (local.set $at (i32.add (local.get $starts)
+              (i32.shl (call $at (local.get $index) (local.get $k)) (i32.const 2))))
+            (local.set $j (i32.load (local.get $at)))
+            (i32.store (i32.add (local.get $scratch) (i32.shl (local.get $j) (i32.const 2)))
+              (i32.mul (local.get $r) (local.get $rowBytes)))
+            (f32.store (i32.add (local.get $sortedValue) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2)))))
+            (i32.store (local.get $at) (i32.add (local.get $j) (i32.const 1)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $place)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $placeRows)))
+    (local.set $j (i32.const 0))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $j) (local.get $dwRows)))
+        (local.set $end (call $at (local.get $starts) (local.get $j)))
+        (call $sumRow (local.get $from) (local.get $end) (local.get $scratch)
+          (local.get $sortedValue) (local.get $dz) (local.get $dw) (local.get $units))
+        (local.set $from (local.get $end))
+        (local.set $dw (i32.add (local.get $dw) (local.get $rowBytes)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $rowsLoop)))))

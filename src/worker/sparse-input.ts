@@ -1,5 +1,5 @@
 import type { Gemm } from "../wasm/gemm.ts";
-import { type CsrRegions, SparseRows } from "../wasm/sparse-rows.ts";
+import { type CsrRegions, SparseRows, scratchWords } from "../wasm/sparse-rows.ts";
 
 /**
  * The first Dense layer's input in sparse form: a batch's nonzero inputs as CSR rows (which of
@@ -88,6 +88,8 @@ export class SparseInput {
       index: g.matrix(1, entries).offset,
       value: g.matrix(1, entries).offset,
       entries,
+      scratch: g.matrix(1, scratchWords(entries, this.inputSize)).offset,
+      scratchRows: this.inputSize,
     };
     return this.#regions;
   }

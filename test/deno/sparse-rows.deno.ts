@@ -11,35 +11,40 @@ declare const Deno: { test(name: string, fn: () => void): void };
 
 const bits = (v: Float32Array) => Array.from(new Uint32Array(v.slice().buffer));
 
-Deno.test("sparse-rows: product and gradient equal their TS loops bit for bit", () => {
-  const rand = mulberry(7);
-  const [rows, units, wRows] = [5, 11, 9];
-  const rowStart = Int32Array.from([0, 3, 3, 7, 8, 12]);
-  const index = Int32Array.from({ length: 12 }, () => Math.floor(rand() * wRows));
-  const value = Float32Array.from({ length: 12 }, (_, k) => (k % 4 === 0 ? -0 : rand() - 0.5));
-  const w = Float32Array.from({ length: wRows * units }, () => (rand() - 0.5) * 3);
-  const dz = Float32Array.from({ length: rows * units }, () => (rand() - 0.5) * 3);
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const place = (a: Float32Array | Int32Array, at: number) => {
-    new (a instanceof Int32Array ? Int32Array : Float32Array)(memory.buffer, at, a.length).set(
-      a as never,
-    );
-    return at;
-  };
-  const csr = {
-    rowStart: place(rowStart, 0),
-    index: place(index, 64),
-    value: place(value, 128),
-    entries: 12,
-  };
-  const [wAt, dzAt, outAt, dwAt] = [place(w, 256), place(dz, 1024), 2048, 4096];
-  const kernel = new SparseRows(memory);
-  kernel.product(csr, rows, wAt, wRows, units, outAt);
-  kernel.gradient(csr, rows, dzAt, units, dwAt, wRows);
-  const out = new Float32Array(rows * units);
-  const dw = new Float32Array(wRows * units);
-  sparseProductInto(rowStart, index, value, rows, w, units, out);
-  sparseGradientInto(rowStart, index, value, rows, dz, units, dw);
-  assert.deepEqual(bits(new Float32Array(memory.buffer, outAt, out.length)), bits(out));
-  assert.deepEqual(bits(new Float32Array(memory.buffer, dwAt, dw.length)), bits(dw));
-});
+// 11 units: the gradient scattered into rows; 37: sorted by kernel row.
+for (const units of [11, 37]) {
+  Deno.test(`sparse-rows: product and gradient equal their TS loops bit for bit (${units} units)`, () => {
+    const rand = mulberry(7);
+    const [rows, wRows] = [5, 9];
+    const rowStart = Int32Array.from([0, 3, 3, 7, 8, 12]);
+    const index = Int32Array.from({ length: 12 }, () => Math.floor(rand() * wRows));
+    const value = Float32Array.from({ length: 12 }, (_, k) => (k % 4 === 0 ? -0 : rand() - 0.5));
+    const w = Float32Array.from({ length: wRows * units }, () => (rand() - 0.5) * 3);
+    const dz = Float32Array.from({ length: rows * units }, () => (rand() - 0.5) * 3);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const place = (a: Float32Array | Int32Array, at: number) => {
+      new (a instanceof Int32Array ? Int32Array : Float32Array)(memory.buffer, at, a.length).set(
+        a as never,
+      );
+      return at;
+    };
+    const csr = {
+      rowStart: place(rowStart, 0),
+      index: place(index, 64),
+      value: place(value, 128),
+      entries: 12,
+      scratch: 8192,
+      scratchRows: wRows,
+    };
+    const [wAt, dzAt, outAt, dwAt] = [place(w, 256), place(dz, 2048), 4096, 6144];
+    const kernel = new SparseRows(memory);
+    kernel.product(csr, rows, wAt, wRows, units, outAt);
+    kernel.gradient(csr, rows, dzAt, units, dwAt, wRows);
+    const out = new Float32Array(rows * units);
+    const dw = new Float32Array(wRows * units);
+    sparseProductInto(rowStart, index, value, rows, w, units, out);
+    sparseGradientInto(rowStart, index, value, rows, dz, units, dw);
+    assert.deepEqual(bits(new Float32Array(memory.buffer, outAt, out.length)), bits(out));
+    assert.deepEqual(bits(new Float32Array(memory.buffer, dwAt, dw.length)), bits(dw));
+  });
+}

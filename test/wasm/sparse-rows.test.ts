@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { SparseRows } from "../../src/wasm/sparse-rows.ts";
+import { SparseRows, scratchWords } from "../../src/wasm/sparse-rows.ts";
 import { mulberry } from "../support/random.ts";
 import { sparseGradientInto, sparseProductInto } from "../support/sparse-rows-loops.ts";
 
@@ -29,6 +29,16 @@ function memoryWith(arrays: (Float32Array | Int32Array)[]) {
   return { memory, at, kernel: new SparseRows(memory) };
 }
 
+/** The CSR regions of `memoryWith([rowStart, index, value, a, b, scratch])`. */
+const csrAt = (at: number[], entries: number, scratchRows: number) => ({
+  rowStart: at[0],
+  index: at[1],
+  value: at[2],
+  entries,
+  scratch: at[5],
+  scratchRows,
+});
+
 const bits = (v: Float32Array) => Array.from(new Uint32Array(v.slice().buffer));
 
 interface Csr {
@@ -43,7 +53,8 @@ interface Csr {
 const csrArbitrary = fc
   .record({
     rows: fc.integer({ min: 1, max: 9 }),
-    units: fc.integer({ min: 1, max: 21 }),
+    // Both gradient forms: scattered (units < 32) and sorted by kernel row.
+    units: fc.integer({ min: 1, max: 75 }),
     wRows: fc.integer({ min: 1, max: 30 }),
     seed: fc.nat(),
   })
@@ -74,8 +85,9 @@ describe("SparseRows", () => {
       fc.property(csrArbitrary, fc.nat(), (c, seed) => {
         const w = floats(c.wRows * c.units, seed);
         const out = new Float32Array(c.rows * c.units).fill(3);
-        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, w, out]);
-        const csr = { rowStart: at[0], index: at[1], value: at[2], entries: c.index.length };
+        const scratch = new Int32Array(scratchWords(c.index.length, 0));
+        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, w, out, scratch]);
+        const csr = csrAt(at, c.index.length, 0);
         kernel.product(csr, c.rows, at[3], c.wRows, c.units, at[4]);
         const got = new Float32Array(memory.buffer, at[4], out.length);
         const want = new Float32Array(out.length);
@@ -105,8 +117,9 @@ describe("SparseRows", () => {
       fc.property(csrArbitrary, fc.nat(), (c, seed) => {
         const dz = floats(c.rows * c.units, seed);
         const dw = new Float32Array(c.wRows * c.units).fill(5);
-        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, dz, dw]);
-        const csr = { rowStart: at[0], index: at[1], value: at[2], entries: c.index.length };
+        const scratch = new Int32Array(scratchWords(c.index.length, c.wRows));
+        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, dz, dw, scratch]);
+        const csr = csrAt(at, c.index.length, c.wRows);
         kernel.gradient(csr, c.rows, at[3], c.units, at[4], c.wRows);
         const got = new Float32Array(memory.buffer, at[4], dw.length);
         const want = new Float32Array(dw.length);
@@ -141,8 +154,9 @@ describe("SparseRows", () => {
         new Float32Array(index.length).fill(1),
         w,
         out,
+        new Int32Array(scratchWords(index.length, 0)),
       ]);
-      const csr = { rowStart: at[0], index: at[1], value: at[2], entries: index.length };
+      const csr = csrAt(at, index.length, 0);
       return () => kernel.product(csr, 2, at[3], 4, 2, at[4]);
     };
     expect(bad([0, 1, 2], [0, 4])).toThrow(/past the kernel/);
@@ -157,8 +171,15 @@ describe("SparseRows", () => {
       Int32Array.from([0]),
       new Float32Array([1]),
       floats(8, 2),
+      new Int32Array(scratchWords(1, 4)),
     ]);
-    const csr = { rowStart: at[0], index: at[1], value: at[2], entries: 1 };
-    expect(() => kernel.product(csr, 1, at[3], 2, 4, at[3] + 4)).toThrow(/overlaps w/);
+    const csr = { ...csrAt(at, 1, 4), scratch: at[4] };
+    expect(() => kernel.product(csr, 1, at[3], 2, 4, at[3] + 4)).toThrow(/the out overlaps w/);
+    expect(() => kernel.product({ ...csr, scratch: at[3] }, 1, at[3], 2, 4, at[4])).toThrow(
+      /scratch overlaps w/,
+    );
+    expect(() => kernel.gradient(csr, 1, at[3], 2, at[4] + 256, 5)).toThrow(
+      /sorts into 4 kernel rows, not 5/,
+    );
   });
 });
