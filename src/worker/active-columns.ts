@@ -33,14 +33,21 @@ export function activeColumns(
  * unmarked ones to a multiple of COLUMN_ALIGN (at least one block), and returns the count.
  */
 export function markedColumns(mark: Uint8Array, px: number, columns: Int32Array): number {
-  let width = 0;
-  for (let j = 0; j < px; j++) if (mark[j]) columns[width++] = j;
+  let marked = 0;
+  for (let j = 0; j < px; j++) if (mark[j]) marked++;
   const padded = Math.min(
     px,
-    Math.max(COLUMN_ALIGN, Math.ceil(width / COLUMN_ALIGN) * COLUMN_ALIGN),
+    Math.max(COLUMN_ALIGN, Math.ceil(marked / COLUMN_ALIGN) * COLUMN_ALIGN),
   );
-  for (let j = 0; width < padded; j++) if (!mark[j]) columns[width++] = j;
-  columns.subarray(0, width).sort();
+  // The padding is the first unmarked columns, marked too so one ascending pass lists all.
+  for (let j = 0, extra = padded - marked; extra > 0; j++) {
+    if (!mark[j]) {
+      mark[j] = 1;
+      extra--;
+    }
+  }
+  let width = 0;
+  for (let j = 0; j < px; j++) if (mark[j]) columns[width++] = j;
   return width;
 }
 

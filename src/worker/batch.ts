@@ -168,7 +168,8 @@ function fillActiveColumns(
   const { columns, slot, rows } = batch;
   batch.width = batch.allColumns ? width : markedColumns(batch.mark, width, columns);
   for (let k = 0; k < batch.width; k++) slot[columns[k]] = k;
-  for (let e = 0; e < count; e++) rows.index[e] = slot[rows.index[e]];
+  const { index } = rows;
+  for (let e = 0; e < count; e++) index[e] = slot[index[e]];
   batch.sparse =
     !batch.allColumns &&
     (batch.form === "sparse" ||
@@ -178,21 +179,24 @@ function fillActiveColumns(
 
 /** Appends sample `i`'s stored inputs and marks them. */
 function appendRow(batch: Batch, set: SparseSamples, i: number, count: number): number {
-  const [from, to] = [set.rowStart[i], set.rowStart[i + 1]];
-  if (batch.rows.index.length < count + to - from) growRows(batch, count + to - from);
+  const from = set.rowStart[i];
+  const n = set.rowStart[i + 1] - from;
+  if (batch.rows.index.length < count + n) growRows(batch, count + n);
   const { index, value } = batch.rows;
-  index.set(set.index.subarray(from, to), count);
-  if (set.value) value.set(set.value.subarray(from, to), count);
-  else value.fill(1, count, count + to - from);
-  const mark = batch.mark;
-  for (let e = from; e < to; e++) mark[set.index[e]] = 1;
-  return count + to - from;
+  const { mark } = batch;
+  const source = set.index;
+  const values = set.value;
+  // Plain loops: this runs for every sample of every step (subarray/set/fill cost more here).
+  for (let e = 0; e < n; e++) {
+    const j = source[from + e];
+    index[count + e] = j;
+    mark[j] = 1;
+  }
+  if (values) for (let e = 0; e < n; e++) value[count + e] = values[from + e];
+  else for (let e = 0; e < n; e++) value[count + e] = 1;
+  return count + n;
 }
 
-/**
- * Appends the nonzero inputs of `x[from..from+width)` (pixel bytes scaled to [0, 1], or values)
- * and marks them.
- */
 function appendNonzero(
   batch: Batch,
   x: Uint8Array | Float32Array,
