@@ -55,15 +55,19 @@ describe("batches from sparse sets", () => {
     expect(b.x).toEqual(a.x);
   });
 
-  test("sparse and dense forms of a sparse set: the same gradients (1e-6)", () => {
-    const layout = modelLayout(mlpSpec([32]));
-    const params = initParams(layout.spec, 2);
-    const step = new SequentialGemmStep(layout, 64);
-    const [g1, g2] = [new Float32Array(layout.size), new Float32Array(layout.size)];
-    const r1 = step.gradientsInto(params, filled(sparse, "sparse"), g1);
-    const r2 = step.gradientsInto(params, filled(sparse, "dense"), g2);
-    expect(r1.loss).toBeCloseTo(r2.loss, 6);
-    expect(maxAbsDiff(g1, g2)).toBeLessThan(1e-6);
-    expect(Math.max(...g2.map(Math.abs))).toBeGreaterThan(1e-3);
-  });
+  // 16 units: the kernel gradient scattered into rows; 32 and 512: sorted by kernel row.
+  test.each([16, 32, 512])(
+    "sparse and dense forms, Dense(%d): the same gradients (1e-6)",
+    (units) => {
+      const layout = modelLayout(mlpSpec([units]));
+      const params = initParams(layout.spec, 2);
+      const step = new SequentialGemmStep(layout, 64);
+      const [g1, g2] = [new Float32Array(layout.size), new Float32Array(layout.size)];
+      const r1 = step.gradientsInto(params, filled(sparse, "sparse"), g1);
+      const r2 = step.gradientsInto(params, filled(sparse, "dense"), g2);
+      expect(r1.loss).toBeCloseTo(r2.loss, 6);
+      expect(maxAbsDiff(g1, g2)).toBeLessThan(1e-6);
+      expect(Math.max(...g2.map(Math.abs))).toBeGreaterThan(1e-3);
+    },
+  );
 });
