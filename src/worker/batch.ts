@@ -1,5 +1,10 @@
-import { type SampleSet, type SampleTargets, sampleSize } from "../core/data/dataset.ts";
-import type { SparseSamples } from "../core/data/sparse.ts";
+import {
+  isSparseRows,
+  type SampleSet,
+  type SampleTargets,
+  type SparseRows,
+  sampleSize,
+} from "../core/data/dataset.ts";
 import { gatherInputs, markedColumns } from "./active-columns.ts";
 import { type CsrRows, type InputForm, sparseIsCheaper } from "./sparse-input.ts";
 
@@ -84,18 +89,13 @@ export function activeInputs(batch: Batch): Float32Array {
   return batch.x.subarray(0, batch.capacity * batch.width);
 }
 
-/** Samples a batch is filled from: dense inputs, or CSR rows (core/data/sparse.ts). */
-export type InputSet = SampleSet | SparseSamples;
-
-const isSparse = (set: InputSet): set is SparseSamples => "rowStart" in set;
-
 /**
  * Gathers `n` samples of `set` (by `indices[start..start+n)`) into the batch; rows past `n`
  * are zero padding. `globalCount` is the global batch's size, the mean's denominator.
  */
 export function fillBatch(
   batch: Batch,
-  set: InputSet,
+  set: SampleSet,
   indices: Int32Array,
   start: number,
   n: number,
@@ -125,12 +125,13 @@ export function fillBatch(
 
 function fillEveryColumn(
   batch: Batch,
-  set: InputSet,
+  set: SampleSet,
   indices: Int32Array,
   start: number,
   n: number,
 ): void {
-  if (isSparse(set)) {
+  const { x } = set;
+  if (isSparseRows(x)) {
     fillActiveColumns(batch, set, indices, start, n);
     return;
   }
@@ -138,7 +139,7 @@ function fillEveryColumn(
   batch.width = px;
   batch.x.fill(0, n * px, batch.capacity * px);
   for (let i = 0; i < n; i++) {
-    gatherInputs(batch.x, i * px, set.x, indices[start + i] * px, batch.columns, px);
+    gatherInputs(batch.x, i * px, x, indices[start + i] * px, batch.columns, px);
   }
 }
 
@@ -149,20 +150,21 @@ function fillEveryColumn(
  */
 function fillActiveColumns(
   batch: Batch,
-  set: InputSet,
+  set: SampleSet,
   indices: Int32Array,
   start: number,
   n: number,
 ): void {
-  const width = isSparse(set) ? set.width : sampleSize(set);
+  const width = sampleSize(set);
+  const { x } = set;
   batch.mark.fill(0);
   let count = 0;
   for (let i = 0; i < n; i++) {
     batch.rows.rowStart[i] = count;
     const sample = indices[start + i];
-    count = isSparse(set)
-      ? appendRow(batch, set, sample, count)
-      : appendNonzero(batch, set.x, sample * width, width, count);
+    count = isSparseRows(x)
+      ? appendRow(batch, x, sample, count)
+      : appendNonzero(batch, x, sample * width, width, count);
   }
   for (let i = n; i <= batch.capacity; i++) batch.rows.rowStart[i] = count;
   const { columns, slot, rows } = batch;
@@ -177,15 +179,15 @@ function fillActiveColumns(
 }
 
 /** Appends sample `i`'s stored inputs and marks them. */
-function appendRow(batch: Batch, set: SparseSamples, i: number, count: number): number {
-  const [from, to] = [set.rowStart[i], set.rowStart[i + 1]];
+function appendRow(batch: Batch, x: SparseRows, i: number, count: number): number {
+  const [from, to] = [x.rowStart[i], x.rowStart[i + 1]];
   if (batch.rows.index.length < count + to - from) growRows(batch, count + to - from);
   const { index, value } = batch.rows;
-  index.set(set.index.subarray(from, to), count);
-  if (set.value) value.set(set.value.subarray(from, to), count);
+  index.set(x.index.subarray(from, to), count);
+  if (x.value) value.set(x.value.subarray(from, to), count);
   else value.fill(1, count, count + to - from);
   const mark = batch.mark;
-  for (let e = from; e < to; e++) mark[set.index[e]] = 1;
+  for (let e = from; e < to; e++) mark[x.index[e]] = 1;
   return count + to - from;
 }
 
