@@ -1,8 +1,8 @@
+import type { SparseRows } from "../core/data/csr.ts";
 import {
   isSparseRows,
   type SampleSet,
   type SampleTargets,
-  type SparseRows,
   sampleSize,
 } from "../core/data/dataset.ts";
 import { gatherInputs, markedColumns } from "./active-columns.ts";

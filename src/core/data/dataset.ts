@@ -1,4 +1,5 @@
-import type { ArraySplit } from "./arrays.ts";
+import { type ArraySplit, isSparseInputs, sparseRowsOf } from "./arrays.ts";
+import type { SparseRows } from "./csr.ts";
 import { IdxError, readIdx } from "./idx.ts";
 
 /** Labelled images, pixels kept as bytes (0 = background, 255 = ink) until a worker scales them. */
@@ -81,19 +82,6 @@ export interface SampleSet {
   readonly y: SampleTargets;
 }
 
-/**
- * Mostly-zero inputs as CSR rows: sample i's nonzero inputs are `index[rowStart[i]..
- * rowStart[i+1])`, ascending, with their `value`s (none stored for multi-hot data: every
- * stored input is 1). A 25,000 × 10,000 multi-hot set at 1.5% is 15 MB of indices where dense
- * float32 is 1 GB. `rowStart[0]` is 0 and `rowStart[count]` the entries.
- */
-export interface SparseRows {
-  readonly rowStart: Uint32Array;
-  readonly index: Uint32Array;
-  /** Each entry's value; undefined when every one is 1 (multi-hot). */
-  readonly value: Float32Array | undefined;
-}
-
 export const isSparseRows = (x: SampleSet["x"]): x is SparseRows => "rowStart" in x;
 
 /** Bytes the set's inputs and targets take as held (CSR rows as their three arrays). */
@@ -170,7 +158,8 @@ export function samplesFromArrays(split: ArraySplit): SampleSet {
       : y.kind === "one-hot"
         ? { kind: "rows", data: y.data, width: y.classes, oneHot: true }
         : { kind: "rows", data: y.data, width: y.outputs, oneHot: false };
-  return { count: x.shape[0], sampleShape: x.shape.slice(1), x: x.data, y: targets };
+  const inputs = isSparseInputs(x) ? sparseRowsOf(x) : x.data;
+  return { count: x.shape[0], sampleShape: x.shape.slice(1), x: inputs, y: targets };
 }
 
 /**

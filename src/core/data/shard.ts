@@ -1,5 +1,6 @@
-import { isSparseRows, type SampleSet, type SampleTargets, type SparseRows } from "./dataset.ts";
-import { compactSamples, readSparseRows, sparseRowsBytes, writeSparseRows } from "./sparse.ts";
+import { readSparseRows, type SparseRows, sparseRowsBytes, writeSparseRows } from "./csr.ts";
+import { isSparseRows, type SampleSet, type SampleTargets } from "./dataset.ts";
+import { compactSamples } from "./sparse.ts";
 
 /**
  * The binary shard a worker receives (served by `GET /shards/:index`): a worker's training

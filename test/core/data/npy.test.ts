@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync, zipSync } from "fflate";
 import { arraysFromNpyDir, arraysFromNpz } from "../../../src/adapter/fs/array-files.ts";
+import type { DenseInputs } from "../../../src/core/data/arrays.ts";
 import { DataFileError } from "../../../src/core/data/error.ts";
 import { arrayDatasetFromKerasArrays } from "../../../src/core/data/keras-arrays.ts";
 import { encodeNpy, parseNpy } from "../../../src/core/data/npy.ts";
@@ -110,9 +111,13 @@ describe(".npy reader on NumPy-written files", () => {
 describe(".npz reader", () => {
   const expectKerasImages = (data: Awaited<ReturnType<typeof arraysFromNpz>>) => {
     expect(data.train.x.shape).toEqual([5, 4, 3]);
-    expect(values(data.train.x.data)).toEqual(Array.from({ length: 60 }, (_, i) => i % 256));
+    expect(values((data.train.x as DenseInputs).data)).toEqual(
+      Array.from({ length: 60 }, (_, i) => i % 256),
+    );
     expect(data.test.x.shape).toEqual([2, 4, 3]);
-    expect(values(data.test.x.data)).toEqual(Array.from({ length: 24 }, (_, i) => (i * 3) % 256));
+    expect(values((data.test.x as DenseInputs).data)).toEqual(
+      Array.from({ length: 24 }, (_, i) => (i * 3) % 256),
+    );
     expect(data.train.y).toEqual({
       kind: "classes",
       data: Int32Array.of(0, 2, 1, 2, 0),
@@ -132,7 +137,7 @@ describe(".npz reader", () => {
   test("RGB images with one-hot rows; regression numbers", async () => {
     const rgb = await arraysFromNpz(join(FIXTURES, "rgb-onehot.npz"));
     expect(rgb.train.x.shape).toEqual([3, 2, 2, 3]);
-    expect(rgb.train.x.data[35]).toBe(Math.fround(3.5));
+    expect((rgb.train.x as DenseInputs).data[35]).toBe(Math.fround(3.5));
     expect(rgb.train.y).toEqual({
       kind: "one-hot",
       data: Float32Array.of(0, 0, 1, 1, 0, 0, 0, 1, 0),

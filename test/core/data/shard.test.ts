@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import type { SparseRows } from "../../../src/core/data/csr.ts";
 import {
   denseInputs,
   isSparseRows,
   type SampleSet,
-  type SparseRows,
   sliceSamples,
 } from "../../../src/core/data/dataset.ts";
 import { decodeShard, encodeShard } from "../../../src/core/data/shard.ts";

@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { type SampleSet, type SparseRows, sliceSamples } from "../../../src/core/data/dataset.ts";
 import {
   checkSparseRows,
-  compactSamples,
   readSparseRows,
+  type SparseRows,
   sparseRowsBytes,
-  toSparseSamples,
   writeSparseRows,
-} from "../../../src/core/data/sparse.ts";
+} from "../../../src/core/data/csr.ts";
+import { type SampleSet, sliceSamples } from "../../../src/core/data/dataset.ts";
+import { compactSamples, toSparseSamples } from "../../../src/core/data/sparse.ts";
 
 /** CSR rows: from random dense bytes or floats, through their binary form and back. */
 
