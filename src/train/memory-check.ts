@@ -1,4 +1,5 @@
 import { totalmem } from "node:os";
+import { type SampleData, sampleBytes } from "../core/data/dataset.ts";
 import { describeLayer } from "../core/model/describe.ts";
 import { formatBytes, trainingMemory } from "../core/model/memory.ts";
 import { type ModelSpec, modelLayout } from "../core/model/sequential.ts";
@@ -12,20 +13,29 @@ type RunShape = Pick<TrainConfig, "workers" | "batchSize"> &
 const WASM_MEMORY_LIMIT = 2 ** 32;
 
 /**
+ * Copies of the data a run holds: the loaded samples, the coordinator's encoded shards and the
+ * workers' decoded ones (a shard is no larger than its samples as held: CSR rows stay rows).
+ */
+const DATA_COPIES = 3;
+
+/**
  * Refuses a model whose training would not fit this machine, before anything is allocated:
  * the error names where the model came from, the layer that needs the most and the figures.
+ * `data`'s samples count as they are held (CSR rows, not the dense block they stand for).
  */
 export function checkTrainingMemory(
   spec: ModelSpec,
   config: RunShape,
   source: string,
   available: number = totalmem(),
+  data?: SampleData,
 ): void {
   const threads = config.workers;
-  const { need, layer } = estimate(spec, config);
-  if (need.bytes > available) {
+  const { need, layer, dataBytes } = estimate(spec, config, data);
+  if (need.bytes + dataBytes > available) {
+    const ofData = dataBytes > 0 ? ` (${formatBytes(dataBytes)} of it the data)` : "";
     throw new Error(
-      `${source}: training needs about ${formatBytes(need.bytes)} with ${threads} workers at batch ${config.batchSize}; this machine has ${formatBytes(available)}. Its largest, ${layer}: make it smaller, or lower --workers or --batch-size`,
+      `${source}: training needs about ${formatBytes(need.bytes + dataBytes)}${ofData} with ${threads} workers at batch ${config.batchSize}; this machine has ${formatBytes(available)}. Its largest, ${layer}: make it smaller, or lower --workers or --batch-size`,
     );
   }
   if (need.perThreadBytes > WASM_MEMORY_LIMIT) {
@@ -35,8 +45,8 @@ export function checkTrainingMemory(
   }
 }
 
-/** The run's estimated memory, and its largest layer in words. */
-function estimate(spec: ModelSpec, config: RunShape) {
+/** The run's estimated memory (the model's; the data's apart), and its largest layer in words. */
+function estimate(spec: ModelSpec, config: RunShape, data?: SampleData) {
   const need = trainingMemory(modelLayout(spec), {
     threads: config.workers,
     batchPerThread: Math.ceil(config.batchSize / config.workers),
@@ -44,7 +54,8 @@ function estimate(spec: ModelSpec, config: RunShape) {
   });
   const { index, name, bytes } = need.largest;
   const layer = `layer ${index} (${describeLayer(spec.layers[index])}, "${name}") needs ${formatBytes(bytes)}`;
-  return { need, layer };
+  const dataBytes = data ? DATA_COPIES * (sampleBytes(data.train) + sampleBytes(data.test)) : 0;
+  return { need, layer, dataBytes };
 }
 
 /** Whether `error` is a runtime's failure to allocate (V8's and JavaScriptCore's wording). */

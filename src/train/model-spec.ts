@@ -42,7 +42,7 @@ export async function runModel(config: TrainConfig, data: SampleData): Promise<R
     const inputs = data.train.sampleShape.reduce((a, b) => a * b, 1);
     const spec = mlpSpec(config.hidden, inputs, units, activation);
     checkFits(spec, loss, data, modelSource(model));
-    checkTrainingMemory(spec, config, modelSource(model));
+    checkTrainingMemory(spec, config, modelSource(model), undefined, data);
     const description = config.loss ? given(loss) : choice.description;
     const metrics = checkedMetrics(config.metrics ?? choice.metrics, loss, spec);
     return { spec, loss, metrics, description };
@@ -51,7 +51,7 @@ export async function runModel(config: TrainConfig, data: SampleData): Promise<R
   const source = modelSource(model);
   const loss = config.loss ?? lossForModel(spec, targets);
   checkFits(spec, loss, data, source);
-  checkTrainingMemory(spec, config, source);
+  checkTrainingMemory(spec, config, source, undefined, data);
   const decided = `the data (${describeTargets(targets)}) and the model's output decide: loss ${loss}`;
   const metrics = checkedMetrics(config.metrics ?? defaultTraining(targets).metrics, loss, spec);
   return { spec, loss, metrics, description: config.loss ? given(loss) : decided };

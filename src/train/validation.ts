@@ -1,8 +1,8 @@
-import { type SampleSet, sampleSize } from "../core/data/dataset.ts";
+import { denseInputs, type SampleSet } from "../core/data/dataset.ts";
 import { lossByName } from "../core/loss/index.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import { CLASSIFICATION } from "../core/loss/output-loss.ts";
-import { forward, pixelsToInputs } from "../core/model/forward.ts";
+import { forward } from "../core/model/forward.ts";
 import { type ModelSpec, modelLayout, shapeSize } from "../core/model/sequential.ts";
 import { rowMetrics } from "../worker/output-score.ts";
 
@@ -31,7 +31,6 @@ export function evaluateSamples(
   metricNames: readonly string[] = [],
 ): SetEvaluation {
   const model = { layout: modelLayout(spec), params };
-  const size = sampleSize(set);
   const units = shapeSize(model.layout.outputShape);
   // Class indices arrive as one-hot rows: the sparse loss on indices is the categorical one on rows.
   const loss = lossByName(
@@ -45,9 +44,8 @@ export function evaluateSamples(
   let correct = 0;
   for (let start = 0; start < set.count; start += CHUNK) {
     const count = Math.min(CHUNK, set.count - start);
-    const x = set.x.subarray(start * size, (start + count) * size);
-    const inputs = x instanceof Uint8Array ? pixelsToInputs(x) : x;
-    const predictions = forward(model, inputs, count);
+    // A chunk at a time: CSR rows (multi-hot data) are densified CHUNK samples at most.
+    const predictions = forward(model, denseInputs(set, start, count), count);
     const targets = targetRows(set, start, count, units);
     const weights = new Float32Array(count).fill(1);
     lossSum += loss.evaluate({ predictions, targets, units, weights });

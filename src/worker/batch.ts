@@ -1,5 +1,10 @@
-import { type SampleSet, type SampleTargets, sampleSize } from "../core/data/dataset.ts";
-import type { SparseSamples } from "../core/data/sparse.ts";
+import type { SparseRows } from "../core/data/csr.ts";
+import {
+  isSparseRows,
+  type SampleSet,
+  type SampleTargets,
+  sampleSize,
+} from "../core/data/dataset.ts";
 import { gatherInputs, markedColumns } from "./active-columns.ts";
 import { type CsrRows, type InputForm, sparseIsCheaper } from "./sparse-input.ts";
 
@@ -84,18 +89,13 @@ export function activeInputs(batch: Batch): Float32Array {
   return batch.x.subarray(0, batch.capacity * batch.width);
 }
 
-/** Samples a batch is filled from: dense inputs, or CSR rows (core/data/sparse.ts). */
-export type InputSet = SampleSet | SparseSamples;
-
-const isSparse = (set: InputSet): set is SparseSamples => "rowStart" in set;
-
 /**
  * Gathers `n` samples of `set` (by `indices[start..start+n)`) into the batch; rows past `n`
  * are zero padding. `globalCount` is the global batch's size, the mean's denominator.
  */
 export function fillBatch(
   batch: Batch,
-  set: InputSet,
+  set: SampleSet,
   indices: Int32Array,
   start: number,
   n: number,
@@ -125,12 +125,13 @@ export function fillBatch(
 
 function fillEveryColumn(
   batch: Batch,
-  set: InputSet,
+  set: SampleSet,
   indices: Int32Array,
   start: number,
   n: number,
 ): void {
-  if (isSparse(set)) {
+  const { x } = set;
+  if (isSparseRows(x)) {
     fillActiveColumns(batch, set, indices, start, n);
     return;
   }
@@ -138,7 +139,7 @@ function fillEveryColumn(
   batch.width = px;
   batch.x.fill(0, n * px, batch.capacity * px);
   for (let i = 0; i < n; i++) {
-    gatherInputs(batch.x, i * px, set.x, indices[start + i] * px, batch.columns, px);
+    gatherInputs(batch.x, i * px, x, indices[start + i] * px, batch.columns, px);
   }
 }
 
@@ -149,20 +150,21 @@ function fillEveryColumn(
  */
 function fillActiveColumns(
   batch: Batch,
-  set: InputSet,
+  set: SampleSet,
   indices: Int32Array,
   start: number,
   n: number,
 ): void {
-  const width = isSparse(set) ? set.width : sampleSize(set);
+  const width = sampleSize(set);
+  const { x } = set;
   batch.mark.fill(0);
   let count = 0;
   for (let i = 0; i < n; i++) {
     batch.rows.rowStart[i] = count;
     const sample = indices[start + i];
-    count = isSparse(set)
-      ? appendRow(batch, set, sample, count)
-      : appendNonzero(batch, set.x, sample * width, width, count);
+    count = isSparseRows(x)
+      ? appendRow(batch, x, sample, count)
+      : appendNonzero(batch, x, sample * width, width, count);
   }
   for (let i = n; i <= batch.capacity; i++) batch.rows.rowStart[i] = count;
   const { columns, slot, rows } = batch;
@@ -178,14 +180,14 @@ function fillActiveColumns(
 }
 
 /** Appends sample `i`'s stored inputs and marks them. */
-function appendRow(batch: Batch, set: SparseSamples, i: number, count: number): number {
-  const from = set.rowStart[i];
-  const n = set.rowStart[i + 1] - from;
+function appendRow(batch: Batch, x: SparseRows, i: number, count: number): number {
+  const from = x.rowStart[i];
+  const n = x.rowStart[i + 1] - from;
   if (batch.rows.index.length < count + n) growRows(batch, count + n);
   const { index, value } = batch.rows;
   const { mark } = batch;
-  const source = set.index;
-  const values = set.value;
+  const source = x.index;
+  const values = x.value;
   // Plain loops: this runs for every sample of every step (subarray/set/fill cost more here).
   for (let e = 0; e < n; e++) {
     const j = source[from + e];

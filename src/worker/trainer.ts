@@ -13,7 +13,7 @@ import { compactSamples } from "../core/data/sparse.ts";
 import type { LossName } from "../core/loss/loss.ts";
 import type { ModelSpec } from "../core/model/sequential.ts";
 import type { OptimizerSpec } from "../core/optim/optimizer.ts";
-import { type Batch, createBatch, fillBatch, type InputSet } from "./batch.ts";
+import { type Batch, createBatch, fillBatch } from "./batch.ts";
 import type { EvalOptions, EvalResult } from "./evaluate.ts";
 import { type FaultInjection, injectFault } from "./faults.ts";
 import { loadWorkerModel, type WorkerModel } from "./model.ts";
@@ -71,9 +71,8 @@ interface RunMembership {
  */
 export class TrainerWorker {
   private model?: WorkerModel;
+  /** Its training samples as CSR rows where that is smaller (multi-hot data). */
   private shard?: Shard;
-  /** The shard's training samples, as CSR rows where that is smaller (multi-hot data). */
-  private trainInputs?: InputSet;
   private run?: RunMembership;
   private batch?: Batch;
 
@@ -93,8 +92,8 @@ export class TrainerWorker {
     const shard = decodeShard(await shardBytes(source), name);
     const mismatch = dataMismatch(shard.train, model.inputSize, model.classes);
     if (mismatch) throw new Error(`${name}: ${mismatch}`);
-    this.shard = shard;
-    this.trainInputs = compactSamples(shard.train);
+    // A version-3 shard comes compact already (this keeps it); a version-2 one is dense.
+    this.shard = { ...shard, train: compactSamples(shard.train) };
     return { train: shard.train.count, test: shard.test.count };
   }
 
@@ -139,7 +138,7 @@ export class TrainerWorker {
     const model = this.requireModel();
     const idx = Int32Array.from(indices);
     const batch = this.batchOf(idx.length);
-    fillBatch(batch, this.requireTrainInputs(), idx, 0, idx.length, idx.length);
+    fillBatch(batch, this.requireShard().train, idx, 0, idx.length, idx.length);
     const grads = new Float32Array(model.size);
     const { loss, correct } = model.gradientsInto(params, batch, grads, { step: 0 });
     return { lossSum: loss * idx.length, correct, count: idx.length, grads };
@@ -163,7 +162,7 @@ export class TrainerWorker {
    */
   async runEpoch(run: EpochRun): Promise<{ steps: number }> {
     const model = this.requireModel();
-    const train = this.requireTrainInputs();
+    const train = this.requireShard().train;
     const { collective, stats, timings, fault } = this.requireRun();
     const place = { seed: run.plan.seed, sampleOffset: run.plan.sampleOffset };
     const { plan } = run;
@@ -207,7 +206,7 @@ export class TrainerWorker {
    */
   warmUp(capacity: number, steps = 4): void {
     const model = this.requireModel();
-    const train = this.requireTrainInputs();
+    const train = this.requireShard().train;
     const n = Math.min(capacity, train.count);
     const batch = this.batchOf(capacity);
     const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -232,11 +231,6 @@ export class TrainerWorker {
   private requireShard(): Shard {
     if (!this.shard) throw new Error("worker: call loadShard(source) first");
     return this.shard;
-  }
-
-  private requireTrainInputs(): InputSet {
-    if (!this.trainInputs) throw new Error("worker: call loadShard(source) first");
-    return this.trainInputs;
   }
 
   private requireRun(): RunMembership {

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTrainingData } from "../../src/adapter/fs/training-data.ts";
+import type { DenseInputs } from "../../src/core/data/arrays.ts";
 import { encodeNpy } from "../../src/core/data/npy.ts";
 import { npzBytes } from "../support/keras-npz.ts";
 
@@ -29,7 +30,7 @@ describe("readTrainingData", () => {
     const file = join(dir, "images.npz");
     await writeFile(file, npzBytes(arrays, true));
     const read = await readTrainingData({ kind: "path", path: file });
-    expect(Array.from(read.data!.train.x.data.subarray(0, 4))).toEqual(
+    expect(Array.from((read.data!.train.x as DenseInputs).data.subarray(0, 4))).toEqual(
       [0, 51, 255, 102].map((v) => Math.fround(v / 255)),
     );
     expect(read.data!.train.x.shape).toEqual([3, 2, 2]);
@@ -65,7 +66,7 @@ describe("readTrainingData", () => {
       await writeFile(join(folder, `${name}.npy`), encodeNpy(array));
     }
     const read = await readTrainingData({ kind: "path", path: folder });
-    expect(read.data!.train.x.data[5]).toBe(1500);
+    expect((read.data!.train.x as DenseInputs).data[5]).toBe(1500);
     expect(read.io).toEqual({
       input: { kind: "numbers" },
       output: { task: "regression", outputs: 1 },

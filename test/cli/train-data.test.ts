@@ -4,7 +4,7 @@
  * CSV are usage errors.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,6 +124,16 @@ describe("train --data: bad files lose nothing and say what is wrong", () => {
       npz,
       [],
       "missing x_test, y_test: expected arrays x_train, y_train, x_test, y_test",
+    );
+  });
+
+  test("one SciPy sparse matrix (save_npz) says how to lay out a sparse data set", async () => {
+    const matrix = readFileSync("test/fixtures/npy/sparse-dir/x_train.npz");
+    await expectRefused(
+      "matrix.npz",
+      matrix,
+      [],
+      "matrix.npz: holds one SciPy sparse matrix (scipy.sparse.save_npz), not a data set: put it in a folder as x_train.npz",
     );
   });
 

@@ -119,7 +119,7 @@ describe("train --model FILE", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       new RegExp(
-        `${file}: training needs about [\\d.]+ [TP]iB with \\d+ workers at batch 64; this machine has [\\d.]+ GiB\\. Its largest, layer 2 \\(Dense\\(1000000000, relu\\)`,
+        `${file}: training needs about [\\d.]+ [TP]iB \\([\\d.]+ [KMG]iB of it the data\\) with \\d+ workers at batch 64; this machine has [\\d.]+ GiB\\. Its largest, layer 2 \\(Dense\\(1000000000, relu\\)`,
       ),
     );
   });

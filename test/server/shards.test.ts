@@ -22,7 +22,7 @@ describe("GET /shards/:index", () => {
     const decoded = decodeShard(new Uint8Array(await res.arrayBuffer()));
     const labels = decoded.train.y.kind === "classes" ? decoded.train.y.labels : [];
     expect(Array.from(labels)).toEqual([3, 4]);
-    expect(Array.from(decoded.test.x)).toEqual([9, 9, 9, 9]);
+    expect(decoded.test.x).toEqual(Uint8Array.of(9, 9, 9, 9));
   });
 
   test.each([
@@ -85,22 +85,26 @@ describe("per-shard tokens", () => {
 describe("shard format", () => {
   test("rejects bad bytes with the reason", () => {
     expect(() => decodeShard(shard.subarray(0, 10), "s")).toThrow("s: truncated");
-    // 48 header bytes, 2×4 pixel bytes, 2 int32 labels, 4 pixel bytes, 1 label.
+    // 48 header bytes; per split: form and entries words, pixel bytes, int32 labels.
+    expect(shard.length).toBe(48 + (8 + 8 + 8) + (8 + 4 + 4));
     expect(() => decodeShard(shard.subarray(0, shard.length - 1), "s")).toThrow(
-      "s: expected 72 bytes for 2+1 samples of [2, 2], got 71",
+      "s: truncated: the test targets need 4 bytes from byte 84, the shard has 87",
+    );
+    expect(() => decodeShard(Uint8Array.of(...shard, 0, 0, 0, 0), "s")).toThrow(
+      "s: 4 bytes after the test samples, expected none (88 bytes in all)",
     );
     const bad = shard.slice();
     bad[0] = 0;
     expect(() => decodeShard(bad, "s")).toThrow("s: not a shardfit shard (bad magic)");
     const old = shard.slice();
     old[4] = 1;
-    expect(() => decodeShard(old, "s")).toThrow("s: format version 1, expected 2");
+    expect(() => decodeShard(old, "s")).toThrow("s: format version 1, expected 3 (or 2)");
     const rank = shard.slice();
     rank[12] = 5;
     expect(() => decodeShard(rank, "s")).toThrow("s: sample rank 5, expected 1 to 4");
     const label = shard.slice();
-    label[56] = 10; // the first train label, of 10 classes
-    expect(() => decodeShard(label, "s")).toThrow("sample 0 has class 10, expected 0..9");
+    label[64] = 10; // the first train label, of 10 classes
+    expect(() => decodeShard(label, "s")).toThrow("s: train sample 0 has class 10, expected 0..9");
   });
 
   test("carries float inputs of any shape and target rows, bit for bit", () => {

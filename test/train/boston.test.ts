@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import type { ArrayDataset } from "../../src/core/data/arrays.ts";
+import type { ArrayDataset, DenseInputs } from "../../src/core/data/arrays.ts";
 import { Rng } from "../../src/core/data/rng.ts";
 import { forward } from "../../src/core/model/forward.ts";
 import { modelLayout } from "../../src/core/model/sequential.ts";
@@ -17,7 +17,7 @@ import { BOSTON_KEYS, type BostonRow, loadBostonRows } from "../support/real-tab
 
 const FEATURES = BOSTON_KEYS.filter((k) => k !== "medv");
 
-function bostonArrays(rows: readonly BostonRow[], seed: number): ArrayDataset {
+function bostonArrays(rows: readonly BostonRow[], seed: number): ArrayDataset<DenseInputs> {
   const order = Rng.fromSeed(seed).shuffle(Int32Array.from(rows, (_, i) => i));
   const cut = Math.round(rows.length * 0.8);
   const [trainRows, testRows] = [order.subarray(0, cut), order.subarray(cut)];

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { type SampleSet, sliceSamples } from "../../src/core/data/dataset.ts";
 import { formatBytes, trainingMemory } from "../../src/core/model/memory.ts";
+import { mlpSpec } from "../../src/core/model/presets.ts";
 import { conv2d, dense, flatten, modelLayout } from "../../src/core/model/sequential.ts";
 import {
   checkTrainingMemory,
@@ -61,6 +63,32 @@ describe("checkTrainingMemory", () => {
   test("refuses a model larger than the machine, naming the source, the layer and the figures", () => {
     expect(() => checkTrainingMemory(mlp(200_000), config, "big.json", 8 * 2 ** 30)).toThrow(
       /^big\.json: training needs about [\d.]+ GiB with 2 workers at batch 128; this machine has 8\.0 GiB\. Its largest, layer 0 \(Dense\(200000, relu\), "dense_Dense1"\) needs [\d.]+ GiB/,
+    );
+  });
+
+  test("counts the data as held: CSR rows at their size, not the dense block they stand for", () => {
+    // 2,500 × 10,000 multi-hot at 1.5%: 1.5 MB of rows, 100 MB as dense float32.
+    const [count, width, ones] = [2_500, 10_000, 150];
+    const y = { kind: "classes", labels: new Int32Array(count), classes: 2 } as const;
+    const rows: SampleSet = {
+      count,
+      sampleShape: [width],
+      x: {
+        rowStart: Uint32Array.from({ length: count + 1 }, (_, i) => i * ones),
+        index: Uint32Array.from({ length: count * ones }, (_, e) => (e % ones) * 66),
+        value: undefined,
+      },
+      y,
+    };
+    const dense: SampleSet = { ...rows, x: new Float32Array(count * width) };
+    const spec = mlpSpec([16, 16], width, 1, "sigmoid");
+    const machine = 128 * 2 ** 20;
+    const sparseData = { train: rows, test: sliceSamples(rows, 0, 100) };
+    expect(() => checkTrainingMemory(spec, config, "m", machine, sparseData)).not.toThrow();
+    const denseData = { train: dense, test: sliceSamples(dense, 0, 100) };
+    // 3 copies (loaded, shards, workers) of 99 MiB.
+    expect(() => checkTrainingMemory(spec, config, "m", machine, denseData)).toThrow(
+      /^m: training needs about [\d.]+ MiB \(29\d MiB of it the data\) with 2 workers/,
     );
   });
 

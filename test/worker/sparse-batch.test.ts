@@ -5,7 +5,7 @@ import { type SparseSamples, toSparseSamples } from "../../src/core/data/sparse.
 import { initParams } from "../../src/core/model/init.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import { modelLayout } from "../../src/core/model/sequential.ts";
-import { createBatch, fillBatch, type InputSet } from "../../src/worker/batch.ts";
+import { createBatch, fillBatch } from "../../src/worker/batch.ts";
 import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
 import type { InputForm } from "../../src/worker/sparse-input.ts";
 import { maxAbsDiff } from "../support/reference.ts";
@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 const rows = Int32Array.from({ length: 50 }, (_, i) => 11 * i + 3);
 
-function filled(set: InputSet, form: InputForm, allColumns = false) {
+function filled(set: SampleSet, form: InputForm, allColumns = false) {
   const batch = createBatch(64, 784, 10, allColumns, form);
   fillBatch(batch, set, rows, 0, rows.length, 64);
   return batch;

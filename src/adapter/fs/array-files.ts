@@ -1,6 +1,12 @@
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { ArrayDataset } from "../../core/data/arrays.ts";
-import { arrayDatasetFromKerasArrays, KERAS_ARRAYS } from "../../core/data/keras-arrays.ts";
+import type { ArrayDataset, SparseInputs } from "../../core/data/arrays.ts";
+import { DataFileError } from "../../core/data/error.ts";
+import {
+  arrayDatasetFromKerasArrays,
+  KERAS_ARRAYS,
+  sparseInputsFromScipy,
+} from "../../core/data/keras-arrays.ts";
 import { type NpyArray, parseNpy } from "../../core/data/npy.ts";
 import { type NpzOptions, parseNpz } from "../../core/data/npz.ts";
 import { pixelsToInputs } from "../../core/model/forward.ts";
@@ -12,15 +18,29 @@ async function readNpz(path: string, options?: NpzOptions): Promise<Arrays> {
   return parseNpz(await readRequired(path, "NumPy .npz archive"), path, options);
 }
 
-async function readNpyDir(dir: string): Promise<Arrays> {
-  const arrays: Arrays = {};
+const exists = async (path: string) => (await stat(path).catch(() => undefined)) !== undefined;
+
+/**
+ * The four arrays of a Keras-layout folder; `x_train` and `x_test` may instead be SciPy CSR
+ * matrices (`x_train.npz` from `scipy.sparse.save_npz`), read as CSR inputs.
+ */
+async function readNpyDir(dir: string): Promise<Record<string, NpyArray | SparseInputs>> {
+  const arrays: Record<string, NpyArray | SparseInputs> = {};
   for (const key of KERAS_ARRAYS) {
+    const sparse = join(dir, `${key}.npz`);
+    if (key.startsWith("x_") && (await exists(sparse))) {
+      if (await exists(join(dir, `${key}.npy`))) {
+        throw new DataFileError(dir, `holds both ${key}.npy and ${key}.npz: keep one`);
+      }
+      arrays[key] = sparseInputsFromScipy(await readNpz(sparse), sparse);
+      continue;
+    }
     const file = join(dir, `${key}.npy`);
     arrays[key] = parseNpy(
       await readRequired(
         file,
         "NumPy .npy array",
-        `a Keras-layout folder holds ${KERAS_ARRAYS.map((k) => `${k}.npy`).join(", ")}`,
+        `a Keras-layout folder holds ${KERAS_ARRAYS.map((k) => `${k}.npy`).join(", ")} (x_train and x_test may be SciPy CSR matrices, x_train.npz from scipy.sparse.save_npz)`,
       ),
       file,
     );
@@ -56,7 +76,10 @@ export async function kerasArraysForTraining(
   const arrays = path.toLowerCase().endsWith(".npz")
     ? await readNpz(path, options)
     : await readNpyDir(path);
-  const pixels = arrays.x_train?.dtype === "|u1" && arrays.x_test?.dtype === "|u1";
+  const { x_train: train, x_test: test } = arrays;
+  const bytes = (x: NpyArray | SparseInputs | undefined): x is NpyArray =>
+    x !== undefined && "dtype" in x && x.dtype === "|u1";
+  const pixels = bytes(train) && bytes(test);
   if (!pixels) return { data: arrayDatasetFromKerasArrays(arrays, path), pixels };
   const scaled = (array: NpyArray): NpyArray => ({
     ...array,
@@ -64,7 +87,7 @@ export async function kerasArraysForTraining(
     data: pixelsToInputs(array.data as Uint8Array),
   });
   const data = arrayDatasetFromKerasArrays(
-    { ...arrays, x_train: scaled(arrays.x_train!), x_test: scaled(arrays.x_test!) },
+    { ...arrays, x_train: scaled(train), x_test: scaled(test) },
     path,
   );
   return { data, pixels };

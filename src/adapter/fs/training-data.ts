@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { ArrayDataset, Targets } from "../../core/data/arrays.ts";
+import { type ArrayDataset, isSparseInputs, type Targets } from "../../core/data/arrays.ts";
 import type { CsvTableOptions } from "../../core/data/csv-table.ts";
 import { KERAS_ARRAYS } from "../../core/data/keras-arrays.ts";
 import { type ModelIo, modelIoOf } from "../../core/format/model-io.ts";
@@ -37,7 +37,10 @@ export async function readTrainingData(source: DataSource): Promise<TrainingData
   const { path } = source;
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new Error(`${path}: file not found (expected a .csv, .npz or a data folder)`);
-  const npy = info.isDirectory() && (await exists(join(path, `${KERAS_ARRAYS[0]}.npy`)));
+  const npy =
+    info.isDirectory() &&
+    ((await exists(join(path, `${KERAS_ARRAYS[0]}.npy`))) ||
+      (await exists(join(path, `${KERAS_ARRAYS[0]}.npz`))));
   if (info.isDirectory() && !npy) return { dataDir: path, report: [] };
   if (!npy && !path.toLowerCase().endsWith(".npz")) {
     throw new Error(
@@ -45,7 +48,8 @@ export async function readTrainingData(source: DataSource): Promise<TrainingData
     );
   }
   const { data, pixels } = await kerasArraysForTraining(path);
-  const shape = (split: ArrayDataset["train"]) => split.x.shape.join("×");
+  const shape = ({ x }: ArrayDataset["train"]) =>
+    `${x.shape.join("×")}${isSparseInputs(x) ? ` (CSR rows, ${x.index.length} nonzero)` : ""}`;
   return {
     data,
     io: modelIoOf(data, { pixels }),

@@ -1,15 +1,38 @@
+import { checkSparseRows, type SparseRows, SparseRowsError } from "./csr.ts";
 import { DataFileError } from "./error.ts";
 
 /**
  * The array data set the trainer takes: inputs as one Float32Array of shape
- * `[n, ...sampleShape]` and targets as class indices, one-hot rows or numbers. The CSV, NPZ and
- * NPY readers produce it, and a caller may pass one directly (`validateArrayDataset` checks it).
+ * `[n, ...sampleShape]` (or, mostly zero, as CSR rows) and targets as class indices, one-hot
+ * rows or numbers. The CSV, NPZ and NPY readers produce it, and a caller may pass one directly
+ * (`validateArrayDataset` checks it).
  */
-export interface Inputs {
+export type Inputs = DenseInputs | SparseInputs;
+
+export interface DenseInputs {
   readonly data: Float32Array;
   /** `[n, ...sampleShape]`; the product is `data.length`. */
   readonly shape: readonly number[];
 }
+
+/**
+ * Mostly-zero inputs (multi-hot text, bags of words) as CSR rows, SciPy's `csr_matrix` layout:
+ * sample i's nonzero inputs are `index[rowStart[i]..rowStart[i+1])`, ascending, below the
+ * width, with their `value`s (left out, or every one 1, for multi-hot data). They stay rows all
+ * the way to the workers: a 25,000 × 10,000 set at 1.5% is 15 MB where dense float32 is 1 GB.
+ */
+export interface SparseInputs {
+  /** `n + 1` entry offsets: `indptr`. */
+  readonly rowStart: Uint32Array | Int32Array;
+  /** Each entry's input (column): `indices`. */
+  readonly index: Uint32Array | Int32Array;
+  /** Each entry's value (`data`); undefined: every one is 1. */
+  readonly value?: Float32Array;
+  /** `[n, width]`. */
+  readonly shape: readonly number[];
+}
+
+export const isSparseInputs = (x: Inputs): x is SparseInputs => "rowStart" in x;
 
 export type Targets =
   | {
@@ -33,14 +56,15 @@ export type Targets =
       readonly outputs: number;
     };
 
-export interface ArraySplit {
-  readonly x: Inputs;
+/** A split's inputs and targets; `X` narrows the inputs' form where a reader knows it. */
+export interface ArraySplit<X extends Inputs = Inputs> {
+  readonly x: X;
   readonly y: Targets;
 }
 
-export interface ArrayDataset {
-  readonly train: ArraySplit;
-  readonly test: ArraySplit;
+export interface ArrayDataset<X extends Inputs = Inputs> {
+  readonly train: ArraySplit<X>;
+  readonly test: ArraySplit<X>;
 }
 
 /** Samples in a split. */
@@ -59,11 +83,14 @@ function firstNonFinite(data: Float32Array): number {
 }
 
 function checkInputs(x: unknown, name: string, fail: (message: string) => never): Inputs {
-  const inputs = x as Partial<Inputs> | undefined;
-  if (!(inputs?.data instanceof Float32Array)) {
-    fail(`${name}.x.data must be a Float32Array`);
+  if (x !== null && typeof x === "object" && "rowStart" in x) {
+    return checkSparseInputs(x as SparseInputs, name, fail);
   }
-  const { data, shape } = inputs as Inputs;
+  const inputs = x as Partial<DenseInputs> | undefined;
+  if (!(inputs?.data instanceof Float32Array)) {
+    fail(`${name}.x.data must be a Float32Array (or x CSR rows: rowStart, index, value, shape)`);
+  }
+  const { data, shape } = inputs as DenseInputs;
   if (!Array.isArray(shape) || shape.length < 2 || !shape.every(isCount)) {
     fail(`${name}.x.shape must be [n, ...sampleShape] (at least 2 non-negative integers)`);
   }
@@ -78,6 +105,46 @@ function checkInputs(x: unknown, name: string, fail: (message: string) => never)
     fail(`${name}.x: sample ${Math.floor(bad / width)} holds ${data[bad]} (not a finite number)`);
   }
   return { data, shape: [...shape] };
+}
+
+const isIndexArray = (a: unknown): a is Uint32Array | Int32Array =>
+  a instanceof Uint32Array || a instanceof Int32Array;
+
+/** CSR rows of shape [n, width]: their arrays' types, then sparse.ts's checks of the rows. */
+function checkSparseInputs(x: SparseInputs, name: string, fail: (m: string) => never): Inputs {
+  const { rowStart, index, value, shape } = x;
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every(isCount)) {
+    fail(`${name}.x.shape must be [n, width] for CSR rows (2 non-negative integers)`);
+  }
+  for (const [field, array] of [
+    ["rowStart", rowStart],
+    ["index", index],
+  ] as const) {
+    if (!isIndexArray(array)) fail(`${name}.x.${field} must be a Uint32Array or Int32Array`);
+    if (array instanceof Int32Array) {
+      const negative = array.findIndex((v) => v < 0);
+      if (negative >= 0) fail(`${name}.x.${field}[${negative}] is ${array[negative]} (negative)`);
+    }
+  }
+  if (value !== undefined && !(value instanceof Float32Array)) {
+    fail(`${name}.x.value must be a Float32Array, or left out when every value is 1`);
+  }
+  const rows = sparseRowsOf(x);
+  try {
+    checkSparseRows(rows, shape[0], shape[1], `${name}.x`);
+  } catch (error) {
+    if (error instanceof SparseRowsError) fail(`${name}.x: ${error.detail}`);
+    throw error;
+  }
+  return { rowStart: rows.rowStart, index: rows.index, value: rows.value, shape: [...shape] };
+}
+
+/** CSR inputs as the rows a sample set holds: uint32 views, no values when every one is 1. */
+export function sparseRowsOf(x: SparseInputs): SparseRows {
+  const uint32 = (a: Uint32Array | Int32Array) =>
+    a instanceof Uint32Array ? a : new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const value = x.value?.every((v) => v === 1) ? undefined : x.value;
+  return { rowStart: uint32(x.rowStart), index: uint32(x.index), value };
 }
 
 function checkClassNames(

@@ -1,4 +1,9 @@
-import { type ArrayDataset, type ArraySplit, validateArrayDataset } from "./arrays.ts";
+import {
+  type ArrayDataset,
+  type ArraySplit,
+  type DenseInputs,
+  validateArrayDataset,
+} from "./arrays.ts";
 import { type CsvDelimiter, type CsvSource, readCsvRecords } from "./csv-records.ts";
 import { DataFileError } from "./error.ts";
 import { Rng } from "./rng.ts";
@@ -60,7 +65,7 @@ export interface CsvInput {
 }
 
 export interface CsvTable {
-  readonly data: ArrayDataset;
+  readonly data: ArrayDataset<DenseInputs>;
   readonly preprocessing: TablePreprocessing;
   readonly report: {
     /** Data rows read (train file plus test file). */
@@ -495,10 +500,11 @@ export async function readCsvTable(
     );
   }
   // Checked like a caller's arrays: a value beyond float32's range would be Infinity here.
+  // A table's inputs are dense: validation keeps the form it is given.
   const data = validateArrayDataset(
     { train: trainOut.split(), test: testOut.split() },
     test ? `${train.file}, ${test.file}` : train.file,
-  );
+  ) as ArrayDataset<DenseInputs>;
   const surveys = testSurvey ? [trainSurvey, testSurvey] : [trainSurvey];
   const total = (key: "rows" | "droppedMissingTarget" | "droppedMissingInput") =>
     surveys.reduce((sum, s) => sum + s[key], 0);

@@ -1,4 +1,5 @@
-import type { ArraySplit } from "./arrays.ts";
+import { type ArraySplit, isSparseInputs, sparseRowsOf } from "./arrays.ts";
+import type { SparseRows } from "./csr.ts";
 import { IdxError, readIdx } from "./idx.ts";
 
 /** Labelled images, pixels kept as bytes (0 = background, 255 = ink) until a worker scales them. */
@@ -66,15 +67,51 @@ export function sliceSet(set: ImageSet, start: number, end: number): ImageSet {
  * What training reads, whatever produced it (MNIST's IDX files, arrays a program made, a CSV
  * or NPZ file): `count` samples of `sampleShape` inputs and their targets. Images keep their
  * pixel bytes, which the batch scales by 1/255 as it gathers them (a quarter of the memory
- * and of the shard bytes of float32 inputs); other inputs are float32 as given.
+ * and of the shard bytes of float32 inputs); other inputs are float32 as given, or CSR rows
+ * for mostly-zero ones (multi-hot text, bags of words).
  */
 export interface SampleSet {
   readonly count: number;
-  /** Per-sample input shape, e.g. [28, 28] or [13]. */
+  /** Per-sample input shape, e.g. [28, 28] or [13]; a CSR row indexes the flattened sample. */
   readonly sampleShape: readonly number[];
-  /** `count × size` inputs, row-major: pixel bytes (scaled by 1/255 on use) or values. */
-  readonly x: Uint8Array | Float32Array;
+  /**
+   * `count × size` inputs, row-major: pixel bytes (scaled by 1/255 on use) or values; or the
+   * nonzero inputs as CSR rows (values as the model takes them, no scaling).
+   */
+  readonly x: Uint8Array | Float32Array | SparseRows;
   readonly y: SampleTargets;
+}
+
+export const isSparseRows = (x: SampleSet["x"]): x is SparseRows => "rowStart" in x;
+
+/** Bytes the set's inputs and targets take as held (CSR rows as their three arrays). */
+export function sampleBytes(set: SampleSet): number {
+  const { x, y } = set;
+  const inputs = isSparseRows(x)
+    ? x.rowStart.byteLength + x.index.byteLength + (x.value?.byteLength ?? 0)
+    : x.byteLength;
+  return inputs + (y.kind === "classes" ? y.labels.byteLength : y.data.byteLength);
+}
+
+/**
+ * Samples `[start, start + count)`'s inputs as a dense float32 block (pixels scaled by 1/255):
+ * for a forward pass over a bounded chunk, so CSR data is never densified whole.
+ */
+export function denseInputs(set: SampleSet, start: number, count: number): Float32Array {
+  const size = sampleSize(set);
+  const { x } = set;
+  if (x instanceof Float32Array) return x.subarray(start * size, (start + count) * size);
+  const out = new Float32Array(count * size);
+  if (x instanceof Uint8Array) {
+    for (let i = 0; i < out.length; i++) out[i] = x[start * size + i] / 255;
+    return out;
+  }
+  for (let r = 0; r < count; r++) {
+    for (let e = x.rowStart[start + r]; e < x.rowStart[start + r + 1]; e++) {
+      out[r * size + x.index[e]] = x.value ? x.value[e] : 1;
+    }
+  }
+  return out;
 }
 
 export type SampleTargets =
@@ -121,16 +158,33 @@ export function samplesFromArrays(split: ArraySplit): SampleSet {
       : y.kind === "one-hot"
         ? { kind: "rows", data: y.data, width: y.classes, oneHot: true }
         : { kind: "rows", data: y.data, width: y.outputs, oneHot: false };
-  return { count: x.shape[0], sampleShape: x.shape.slice(1), x: x.data, y: targets };
+  const inputs = isSparseInputs(x) ? sparseRowsOf(x) : x.data;
+  return { count: x.shape[0], sampleShape: x.shape.slice(1), x: inputs, y: targets };
 }
 
-/** The samples `[start, end)` of a set, as views. */
+/**
+ * The samples `[start, end)` of a set, as views (CSR rows: a rebased copy of their row starts,
+ * 4 bytes a sample, and views of their entries).
+ */
 export function sliceSamples(set: SampleSet, start: number, end: number): SampleSet {
-  const size = sampleSize(set);
   const width = targetsWidth(set.y);
   const y: SampleTargets =
     set.y.kind === "classes"
       ? { ...set.y, labels: set.y.labels.subarray(start, end) }
       : { ...set.y, data: set.y.data.subarray(start * width, end * width) };
-  return { ...set, count: end - start, x: set.x.subarray(start * size, end * size), y };
+  return { ...set, count: end - start, x: sliceInputs(set, start, end), y };
+}
+
+function sliceInputs(set: SampleSet, start: number, end: number): SampleSet["x"] {
+  const { x } = set;
+  if (!isSparseRows(x)) {
+    const size = sampleSize(set);
+    return x.subarray(start * size, end * size);
+  }
+  const [from, to] = [x.rowStart[start], x.rowStart[end]];
+  return {
+    rowStart: x.rowStart.slice(start, end + 1).map((at) => at - from),
+    index: x.index.subarray(from, to),
+    value: x.value?.subarray(from, to),
+  };
 }

@@ -5,7 +5,9 @@ import { DataFileError } from "./error.ts";
  * length (uint16 for 1.0, uint32 after), a Python dict literal
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }` and the raw data. Only what
  * `np.save` writes for plain numeric arrays is read: little-endian (or one-byte) numbers and
- * bools in C order. Everything is checked against the actual byte count before any allocation.
+ * bools in C order, and byte strings (`|S3`: `scipy.sparse.save_npz` stores its `format` so),
+ * `n` bytes an element. Everything is checked against the actual byte count before any
+ * allocation.
  */
 export type NpyData =
   | Uint8Array
@@ -20,7 +22,10 @@ export type NpyData =
   | Float64Array;
 
 export interface NpyArray {
-  /** The dtype as NumPy wrote it (`<f4`, `|u1`, `|b1`, …); float16 data comes as Float32Array. */
+  /**
+   * The dtype as NumPy wrote it (`<f4`, `|u1`, `|b1`, `|S3`, …); float16 data comes as
+   * Float32Array, byte strings of `|Sn` as `n` bytes an element.
+   */
   readonly dtype: string;
   readonly shape: readonly number[];
   readonly data: NpyData;
@@ -78,19 +83,24 @@ function parseHeader(text: string, fail: (m: string) => never): Header {
   return { descr, fortranOrder: order === "True", shape };
 }
 
-function dtypeOf(descr: string, fail: (m: string) => never): Constructor {
+/** The typed array of a dtype, and its bytes per element (a byte string's length). */
+function dtypeOf(descr: string, fail: (m: string) => never): { type: Constructor; size: number } {
+  const bytes = /^\|S(\d{1,6})$/.exec(descr);
+  if (bytes && Number(bytes[1]) > 0) return { type: Uint8Array, size: Number(bytes[1]) };
   const match = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
   const code = match ? `${match[2]}${match[3]}` : "";
   const type = DTYPES[code];
   if (!match || !type) {
     const what = descr.includes("O") ? "object arrays (dtype=object) are" : `dtype '${descr}' is`;
-    fail(`${what} not supported: expected one of |u1 |i1 |b1 <u2 <i2 <u4 <i4 <u8 <i8 <f2 <f4 <f8`);
+    fail(
+      `${what} not supported: expected one of |u1 |i1 |b1 <u2 <i2 <u4 <i4 <u8 <i8 <f2 <f4 <f8 |Sn`,
+    );
   }
   const oneByte = type.BYTES_PER_ELEMENT === 1;
   if (match[1] === ">" && !oneByte) {
     fail(`big-endian dtype '${descr}' is not supported: save with arr.astype('<${code}')`);
   }
-  return type;
+  return { type, size: type.BYTES_PER_ELEMENT };
 }
 
 /** IEEE half → float32, exactly (every half value is representable). */
@@ -156,11 +166,11 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   }
   const decoder = new TextDecoder(major === 3 ? "utf-8" : "latin1");
   const header = parseHeader(decoder.decode(bytes.subarray(prefix, dataStart)), fail);
-  const type = dtypeOf(header.descr, fail);
+  const { type, size } = dtypeOf(header.descr, fail);
   const shape = header.shape;
   const count = shape.reduce((a, b) => a * b, 1);
   // Compare in bytes before allocating anything: a header may claim any shape.
-  const expected = count * type.BYTES_PER_ELEMENT;
+  const expected = count * size;
   const available = bytes.length - dataStart;
   if (expected !== available) {
     fail(
@@ -170,7 +180,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (header.fortranOrder && shape.filter((d) => d > 1).length > 1) {
     fail("Fortran-order arrays are not supported: save np.ascontiguousarray(arr)");
   }
-  const raw = typedView(bytes, dataStart, count, type);
+  const raw = typedView(bytes, dataStart, (count * size) / type.BYTES_PER_ELEMENT, type);
   const data = header.descr.endsWith("f2") ? halfToFloat(raw as Uint16Array) : raw;
   if (header.descr.endsWith("b1")) {
     const bad = (data as Uint8Array).findIndex((b) => b > 1);

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { validateArrayDataset } from "../../../src/core/data/arrays.ts";
+import type { SparseRows } from "../../../src/core/data/csr.ts";
+import {
+  denseInputs,
+  sampleBytes,
+  samplesFromArrays,
+  sliceSamples,
+} from "../../../src/core/data/dataset.ts";
 import { DataFileError } from "../../../src/core/data/error.ts";
 
 const split = (n: number, width = 2) => ({
@@ -99,5 +106,69 @@ describe("validateArrayDataset", () => {
       "test has 4 classes, train has 3",
     );
     fails({ train: split(0), test: split(1) }, "train has no samples");
+  });
+});
+
+describe("CSR inputs (x as rowStart, index, value, shape [n, width])", () => {
+  // SciPy's csr_matrix of [[0, 2, 0, 0], [0, 0, 0, 0], [1, 0, 0, 5]]: indptr, indices, data.
+  const csr = {
+    rowStart: Int32Array.of(0, 1, 1, 3),
+    index: Int32Array.of(1, 0, 3),
+    value: Float32Array.of(2, 1, 5),
+    shape: [3, 4],
+  };
+  const y = { kind: "classes", data: Int32Array.of(0, 1, 0), classes: 2 } as const;
+  const set = (x: object) => ({ train: { x, y }, test: { x, y } });
+
+  test("pass as rows, never densified: samples hold the rows as uint32 views", () => {
+    const data = validateArrayDataset(set(csr));
+    const samples = samplesFromArrays(data.train);
+    expect(samples.sampleShape).toEqual([4]);
+    const x = samples.x as SparseRows;
+    expect(x.rowStart).toEqual(Uint32Array.of(0, 1, 1, 3));
+    expect(x.rowStart.buffer).toBe(csr.rowStart.buffer);
+    expect(x.index.buffer).toBe(csr.index.buffer);
+    expect(denseInputs(samples, 0, 3)).toEqual(Float32Array.of(0, 2, 0, 0, 0, 0, 0, 0, 1, 0, 0, 5));
+    // Values all 1 are dropped: multi-hot rows ship without them.
+    const ones = samplesFromArrays(
+      validateArrayDataset(set({ ...csr, value: Float32Array.of(1, 1, 1) })).train,
+    );
+    expect((ones.x as SparseRows).value).toBeUndefined();
+    const noValues = validateArrayDataset(set({ ...csr, value: undefined }));
+    expect((samplesFromArrays(noValues.train).x as SparseRows).value).toBeUndefined();
+  });
+
+  test.each([
+    [{ shape: [3, 2, 2] }, "data: train.x.shape must be [n, width] for CSR rows"],
+    [{ rowStart: [0, 1, 1, 3] }, "data: train.x.rowStart must be a Uint32Array or Int32Array"],
+    [
+      { index: Float32Array.of(1, 0, 3) },
+      "data: train.x.index must be a Uint32Array or Int32Array",
+    ],
+    [{ index: Int32Array.of(1, -1, 3) }, "data: train.x.index[1] is -1 (negative)"],
+    [{ value: [2, 1, 5] }, "data: train.x.value must be a Float32Array, or left out"],
+    [{ index: Int32Array.of(1, 0, 4) }, "data: train.x: sample 2: index 4 is past the width 4"],
+    [
+      { rowStart: Int32Array.of(0, 2, 1, 3), index: Int32Array.of(0, 1, 3) },
+      "data: train.x: rowStart goes backwards at sample 1: 1 after 2",
+    ],
+    [{ rowStart: Int32Array.of(0, 1, 3) }, "data: train.x: 3 row starts for 3 samples, expected 4"],
+    [{ value: Float32Array.of(2, Number.NaN, 5) }, "data: train.x: sample 2: input 0 holds NaN"],
+  ])("bad CSR inputs %p: %s", (change, message) => {
+    expect(() => validateArrayDataset(set({ ...csr, ...change }))).toThrow(message);
+  });
+
+  test("a 10,000 × 100,000 set at 0.1% validates and slices without a dense block", () => {
+    const [n, width, perRow] = [10_000, 100_000, 100];
+    const rowStart = Uint32Array.from({ length: n + 1 }, (_, i) => i * perRow);
+    const index = Uint32Array.from({ length: n * perRow }, (_, e) => (e % perRow) * 997 + (e % 7));
+    const labels = { kind: "classes", data: new Int32Array(n), classes: 2 } as const;
+    const x = { rowStart, index, shape: [n, width] };
+    const data = validateArrayDataset({ train: { x, y: labels }, test: { x, y: labels } });
+    const samples = samplesFromArrays(data.train);
+    // Dense float32 would be 4 GB; the rows are 4 MB.
+    expect(sampleBytes(samples)).toBeLessThan(5 * 2 ** 20);
+    const part = sliceSamples(samples, 9_000, 10_000);
+    expect((part.x as SparseRows).rowStart[1000]).toBe(1000 * perRow);
   });
 });

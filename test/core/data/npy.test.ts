@@ -1,8 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync, zipSync } from "fflate";
 import { arraysFromNpyDir, arraysFromNpz } from "../../../src/adapter/fs/array-files.ts";
+import { readTrainingData } from "../../../src/adapter/fs/training-data.ts";
+import type { DenseInputs } from "../../../src/core/data/arrays.ts";
+import type { SparseRows } from "../../../src/core/data/csr.ts";
+import { denseInputs, isSparseRows, samplesFromArrays } from "../../../src/core/data/dataset.ts";
 import { DataFileError } from "../../../src/core/data/error.ts";
 import { arrayDatasetFromKerasArrays } from "../../../src/core/data/keras-arrays.ts";
 import { encodeNpy, parseNpy } from "../../../src/core/data/npy.ts";
@@ -110,9 +116,13 @@ describe(".npy reader on NumPy-written files", () => {
 describe(".npz reader", () => {
   const expectKerasImages = (data: Awaited<ReturnType<typeof arraysFromNpz>>) => {
     expect(data.train.x.shape).toEqual([5, 4, 3]);
-    expect(values(data.train.x.data)).toEqual(Array.from({ length: 60 }, (_, i) => i % 256));
+    expect(values((data.train.x as DenseInputs).data)).toEqual(
+      Array.from({ length: 60 }, (_, i) => i % 256),
+    );
     expect(data.test.x.shape).toEqual([2, 4, 3]);
-    expect(values(data.test.x.data)).toEqual(Array.from({ length: 24 }, (_, i) => (i * 3) % 256));
+    expect(values((data.test.x as DenseInputs).data)).toEqual(
+      Array.from({ length: 24 }, (_, i) => (i * 3) % 256),
+    );
     expect(data.train.y).toEqual({
       kind: "classes",
       data: Int32Array.of(0, 2, 1, 2, 0),
@@ -132,7 +142,7 @@ describe(".npz reader", () => {
   test("RGB images with one-hot rows; regression numbers", async () => {
     const rgb = await arraysFromNpz(join(FIXTURES, "rgb-onehot.npz"));
     expect(rgb.train.x.shape).toEqual([3, 2, 2, 3]);
-    expect(rgb.train.x.data[35]).toBe(Math.fround(3.5));
+    expect((rgb.train.x as DenseInputs).data[35]).toBe(Math.fround(3.5));
     expect(rgb.train.y).toEqual({
       kind: "one-hot",
       data: Float32Array.of(0, 0, 1, 1, 0, 0, 0, 1, 0),
@@ -248,5 +258,81 @@ describe(".npz reader", () => {
         "neg",
       ),
     ).toThrow("neg:y_train: label 1 is -1: class indices must be in 0..65535");
+  });
+});
+
+describe("SciPy CSR inputs (scipy.sparse.save_npz) in a Keras-layout folder", () => {
+  /** make_fixtures.py's csr_inputs: (i·7 + j·3) mod 11 = 0 holds (i+1)/2 + j/8, or 1. */
+  const formula = (rows: number, ones: boolean) =>
+    Float32Array.from({ length: rows * 50 }, (_, at) => {
+      const [i, j] = [Math.floor(at / 50), at % 50];
+      return (i * 7 + j * 3) % 11 === 0 ? (ones ? 1 : (i + 1) * 0.5 + j / 8) : 0;
+    });
+
+  test("x_train.npz and x_test.npz beside y_train.npy and y_test.npy: rows, as SciPy holds them", async () => {
+    const data = await arraysFromNpyDir(join(FIXTURES, "sparse-dir"));
+    const train = samplesFromArrays(data.train);
+    expect(data.train.x.shape).toEqual([6, 50]);
+    expect(isSparseRows(train.x)).toBe(true);
+    expect(denseInputs(train, 0, 6)).toEqual(formula(6, false));
+    const test_ = samplesFromArrays(data.test);
+    expect((test_.x as SparseRows).value).toBeUndefined();
+    expect(denseInputs(test_, 0, 3)).toEqual(formula(3, true));
+    expect(data.train.y).toEqual({
+      kind: "classes",
+      data: Int32Array.of(0, 1, 0, 1, 0, 1),
+      classes: 2,
+    });
+    const read = await readTrainingData({ kind: "path", path: join(FIXTURES, "sparse-dir") });
+    expect(read.report[0]).toContain(
+      "train 6×50 (CSR rows, 28 nonzero), test 3×50 (CSR rows, 14 nonzero)",
+    );
+  });
+
+  test.each([
+    [
+      "sparse-csc.npz",
+      "a SciPy 'csc' sparse matrix: only CSR is read; save it with scipy.sparse.save_npz(path, m.tocsr())",
+    ],
+    ["sparse-coo.npz", "a SciPy 'coo' sparse matrix: only CSR is read"],
+    [
+      "sparse-unsorted.npz",
+      "row 0: index 1 after 4 (a row's indices must ascend): call m.sum_duplicates()",
+    ],
+  ])("%s as x_train.npz is refused: %s", async (file, message) => {
+    const dir = await mkdtemp(join(tmpdir(), "shardfit-sparse-"));
+    try {
+      for (const name of ["y_train.npy", "x_test.npz", "y_test.npy"]) {
+        await copyFile(join(FIXTURES, "sparse-dir", name), join(dir, name));
+      }
+      await copyFile(join(FIXTURES, file), join(dir, "x_train.npz"));
+      await expect(arraysFromNpyDir(dir)).rejects.toThrow(
+        `${join(dir, "x_train.npz")}: ${message}`,
+      );
+      await copyFile(join(FIXTURES, "sparse-dir", "x_train.npz"), join(dir, "x_train.npz"));
+      await copyFile(join(FIXTURES, "keras-dir", "x_train.npy"), join(dir, "x_train.npy"));
+      await expect(arraysFromNpyDir(dir)).rejects.toThrow(
+        `${dir}: holds both x_train.npy and x_train.npz: keep one`,
+      );
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  test("--data on one save_npz file says how to lay a sparse data set out", async () => {
+    const file = join(FIXTURES, "sparse-dir", "x_train.npz");
+    await expect(readTrainingData({ kind: "path", path: file })).rejects.toThrow(
+      `${file}: holds one SciPy sparse matrix (scipy.sparse.save_npz), not a data set: put it in a folder as x_train.npz (and x_test.npz) beside y_train.npy and y_test.npy`,
+    );
+  });
+
+  test("byte strings read as bytes, and are refused as inputs", () => {
+    const format = parseNpz(readFileSync(join(FIXTURES, "sparse-coo.npz")), "coo.npz").format;
+    expect(format.dtype).toBe("|S3");
+    expect(new TextDecoder().decode(format.data as Uint8Array)).toBe("coo");
+    const arrays = { x_train: format, y_train: format, x_test: format, y_test: format };
+    expect(() => arrayDatasetFromKerasArrays(arrays, "s.npz")).toThrow(
+      "s.npz: x_train holds byte strings ('|S3'), not numbers",
+    );
   });
 });
