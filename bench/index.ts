@@ -218,17 +218,18 @@ const vsTorch = torchBest ? sps.get(2)! / torchBest.samplesPerSecond : Number.Na
 
 // --- 1c. Multi-hot ------------------------------------------------------------------------
 const MULTI_HOT_BATCH = 512;
-const multiHotSteps = 40;
+// IMDB's size: 25,000 reviews are 49 steps of 512.
+const multiHotSteps = 49;
 log("multi-hot: shardfit 2 workers vs PyTorch dense, every thread setting, interleaved");
-const multiHotImages = {
+const multiHotSets = {
   train: multiHotSet(MULTI_HOT_BATCH * multiHotSteps, 1),
   test: multiHotSet(1000, 2),
 };
 const multiHotFile = join(os.tmpdir(), `shardfit-bench-multi-hot-${process.pid}.bin`);
-await writeMultiHot(multiHotImages.train, multiHotFile);
+await writeMultiHot(multiHotSets.train, multiHotFile);
 const multiHot = {
-  train: multiHotArrays(multiHotImages.train),
-  test: multiHotArrays(multiHotImages.test),
+  train: multiHotArrays(multiHotSets.train),
+  test: multiHotArrays(multiHotSets.test),
 };
 const multiHotRuns: ShardfitRun[] = [];
 const multiHotTorchRuns: PytorchRow[] = [];
@@ -416,7 +417,7 @@ say(
 
 say();
 say(
-  `Multi-hot: ${multiHotImages.train.count} samples of 10,000 inputs at 1.5%, Dense(16, relu) → ` +
+  `Multi-hot: ${multiHotSets.train.count} samples of 10,000 inputs at 1.5%, Dense(16, relu) → ` +
     `Dense(16, relu) → Dense(1, sigmoid), binary cross-entropy, ` +
     `batch ${MULTI_HOT_BATCH}, RMSprop; shardfit 2 workers: second ` +
     `of two epochs of ${multiHotSteps} steps; PyTorch dense float32 inputs, ${3 * multiHotSteps} ` +

@@ -8,15 +8,14 @@
  * block) and which form `sparseIsCheaper` picks: the data that set SPARSE_DENSITY.
  */
 import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
-import { type SampleSet, samplesFromImages } from "../src/core/data/dataset.ts";
-import { compactSamples } from "../src/core/data/sparse.ts";
+import { type SampleSet, samplesFromArrays, samplesFromImages } from "../src/core/data/dataset.ts";
 import { initParams } from "../src/core/model/init.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
 import type { ModelSpec } from "../src/core/model/sequential.ts";
 import { type Batch, createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
 import { sparseIsCheaper } from "../src/worker/sparse-input.ts";
-import { multiHotSet, multiHotSpec } from "./multi-hot.ts";
+import { multiHotArrays, multiHotSet, multiHotSpec } from "./multi-hot.ts";
 import { fmt, median, table } from "./stats.ts";
 
 const reps = Number(process.argv[2] ?? 60);
@@ -45,7 +44,7 @@ const cases: Case[] = [
   {
     name: "multi-hot 10,000 @1.5%, batch 512",
     spec: multiHotSpec(),
-    set: compactSamples(samplesFromImages(multiHotSet(4096, 1))),
+    set: samplesFromArrays(multiHotArrays(multiHotSet(4096, 1))),
     batchSize: 512,
   },
 ];

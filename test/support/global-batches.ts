@@ -30,12 +30,10 @@ export function sameGlobalBatches(samples = SAMPLES): TestHooks {
 
 /** Two epochs of the first `samples` training samples, evaluated on 600, nothing saved. */
 export function smallRun(dataset: Dataset, samples = SAMPLES): TrainOptions {
-  return {
-    dataset,
-    epochs: 2,
-    batchSize: BATCH,
-    trainLimit: samples,
-    testLimit: 600,
-    out: false,
-  };
+  return { dataset, ...smallRunOptions(samples) };
+}
+
+/** `smallRun`'s options without its data (for `train({ data })`). */
+export function smallRunOptions(samples = SAMPLES): TrainOptions {
+  return { epochs: 2, batchSize: BATCH, trainLimit: samples, testLimit: 600, out: false };
 }
