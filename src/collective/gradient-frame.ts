@@ -95,6 +95,17 @@ export function encodeGradient(
   return { buffer, head };
 }
 
+/**
+ * The float32 values a gradient frame carries, unchecked (its byte length should be checked
+ * first): a dense frame's every parameter, a row-masked frame's carried rows.
+ */
+export function carriedValues(data: ArrayBuffer): Float32Array {
+  const kind = new Float64Array(data, 0, 1)[0];
+  if (kind !== FRAME.maskedRows) return new Float32Array(data, HEADER_BYTES);
+  const rows = new Uint32Array(data, HEADER_BYTES, 1)[0];
+  return new Float32Array(data, MASKED_PREFIX + 4 * maskWords(rows));
+}
+
 const isCarried = (mask: Uint32Array, r: number) => (mask[r >>> 5] & (1 << (r & 31))) !== 0;
 
 /** A gradient frame read and checked; `vector` yields the full gradient. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
+  carriedValues,
   encodeGradient,
   gradientRows,
   maskedFrameBytes,
@@ -139,6 +140,14 @@ describe("malformed row-masked frames are refused naming what is wrong", () => {
   test("the good frame is masked and reads back", () => {
     expect(good.byteLength).toBe(prefix + 8 + 9 * 4);
     expect(Array.from(decode(good, bounds).vector)).toEqual(Array.from(vector));
+  });
+
+  test("carriedValues: a masked frame's carried rows in order, a dense frame's every float", () => {
+    expect(Array.from(carriedValues(good))).toEqual([1, -1, 0.5, 5, -5, 0.5, 33, -33, 0.5]);
+    const full = Float32Array.from({ length: 120 }, (_, i) => i - 60);
+    expect(Array.from(carriedValues(encodeGradient(full, bounds).buffer))).toEqual(
+      Array.from(full),
+    );
   });
 
   test.each([
