@@ -179,15 +179,19 @@ export function readGradient(
     head: new Float64Array(data, 0, HEAD.length),
     vector: (scratch) => {
       const out = scratch();
+      // Runs of rows with the same bit: one copy or one fill each.
       let at = 0;
-      for (let r = 0; r < rows; r++) {
-        const start = bounds[r];
-        const end = bounds[r + 1];
-        if (isCarried(mask, r)) {
-          out.set(values.subarray(at, at + end - start), start);
-          at += end - start;
+      let r = 0;
+      while (r < rows) {
+        const start = r;
+        const carried = isCarried(mask, r);
+        while (r < rows && isCarried(mask, r) === carried) r++;
+        const [lo, hi] = [bounds[start], bounds[r]];
+        if (carried) {
+          out.set(values.subarray(at, at + hi - lo), lo);
+          at += hi - lo;
         } else {
-          out.fill(0, start, end);
+          out.fill(0, lo, hi);
         }
       }
       return out;
