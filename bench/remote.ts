@@ -37,6 +37,8 @@ interface Row {
   samplesPerSecond: number;
   msPerStep: number;
   bytesPerStep: number;
+  /** Gradient bytes the coordinator received per step. */
+  gradientBytesPerStep: number;
   computeMs: number;
   networkMs: number;
   reduceMs: number;
@@ -81,6 +83,7 @@ async function local(): Promise<Row> {
     config: "local: 2 threads, shared memory",
     ...perEpoch(result),
     bytesPerStep: 0,
+    gradientBytesPerStep: 0,
     computeMs: p.compute,
     networkMs: 0,
     reduceMs: p.gradBarrier + p.update + p.updateBarrier,
@@ -114,6 +117,7 @@ async function remote(config: string, processes: number, threads: number): Promi
     config,
     ...perEpoch(result),
     bytesPerStep: n.bytesInPerStep + n.bytesOutPerStep,
+    gradientBytesPerStep: n.bytesInPerStep,
     computeMs: mean((p) => p.computeMs),
     networkMs: mean((p) => p.exchangeMs) - n.reduceMs,
     reduceMs: n.reduceMs,
@@ -162,7 +166,9 @@ const inputs: ModelInputs = {
   computeMs: oneByTwo.computeMs,
   reduceFixedMs: oneByTwo.reduceMs - perMachine,
   reducePerMachineMs: perMachine,
-  frameBytes: frameBytes(407_050),
+  // A gradient frame of the 2-process row (64 samples each; row-masked frames vary with it).
+  gradientBytes: twoProcs.gradientBytesPerStep / 2,
+  weightsBytes: frameBytes(407_050),
   rttMs: 0.2,
   batch: BATCH,
 };

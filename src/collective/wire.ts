@@ -9,11 +9,15 @@ import { validate } from "../core/validate.ts";
  * What a coordinator and a worker process say to each other over one WebSocket. Control
  * messages are JSON text frames; a step's gradient (worker → coordinator) and the weights after
  * it (coordinator → worker) are binary frames: a {@link HEADER_BYTES}-byte header of float64
- * fields, then the float32 vector in the flat parameter layout.
+ * fields, then the float32 vector in the flat parameter layout. A gradient frame may instead
+ * carry only the rows that are not all zero (gradient-frame.ts encodes and reads both forms).
  */
 
-/** Bumped whenever a message or frame changes meaning; both sides must agree. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped whenever a message or frame changes meaning; both sides must agree.
+ * 2: gradient frames may be row-masked (FRAME.maskedRows).
+ */
+export const PROTOCOL_VERSION = 2;
 /** The shardfit release (package.json "version"; a test keeps them equal). */
 export const SHARDFIT_VERSION = "0.2.0";
 
@@ -27,7 +31,8 @@ export const MAX_WORKER_TEXT = 1024 * 1024;
 /** Largest text frame a worker accepts from its coordinator (epoch plans: 4 B/sample as text). */
 export const MAX_COORDINATOR_TEXT = 64 * 1024 * 1024;
 
-export const FRAME = { gradient: 1, weights: 2 } as const;
+/** A binary frame's kind, its header's first slot. */
+export const FRAME = { gradient: 1, weights: 2, maskedRows: 3 } as const;
 
 /** Float64 slots of a binary frame's header. */
 export const HEAD = {

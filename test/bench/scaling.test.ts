@@ -5,14 +5,15 @@ const inputs = {
   computeMs: 30,
   reduceFixedMs: 1,
   reducePerMachineMs: 2,
-  frameBytes: 1_250_000,
+  gradientBytes: 1_000_000,
+  weightsBytes: 1_500_000,
   rttMs: 0,
   batch: 128,
 };
 
 describe("scaling model", () => {
   test("a step on 2 machines over 1 Gbit/s, by hand", () => {
-    // 1 Gbit/s = 125,000 bytes/ms: 2 machines × 2 frames × 1.25 MB = 40 ms on the wire.
+    // 1 Gbit/s = 125,000 bytes/ms: 2 machines × (1 MB + 1.5 MB) = 40 ms on the wire.
     const row = stepModel(inputs, 2, 1e9);
     expect(row.computeMs).toBe(15);
     expect(row.networkMs).toBeCloseTo(40, 10);

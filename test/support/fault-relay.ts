@@ -5,7 +5,7 @@
  * Workers join the relay's URL as they would the coordinator's.
  */
 import type { ServerWebSocket } from "bun";
-import { HEADER_BYTES } from "../../src/collective/wire.ts";
+import { carriedValues } from "../../src/collective/gradient-frame.ts";
 
 /** Where the fault strikes: a message kind, in the direction it travels. */
 export type FaultPoint =
@@ -135,7 +135,8 @@ export function faultRelay(coordinatorJoinUrl: string, fault: Fault): FaultRelay
         if (!strikes("gradient")) return forward(data);
         if (fault.action === "cut") return cut(ws);
         if (fault.action === "swallow") return;
-        const vector = new Float32Array(data, HEADER_BYTES);
+        // Dense or row-masked: either way, the floats the frame carries.
+        const vector = carriedValues(data);
         if (fault.action === "nan") vector.fill(Number.NaN);
         else if (fault.action === "inf") vector[vector.length >> 1] = Number.POSITIVE_INFINITY;
         forward(data);

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { SHARDFIT_VERSION } from "../../src/collective/wire.ts";
+import { PROTOCOL_VERSION, SHARDFIT_VERSION } from "../../src/collective/wire.ts";
 import type { Dataset } from "../../src/core/data/dataset.ts";
 import { trainWithHooks } from "../../src/train/testing.ts";
 import type { TrainEvent, TrainOptions, TrainResult } from "../../src/train/types.ts";
@@ -201,7 +201,12 @@ describe("the coordinator checks what workers claim", () => {
         ws.onopen = () => {
           ws.send(
             JSON.stringify({
-              ...{ type: "hello", protocol: 1, version: SHARDFIT_VERSION, token: TOKEN },
+              ...{
+                type: "hello",
+                protocol: PROTOCOL_VERSION,
+                version: SHARDFIT_VERSION,
+                token: TOKEN,
+              },
               ...{ threads: 1, runtime: "liar" },
             }),
           );

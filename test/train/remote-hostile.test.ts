@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadIdxDataset } from "../../src/adapter/fs/mnist.ts";
-import { SHARDFIT_VERSION } from "../../src/collective/wire.ts";
+import { PROTOCOL_VERSION, SHARDFIT_VERSION } from "../../src/collective/wire.ts";
 import type { Dataset } from "../../src/core/data/dataset.ts";
 import type { RunDashboard } from "../../src/train/dashboard.ts";
 import { MAX_PENDING } from "../../src/train/remote/admission.ts";
@@ -39,7 +39,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const hello = (fields: Record<string, unknown>) =>
   JSON.stringify({
-    ...{ type: "hello", protocol: 1, version: SHARDFIT_VERSION, token: TOKEN },
+    ...{ type: "hello", protocol: PROTOCOL_VERSION, version: SHARDFIT_VERSION, token: TOKEN },
     ...{ threads: 1, runtime: "probe", ...fields },
   });
 

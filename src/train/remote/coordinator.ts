@@ -1,4 +1,5 @@
 import { AbortedError } from "../../collective/collective.ts";
+import { gradientRows } from "../../collective/gradient-frame.ts";
 import { allocateTelemetry, STAT, Telemetry, TIMING } from "../../collective/telemetry.ts";
 import {
   CLOSE,
@@ -8,6 +9,7 @@ import {
   type WorkerMessage,
 } from "../../collective/wire.ts";
 import type { WorkerPlan } from "../../core/data/plan.ts";
+import { modelLayout } from "../../core/model/sequential.ts";
 import type { OptimizerSpec } from "../../core/optim/optimizer.ts";
 import type { EvalOptions, EvalResult } from "../../worker/trainer.ts";
 import { raceAbort } from "../cancel.ts";
@@ -98,6 +100,7 @@ export class RemoteParticipants implements Participants {
 
   async start(join: JoinInfo): Promise<void> {
     this.join = join;
+    this.reducer.setRows(gradientRows(modelLayout(join.spec)));
     this.admission.started = true;
     await raceAbort(Promise.all(this.peers.map((p) => this.welcomeAt(p.index))), this.o.signal);
   }

@@ -1,5 +1,6 @@
 import * as Comlink from "comlink";
 import { AbortedError } from "../../collective/collective.ts";
+import { encodeGradient, gradientRows } from "../../collective/gradient-frame.ts";
 import { allocateRelayPlane, type RelayReply, type RelayRequest } from "../../collective/relay.ts";
 import { SharedPlane } from "../../collective/shared-memory.ts";
 import { allocateTelemetry, STAT, Telemetry } from "../../collective/telemetry.ts";
@@ -9,7 +10,6 @@ import {
   encodePredictions,
   FRAME,
   HEAD,
-  newFrame,
   PROTOCOL_VERSION,
   parseCoordinatorMessage,
   printable,
@@ -18,7 +18,7 @@ import {
   type WirePlan,
 } from "../../collective/wire.ts";
 import type { WorkerPlan } from "../../core/data/plan.ts";
-import { parameterCount } from "../../core/model/sequential.ts";
+import { modelLayout } from "../../core/model/sequential.ts";
 import { WorkerPool } from "../pool.ts";
 
 /** The host's end of its connection to the coordinator (a WebSocket, or in-memory). */
@@ -44,6 +44,8 @@ type EpochMessage = Extract<CoordinatorMessage, { type: "epoch" }>;
 
 interface Joined {
   readonly paramCount: number;
+  /** The parameters' rows: a gradient frame leaves out those that are all zero. */
+  readonly rows: Uint32Array;
   readonly plane: SharedPlane;
   readonly sum: Float32Array;
   readonly telemetry: Telemetry;
@@ -145,7 +147,8 @@ export class WorkerHost {
   /** Builds the model, spawns the threads and fetches this participant's shards. */
   private async join(welcome: Welcome): Promise<void> {
     const spec = welcome.spec;
-    const paramCount = parameterCount(spec);
+    const layout = modelLayout(spec);
+    const paramCount = layout.size;
     if (paramCount !== welcome.paramCount) {
       throw new Error(
         `model ${JSON.stringify(spec)} has ${paramCount} parameters here, the coordinator says ${welcome.paramCount}`,
@@ -170,6 +173,7 @@ export class WorkerHost {
     );
     this.joined = {
       paramCount,
+      rows: gradientRows(layout),
       plane: new SharedPlane(buffers),
       sum: new Float32Array(buffers.sum),
       telemetry,
@@ -218,7 +222,7 @@ export class WorkerHost {
 
   /** Thread 0 asks: the threads' reduced gradient of `step` goes to the coordinator. */
   private sendGradient(step: number): void {
-    const { paramCount, sum, port } = this.requireJoined();
+    const { rows, sum, port } = this.requireJoined();
     // The coordinator's abort can arrive before thread 0's request: it then gets its answer
     // here, or it would wait for weights that never come while a later attempt's arrive.
     if (this.attemptStop?.signal.aborted) {
@@ -226,11 +230,10 @@ export class WorkerHost {
       return;
     }
     const now = performance.now();
-    const frame = newFrame(FRAME.gradient, paramCount);
+    const frame = encodeGradient(sum, rows);
     const [loss, correct, seen] = this.stats();
     const computeMs = now - this.computeStart;
     frame.head.set([step, this.attempt, loss, correct, seen, computeMs, this.exchangeMs], 1);
-    frame.vector.set(sum);
     this.pending = { step, sentAt: now };
     this.channel.send(frame.buffer);
   }

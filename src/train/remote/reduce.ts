@@ -1,5 +1,6 @@
 import { firstNonFinite, NonFiniteError } from "../../collective/collective.ts";
-import { FRAME, FrameError, HEAD, newFrame, readFrame } from "../../collective/wire.ts";
+import { readGradient } from "../../collective/gradient-frame.ts";
+import { FRAME, FrameError, HEAD, newFrame } from "../../collective/wire.ts";
 import { type OptimizerSpec, optimizerFor } from "../../core/optim/optimizer.ts";
 import type { NetworkProfile } from "../participants.ts";
 import type { Peer } from "./peer.ts";
@@ -25,6 +26,10 @@ export class StepReducer {
   private bytesOut = 0;
   private reduceMs = 0;
   private stepCount = 0;
+  /** The run's parameter rows (gradient-frame.ts), once its model is known. */
+  private rows?: Uint32Array;
+  /** Per participant index: where its row-masked gradient is rebuilt. */
+  private readonly scratch: Float32Array[] = [];
 
   constructor(
     private readonly paramCount: number,
@@ -38,6 +43,16 @@ export class StepReducer {
       params: new Float32Array(paramCount),
       state: this.stateNames.map(() => new Float32Array(paramCount)),
     }));
+  }
+
+  /** The run's parameter rows: from now on, row-masked gradient frames can be read. */
+  setRows(rows: Uint32Array): void {
+    if (rows[rows.length - 1] !== this.paramCount) {
+      throw new Error(
+        `parameter rows cover ${rows[rows.length - 1]} parameters; the run has ${this.paramCount}`,
+      );
+    }
+    this.rows = rows;
   }
 
   get stepsDone(): number {
@@ -77,7 +92,8 @@ export class StepReducer {
 
   /** A participant's gradient of the current step; the last one completes the step. */
   gradient(peer: Peer, data: ArrayBuffer): void {
-    const { head, vector } = readFrame(data, this.paramCount, FRAME.gradient);
+    const frame = readGradient(data, this.paramCount, this.rows);
+    const head = frame.head;
     if (!peer.hello) throw new FrameError("a gradient before hello");
     const inflight = this.inflight;
     this.bytesIn += data.byteLength;
@@ -87,6 +103,11 @@ export class StepReducer {
       throw new FrameError(`gradient of step ${head[HEAD.step]}; the run is at step ${this.done}`);
     }
     if (inflight.grads[peer.index]) throw new FrameError(`a second gradient for step ${this.done}`);
+    // Reused step after step: the peer's previous gradient was summed when its step completed.
+    const vector = frame.vector(() => {
+      this.scratch[peer.index] ??= new Float32Array(this.paramCount);
+      return this.scratch[peer.index];
+    });
     // Not finite: this participant fails the step, which is redone from the intact weights.
     if (!Number.isFinite(head[HEAD.loss])) {
       peer.epochEnd.reject(new NonFiniteError(this.done, head[HEAD.loss]));
