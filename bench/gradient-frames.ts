@@ -12,15 +12,14 @@ import { loadIdxDataset } from "../src/adapter/fs/mnist.ts";
 import { flagsOrExit, intFlag } from "../src/cli/args.ts";
 import { encodeGradient, gradientRows, readGradient } from "../src/collective/gradient-frame.ts";
 import { FRAME, frameBytes, HEAD } from "../src/collective/wire.ts";
-import { samplesFromImages } from "../src/core/data/dataset.ts";
+import { type SampleSet, samplesFromArrays, samplesFromImages } from "../src/core/data/dataset.ts";
 import { Rng } from "../src/core/data/rng.ts";
-import { compactSamples } from "../src/core/data/sparse.ts";
 import { initParams } from "../src/core/model/init.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
 import { type ModelSpec, modelLayout } from "../src/core/model/sequential.ts";
-import { createBatch, fillBatch, type InputSet } from "../src/worker/batch.ts";
+import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
-import { multiHotSet, multiHotSpec } from "./multi-hot.ts";
+import { multiHotArrays, multiHotSet, multiHotSpec } from "./multi-hot.ts";
 import { positionalArgs } from "./positional.ts";
 import { fmt, median, table } from "./stats.ts";
 
@@ -36,12 +35,12 @@ const steps = flagsOrExit("bench/gradient-frames.ts", USAGE, () =>
 interface Case {
   name: string;
   spec: ModelSpec;
-  set: InputSet;
+  set: SampleSet;
   batchSize: number;
 }
 
 const mnist = samplesFromImages((await loadIdxDataset()).train);
-const multiHot = compactSamples(samplesFromImages(multiHotSet(4096, 1)));
+const multiHot = samplesFromArrays(multiHotArrays(multiHotSet(4096, 1)));
 const cases: Case[] = [
   { name: "MNIST MLP, batch 64", spec: mlpSpec(), set: mnist, batchSize: 64 },
   { name: "MNIST MLP, batch 128", spec: mlpSpec(), set: mnist, batchSize: 128 },
