@@ -11,9 +11,10 @@ import { type CsrRegions, SparseRows, scratchWords } from "../wasm/sparse-rows.t
 
 /**
  * Entries per cell of the active-column block below which the row-by-row product is the
- * faster one. bench/sparse-ab.ts (one thread, interleaved, fill + step): MNIST's Dense(512) at
- * density ~0.3 ran 1.4× (batch 64) and 1.7× (batch 128) faster sparse, so an axpy costs ~2.2×
- * a gemm multiply-add and the break-even lies near 0.45; 0.4 stays on the safe side.
+ * faster one. bench/sparse-ab.ts (one thread, interleaved, fill + step) with the register-chunk
+ * kernels: MNIST's Dense(512) at density ~0.3 ran 1.9× (batch 64) and 2.1× (batch 128) faster
+ * sparse, so the break-even lies near 0.6; 0.4 stays on the safe side and bounds the memory a
+ * sparse batch's entries take.
  */
 export const SPARSE_DENSITY = 0.4;
 
