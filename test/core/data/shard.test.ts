@@ -9,19 +9,13 @@ import {
 } from "../../../src/core/data/dataset.ts";
 import { decodeShard, encodeShard } from "../../../src/core/data/shard.ts";
 import { compactSamples } from "../../../src/core/data/sparse.ts";
+import { mulberry } from "../../support/random.ts";
 
 /** Version 3 shards: each split dense or CSR, whichever is smaller; version 2 still read. */
 
-/** `count` multi-hot rows of `width` with `ones` distinct inputs each (xorshift from `seed`). */
+/** `count` multi-hot rows of `width` with `ones` distinct inputs each (mulberry from `seed`). */
 function multiHotRows(count: number, width: number, ones: number, seed: number): SampleSet {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const next = mulberry(seed);
   const rowStart = new Uint32Array(count + 1);
   const index = new Uint32Array(count * ones);
   const labels = new Int32Array(count);
