@@ -199,6 +199,10 @@ function appendRow(batch: Batch, x: SparseRows, i: number, count: number): numbe
   return count + n;
 }
 
+/**
+ * Appends the nonzero inputs of `x[from..from+width)` (pixel bytes scaled to [0, 1], or values)
+ * and marks them.
+ */
 function appendNonzero(
   batch: Batch,
   x: Uint8Array | Float32Array,
