@@ -13,6 +13,7 @@ export interface WasmFeatures {
   simd?: boolean;
   threads?: boolean;
   relaxed_simd?: boolean;
+  multi_memory?: boolean;
 }
 
 export interface WasmKernel {
@@ -50,7 +51,7 @@ export const WASM_KERNELS: readonly WasmKernel[] = [
   {
     wat: "src/wasm/sparse-rows.wat",
     module: "src/wasm/sparse-rows.wasm.ts",
-    features: { simd: true },
+    features: { simd: true, threads: true, multi_memory: true }, // the weights: a shared memory
   },
   {
     wat: "src/wasm/step-ops.wat",

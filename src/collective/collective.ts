@@ -13,6 +13,8 @@ export interface Collective {
   params(step: number): Float32Array;
   /** Where this slot writes its gradient for the current step (flat layout). */
   readonly gradient: Float32Array;
+  /** The shared WebAssembly.Memory that `params()` and `gradient` are views of, if any. */
+  readonly weights?: WebAssembly.Memory;
   /** Sums the gradients, updates the weights; afterwards `params(step + 1)` is complete. */
   reduceAndUpdate(step: number): Promise<void>;
 }

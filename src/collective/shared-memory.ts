@@ -105,6 +105,12 @@ export class SharedPlane {
     return Atomics.load(this.control, CTL.stepsDone);
   }
 
+  /** The plane's WebAssembly.Memory, or undefined where it is a SharedArrayBuffer. */
+  get weights(): WebAssembly.Memory | undefined {
+    const { memory } = this.buffers;
+    return memory instanceof SharedArrayBuffer ? undefined : memory;
+  }
+
   params(step = this.stepsDone): Float32Array {
     return this.paramCopies[step & 1];
   }

@@ -1,7 +1,10 @@
 import { KernelModule } from "./kernel-module.ts";
 import { WASM_BASE64 } from "./sparse-rows.wasm.ts";
 
-export const SPARSE_ROWS_KERNEL = new KernelModule(WASM_BASE64, "SIMD (128-bit)");
+export const SPARSE_ROWS_KERNEL = new KernelModule(
+  WASM_BASE64,
+  "SIMD (128-bit), threads and multi-memory",
+);
 
 interface SparseRowsExports {
   sparseProduct(...args: number[]): void;
@@ -32,22 +35,28 @@ export const scratchWords = (entries: number, kernelRows: number): number =>
   2 * entries + kernelRows + 1;
 
 /**
- * A Dense layer's product and kernel gradient for sparse inputs (sparse-rows.wat), on data in
- * one `WebAssembly.Memory` (a `Gemm`'s): each sample's output is the sum of the kernel rows of
- * its nonzero inputs times their values, its gradient added back into exactly those rows. The
- * same bits as the TS loops named on each method. Offsets are bytes, multiples of 4.
+ * A Dense layer's product and kernel gradient for sparse inputs (sparse-rows.wat): each
+ * sample's output is the sum of the kernel rows of its nonzero inputs times their values, its
+ * gradient added back into exactly those rows. The kernel and its gradient lie in `weights`, a
+ * shared memory (the training plane's: no copy in or out); the CSR, the output, dz and the
+ * scratch in `memory` (a `Gemm`'s). The same bits as the TS loops named on each method.
+ * Offsets are bytes, multiples of 4.
  */
 export class SparseRows {
   readonly #kernel: SparseRowsExports;
 
-  constructor(readonly memory: WebAssembly.Memory) {
-    const instance = new WebAssembly.Instance(SPARSE_ROWS_KERNEL.module(), { env: { memory } });
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly weights: WebAssembly.Memory,
+  ) {
+    const imports = { env: { memory, weights } };
+    const instance = new WebAssembly.Instance(SPARSE_ROWS_KERNEL.module(), imports);
     this.#kernel = instance.exports as unknown as SparseRowsExports;
   }
 
-  /** out (rows × units) = csr · w (wRows × units), from +0 (sparseProductInto). */
+  /** out (rows × units) = csr · w (wRows × units, in `weights`), from +0 (sparseProductInto). */
   product(csr: CsrRegions, rows: number, w: number, wRows: number, units: number, out: number) {
-    this.#check("product", csr, rows, 0, { w: [w, wRows * units], out: [out, rows * units] });
+    this.#check("product", csr, rows, 0, { out: [out, rows * units] }, { w: [w, wRows * units] });
     this.#run("product", () =>
       this.#kernel.sparseProduct(
         ...[csr.rowStart, csr.index, csr.value, rows, w, wRows, units, out, csr.scratch],
@@ -55,12 +64,21 @@ export class SparseRows {
     );
   }
 
-  /** dw (dwRows × units) = csrᵀ · dz (rows × units), samples in order (sparseGradientInto). */
+  /**
+   * dw (dwRows × units, in `weights`) = csrᵀ · dz (rows × units), samples in order
+   * (sparseGradientInto).
+   */
   gradient(csr: CsrRegions, rows: number, dz: number, units: number, dw: number, dwRows: number) {
-    this.#check("gradient", csr, rows, dwRows, {
-      dz: [dz, rows * units],
-      dw: [dw, dwRows * units],
-    });
+    this.#check(
+      "gradient",
+      csr,
+      rows,
+      dwRows,
+      { dz: [dz, rows * units] },
+      {
+        dw: [dw, dwRows * units],
+      },
+    );
     const { rowStart, index, value, scratch, entries } = csr;
     this.#run("gradient", () =>
       this.#kernel.sparseGradient(
@@ -88,7 +106,10 @@ export class SparseRows {
     rows: number,
     /** Kernel rows the scratch sorts entries into (0: none). */
     sortedRows: number,
-    matrices: Record<string, readonly [offset: number, floats: number]>,
+    /** The dense operand in `memory`: the product's output or the gradient's dz. */
+    stepMatrix: Record<string, Region>,
+    /** The kernel or its gradient, in `weights`. */
+    weightsMatrix: Record<string, Region>,
   ): void {
     for (const [name, v] of Object.entries({ rows, entries: csr.entries })) {
       if (!Number.isInteger(v) || v < 0) {
@@ -100,22 +121,15 @@ export class SparseRows {
         `SparseRows.${method}: the scratch sorts into ${csr.scratchRows} kernel rows, not ${sortedRows}`,
       );
     }
-    const regions: Record<string, readonly [number, number]> = {
+    const regions: Record<string, Region> = {
       rowStart: [csr.rowStart, rows + 1],
       index: [csr.index, csr.entries],
       value: [csr.value, csr.entries],
       scratch: [csr.scratch, scratchWords(csr.entries, csr.scratchRows)],
-      ...matrices,
+      ...stepMatrix,
     };
-    const size = this.memory.buffer.byteLength;
-    for (const [name, [offset, n]] of Object.entries(regions)) {
-      if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0 || offset + 4 * n > size) {
-        throw new RangeError(
-          `SparseRows.${method}: ${name} (${n} values at byte ${offset}) is not 4-aligned ` +
-            `inside the memory (${size} bytes)`,
-        );
-      }
-    }
+    inside(method, regions, this.memory, "the memory");
+    inside(method, weightsMatrix, this.weights, "the weights");
     const ints = new Int32Array(this.memory.buffer, csr.rowStart, rows + 1);
     if (ints[0] < 0 || ints[rows] > csr.entries) {
       throw new RangeError(
@@ -123,14 +137,35 @@ export class SparseRows {
           `${csr.entries} the index and value regions hold`,
       );
     }
-    const output = Object.keys(matrices)[1];
-    for (const written of [output, "scratch"]) {
-      const [at, n] = regions[written];
-      for (const [name, [offset, m]] of Object.entries(regions)) {
-        if (name !== written && offset < at + 4 * n && at < offset + 4 * m) {
-          throw new RangeError(`SparseRows.${method}: the ${written} overlaps ${name}`);
+    // What the kernel writes in `memory`: the product's output, and the scratch.
+    const written = method === "product" ? [...Object.keys(stepMatrix), "scratch"] : ["scratch"];
+    for (const name of written) {
+      const [at, n] = regions[name];
+      for (const [other, [offset, m]] of Object.entries(regions)) {
+        if (other !== name && offset < at + 4 * n && at < offset + 4 * m) {
+          throw new RangeError(`SparseRows.${method}: the ${name} overlaps ${other}`);
         }
       }
+    }
+  }
+}
+
+/** A region of a memory: its byte offset and how many 4-byte values it holds. */
+type Region = readonly [offset: number, values: number];
+
+function inside(
+  method: string,
+  regions: Record<string, Region>,
+  memory: WebAssembly.Memory,
+  what: string,
+): void {
+  const size = memory.buffer.byteLength;
+  for (const [name, [offset, n]] of Object.entries(regions)) {
+    if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0 || offset + 4 * n > size) {
+      throw new RangeError(
+        `SparseRows.${method}: ${name} (${n} values at byte ${offset}) is not 4-aligned ` +
+          `inside ${what} (${size} bytes)`,
+      );
     }
   }
 }

@@ -11,13 +11,23 @@
 ;; row still adds its samples in order) into the caller's scratch region; rows narrower than a
 ;; chunk are scattered into instead (bench: Dense(16) on multi-hot, ~4 entries a kernel row).
 ;;
-;; All pointers are byte offsets into the imported memory (checked by sparse-rows.ts); an index
-;; past the kernel's rows or a rowStart that goes backwards traps (`unreachable`) before any
+;; Two memories: the kernel and its gradient lie in `weights` (a shared memory: the training
+;; plane's, so a worker reads its kernel rows and writes their gradient in place, with no copy
+;; in or out); the CSR, the product's output, dz and the scratch lie in `memory` (the step's).
+;; So each row sum comes twice below, once per direction: product sums read `weights` and write
+;; `memory`, gradient sums read `memory` and write `weights` (wasm names a load's memory
+;; statically).
+;;
+;; All pointers are byte offsets into their memory (checked by sparse-rows.ts); an index past
+;; the kernel's rows or a rowStart that goes backwards traps (`unreachable`) before any
 ;; out-of-range access. The scratch holds 2·entries + kernel rows + 1 words.
-;; `npm run build:wasm` assembles this into sparse-rows.wasm.ts (features: simd).
+;; `npm run build:wasm` assembles this into sparse-rows.wasm.ts (features: simd, threads,
+;; multi-memory).
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory $step 1))
+  (import "env" "weights" (memory $weights 1 65536 shared))
 
+  ;; Product sums: base (the kernel) in `weights`, dst (the output) in `memory`.
   ;; dst[0..32) = Σ value[k]·base[offset[k] .. + 32) over k in [k, end), from +0, in order.
   (func $sum8x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
     (param $base i32) (param $dst i32)
@@ -30,31 +40,31 @@
         (local.set $p (i32.add (local.get $base)
           (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights (local.get $p)))))
         (local.set $a1 (f32x4.add (local.get $a1)
-          (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=16 (local.get $p)))))
         (local.set $a2 (f32x4.add (local.get $a2)
-          (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=32 (local.get $p)))))
         (local.set $a3 (f32x4.add (local.get $a3)
-          (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=48 (local.get $p)))))
         (local.set $a4 (f32x4.add (local.get $a4)
-          (f32x4.mul (local.get $v) (v128.load offset=64 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=64 (local.get $p)))))
         (local.set $a5 (f32x4.add (local.get $a5)
-          (f32x4.mul (local.get $v) (v128.load offset=80 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=80 (local.get $p)))))
         (local.set $a6 (f32x4.add (local.get $a6)
-          (f32x4.mul (local.get $v) (v128.load offset=96 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=96 (local.get $p)))))
         (local.set $a7 (f32x4.add (local.get $a7)
-          (f32x4.mul (local.get $v) (v128.load offset=112 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=112 (local.get $p)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (v128.store (local.get $dst) (local.get $a0))
-    (v128.store offset=16 (local.get $dst) (local.get $a1))
-    (v128.store offset=32 (local.get $dst) (local.get $a2))
-    (v128.store offset=48 (local.get $dst) (local.get $a3))
-    (v128.store offset=64 (local.get $dst) (local.get $a4))
-    (v128.store offset=80 (local.get $dst) (local.get $a5))
-    (v128.store offset=96 (local.get $dst) (local.get $a6))
-    (v128.store offset=112 (local.get $dst) (local.get $a7)))
+    (v128.store $step (local.get $dst) (local.get $a0))
+    (v128.store $step offset=16 (local.get $dst) (local.get $a1))
+    (v128.store $step offset=32 (local.get $dst) (local.get $a2))
+    (v128.store $step offset=48 (local.get $dst) (local.get $a3))
+    (v128.store $step offset=64 (local.get $dst) (local.get $a4))
+    (v128.store $step offset=80 (local.get $dst) (local.get $a5))
+    (v128.store $step offset=96 (local.get $dst) (local.get $a6))
+    (v128.store $step offset=112 (local.get $dst) (local.get $a7)))
 
   ;; dst[0..16) = Σ value[k]·base[offset[k] .. + 16) over k in [k, end), from +0, in order.
   (func $sum4x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
@@ -68,19 +78,19 @@
         (local.set $p (i32.add (local.get $base)
           (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights (local.get $p)))))
         (local.set $a1 (f32x4.add (local.get $a1)
-          (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=16 (local.get $p)))))
         (local.set $a2 (f32x4.add (local.get $a2)
-          (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=32 (local.get $p)))))
         (local.set $a3 (f32x4.add (local.get $a3)
-          (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights offset=48 (local.get $p)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (v128.store (local.get $dst) (local.get $a0))
-    (v128.store offset=16 (local.get $dst) (local.get $a1))
-    (v128.store offset=32 (local.get $dst) (local.get $a2))
-    (v128.store offset=48 (local.get $dst) (local.get $a3)))
+    (v128.store $step (local.get $dst) (local.get $a0))
+    (v128.store $step offset=16 (local.get $dst) (local.get $a1))
+    (v128.store $step offset=32 (local.get $dst) (local.get $a2))
+    (v128.store $step offset=48 (local.get $dst) (local.get $a3)))
 
   ;; dst[0..4) = Σ value[k]·base[offset[k] .. + 4) over k in [k, end), from +0, in order.
   (func $sum1x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
@@ -94,10 +104,10 @@
         (local.set $p (i32.add (local.get $base)
           (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $weights (local.get $p)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (v128.store (local.get $dst) (local.get $a0)))
+    (v128.store $step (local.get $dst) (local.get $a0)))
 
 
   ;; dst[0] = Σ value[k]·base[offset[k]] over k in [k, end), from +0, in order.
@@ -110,11 +120,11 @@
         (local.set $a (f32.add (local.get $a)
           (f32.mul
             (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
-            (f32.load (i32.add (local.get $base)
+            (f32.load $weights (i32.add (local.get $base)
               (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2)))))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (f32.store (local.get $dst) (local.get $a)))
+    (f32.store $step (local.get $dst) (local.get $a)))
 
   ;; The `units` floats of dst, each the sum over entries [k, end): in chunks of 32, 16, 4, 1.
   (func $sumRow (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
@@ -155,6 +165,144 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br $chunks))))
 
+  ;; Gradient sums: base (dz) in `memory`, dst (the kernel gradient) in `weights`.
+  ;; dst[0..32) = Σ value[k]·base[offset[k] .. + 32) over k in [k, end), from +0, in order.
+  (func $sum8x4Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $v v128) (local $p i32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $v (f32x4.splat
+          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $base)
+          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $a0 (f32x4.add (local.get $a0)
+          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
+        (local.set $a1 (f32x4.add (local.get $a1)
+          (f32x4.mul (local.get $v) (v128.load $step offset=16 (local.get $p)))))
+        (local.set $a2 (f32x4.add (local.get $a2)
+          (f32x4.mul (local.get $v) (v128.load $step offset=32 (local.get $p)))))
+        (local.set $a3 (f32x4.add (local.get $a3)
+          (f32x4.mul (local.get $v) (v128.load $step offset=48 (local.get $p)))))
+        (local.set $a4 (f32x4.add (local.get $a4)
+          (f32x4.mul (local.get $v) (v128.load $step offset=64 (local.get $p)))))
+        (local.set $a5 (f32x4.add (local.get $a5)
+          (f32x4.mul (local.get $v) (v128.load $step offset=80 (local.get $p)))))
+        (local.set $a6 (f32x4.add (local.get $a6)
+          (f32x4.mul (local.get $v) (v128.load $step offset=96 (local.get $p)))))
+        (local.set $a7 (f32x4.add (local.get $a7)
+          (f32x4.mul (local.get $v) (v128.load $step offset=112 (local.get $p)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (v128.store $weights (local.get $dst) (local.get $a0))
+    (v128.store $weights offset=16 (local.get $dst) (local.get $a1))
+    (v128.store $weights offset=32 (local.get $dst) (local.get $a2))
+    (v128.store $weights offset=48 (local.get $dst) (local.get $a3))
+    (v128.store $weights offset=64 (local.get $dst) (local.get $a4))
+    (v128.store $weights offset=80 (local.get $dst) (local.get $a5))
+    (v128.store $weights offset=96 (local.get $dst) (local.get $a6))
+    (v128.store $weights offset=112 (local.get $dst) (local.get $a7)))
+
+  ;; dst[0..16) = Σ value[k]·base[offset[k] .. + 16) over k in [k, end), from +0, in order.
+  (func $sum4x4Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128) (local $p i32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $v (f32x4.splat
+          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $base)
+          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $a0 (f32x4.add (local.get $a0)
+          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
+        (local.set $a1 (f32x4.add (local.get $a1)
+          (f32x4.mul (local.get $v) (v128.load $step offset=16 (local.get $p)))))
+        (local.set $a2 (f32x4.add (local.get $a2)
+          (f32x4.mul (local.get $v) (v128.load $step offset=32 (local.get $p)))))
+        (local.set $a3 (f32x4.add (local.get $a3)
+          (f32x4.mul (local.get $v) (v128.load $step offset=48 (local.get $p)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (v128.store $weights (local.get $dst) (local.get $a0))
+    (v128.store $weights offset=16 (local.get $dst) (local.get $a1))
+    (v128.store $weights offset=32 (local.get $dst) (local.get $a2))
+    (v128.store $weights offset=48 (local.get $dst) (local.get $a3)))
+
+  ;; dst[0..4) = Σ value[k]·base[offset[k] .. + 4) over k in [k, end), from +0, in order.
+  (func $sum1x4Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a0 v128) (local $v v128) (local $p i32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $v (f32x4.splat
+          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $base)
+          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $a0 (f32x4.add (local.get $a0)
+          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (v128.store $weights (local.get $dst) (local.get $a0)))
+
+
+  ;; dst[0] = Σ value[k]·base[offset[k]] over k in [k, end), from +0, in order.
+  (func $sum1Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32)
+    (local $a f32)
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $a (f32.add (local.get $a)
+          (f32.mul
+            (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
+            (f32.load $step (i32.add (local.get $base)
+              (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2)))))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $entries)))
+    (f32.store $weights (local.get $dst) (local.get $a)))
+
+  ;; The `units` floats of dst, each the sum over entries [k, end): in chunks of 32, 16, 4, 1.
+  (func $sumRowInto (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
+    (param $base i32) (param $dst i32) (param $units i32)
+    (local $left i32)
+    (local.set $left (local.get $units))
+    (block $done
+      (loop $chunks
+        (if (i32.ge_u (local.get $left) (i32.const 32))
+          (then
+            (call $sum8x4Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+              (local.get $base) (local.get $dst))
+            (local.set $left (i32.sub (local.get $left) (i32.const 32)))
+            (local.set $base (i32.add (local.get $base) (i32.const 128)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+            (br $chunks)))
+        (if (i32.ge_u (local.get $left) (i32.const 16))
+          (then
+            (call $sum4x4Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+              (local.get $base) (local.get $dst))
+            (local.set $left (i32.sub (local.get $left) (i32.const 16)))
+            (local.set $base (i32.add (local.get $base) (i32.const 64)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+            (br $chunks)))
+        (if (i32.ge_u (local.get $left) (i32.const 4))
+          (then
+            (call $sum1x4Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+              (local.get $base) (local.get $dst))
+            (local.set $left (i32.sub (local.get $left) (i32.const 4)))
+            (local.set $base (i32.add (local.get $base) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $chunks)))
+        (br_if $done (i32.eqz (local.get $left)))
+        (call $sum1Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
+          (local.get $base) (local.get $dst))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+        (local.set $base (i32.add (local.get $base) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $chunks))))
+
   ;; rowStart[r] (int32 r of the array at $rowStart).
   (func $at (param $array i32) (param $r i32) (result i32)
     (i32.load (i32.add (local.get $array) (i32.shl (local.get $r) (i32.const 2)))))
@@ -178,20 +326,21 @@
     (if (i32.ge_u (local.get $j) (local.get $kernelRows)) (then unreachable))
     (local.get $j))
 
-  ;; dst[i] = dst[i] + v·src[i] for the `units` floats of a row: 16, 4, then 1 at a time.
+  ;; dst[i] = dst[i] + v·src[i] for the `units` floats of a row: 16, 4, then 1 at a time; src (a
+  ;; row of dz) in `memory`, dst (a kernel gradient row) in `weights`.
   (func $axpyRow (param $v f32) (param $src i32) (param $dst i32) (param $units i32)
     (local $vv v128)
     (local.set $vv (f32x4.splat (local.get $v)))
     (block $sixteensDone
       (loop $sixteens
         (br_if $sixteensDone (i32.lt_u (local.get $units) (i32.const 16)))
-        (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst))
+        (v128.store $weights (local.get $dst) (f32x4.add (v128.load $weights (local.get $dst))
           (f32x4.mul (local.get $vv) (v128.load (local.get $src)))))
-        (v128.store offset=16 (local.get $dst) (f32x4.add (v128.load offset=16 (local.get $dst))
+        (v128.store $weights offset=16 (local.get $dst) (f32x4.add (v128.load $weights offset=16 (local.get $dst))
           (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $src)))))
-        (v128.store offset=32 (local.get $dst) (f32x4.add (v128.load offset=32 (local.get $dst))
+        (v128.store $weights offset=32 (local.get $dst) (f32x4.add (v128.load $weights offset=32 (local.get $dst))
           (f32x4.mul (local.get $vv) (v128.load offset=32 (local.get $src)))))
-        (v128.store offset=48 (local.get $dst) (f32x4.add (v128.load offset=48 (local.get $dst))
+        (v128.store $weights offset=48 (local.get $dst) (f32x4.add (v128.load $weights offset=48 (local.get $dst))
           (f32x4.mul (local.get $vv) (v128.load offset=48 (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 64)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
@@ -200,7 +349,7 @@
     (block $quadsDone
       (loop $quads
         (br_if $quadsDone (i32.lt_u (local.get $units) (i32.const 4)))
-        (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst))
+        (v128.store $weights (local.get $dst) (f32x4.add (v128.load $weights (local.get $dst))
           (f32x4.mul (local.get $vv) (v128.load (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
@@ -209,7 +358,7 @@
     (block $done
       (loop $singles
         (br_if $done (i32.eqz (local.get $units)))
-        (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst))
+        (f32.store $weights (local.get $dst) (f32.add (f32.load $weights (local.get $dst))
           (f32.mul (local.get $v) (f32.load (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
@@ -224,7 +373,8 @@
     (param $dz i32) (param $units i32) (param $dw i32) (param $dwRows i32)
     (local $r i32) (local $k i32) (local $end i32) (local $rowBytes i32)
     (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
-    (memory.fill (local.get $dw) (i32.const 0) (i32.mul (local.get $dwRows) (local.get $rowBytes)))
+    (memory.fill $weights (local.get $dw) (i32.const 0)
+      (i32.mul (local.get $dwRows) (local.get $rowBytes)))
     (block $rowsDone
       (loop $rowsLoop
         (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
@@ -247,7 +397,7 @@
         (br $rowsLoop))))
 
   ;; out[r] = Σ_k value[k]·w[index[k]] over sample r's entries, from +0, for r < rows;
-  ;; w is wRows × units, out rows × units. The scratch gets each entry's kernel row offset.
+  ;; w (in `weights`) is wRows × units, out rows × units. The scratch gets each entry's kernel row offset.
   (func (export "sparseProduct")
     (param $rowStart i32) (param $index i32) (param $value i32) (param $rows i32)
     (param $w i32) (param $wRows i32) (param $units i32) (param $out i32) (param $scratch i32)
@@ -275,7 +425,7 @@
         (br $rowsLoop))))
 
   ;; dw[j] = Σ value[k]·dz[r] over the entries k naming kernel row j (samples r in order), from
-  ;; +0, for every j < dwRows; dz is rows × units. The scratch ($entries the index region's
+  ;; +0, for every j < dwRows (in `weights`); dz is rows × units. The scratch ($entries the index region's
   ;; size) holds the entries sorted by kernel row: dz row offsets, values, then the row starts.
   (func (export "sparseGradient")
     (param $rowStart i32) (param $index i32) (param $value i32) (param $rows i32)
@@ -342,7 +492,7 @@
       (loop $rowsLoop
         (br_if $rowsDone (i32.ge_u (local.get $j) (local.get $dwRows)))
         (local.set $end (call $at (local.get $starts) (local.get $j)))
-        (call $sumRow (local.get $from) (local.get $end) (local.get $scratch)
+        (call $sumRowInto (local.get $from) (local.get $end) (local.get $scratch)
           (local.get $sortedValue) (local.get $dz) (local.get $dw) (local.get $units))
         (local.set $from (local.get $end))
         (local.set $dw (i32.add (local.get $dw) (local.get $rowBytes)))

@@ -32,12 +32,12 @@ export interface Batch {
   readonly allColumns: boolean;
   /** The shard index of each row's sample (−1 for padding). */
   readonly samples: Int32Array;
-  /**
-   * This batch's inputs are `rows` (index: position in `columns`), not `x`. Never with
-   * `allColumns`.
-   */
+  /** This batch's inputs are `rows`, not `x`. Never with `allColumns`. */
   sparse: boolean;
-  /** The nonzero inputs of the batch's samples (padding rows empty); grows as needed. */
+  /**
+   * The nonzero inputs of the batch's samples, each by its input column (padding rows empty);
+   * grows as needed.
+   */
   rows: CsrRows;
   /** Each input's position in `columns` (scratch, valid for the active ones). */
   readonly slot: Int32Array;
@@ -145,8 +145,8 @@ function fillEveryColumn(
 
 /**
  * The samples' nonzero inputs as CSR rows, the columns any of them marks, then either those
- * rows (their indices turned into positions among the columns) or the dense block they make.
- * A batch of every column (`allColumns`) is never sparse: its block spans them all.
+ * rows or the dense block they make over the columns. A batch of every column (`allColumns`)
+ * is never sparse: its block spans them all.
  */
 function fillActiveColumns(
   batch: Batch,
@@ -167,11 +167,7 @@ function fillActiveColumns(
       : appendNonzero(batch, x, sample * width, width, count);
   }
   for (let i = n; i <= batch.capacity; i++) batch.rows.rowStart[i] = count;
-  const { columns, slot, rows } = batch;
-  batch.width = batch.allColumns ? width : markedColumns(batch.mark, width, columns);
-  for (let k = 0; k < batch.width; k++) slot[columns[k]] = k;
-  const { index } = rows;
-  for (let e = 0; e < count; e++) index[e] = slot[index[e]];
+  batch.width = batch.allColumns ? width : markedColumns(batch.mark, width, batch.columns);
   batch.sparse =
     !batch.allColumns &&
     (batch.form === "sparse" ||
@@ -235,14 +231,15 @@ function growRows(batch: Batch, entries: number): void {
   batch.rows = rows;
 }
 
-/** x = the rows as a dense capacity × width block (their indices are positions already). */
+/** x = the rows as a dense capacity × width block over the batch's columns. */
 function denseFromRows(batch: Batch): void {
-  const { x, width, capacity } = batch;
+  const { x, width, capacity, columns, slot } = batch;
   const { rowStart, index, value } = batch.rows;
+  for (let k = 0; k < width; k++) slot[columns[k]] = k;
   x.fill(0, 0, capacity * width);
   for (let i = 0; i < capacity; i++) {
     const at = i * width;
-    for (let e = rowStart[i]; e < rowStart[i + 1]; e++) x[at + index[e]] = value[e];
+    for (let e = rowStart[i]; e < rowStart[i + 1]; e++) x[at + slot[index[e]]] = value[e];
   }
 }
 

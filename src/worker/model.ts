@@ -49,6 +49,11 @@ export interface StepContext {
   readonly seed?: number;
   /** Global index of the shard's first sample. */
   readonly sampleOffset?: number;
+  /**
+   * The shared memory the parameters and the gradient are views of (the training plane's),
+   * if any: the first layer's sparse form then reads and writes them in place.
+   */
+  readonly weights?: WebAssembly.Memory;
 }
 
 /** A model's forward and backward pass over batches of `capacity` samples. */
@@ -60,6 +65,7 @@ export interface Step extends StepForward {
     out: Float32Array,
     timings?: Float64Array,
     dropoutMasks?: readonly Float32Array[],
+    weights?: WebAssembly.Memory,
   ): { loss: number; correct: number };
 }
 
@@ -110,7 +116,8 @@ export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE, loss?: LossNa
   let evaluation: Step | undefined;
   return {
     ...shape,
-    gradientsInto: (params, batch, out, { step, seed = 0, sampleOffset = 0 }, timings) => {
+    gradientsInto: (params, batch, out, context, timings) => {
+      const { step, seed = 0, sampleOffset = 0, weights } = context;
       if (training?.capacity !== batch.capacity) {
         training = engine.step(layout, batch.capacity, loss);
       }
@@ -120,7 +127,7 @@ export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE, loss?: LossNa
             Rng.fromSeed(DROPOUT_STREAM, seed, step, sampleOffset + batch.samples[row]),
           )
         : undefined;
-      return training.gradientsInto(params, batch, out, timings, masks);
+      return training.gradientsInto(params, batch, out, timings, masks, weights);
     },
     evaluate: (params, set, options = {}) => {
       evaluation ??= engine.step(layout, EVAL_CHUNK, loss);

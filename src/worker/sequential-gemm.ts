@@ -51,6 +51,8 @@ interface Pass {
   readonly batch: Batch;
   /** Empty: Dropout is the identity (evaluation, or a model without dropout). */
   readonly masks: readonly Float32Array[];
+  /** The shared memory the parameters and gradients are views of, where they are one. */
+  readonly weights?: WebAssembly.Memory;
 }
 
 /** One layer of the step: its forward into `output`, its backward from ∂loss/∂output. */
@@ -135,6 +137,7 @@ export class SequentialGemmStep {
   /**
    * Gradients of Σᵢ wᵢ·lossᵢ over the batch into `out` (flat layout); the batch's loss and
    * the real rows predicted right. `dropoutMasks`: one per Dropout layer (identity without).
+   * `weights`: the shared memory `params` and `out` are views of, if any.
    */
   gradientsInto(
     params: Float32Array,
@@ -142,8 +145,9 @@ export class SequentialGemmStep {
     out: Float32Array,
     timings?: Float64Array,
     dropoutMasks: readonly Float32Array[] = [],
+    weights?: WebAssembly.Memory,
   ): { loss: number; correct: number } {
-    const pass = { batch, masks: dropoutMasks };
+    const pass = { batch, masks: dropoutMasks, weights };
     const outputs = this.layers[this.layers.length - 1].output;
     this.dOutputs ??= this.gemm.matrix(outputs.rows, outputs.cols);
     const inputs = this.forward(params, pass, timings);
@@ -435,7 +439,7 @@ class ProductLayer implements StepLayer {
  * The Dense on the raw input, over the batch's active columns only: its kernel rows gathered
  * to those columns, its kernel gradient scattered back, every other row exactly zero. Exact:
  * an inactive column is zero in every sample, so only zero terms are skipped. A sparse batch
- * multiplies its CSR rows by the gathered kernel rows instead of a dense block on the gemm.
+ * multiplies its CSR rows by the kernel rows where they lie instead (sparse-input.ts).
  */
 class ActiveColumnsDense extends ProductLayer {
   #sparse: SparseInput | undefined;
@@ -453,42 +457,36 @@ class ActiveColumnsDense extends ProductLayer {
       super.product(params, input, pass);
       return;
     }
-    this.#sparse ??= new SparseInput(this.gemm, this.capacity, this.kernel.rows);
+    const { rows, cols } = this.kernel;
+    this.#sparse ??= new SparseInput(this.gemm, this.capacity, rows, cols, this.kernelOffset);
     this.#csr = this.#sparse.upload(batch.rows);
-    const rows = this.gatherKernel(params, batch);
-    this.#sparse.product(this.#csr, rows.offset, batch.width, rows.cols, this.output.offset);
+    this.#sparse.product(this.#csr, params, this.output.offset, pass.weights);
   }
 
   protected override packKernel(params: Float32Array, { batch }: Pass): PackedMatrix {
-    const rows = this.gatherKernel(params, batch);
-    return this.gemm.pack(rows, { ...this.packed, rows: batch.width });
-  }
-
-  /** The kernel rows of the batch's active columns, `width × units`. */
-  private gatherKernel(params: Float32Array, batch: Batch): Matrix {
     const rows = { ...this.kernel, rows: batch.width };
-    const { offset } = this.layer.weights[0];
-    gatherRows(params, offset, rows.cols, batch.columns, batch.width, this.gemm.view(rows));
-    return rows;
+    const view = this.gemm.view(rows);
+    gatherRows(params, this.kernelOffset, rows.cols, batch.columns, batch.width, view);
+    return this.gemm.pack(rows, { ...this.packed, rows: batch.width });
   }
 
   protected override kernelGradient(
     left: Matrix,
     dz: Matrix,
     grads: Float32Array,
-    { batch }: Pass,
+    { batch, weights }: Pass,
   ): void {
-    const { rows: inputs, cols: units } = this.kernel;
-    let compact: Matrix;
     if (this.#csr && this.#sparse) {
-      compact = { ...this.backwardBuffers().dKernel, rows: batch.width };
-      this.#sparse.gradient(this.#csr, dz.offset, units, compact.offset, batch.width);
-    } else {
-      compact = this.leftTimes(left, dz);
+      this.#sparse.gradient(this.#csr, dz.offset, grads, weights);
+      return;
     }
-    const { offset } = this.layer.weights[0];
-    const rows = this.gemm.view(compact);
-    scatterRows(rows, grads, offset, inputs, units, batch.columns, batch.width);
+    const { rows: inputs, cols: units } = this.kernel;
+    const rows = this.gemm.view(this.leftTimes(left, dz));
+    scatterRows(rows, grads, this.kernelOffset, inputs, units, batch.columns, batch.width);
+  }
+
+  private get kernelOffset(): number {
+    return this.layer.weights[0].offset;
   }
 }
 

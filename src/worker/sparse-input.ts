@@ -1,5 +1,10 @@
 import type { Gemm } from "../wasm/gemm.ts";
-import { type CsrRegions, SparseRows, scratchWords } from "../wasm/sparse-rows.ts";
+import {
+  type CsrRegions,
+  SPARSE_ROWS_KERNEL,
+  SparseRows,
+  scratchWords,
+} from "../wasm/sparse-rows.ts";
 
 /**
  * The first Dense layer's input in sparse form: a batch's nonzero inputs as CSR rows (which of
@@ -21,9 +26,12 @@ export const SPARSE_DENSITY = 0.4;
 /** How a batch's first-layer input is held: chosen per batch, or forced (tests, benchmarks). */
 export type InputForm = "auto" | "dense" | "sparse";
 
-/** Whether `entries` nonzero inputs are cheaper row by row than a `capacity × width` block. */
+/**
+ * Whether `entries` nonzero inputs are cheaper row by row than a `capacity × width` block (and
+ * the row kernels run here: they need wasm multi-memory, which e.g. Node 20 lacks).
+ */
 export function sparseIsCheaper(entries: number, capacity: number, width: number): boolean {
-  return entries <= SPARSE_DENSITY * capacity * width;
+  return entries <= SPARSE_DENSITY * capacity * width && !SPARSE_ROWS_KERNEL.unavailable();
 }
 
 /** The most entries a sparse batch of `capacity` samples of `inputSize` inputs can hold. */
@@ -41,18 +49,24 @@ export interface CsrRows {
 /**
  * The step's side: the CSR rows uploaded into the gemm's memory (laid out at the first sparse
  * batch, for the most entries a batch can hold), then the product and the kernel gradient.
+ * The kernel is read, and its gradient written, where they lie when that is a shared
+ * `WebAssembly.Memory` (the training plane: `weights`); otherwise through a staging copy.
  */
 export class SparseInput {
   #regions: CsrRegions | undefined;
-  readonly #kernel: SparseRows;
+  /** The kernels over the gemm's memory and the last weights memory used. */
+  #kernel: SparseRows | undefined;
+  /** The kernel (at 0) and its gradient (after it) when the parameters are not in a memory. */
+  #staging: WebAssembly.Memory | undefined;
 
   constructor(
     private readonly gemm: Gemm,
     private readonly capacity: number,
+    /** The kernel: `inputSize × units` floats at float offset `kernel` of the parameters. */
     private readonly inputSize: number,
-  ) {
-    this.#kernel = new SparseRows(gemm.memory);
-  }
+    private readonly units: number,
+    private readonly kernel: number,
+  ) {}
 
   /** Copies the batch's rows into the memory. */
   upload(rows: CsrRows): CsrRegions {
@@ -70,14 +84,55 @@ export class SparseInput {
     return regions;
   }
 
-  /** out (capacity × units) = rows · kernel rows (`width` of them, gathered at `kernel`). */
-  product(csr: CsrRegions, kernel: number, width: number, units: number, out: number): void {
-    this.#kernel.product(csr, this.capacity, kernel, width, units, out);
+  /**
+   * out (capacity × units, in the gemm's memory) = rows · the kernel of `params`; `weights`:
+   * the memory `params` is a view of, if any.
+   */
+  product(csr: CsrRegions, params: Float32Array, out: number, weights?: WebAssembly.Memory): void {
+    const size = this.inputSize * this.units;
+    let [memory, at] = this.#inPlace(params, weights);
+    if (!memory) {
+      memory = this.#stagingMemory();
+      new Float32Array(memory.buffer, 0, size).set(
+        params.subarray(this.kernel, this.kernel + size),
+      );
+      at = 0;
+    }
+    this.#kernelFor(memory).product(csr, this.capacity, at, this.inputSize, this.units, out);
   }
 
-  /** dKernel (width × units) = rowsᵀ · dz. */
-  gradient(csr: CsrRegions, dz: number, units: number, dKernel: number, width: number): void {
-    this.#kernel.gradient(csr, this.capacity, dz, units, dKernel, width);
+  /** The kernel's gradient into `grads` (flat layout) = rowsᵀ · dz (in the gemm's memory). */
+  gradient(csr: CsrRegions, dz: number, grads: Float32Array, weights?: WebAssembly.Memory): void {
+    const size = this.inputSize * this.units;
+    const [memory, at] = this.#inPlace(grads, weights);
+    if (memory) {
+      this.#kernelFor(memory).gradient(csr, this.capacity, dz, this.units, at, this.inputSize);
+      return;
+    }
+    const staging = this.#stagingMemory();
+    const dw = 4 * size;
+    this.#kernelFor(staging).gradient(csr, this.capacity, dz, this.units, dw, this.inputSize);
+    grads.set(new Float32Array(staging.buffer, dw, size), this.kernel);
+  }
+
+  /** `weights` and the kernel's byte offset in it, where `vector` is a view of it. */
+  #inPlace(
+    vector: Float32Array,
+    weights: WebAssembly.Memory | undefined,
+  ): [WebAssembly.Memory, number] | [undefined, 0] {
+    if (!weights || vector.buffer !== weights.buffer) return [undefined, 0];
+    return [weights, vector.byteOffset + 4 * this.kernel];
+  }
+
+  #kernelFor(weights: WebAssembly.Memory): SparseRows {
+    if (this.#kernel?.weights !== weights) this.#kernel = new SparseRows(this.gemm.memory, weights);
+    return this.#kernel;
+  }
+
+  #stagingMemory(): WebAssembly.Memory {
+    const pages = Math.ceil((2 * 4 * this.inputSize * this.units) / 65536);
+    this.#staging ??= new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    return this.#staging;
   }
 
   #layout(): CsrRegions {

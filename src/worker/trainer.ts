@@ -164,7 +164,11 @@ export class TrainerWorker {
     const model = this.requireModel();
     const train = this.requireShard().train;
     const { collective, stats, timings, fault } = this.requireRun();
-    const place = { seed: run.plan.seed, sampleOffset: run.plan.sampleOffset };
+    const place = {
+      seed: run.plan.seed,
+      sampleOffset: run.plan.sampleOffset,
+      weights: collective.weights,
+    };
     const { plan } = run;
     const batch = this.batchOf(Math.max(...plan.counts));
     let start = 0;

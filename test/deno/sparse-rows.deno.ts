@@ -36,8 +36,12 @@ for (const units of [11, 37]) {
       scratch: 8192,
       scratchRows: wRows,
     };
-    const [wAt, dzAt, outAt, dwAt] = [place(w, 256), place(dz, 2048), 4096, 6144];
-    const kernel = new SparseRows(memory);
+    // The kernel and its gradient in a second, shared memory (as the training plane's).
+    const weights = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const [wAt, dwAt] = [256, 4096];
+    new Float32Array(weights.buffer, wAt, w.length).set(w);
+    const [dzAt, outAt] = [place(dz, 2048), 4096];
+    const kernel = new SparseRows(memory, weights);
     kernel.product(csr, rows, wAt, wRows, units, outAt);
     kernel.gradient(csr, rows, dzAt, units, dwAt, wRows);
     const out = new Float32Array(rows * units);
@@ -45,6 +49,6 @@ for (const units of [11, 37]) {
     sparseProductInto(rowStart, index, value, rows, w, units, out);
     sparseGradientInto(rowStart, index, value, rows, dz, units, dw);
     assert.deepEqual(bits(new Float32Array(memory.buffer, outAt, out.length)), bits(out));
-    assert.deepEqual(bits(new Float32Array(memory.buffer, dwAt, dw.length)), bits(dw));
+    assert.deepEqual(bits(new Float32Array(weights.buffer, dwAt, dw.length)), bits(dw));
   });
 }

@@ -7,13 +7,16 @@ import { sparseGradientInto, sparseProductInto } from "../support/sparse-rows-lo
 /**
  * sparse-rows.wat against its plain-TS loops, bit for bit (as uint32, so −0 ≠ 0), on random
  * CSR batches (repeated indices, empty rows, unit counts off the SIMD width), and against a
- * float64 dense product; the memory around each output stays untouched.
+ * float64 dense product; the memory around each output stays untouched. The kernel and its
+ * gradient lie in a second, shared memory (the weights), at an offset past sentinels.
  */
 
 const SENTINEL = 7.25;
+/** Where the weights memory holds the kernel or its gradient (sentinels before and after). */
+const WEIGHTS_AT = 256;
 
 /** Arrays placed one after another, 16-byte aligned, with sentinel floats between. */
-function memoryWith(arrays: (Float32Array | Int32Array)[]) {
+function memoryWith(arrays: (Float32Array | Int32Array)[], weightsFloats = 0) {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const at: number[] = [];
   let next = 64;
@@ -26,7 +29,10 @@ function memoryWith(arrays: (Float32Array | Int32Array)[]) {
     at.push(next);
     next += Math.ceil(a.length / 4) * 16 + 64;
   }
-  return { memory, at, kernel: new SparseRows(memory) };
+  const pages = Math.ceil((WEIGHTS_AT + 4 * weightsFloats + 64) / 65536);
+  const weights = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  new Float32Array(weights.buffer).fill(SENTINEL);
+  return { memory, weights, at, kernel: new SparseRows(memory, weights) };
 }
 
 /** The CSR regions of `memoryWith([rowStart, index, value, a, b, scratch])`. */
@@ -86,9 +92,13 @@ describe("SparseRows", () => {
         const w = floats(c.wRows * c.units, seed);
         const out = new Float32Array(c.rows * c.units).fill(3);
         const scratch = new Int32Array(scratchWords(c.index.length, 0));
-        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, w, out, scratch]);
+        const { memory, weights, at, kernel } = memoryWith(
+          [c.rowStart, c.index, c.value, new Float32Array(0), out, scratch],
+          w.length,
+        );
+        new Float32Array(weights.buffer, WEIGHTS_AT, w.length).set(w);
         const csr = csrAt(at, c.index.length, 0);
-        kernel.product(csr, c.rows, at[3], c.wRows, c.units, at[4]);
+        kernel.product(csr, c.rows, WEIGHTS_AT, c.wRows, c.units, at[4]);
         const got = new Float32Array(memory.buffer, at[4], out.length);
         const want = new Float32Array(out.length);
         sparseProductInto(c.rowStart, c.index, c.value, c.rows, w, c.units, want);
@@ -106,7 +116,7 @@ describe("SparseRows", () => {
         expect(Array.from(new Float32Array(memory.buffer, after, 8))).toEqual(
           Array(8).fill(SENTINEL),
         );
-        expect(bits(new Float32Array(memory.buffer, at[3], w.length))).toEqual(bits(w));
+        expect(bits(new Float32Array(weights.buffer, WEIGHTS_AT, w.length))).toEqual(bits(w));
       }),
       { numRuns: 300 },
     );
@@ -116,16 +126,20 @@ describe("SparseRows", () => {
     fc.assert(
       fc.property(csrArbitrary, fc.nat(), (c, seed) => {
         const dz = floats(c.rows * c.units, seed);
-        const dw = new Float32Array(c.wRows * c.units).fill(5);
+        const dwFloats = c.wRows * c.units;
         const scratch = new Int32Array(scratchWords(c.index.length, c.wRows));
-        const { memory, at, kernel } = memoryWith([c.rowStart, c.index, c.value, dz, dw, scratch]);
+        const { weights, at, kernel } = memoryWith(
+          [c.rowStart, c.index, c.value, dz, new Float32Array(0), scratch],
+          dwFloats,
+        );
+        new Float32Array(weights.buffer, WEIGHTS_AT, dwFloats).fill(5);
         const csr = csrAt(at, c.index.length, c.wRows);
-        kernel.gradient(csr, c.rows, at[3], c.units, at[4], c.wRows);
-        const got = new Float32Array(memory.buffer, at[4], dw.length);
-        const want = new Float32Array(dw.length);
+        kernel.gradient(csr, c.rows, at[3], c.units, WEIGHTS_AT, c.wRows);
+        const got = new Float32Array(weights.buffer, WEIGHTS_AT, dwFloats);
+        const want = new Float32Array(dwFloats);
         sparseGradientInto(c.rowStart, c.index, c.value, c.rows, dz, c.units, want);
         expect(bits(got)).toEqual(bits(want));
-        const dense = new Float64Array(dw.length);
+        const dense = new Float64Array(dwFloats);
         for (let r = 0; r < c.rows; r++) {
           for (let k = c.rowStart[r]; k < c.rowStart[r + 1]; k++) {
             for (let u = 0; u < c.units; u++) {
@@ -133,12 +147,14 @@ describe("SparseRows", () => {
             }
           }
         }
-        for (let i = 0; i < dw.length; i++)
+        for (let i = 0; i < dwFloats; i++)
           expect(Math.abs(got[i] - dense[i])).toBeLessThanOrEqual(1e-4);
-        const after = at[4] + dw.length * 4;
-        expect(Array.from(new Float32Array(memory.buffer, after, 8))).toEqual(
-          Array(8).fill(SENTINEL),
-        );
+        const around = [WEIGHTS_AT - 32, WEIGHTS_AT + 4 * dwFloats];
+        for (const from of around) {
+          expect(Array.from(new Float32Array(weights.buffer, from, 8))).toEqual(
+            Array(8).fill(SENTINEL),
+          );
+        }
       }),
       { numRuns: 300 },
     );
@@ -148,16 +164,20 @@ describe("SparseRows", () => {
     const w = floats(8, 1);
     const out = new Float32Array(4);
     const bad = (rowStart: number[], index: number[]) => {
-      const { at, kernel } = memoryWith([
-        Int32Array.from(rowStart),
-        Int32Array.from(index),
-        new Float32Array(index.length).fill(1),
-        w,
-        out,
-        new Int32Array(scratchWords(index.length, 0)),
-      ]);
+      const { weights, at, kernel } = memoryWith(
+        [
+          Int32Array.from(rowStart),
+          Int32Array.from(index),
+          new Float32Array(index.length).fill(1),
+          new Float32Array(0),
+          out,
+          new Int32Array(scratchWords(index.length, 0)),
+        ],
+        w.length,
+      );
+      new Float32Array(weights.buffer, WEIGHTS_AT, w.length).set(w);
       const csr = csrAt(at, index.length, 0);
-      return () => kernel.product(csr, 2, at[3], 4, 2, at[4]);
+      return () => kernel.product(csr, 2, WEIGHTS_AT, 4, 2, at[4]);
     };
     expect(bad([0, 1, 2], [0, 4])).toThrow(/past the kernel/);
     expect(bad([0, 2, 1], [0, 1])).toThrow(/backwards/);
@@ -165,20 +185,25 @@ describe("SparseRows", () => {
     expect(bad([0, 1, 2], [3, 0])).not.toThrow();
   });
 
-  test("the output may not overlap an input", () => {
-    const { at, kernel } = memoryWith([
-      Int32Array.from([0, 1]),
-      Int32Array.from([0]),
-      new Float32Array([1]),
-      floats(8, 2),
-      new Int32Array(scratchWords(1, 4)),
-    ]);
-    const csr = { ...csrAt(at, 1, 4), scratch: at[4] };
-    expect(() => kernel.product(csr, 1, at[3], 2, 4, at[3] + 4)).toThrow(/the out overlaps w/);
-    expect(() => kernel.product({ ...csr, scratch: at[3] }, 1, at[3], 2, 4, at[4])).toThrow(
-      /scratch overlaps w/,
+  test("what a kernel writes may not overlap what it reads; the weights stay in theirs", () => {
+    const { weights, at, kernel } = memoryWith(
+      [
+        Int32Array.from([0, 1]),
+        Int32Array.from([0]),
+        new Float32Array([1]),
+        floats(8, 2),
+        new Int32Array(scratchWords(1, 4)),
+      ],
+      8,
     );
-    expect(() => kernel.gradient(csr, 1, at[3], 2, at[4] + 256, 5)).toThrow(
+    const csr = { ...csrAt(at, 1, 4), scratch: at[4] };
+    expect(() => kernel.product(csr, 1, WEIGHTS_AT, 2, 4, at[1])).toThrow(/the out overlaps index/);
+    expect(() => kernel.gradient({ ...csr, scratch: at[3] }, 1, at[3], 2, WEIGHTS_AT, 4)).toThrow(
+      /the scratch overlaps dz/,
+    );
+    const past = weights.buffer.byteLength - 4;
+    expect(() => kernel.product(csr, 1, past, 2, 4, at[3])).toThrow(/w .* inside the weights/);
+    expect(() => kernel.gradient(csr, 1, at[3], 2, WEIGHTS_AT, 5)).toThrow(
       /sorts into 4 kernel rows, not 5/,
     );
   });

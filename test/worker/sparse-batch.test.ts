@@ -70,4 +70,29 @@ describe("batches from sparse sets", () => {
       expect(Math.max(...g2.map(Math.abs))).toBeGreaterThan(1e-3);
     },
   );
+
+  test.each([16, 512])(
+    "sparse form, Dense(%d): in place on a shared memory (the plane's), the same bits as staged",
+    (units) => {
+      const layout = modelLayout(mlpSpec([units]));
+      const params = initParams(layout.spec, 3);
+      const bytes = 4 * layout.size;
+      const pages = Math.ceil((64 + 2 * bytes) / 65536);
+      const weights = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      // Odd offsets in the memory, past other data, as the plane's copies lie.
+      const inPlace = new Float32Array(weights.buffer, 64, layout.size);
+      const inPlaceGrads = new Float32Array(weights.buffer, 64 + bytes, layout.size).fill(9);
+      inPlace.set(params);
+      const staged = new Float32Array(layout.size).fill(9);
+      const step = new SequentialGemmStep(layout, 64);
+      const batch = filled(sparse, "sparse");
+      const r1 = step.gradientsInto(inPlace, batch, inPlaceGrads, undefined, [], weights);
+      const r2 = step.gradientsInto(params, batch, staged);
+      expect(r1).toEqual(r2);
+      const bits = (v: Float32Array) => new Uint32Array(v.slice().buffer);
+      expect(bits(inPlaceGrads)).toEqual(bits(staged));
+      expect(bits(inPlace)).toEqual(bits(params));
+      expect(Math.max(...staged.map(Math.abs))).toBeGreaterThan(1e-3);
+    },
+  );
 });
