@@ -49,8 +49,13 @@ export const WASM_KERNELS: readonly WasmKernel[] = [
     features: { simd: true, relaxed_simd: true }, // f32x4.relaxed_madd
   },
   {
-    wat: "src/wasm/sparse-rows.wat",
-    module: "src/wasm/sparse-rows.wasm.ts",
+    wat: "src/wasm/sparse-gradient.wat",
+    module: "src/wasm/sparse-gradient.wasm.ts",
+    features: { simd: true, threads: true, multi_memory: true }, // the weights: a shared memory
+  },
+  {
+    wat: "src/wasm/sparse-product.wat",
+    module: "src/wasm/sparse-product.wasm.ts",
     features: { simd: true, threads: true, multi_memory: true }, // the weights: a shared memory
   },
   {

@@ -1,13 +1,20 @@
 import { KernelModule } from "./kernel-module.ts";
-import { WASM_BASE64 } from "./sparse-rows.wasm.ts";
+import { WASM_BASE64 as GRADIENT_BASE64 } from "./sparse-gradient.wasm.ts";
+import { WASM_BASE64 as PRODUCT_BASE64 } from "./sparse-product.wasm.ts";
 
-export const SPARSE_ROWS_KERNEL = new KernelModule(
-  WASM_BASE64,
-  "SIMD (128-bit), threads and multi-memory",
-);
+const NEEDS = "SIMD (128-bit), threads and multi-memory";
+export const SPARSE_PRODUCT_KERNEL = new KernelModule(PRODUCT_BASE64, NEEDS);
+export const SPARSE_GRADIENT_KERNEL = new KernelModule(GRADIENT_BASE64, NEEDS);
 
-interface SparseRowsExports {
+/** Why the sparse kernels cannot run here, or undefined when they can. */
+export const sparseRowsUnavailable = (): string | undefined =>
+  SPARSE_PRODUCT_KERNEL.unavailable() ?? SPARSE_GRADIENT_KERNEL.unavailable();
+
+interface ProductExports {
   sparseProduct(...args: number[]): void;
+}
+
+interface GradientExports {
   sparseGradient(...args: number[]): void;
 }
 
@@ -35,7 +42,8 @@ export const scratchWords = (entries: number, kernelRows: number): number =>
   2 * entries + kernelRows + 1;
 
 /**
- * A Dense layer's product and kernel gradient for sparse inputs (sparse-rows.wat): each
+ * A Dense layer's product and kernel gradient for sparse inputs (sparse-product.wat,
+ * sparse-gradient.wat): each
  * sample's output is the sum of the kernel rows of its nonzero inputs times their values, its
  * gradient added back into exactly those rows. The kernel and its gradient lie in `weights`, a
  * shared memory (the training plane's: no copy in or out); the CSR, the output, dz and the
@@ -43,22 +51,25 @@ export const scratchWords = (entries: number, kernelRows: number): number =>
  * Offsets are bytes, multiples of 4.
  */
 export class SparseRows {
-  readonly #kernel: SparseRowsExports;
+  readonly #product: ProductExports;
+  readonly #gradient: GradientExports;
 
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly weights: WebAssembly.Memory,
   ) {
     const imports = { env: { memory, weights } };
-    const instance = new WebAssembly.Instance(SPARSE_ROWS_KERNEL.module(), imports);
-    this.#kernel = instance.exports as unknown as SparseRowsExports;
+    const instance = (kernel: KernelModule) =>
+      new WebAssembly.Instance(kernel.module(), imports).exports as unknown;
+    this.#product = instance(SPARSE_PRODUCT_KERNEL) as ProductExports;
+    this.#gradient = instance(SPARSE_GRADIENT_KERNEL) as GradientExports;
   }
 
   /** out (rows × units) = csr · w (wRows × units, in `weights`), from +0 (sparseProductInto). */
   product(csr: CsrRegions, rows: number, w: number, wRows: number, units: number, out: number) {
     this.#check("product", csr, rows, 0, { out: [out, rows * units] }, { w: [w, wRows * units] });
     this.#run("product", () =>
-      this.#kernel.sparseProduct(
+      this.#product.sparseProduct(
         ...[csr.rowStart, csr.index, csr.value, rows, w, wRows, units, out, csr.scratch],
       ),
     );
@@ -81,7 +92,7 @@ export class SparseRows {
     );
     const { rowStart, index, value, scratch, entries } = csr;
     this.#run("gradient", () =>
-      this.#kernel.sparseGradient(
+      this.#gradient.sparseGradient(
         ...[rowStart, index, value, rows, dz, units, dw, dwRows, scratch, entries],
       ),
     );

@@ -122,6 +122,21 @@ export function gatherRows(
   });
 }
 
+/** out[j·units …] = kernel row j for each column j of `columns[0..width)`: rows in their place. */
+export function copyRows(
+  flat: Float32Array,
+  kernelOffset: number,
+  units: number,
+  columns: Int32Array,
+  width: number,
+  out: Float32Array,
+): void {
+  forEachRun(columns, width, (_k, j, n) => {
+    const row = kernelOffset + j * units;
+    out.set(flat.subarray(row, row + n * units), j * units);
+  });
+}
+
 /**
  * Writes the compact gradient rows (`rows`, [width × units]) to their kernel rows in `out`
  * and zeroes every other row of the [inputs × units] kernel.

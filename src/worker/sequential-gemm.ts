@@ -460,7 +460,7 @@ class ActiveColumnsDense extends ProductLayer {
     const { rows, cols } = this.kernel;
     this.#sparse ??= new SparseInput(this.gemm, this.capacity, rows, cols, this.kernelOffset);
     this.#csr = this.#sparse.upload(batch.rows);
-    this.#sparse.product(this.#csr, params, this.output.offset, pass.weights);
+    this.#sparse.product(this.#csr, params, this.output.offset, batch, pass.weights);
   }
 
   protected override packKernel(params: Float32Array, { batch }: Pass): PackedMatrix {

@@ -1,14 +1,15 @@
 import type { Gemm } from "../wasm/gemm.ts";
 import {
   type CsrRegions,
-  SPARSE_ROWS_KERNEL,
   SparseRows,
   scratchWords,
+  sparseRowsUnavailable,
 } from "../wasm/sparse-rows.ts";
+import { copyRows } from "./active-columns.ts";
 
 /**
- * The first Dense layer's input in sparse form: a batch's nonzero inputs as CSR rows (which of
- * the batch's active columns, and the value), multiplied row by row (sparse-rows.wat) instead
+ * The first Dense layer's input in sparse form: a batch's nonzero inputs as CSR rows (which
+ * input, and the value), multiplied row by row (src/wasm/sparse-rows.ts) instead
  * of as a dense block of the active columns on the gemm. Both are exact: the sparse form
  * skips only zero inputs, where the gemm skips only columns zero in every sample. Which one
  * runs is chosen per batch from its entries against its dense block (`sparseIsCheaper`).
@@ -31,7 +32,7 @@ export type InputForm = "auto" | "dense" | "sparse";
  * the row kernels run here: they need wasm multi-memory, which e.g. Node 20 lacks).
  */
 export function sparseIsCheaper(entries: number, capacity: number, width: number): boolean {
-  return entries <= SPARSE_DENSITY * capacity * width && !SPARSE_ROWS_KERNEL.unavailable();
+  return entries <= SPARSE_DENSITY * capacity * width && !sparseRowsUnavailable();
 }
 
 /** The most entries a sparse batch of `capacity` samples of `inputSize` inputs can hold. */
@@ -85,17 +86,22 @@ export class SparseInput {
   }
 
   /**
-   * out (capacity × units, in the gemm's memory) = rows · the kernel of `params`; `weights`:
-   * the memory `params` is a view of, if any.
+   * out (capacity × units, in the gemm's memory) = rows · the kernel of `params`. `weights`:
+   * the memory `params` is a view of, if any; else the rows of the batch's active columns
+   * (which hold every entry's) are staged.
    */
-  product(csr: CsrRegions, params: Float32Array, out: number, weights?: WebAssembly.Memory): void {
-    const size = this.inputSize * this.units;
+  product(
+    csr: CsrRegions,
+    params: Float32Array,
+    out: number,
+    active: { readonly columns: Int32Array; readonly width: number },
+    weights?: WebAssembly.Memory,
+  ): void {
     let [memory, at] = this.#inPlace(params, weights);
     if (!memory) {
       memory = this.#stagingMemory();
-      new Float32Array(memory.buffer, 0, size).set(
-        params.subarray(this.kernel, this.kernel + size),
-      );
+      const staged = new Float32Array(memory.buffer, 0, this.inputSize * this.units);
+      copyRows(params, this.kernel, this.units, active.columns, active.width, staged);
       at = 0;
     }
     this.#kernelFor(memory).product(csr, this.capacity, at, this.inputSize, this.units, out);

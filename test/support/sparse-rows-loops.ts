@@ -1,7 +1,7 @@
 /**
- * The plain-TS loops that src/wasm/sparse-rows.wat replaces: a batch in CSR form (rowStart,
- * index, value) times a row-major float32 kernel, and the kernel gradient scattered into the
- * rows the batch names. The references its kernels are checked against bit for bit.
+ * The plain-TS loops that src/wasm/sparse-product.wat and sparse-gradient.wat replace: a batch
+ * in CSR form (rowStart, index, value) times a row-major float32 kernel, and the kernel
+ * gradient scattered into the rows the batch names. The references its kernels are checked against bit for bit.
  */
 
 /** out[r] = Σ_k value[k]·w[index[k]] over r's entries in CSR order, from +0 (rows × units). */

@@ -5,7 +5,7 @@ import { mulberry } from "../support/random.ts";
 import { sparseGradientInto, sparseProductInto } from "../support/sparse-rows-loops.ts";
 
 /**
- * sparse-rows.wat against its plain-TS loops, bit for bit (as uint32, so −0 ≠ 0), on random
+ * sparse-product.wat and sparse-gradient.wat against its plain-TS loops, bit for bit (as uint32, so −0 ≠ 0), on random
  * CSR batches (repeated indices, empty rows, unit counts off the SIMD width), and against a
  * float64 dense product; the memory around each output stays untouched. The kernel and its
  * gradient lie in a second, shared memory (the weights), at an offset past sentinels.

@@ -4,6 +4,7 @@ import type { Dataset } from "../../src/core/data/dataset.ts";
 import {
   activeColumns,
   COLUMN_ALIGN,
+  copyRows,
   forEachRun,
   gatherRows,
   scatterRows,
@@ -71,26 +72,39 @@ describe("active columns", () => {
       }
     });
 
-    test.each(cases)("gatherRows and scatterRows of %p agree with row-by-row copies", (...list) => {
-      const columns = Int32Array.from(list);
-      const width = list.length;
-      const gathered = new Float32Array(width * units).fill(Number.NaN);
-      gatherRows(flat, offset, units, columns, width, gathered);
-      const expected = list.flatMap((j) =>
-        Array.from(flat.subarray(offset + j * units).subarray(0, units)),
-      );
-      expect(Array.from(gathered)).toEqual(expected);
+    test.each(cases)(
+      "gatherRows, scatterRows and copyRows of %p agree with row-by-row copies",
+      (...list) => {
+        const columns = Int32Array.from(list);
+        const width = list.length;
+        const gathered = new Float32Array(width * units).fill(Number.NaN);
+        gatherRows(flat, offset, units, columns, width, gathered);
+        const expected = list.flatMap((j) =>
+          Array.from(flat.subarray(offset + j * units).subarray(0, units)),
+        );
+        expect(Array.from(gathered)).toEqual(expected);
 
-      const out = new Float32Array(flat.length).fill(Number.NaN); // stale contents
-      scatterRows(gathered, out, offset, inputs, units, columns, width);
-      for (let j = 0; j < inputs; j++) {
-        const row = Array.from(out.subarray(offset + j * units, offset + (j + 1) * units));
-        const k = list.indexOf(j);
-        expect(row).toEqual(k < 0 ? [0, 0, 0] : expected.slice(k * units, (k + 1) * units));
-      }
-      // Nothing outside the kernel is written.
-      expect(out.subarray(0, offset).every(Number.isNaN)).toBe(true);
-      expect(out.subarray(offset + inputs * units).every(Number.isNaN)).toBe(true);
-    });
+        const out = new Float32Array(flat.length).fill(Number.NaN); // stale contents
+        scatterRows(gathered, out, offset, inputs, units, columns, width);
+        for (let j = 0; j < inputs; j++) {
+          const row = Array.from(out.subarray(offset + j * units, offset + (j + 1) * units));
+          const k = list.indexOf(j);
+          expect(row).toEqual(k < 0 ? [0, 0, 0] : expected.slice(k * units, (k + 1) * units));
+        }
+        // Nothing outside the kernel is written.
+        expect(out.subarray(0, offset).every(Number.isNaN)).toBe(true);
+        expect(out.subarray(offset + inputs * units).every(Number.isNaN)).toBe(true);
+
+        // copyRows: the same rows, each in its own place; the other rows untouched.
+        const placed = new Float32Array(inputs * units).fill(Number.NaN);
+        copyRows(flat, offset, units, columns, width, placed);
+        for (let j = 0; j < inputs; j++) {
+          const row = Array.from(placed.subarray(j * units, (j + 1) * units));
+          const k = list.indexOf(j);
+          if (k < 0) expect(row.every(Number.isNaN)).toBe(true);
+          else expect(row).toEqual(expected.slice(k * units, (k + 1) * units));
+        }
+      },
+    );
   });
 });

@@ -1,9 +1,8 @@
-;; The first Dense layer over sparse inputs (src/worker/sparse-input.ts), in WebAssembly SIMD
-;; (128-bit): a batch in CSR form (rowStart, index, value) times a kernel is, per sample, the
-;; sum of the kernel rows of its nonzero inputs, each scaled by its value; the kernel gradient
-;; adds value·dz[sample] into exactly those rows. Each gives the same bits as its plain-TS twin
-;; (test/support/sparse-rows-loops.ts): per lane, a multiply then an add (never fused), from +0,
-;; in CSR order.
+;; A Dense layer's kernel gradient over sparse inputs (src/worker/sparse-input.ts), in
+;; WebAssembly SIMD (128-bit): it adds value·dz[sample] into exactly the kernel rows of the
+;; batch's nonzero inputs. The same bits as its plain-TS twin (test/support/sparse-rows-loops.ts):
+;; per lane, a multiply then an add (never fused), from +0, samples in order. The product is
+;; sparse-product.wat.
 ;;
 ;; Why the shape: a sum runs over a chunk of up to 32 floats held in registers (one load per
 ;; multiply-add) rather than an axpy into memory (two loads and a store). So the gradient, a
@@ -11,23 +10,20 @@
 ;; row still adds its samples in order) into the caller's scratch region; rows narrower than a
 ;; chunk are scattered into instead (bench: Dense(16) on multi-hot, ~4 entries a kernel row).
 ;;
-;; Two memories: the kernel and its gradient lie in `weights` (a shared memory: the training
-;; plane's, so a worker reads its kernel rows and writes their gradient in place, with no copy
-;; in or out); the CSR, the product's output, dz and the scratch lie in `memory` (the step's).
-;; So each row sum comes twice below, once per direction: product sums read `weights` and write
-;; `memory`, gradient sums read `memory` and write `weights` (wasm names a load's memory
-;; statically).
+;; Two memories: the kernel gradient lies in `weights`, a shared memory (the training plane's,
+;; so a worker writes it in place, with no copy); the CSR, dz and the scratch lie in `memory`
+;; (the step's), which comes first: the engines reach memory 0 fastest, and dz rows are the hot
+;; loads here. Every access names its memory.
 ;;
 ;; All pointers are byte offsets into their memory (checked by sparse-rows.ts); an index past
 ;; the kernel's rows or a rowStart that goes backwards traps (`unreachable`) before any
 ;; out-of-range access. The scratch holds 2·entries + kernel rows + 1 words.
-;; `npm run build:wasm` assembles this into sparse-rows.wasm.ts (features: simd, threads,
+;; `npm run build:wasm` assembles this into sparse-gradient.wasm.ts (features: simd, threads,
 ;; multi-memory).
 (module
   (import "env" "memory" (memory $step 1))
   (import "env" "weights" (memory $weights 1 65536 shared))
 
-  ;; Product sums: base (the kernel) in `weights`, dst (the output) in `memory`.
   ;; dst[0..32) = Σ value[k]·base[offset[k] .. + 32) over k in [k, end), from +0, in order.
   (func $sum8x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
     (param $base i32) (param $dst i32)
@@ -36,35 +32,35 @@
       (loop $entries
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
         (local.set $v (f32x4.splat
-          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+          (f32.load $step (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $p (i32.add (local.get $base)
-          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+          (i32.load $step (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load $weights (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
         (local.set $a1 (f32x4.add (local.get $a1)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=16 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=16 (local.get $p)))))
         (local.set $a2 (f32x4.add (local.get $a2)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=32 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=32 (local.get $p)))))
         (local.set $a3 (f32x4.add (local.get $a3)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=48 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=48 (local.get $p)))))
         (local.set $a4 (f32x4.add (local.get $a4)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=64 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=64 (local.get $p)))))
         (local.set $a5 (f32x4.add (local.get $a5)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=80 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=80 (local.get $p)))))
         (local.set $a6 (f32x4.add (local.get $a6)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=96 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=96 (local.get $p)))))
         (local.set $a7 (f32x4.add (local.get $a7)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=112 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=112 (local.get $p)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (v128.store $step (local.get $dst) (local.get $a0))
-    (v128.store $step offset=16 (local.get $dst) (local.get $a1))
-    (v128.store $step offset=32 (local.get $dst) (local.get $a2))
-    (v128.store $step offset=48 (local.get $dst) (local.get $a3))
-    (v128.store $step offset=64 (local.get $dst) (local.get $a4))
-    (v128.store $step offset=80 (local.get $dst) (local.get $a5))
-    (v128.store $step offset=96 (local.get $dst) (local.get $a6))
-    (v128.store $step offset=112 (local.get $dst) (local.get $a7)))
+    (v128.store $weights (local.get $dst) (local.get $a0))
+    (v128.store $weights offset=16 (local.get $dst) (local.get $a1))
+    (v128.store $weights offset=32 (local.get $dst) (local.get $a2))
+    (v128.store $weights offset=48 (local.get $dst) (local.get $a3))
+    (v128.store $weights offset=64 (local.get $dst) (local.get $a4))
+    (v128.store $weights offset=80 (local.get $dst) (local.get $a5))
+    (v128.store $weights offset=96 (local.get $dst) (local.get $a6))
+    (v128.store $weights offset=112 (local.get $dst) (local.get $a7)))
 
   ;; dst[0..16) = Σ value[k]·base[offset[k] .. + 16) over k in [k, end), from +0, in order.
   (func $sum4x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
@@ -74,23 +70,23 @@
       (loop $entries
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
         (local.set $v (f32x4.splat
-          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+          (f32.load $step (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $p (i32.add (local.get $base)
-          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+          (i32.load $step (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load $weights (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
         (local.set $a1 (f32x4.add (local.get $a1)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=16 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=16 (local.get $p)))))
         (local.set $a2 (f32x4.add (local.get $a2)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=32 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=32 (local.get $p)))))
         (local.set $a3 (f32x4.add (local.get $a3)
-          (f32x4.mul (local.get $v) (v128.load $weights offset=48 (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step offset=48 (local.get $p)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (v128.store $step (local.get $dst) (local.get $a0))
-    (v128.store $step offset=16 (local.get $dst) (local.get $a1))
-    (v128.store $step offset=32 (local.get $dst) (local.get $a2))
-    (v128.store $step offset=48 (local.get $dst) (local.get $a3)))
+    (v128.store $weights (local.get $dst) (local.get $a0))
+    (v128.store $weights offset=16 (local.get $dst) (local.get $a1))
+    (v128.store $weights offset=32 (local.get $dst) (local.get $a2))
+    (v128.store $weights offset=48 (local.get $dst) (local.get $a3)))
 
   ;; dst[0..4) = Σ value[k]·base[offset[k] .. + 4) over k in [k, end), from +0, in order.
   (func $sum1x4 (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
@@ -100,14 +96,14 @@
       (loop $entries
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
         (local.set $v (f32x4.splat
-          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
+          (f32.load $step (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $p (i32.add (local.get $base)
-          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
+          (i32.load $step (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
         (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load $weights (local.get $p)))))
+          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (v128.store $step (local.get $dst) (local.get $a0)))
+    (v128.store $weights (local.get $dst) (local.get $a0)))
 
 
   ;; dst[0] = Σ value[k]·base[offset[k]] over k in [k, end), from +0, in order.
@@ -119,12 +115,12 @@
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
         (local.set $a (f32.add (local.get $a)
           (f32.mul
-            (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
-            (f32.load $weights (i32.add (local.get $base)
-              (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2)))))))))
+            (f32.load $step (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
+            (f32.load $step (i32.add (local.get $base)
+              (i32.load $step (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2)))))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $entries)))
-    (f32.store $step (local.get $dst) (local.get $a)))
+    (f32.store $weights (local.get $dst) (local.get $a)))
 
   ;; The `units` floats of dst, each the sum over entries [k, end): in chunks of 32, 16, 4, 1.
   (func $sumRow (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
@@ -165,147 +161,9 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br $chunks))))
 
-  ;; Gradient sums: base (dz) in `memory`, dst (the kernel gradient) in `weights`.
-  ;; dst[0..32) = Σ value[k]·base[offset[k] .. + 32) over k in [k, end), from +0, in order.
-  (func $sum8x4Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
-    (param $base i32) (param $dst i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $v v128) (local $p i32)
-    (block $done
-      (loop $entries
-        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
-        (local.set $v (f32x4.splat
-          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
-        (local.set $p (i32.add (local.get $base)
-          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
-        (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
-        (local.set $a1 (f32x4.add (local.get $a1)
-          (f32x4.mul (local.get $v) (v128.load $step offset=16 (local.get $p)))))
-        (local.set $a2 (f32x4.add (local.get $a2)
-          (f32x4.mul (local.get $v) (v128.load $step offset=32 (local.get $p)))))
-        (local.set $a3 (f32x4.add (local.get $a3)
-          (f32x4.mul (local.get $v) (v128.load $step offset=48 (local.get $p)))))
-        (local.set $a4 (f32x4.add (local.get $a4)
-          (f32x4.mul (local.get $v) (v128.load $step offset=64 (local.get $p)))))
-        (local.set $a5 (f32x4.add (local.get $a5)
-          (f32x4.mul (local.get $v) (v128.load $step offset=80 (local.get $p)))))
-        (local.set $a6 (f32x4.add (local.get $a6)
-          (f32x4.mul (local.get $v) (v128.load $step offset=96 (local.get $p)))))
-        (local.set $a7 (f32x4.add (local.get $a7)
-          (f32x4.mul (local.get $v) (v128.load $step offset=112 (local.get $p)))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $entries)))
-    (v128.store $weights (local.get $dst) (local.get $a0))
-    (v128.store $weights offset=16 (local.get $dst) (local.get $a1))
-    (v128.store $weights offset=32 (local.get $dst) (local.get $a2))
-    (v128.store $weights offset=48 (local.get $dst) (local.get $a3))
-    (v128.store $weights offset=64 (local.get $dst) (local.get $a4))
-    (v128.store $weights offset=80 (local.get $dst) (local.get $a5))
-    (v128.store $weights offset=96 (local.get $dst) (local.get $a6))
-    (v128.store $weights offset=112 (local.get $dst) (local.get $a7)))
-
-  ;; dst[0..16) = Σ value[k]·base[offset[k] .. + 16) over k in [k, end), from +0, in order.
-  (func $sum4x4Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
-    (param $base i32) (param $dst i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128) (local $p i32)
-    (block $done
-      (loop $entries
-        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
-        (local.set $v (f32x4.splat
-          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
-        (local.set $p (i32.add (local.get $base)
-          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
-        (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
-        (local.set $a1 (f32x4.add (local.get $a1)
-          (f32x4.mul (local.get $v) (v128.load $step offset=16 (local.get $p)))))
-        (local.set $a2 (f32x4.add (local.get $a2)
-          (f32x4.mul (local.get $v) (v128.load $step offset=32 (local.get $p)))))
-        (local.set $a3 (f32x4.add (local.get $a3)
-          (f32x4.mul (local.get $v) (v128.load $step offset=48 (local.get $p)))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $entries)))
-    (v128.store $weights (local.get $dst) (local.get $a0))
-    (v128.store $weights offset=16 (local.get $dst) (local.get $a1))
-    (v128.store $weights offset=32 (local.get $dst) (local.get $a2))
-    (v128.store $weights offset=48 (local.get $dst) (local.get $a3)))
-
-  ;; dst[0..4) = Σ value[k]·base[offset[k] .. + 4) over k in [k, end), from +0, in order.
-  (func $sum1x4Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
-    (param $base i32) (param $dst i32)
-    (local $a0 v128) (local $v v128) (local $p i32)
-    (block $done
-      (loop $entries
-        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
-        (local.set $v (f32x4.splat
-          (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))))
-        (local.set $p (i32.add (local.get $base)
-          (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2))))))
-        (local.set $a0 (f32x4.add (local.get $a0)
-          (f32x4.mul (local.get $v) (v128.load $step (local.get $p)))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $entries)))
-    (v128.store $weights (local.get $dst) (local.get $a0)))
-
-
-  ;; dst[0] = Σ value[k]·base[offset[k]] over k in [k, end), from +0, in order.
-  (func $sum1Into (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
-    (param $base i32) (param $dst i32)
-    (local $a f32)
-    (block $done
-      (loop $entries
-        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
-        (local.set $a (f32.add (local.get $a)
-          (f32.mul
-            (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
-            (f32.load $step (i32.add (local.get $base)
-              (i32.load (i32.add (local.get $offset) (i32.shl (local.get $k) (i32.const 2)))))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $entries)))
-    (f32.store $weights (local.get $dst) (local.get $a)))
-
-  ;; The `units` floats of dst, each the sum over entries [k, end): in chunks of 32, 16, 4, 1.
-  (func $sumRowInto (param $k i32) (param $end i32) (param $offset i32) (param $value i32)
-    (param $base i32) (param $dst i32) (param $units i32)
-    (local $left i32)
-    (local.set $left (local.get $units))
-    (block $done
-      (loop $chunks
-        (if (i32.ge_u (local.get $left) (i32.const 32))
-          (then
-            (call $sum8x4Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
-              (local.get $base) (local.get $dst))
-            (local.set $left (i32.sub (local.get $left) (i32.const 32)))
-            (local.set $base (i32.add (local.get $base) (i32.const 128)))
-            (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
-            (br $chunks)))
-        (if (i32.ge_u (local.get $left) (i32.const 16))
-          (then
-            (call $sum4x4Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
-              (local.get $base) (local.get $dst))
-            (local.set $left (i32.sub (local.get $left) (i32.const 16)))
-            (local.set $base (i32.add (local.get $base) (i32.const 64)))
-            (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
-            (br $chunks)))
-        (if (i32.ge_u (local.get $left) (i32.const 4))
-          (then
-            (call $sum1x4Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
-              (local.get $base) (local.get $dst))
-            (local.set $left (i32.sub (local.get $left) (i32.const 4)))
-            (local.set $base (i32.add (local.get $base) (i32.const 16)))
-            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-            (br $chunks)))
-        (br_if $done (i32.eqz (local.get $left)))
-        (call $sum1Into (local.get $k) (local.get $end) (local.get $offset) (local.get $value)
-          (local.get $base) (local.get $dst))
-        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
-        (local.set $base (i32.add (local.get $base) (i32.const 4)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-        (br $chunks))))
-
   ;; rowStart[r] (int32 r of the array at $rowStart).
   (func $at (param $array i32) (param $r i32) (result i32)
-    (i32.load (i32.add (local.get $array) (i32.shl (local.get $r) (i32.const 2)))))
+    (i32.load $step (i32.add (local.get $array) (i32.shl (local.get $r) (i32.const 2)))))
 
   ;; Traps unless rowStart[0] ≤ rowStart[1] ≤ … ≤ rowStart[rows].
   (func $checkRows (param $rowStart i32) (param $rows i32)
@@ -335,13 +193,13 @@
       (loop $sixteens
         (br_if $sixteensDone (i32.lt_u (local.get $units) (i32.const 16)))
         (v128.store $weights (local.get $dst) (f32x4.add (v128.load $weights (local.get $dst))
-          (f32x4.mul (local.get $vv) (v128.load (local.get $src)))))
+          (f32x4.mul (local.get $vv) (v128.load $step (local.get $src)))))
         (v128.store $weights offset=16 (local.get $dst) (f32x4.add (v128.load $weights offset=16 (local.get $dst))
-          (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $src)))))
+          (f32x4.mul (local.get $vv) (v128.load $step offset=16 (local.get $src)))))
         (v128.store $weights offset=32 (local.get $dst) (f32x4.add (v128.load $weights offset=32 (local.get $dst))
-          (f32x4.mul (local.get $vv) (v128.load offset=32 (local.get $src)))))
+          (f32x4.mul (local.get $vv) (v128.load $step offset=32 (local.get $src)))))
         (v128.store $weights offset=48 (local.get $dst) (f32x4.add (v128.load $weights offset=48 (local.get $dst))
-          (f32x4.mul (local.get $vv) (v128.load offset=48 (local.get $src)))))
+          (f32x4.mul (local.get $vv) (v128.load $step offset=48 (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 64)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
         (local.set $units (i32.sub (local.get $units) (i32.const 16)))
@@ -350,7 +208,7 @@
       (loop $quads
         (br_if $quadsDone (i32.lt_u (local.get $units) (i32.const 4)))
         (v128.store $weights (local.get $dst) (f32x4.add (v128.load $weights (local.get $dst))
-          (f32x4.mul (local.get $vv) (v128.load (local.get $src)))))
+          (f32x4.mul (local.get $vv) (v128.load $step (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
         (local.set $units (i32.sub (local.get $units) (i32.const 4)))
@@ -359,7 +217,7 @@
       (loop $singles
         (br_if $done (i32.eqz (local.get $units)))
         (f32.store $weights (local.get $dst) (f32.add (f32.load $weights (local.get $dst))
-          (f32.mul (local.get $v) (f32.load (local.get $src)))))
+          (f32.mul (local.get $v) (f32.load $step (local.get $src)))))
         (local.set $src (i32.add (local.get $src) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (local.set $units (i32.sub (local.get $units) (i32.const 1)))
@@ -384,7 +242,7 @@
           (loop $entries
             (br_if $entriesDone (i32.ge_u (local.get $k) (local.get $end)))
             (call $axpyRow
-              (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
+              (f32.load $step (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2))))
               (local.get $dz)
               (i32.add (local.get $dw)
                 (i32.mul (call $kernelRow (local.get $index) (local.get $k) (local.get $dwRows))
@@ -393,34 +251,6 @@
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $entries)))
         (local.set $dz (i32.add (local.get $dz) (local.get $rowBytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rowsLoop))))
-
-  ;; out[r] = Σ_k value[k]·w[index[k]] over sample r's entries, from +0, for r < rows;
-  ;; w (in `weights`) is wRows × units, out rows × units. The scratch gets each entry's kernel row offset.
-  (func (export "sparseProduct")
-    (param $rowStart i32) (param $index i32) (param $value i32) (param $rows i32)
-    (param $w i32) (param $wRows i32) (param $units i32) (param $out i32) (param $scratch i32)
-    (local $r i32) (local $k i32) (local $end i32) (local $rowBytes i32)
-    (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
-    (call $checkRows (local.get $rowStart) (local.get $rows))
-    (local.set $k (call $at (local.get $rowStart) (i32.const 0)))
-    (local.set $end (call $at (local.get $rowStart) (local.get $rows)))
-    (block $offsetsDone
-      (loop $offsets
-        (br_if $offsetsDone (i32.ge_u (local.get $k) (local.get $end)))
-        (i32.store (i32.add (local.get $scratch) (i32.shl (local.get $k) (i32.const 2)))
-          (i32.mul (call $kernelRow (local.get $index) (local.get $k) (local.get $wRows))
-            (local.get $rowBytes)))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $offsets)))
-    (block $rowsDone
-      (loop $rowsLoop
-        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-        (call $sumRow (call $at (local.get $rowStart) (local.get $r))
-          (call $at (local.get $rowStart) (i32.add (local.get $r) (i32.const 1)))
-          (local.get $scratch) (local.get $value) (local.get $w) (local.get $out) (local.get $units))
-        (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowsLoop))))
 
@@ -442,7 +272,7 @@
         (call $scatterGradient (local.get $rowStart) (local.get $index) (local.get $value)
           (local.get $rows) (local.get $dz) (local.get $units) (local.get $dw) (local.get $dwRows))
         (return)))
-    (memory.fill (local.get $starts) (i32.const 0)
+    (memory.fill $step (local.get $starts) (i32.const 0)
       (i32.shl (i32.add (local.get $dwRows) (i32.const 1)) (i32.const 2)))
     ;; starts[j + 1] = entries naming row j; then the running sum: starts[j] = row j's first.
     (local.set $k (call $at (local.get $rowStart) (i32.const 0)))
@@ -454,7 +284,7 @@
           (i32.add (call $kernelRow (local.get $index) (local.get $k) (local.get $dwRows))
             (i32.const 1))
           (i32.const 2))))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (i32.store $step (local.get $at) (i32.add (i32.load $step (local.get $at)) (i32.const 1)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $count)))
     (local.set $j (i32.const 1))
@@ -462,8 +292,8 @@
       (loop $sum
         (br_if $sumDone (i32.gt_u (local.get $j) (local.get $dwRows)))
         (local.set $at (i32.add (local.get $starts) (i32.shl (local.get $j) (i32.const 2))))
-        (i32.store (local.get $at)
-          (i32.add (i32.load (local.get $at)) (i32.load offset=0 (i32.sub (local.get $at) (i32.const 4)))))
+        (i32.store $step (local.get $at)
+          (i32.add (i32.load $step (local.get $at)) (i32.load $step offset=0 (i32.sub (local.get $at) (i32.const 4)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $sum)))
     ;; Place each entry at its row's next slot; after this, starts[j] is row j's end.
@@ -477,12 +307,12 @@
             (br_if $placeDone (i32.ge_u (local.get $k) (local.get $end)))
             (local.set $at (i32.add (local.get $starts)
               (i32.shl (call $at (local.get $index) (local.get $k)) (i32.const 2))))
-            (local.set $j (i32.load (local.get $at)))
-            (i32.store (i32.add (local.get $scratch) (i32.shl (local.get $j) (i32.const 2)))
+            (local.set $j (i32.load $step (local.get $at)))
+            (i32.store $step (i32.add (local.get $scratch) (i32.shl (local.get $j) (i32.const 2)))
               (i32.mul (local.get $r) (local.get $rowBytes)))
-            (f32.store (i32.add (local.get $sortedValue) (i32.shl (local.get $j) (i32.const 2)))
-              (f32.load (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2)))))
-            (i32.store (local.get $at) (i32.add (local.get $j) (i32.const 1)))
+            (f32.store $step (i32.add (local.get $sortedValue) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.load $step (i32.add (local.get $value) (i32.shl (local.get $k) (i32.const 2)))))
+            (i32.store $step (local.get $at) (i32.add (local.get $j) (i32.const 1)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $place)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -492,7 +322,7 @@
       (loop $rowsLoop
         (br_if $rowsDone (i32.ge_u (local.get $j) (local.get $dwRows)))
         (local.set $end (call $at (local.get $starts) (local.get $j)))
-        (call $sumRowInto (local.get $from) (local.get $end) (local.get $scratch)
+        (call $sumRow (local.get $from) (local.get $end) (local.get $scratch)
           (local.get $sortedValue) (local.get $dz) (local.get $dw) (local.get $units))
         (local.set $from (local.get $end))
         (local.set $dw (i32.add (local.get $dw) (local.get $rowBytes)))
