@@ -1,9 +1,10 @@
 /**
  * Interleaved A/B of the first layer's two forms, one thread: `bun bench/sparse-ab.ts [REPS]`
  * runs the worker step (fill + `gradientsInto`) with every batch forced dense (active columns
- * on the gemm) and forced sparse (CSR rows, sparse-rows.wat), alternating step by step, on
+ * on the gemm) and forced sparse (CSR rows, src/wasm/sparse-rows.ts), alternating step by step, on
  * real MNIST batches for the MLP (batch 64 and 128) and on synthetic multi-hot batches
- * (bench/multi-hot.ts, kept as CSR rows as a worker keeps them, batch 512). Prints each
+ * (bench/multi-hot.ts, kept as CSR rows as a worker keeps them, batch 512), the weights on a
+ * shared memory as the training plane holds them (bench/plane-vectors.ts). Prints each
  * case's median ms per step (with the spread), its density (entries per cell of the dense
  * block) and which form `sparseIsCheaper` picks: the data that set SPARSE_DENSITY.
  */
@@ -16,6 +17,7 @@ import { type Batch, createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
 import { sparseIsCheaper } from "../src/worker/sparse-input.ts";
 import { multiHotArrays, multiHotSet, multiHotSpec } from "./multi-hot.ts";
+import { planeVectors } from "./plane-vectors.ts";
 import { fmt, median, table } from "./stats.ts";
 
 const reps = Number(process.argv[2] ?? 60);
@@ -53,8 +55,11 @@ const spread = (v: number[]) => `${fmt(Math.min(...v), 2)}–${fmt(Math.max(...v
 const rows: string[][] = [];
 for (const c of cases) {
   const model = workerModel(c.spec);
-  const params = initParams(c.spec, 1);
-  const grads = new Float32Array(model.size);
+  const {
+    weights,
+    params,
+    grads: [grads],
+  } = planeVectors(initParams(c.spec, 1));
   const forms = ["dense", "sparse"] as const;
   const batches = forms.map((f) =>
     createBatch(c.batchSize, model.inputSize, model.classes, false, f),
@@ -68,7 +73,7 @@ for (const c of cases) {
     const run = (i: number, batch: Batch) => {
       const t0 = performance.now();
       fillBatch(batch, c.set, order, start, c.batchSize, c.batchSize);
-      model.gradientsInto(params, batch, grads, { step: rep });
+      model.gradientsInto(params, batch, grads, { step: rep, weights });
       if (rep >= 0) times[i].push(performance.now() - t0);
     };
     const both = rep % 2 ? [1, 0] : [0, 1];

@@ -16,6 +16,7 @@ import { CONVNET_SPEC, mlpSpec } from "../src/core/model/presets.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import * as current from "../src/worker/model.ts";
 import { baselineTree, git } from "./baseline.ts";
+import { planeVectors } from "./plane-vectors.ts";
 import { positionalArgs } from "./positional.ts";
 import { median, table } from "./stats.ts";
 
@@ -50,12 +51,13 @@ const baseline: ModelModule = await import(join(tree, "src", "worker", "model.ts
 const denseStack = modelName === "mlp" && existsSync(join(tree, "src", "core", "spec.ts"));
 const baselineSpec = denseStack ? { inputSize: 784, hidden: [512], classes: 10 } : spec;
 const data = await loadIdxDataset();
-const params = initParams(spec, 1);
+// As a worker holds them: on a shared memory, one gradient per variant (bench/plane-vectors.ts).
+const plane = planeVectors(initParams(spec, 1), 2);
+const { params, weights } = plane;
 const variants = {
   [`baseline ${git("rev-parse", "--short", ref)}`]: baseline.workerModel(baselineSpec),
   current: current.workerModel(spec),
 };
-const model = variants.current;
 // The same samples for both, each in its own variant's batch layout (active columns or all).
 // The baseline's step reads only the dense block (x): its batches never take the CSR form.
 const batches = new Map(
@@ -74,7 +76,7 @@ const order = Int32Array.from({ length: data.train.count }, (_, i) => i);
 const times = new Map(
   Object.keys(variants).map((k) => [k, { wall: [] as number[], cpu: [] as number[] }]),
 );
-const grads = new Map(Object.keys(variants).map((k) => [k, new Float32Array(model.size)]));
+const grads = new Map(Object.keys(variants).map((k, i) => [k, plane.grads[i]]));
 for (let rep = -5; rep < reps; rep++) {
   const start = ((rep + 5) * batchSize) % (data.train.count - batchSize);
   // Whichever runs second finds the caches the first left (~2% slower on the convnet): the
@@ -85,7 +87,7 @@ for (let rep = -5; rep < reps; rep++) {
     fillBatch(batch, samplesFromImages(data.train), order, start, batchSize, batchSize);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    m.gradientsInto(params, batch, grads.get(name)!, { step: rep });
+    m.gradientsInto(params, batch, grads.get(name)!, { step: rep, weights });
     const c = process.cpuUsage(c0);
     if (rep < 0) continue;
     times.get(name)!.wall.push(performance.now() - t0);

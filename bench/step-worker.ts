@@ -9,6 +9,7 @@ import { initParams } from "../src/core/model/init.ts";
 import { mlpSpec } from "../src/core/model/presets.ts";
 import { createBatch, fillBatch } from "../src/worker/batch.ts";
 import { workerModel } from "../src/worker/model.ts";
+import { planeVectors } from "./plane-vectors.ts";
 
 declare const self: Worker;
 
@@ -24,15 +25,18 @@ self.onmessage = async (event: MessageEvent<Job>) => {
   const { train } = await loadIdxDataset();
   const spec = mlpSpec();
   const model = workerModel(spec);
-  const params = initParams(spec, 1);
-  const grads = new Float32Array(model.size);
+  const {
+    weights,
+    params,
+    grads: [grads],
+  } = planeVectors(initParams(spec, 1));
   const batch = createBatch(rows, model.inputSize, model.classes, model.allColumns);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);
   let steps = 0;
   const step = () => {
     const start = (offset + steps * rows) % (train.count - rows);
     fillBatch(batch, samplesFromImages(train), order, start, rows, rows);
-    model.gradientsInto(params, batch, grads, { step: steps });
+    model.gradientsInto(params, batch, grads, { step: steps, weights });
     steps++;
   };
   for (let i = 0; i < 10; i++) step();
