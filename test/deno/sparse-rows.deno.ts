@@ -11,8 +11,9 @@ declare const Deno: { test(name: string, fn: () => void): void };
 
 const bits = (v: Float32Array) => Array.from(new Uint32Array(v.slice().buffer));
 
-// 11 units: the gradient scattered into rows; 37: sorted by kernel row.
-for (const units of [11, 37]) {
+// 11 and 37 units: the gradient scattered into rows (37: chunks of 16, 16, 4 and 1); 53:
+// sorted by kernel row.
+for (const units of [11, 37, 53]) {
   Deno.test(`sparse-rows: product and gradient equal their TS loops bit for bit (${units} units)`, () => {
     const rand = mulberry(7);
     const [rows, wRows] = [5, 9];

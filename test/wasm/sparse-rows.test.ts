@@ -59,7 +59,7 @@ interface Csr {
 const csrArbitrary = fc
   .record({
     rows: fc.integer({ min: 1, max: 9 }),
-    // Both gradient forms: scattered (units < 32) and sorted by kernel row.
+    // Both gradient forms: scattered (units < 48) and sorted by kernel row.
     units: fc.integer({ min: 1, max: 75 }),
     wRows: fc.integer({ min: 1, max: 30 }),
     seed: fc.nat(),

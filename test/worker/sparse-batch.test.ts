@@ -55,8 +55,8 @@ describe("batches from sparse sets", () => {
     expect(b.x).toEqual(a.x);
   });
 
-  // 16 units: the kernel gradient scattered into rows; 32 and 512: sorted by kernel row.
-  test.each([16, 32, 512])(
+  // 16 and 32 units: the kernel gradient scattered into rows; 64 and 512: sorted by kernel row.
+  test.each([16, 32, 64, 512])(
     "sparse and dense forms, Dense(%d): the same gradients (1e-6)",
     (units) => {
       const layout = modelLayout(mlpSpec([units]));
