@@ -107,7 +107,11 @@ export function forEachRun(
   }
 }
 
-/** out[k·units …] = kernel row columns[k], for k < width: W1 restricted to the active rows. */
+/**
+ * Copies the kernel rows of the columns `columns[0..width)` into `out`, one after another
+ * (`"packed"`: out row k is kernel row columns[k], W1 restricted to the active rows) or each
+ * in its own place (`"in place"`: out row j is kernel row j; the other rows untouched).
+ */
 export function gatherRows(
   flat: Float32Array,
   kernelOffset: number,
@@ -115,25 +119,11 @@ export function gatherRows(
   columns: Int32Array,
   width: number,
   out: Float32Array,
+  rows: "packed" | "in place",
 ): void {
   forEachRun(columns, width, (k, j, n) => {
     const row = kernelOffset + j * units;
-    out.set(flat.subarray(row, row + n * units), k * units);
-  });
-}
-
-/** out[j·units …] = kernel row j for each column j of `columns[0..width)`: rows in their place. */
-export function copyRows(
-  flat: Float32Array,
-  kernelOffset: number,
-  units: number,
-  columns: Int32Array,
-  width: number,
-  out: Float32Array,
-): void {
-  forEachRun(columns, width, (_k, j, n) => {
-    const row = kernelOffset + j * units;
-    out.set(flat.subarray(row, row + n * units), j * units);
+    out.set(flat.subarray(row, row + n * units), (rows === "packed" ? k : j) * units);
   });
 }
 

@@ -466,7 +466,7 @@ class ActiveColumnsDense extends ProductLayer {
   protected override packKernel(params: Float32Array, { batch }: Pass): PackedMatrix {
     const rows = { ...this.kernel, rows: batch.width };
     const view = this.gemm.view(rows);
-    gatherRows(params, this.kernelOffset, rows.cols, batch.columns, batch.width, view);
+    gatherRows(params, this.kernelOffset, rows.cols, batch.columns, batch.width, view, "packed");
     return this.gemm.pack(rows, { ...this.packed, rows: batch.width });
   }
 

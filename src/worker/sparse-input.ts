@@ -5,7 +5,7 @@ import {
   scratchWords,
   sparseRowsUnavailable,
 } from "../wasm/sparse-rows.ts";
-import { copyRows } from "./active-columns.ts";
+import { gatherRows } from "./active-columns.ts";
 
 /**
  * The first Dense layer's input in sparse form: a batch's nonzero inputs as CSR rows (which
@@ -101,7 +101,7 @@ export class SparseInput {
     if (!memory) {
       memory = this.#stagingMemory();
       const staged = new Float32Array(memory.buffer, 0, this.inputSize * this.units);
-      copyRows(params, this.kernel, this.units, active.columns, active.width, staged);
+      gatherRows(params, this.kernel, this.units, active.columns, active.width, staged, "in place");
       at = 0;
     }
     this.#kernelFor(memory).product(csr, this.capacity, at, this.inputSize, this.units, out);

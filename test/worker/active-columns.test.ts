@@ -4,7 +4,6 @@ import type { Dataset } from "../../src/core/data/dataset.ts";
 import {
   activeColumns,
   COLUMN_ALIGN,
-  copyRows,
   forEachRun,
   gatherRows,
   scatterRows,
@@ -73,12 +72,12 @@ describe("active columns", () => {
     });
 
     test.each(cases)(
-      "gatherRows, scatterRows and copyRows of %p agree with row-by-row copies",
+      "gatherRows (both layouts) and scatterRows of %p agree with row-by-row copies",
       (...list) => {
         const columns = Int32Array.from(list);
         const width = list.length;
         const gathered = new Float32Array(width * units).fill(Number.NaN);
-        gatherRows(flat, offset, units, columns, width, gathered);
+        gatherRows(flat, offset, units, columns, width, gathered, "packed");
         const expected = list.flatMap((j) =>
           Array.from(flat.subarray(offset + j * units).subarray(0, units)),
         );
@@ -95,9 +94,9 @@ describe("active columns", () => {
         expect(out.subarray(0, offset).every(Number.isNaN)).toBe(true);
         expect(out.subarray(offset + inputs * units).every(Number.isNaN)).toBe(true);
 
-        // copyRows: the same rows, each in its own place; the other rows untouched.
+        // In place: the same rows, each at its own row; the other rows untouched.
         const placed = new Float32Array(inputs * units).fill(Number.NaN);
-        copyRows(flat, offset, units, columns, width, placed);
+        gatherRows(flat, offset, units, columns, width, placed, "in place");
         for (let j = 0; j < inputs; j++) {
           const row = Array.from(placed.subarray(j * units, (j + 1) * units));
           const k = list.indexOf(j);
