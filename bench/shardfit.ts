@@ -1,9 +1,9 @@
 /**
- * One shardfit training run of two epochs, timed like the fit baseline: after a warm-up. Each
- * `train()` call starts fresh workers (Bun realm, tfjs-wasm, JIT, XNNPACK set-up), so the
- * first epoch warms them up and the second is the measurement: throughput from
- * `history[1].trainSeconds`, the profile (train() describes the last epoch) and CPU accounting
- * over the second epoch only.
+ * One shardfit training run, timed like the fit baseline: after a warm-up. Each `train()` call
+ * starts fresh workers (Bun realm, tfjs-wasm, JIT, XNNPACK set-up), so the first epoch warms
+ * them up and the next `timedEpochs` (default 1) are the measurement: throughput from their
+ * `trainSeconds`, the profile (train() describes the last epoch) and CPU accounting over them
+ * only.
  */
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,16 +17,16 @@ import { type CpuWindow, cpuWindow } from "./cpu.ts";
 
 export interface ShardfitRun {
   workers: number;
-  /** Second (timed) epoch: trainLimit / history[1].trainSeconds. */
+  /** The timed epochs' samples / their trainSeconds. */
   samplesPerSecond: number;
-  /** Wall time of the second epoch's training steps. */
+  /** Wall time of the timed epochs' training steps. */
   trainSeconds: number;
   msPerStep: number;
   /** First epoch, fresh workers warming up (not part of the timed figures). */
   firstEpochSamplesPerSecond: number;
-  /** Per-step averages over the second epoch. */
+  /** Per-step averages over the last epoch. */
   profile: StepProfile;
-  /** CPU use from the first "epoch" event to the second (the second epoch + its evaluation). */
+  /** CPU use from the first "epoch" event to the last (the timed epochs + their evaluations). */
   cpu?: CpuWindow;
   liveTensors: number[][];
   testAccuracy: number;
@@ -50,8 +50,12 @@ export async function runShardfit(
     dashboardClient?: boolean;
     model?: TrainOptions["model"];
     optimizer?: TrainOptions["optimizer"];
+    /** Epochs timed after the warm-up one (default 1). */
+    timedEpochs?: number;
   },
 ): Promise<ShardfitRun> {
+  const timedEpochs = options.timedEpochs ?? 1;
+  const epochs = 1 + timedEpochs;
   let stop: (() => CpuWindow) | undefined;
   let cpu: CpuWindow | undefined;
   const samples = options.steps * options.batchSize;
@@ -61,7 +65,7 @@ export async function runShardfit(
     workers,
     model: options.model,
     optimizer: options.optimizer,
-    epochs: 2,
+    epochs,
     batchSize: options.batchSize,
     trainLimit: samples,
     testLimit: 1000,
@@ -72,22 +76,23 @@ export async function runShardfit(
       if (event.type === "dashboard") client?.connect(event.url.replace(/dashboard$/, "events"));
       if (event.type !== "epoch") return;
       if (event.metrics.epoch === 1) stop = cpuWindow();
-      else if (event.metrics.epoch === 2 && stop) cpu = stop();
+      else if (event.metrics.epoch === epochs && stop) cpu = stop();
     },
   }).finally(() => client?.stop());
   if (!result.profile) throw new Error("train() returned no profile");
-  if (result.history.length !== 2) throw new Error("train() ran fewer than 2 epochs");
-  const [first, second] = result.history;
+  if (result.history.length !== epochs) throw new Error(`train() ran fewer than ${epochs} epochs`);
+  const [first, ...timed] = result.history;
+  const trainSeconds = timed.reduce((sum, h) => sum + h.trainSeconds, 0);
   return {
     workers,
-    samplesPerSecond: samples / second.trainSeconds,
-    trainSeconds: second.trainSeconds,
-    msPerStep: (1000 * second.trainSeconds) / options.steps,
+    samplesPerSecond: (samples * timedEpochs) / trainSeconds,
+    trainSeconds,
+    msPerStep: (1000 * trainSeconds) / (options.steps * timedEpochs),
     firstEpochSamplesPerSecond: samples / first.trainSeconds,
     profile: result.profile,
     cpu,
     liveTensors: result.history.map((h) => h.liveTensors),
-    testAccuracy: second.testAccuracy,
+    testAccuracy: timed[timed.length - 1].testAccuracy,
     params: result.params,
     dashboardEvents: await client?.events(),
   };
