@@ -159,12 +159,12 @@ function fillActiveColumns(
   const { x } = set;
   batch.mark.fill(0);
   let count = 0;
-  for (let i = 0; i < n; i++) {
-    batch.rows.rowStart[i] = count;
-    const sample = indices[start + i];
-    count = isSparseRows(x)
-      ? appendRow(batch, x, sample, count)
-      : appendNonzero(batch, x, sample * width, width, count);
+  if (isSparseRows(x)) count = appendRows(batch, x, indices, start, n);
+  else {
+    for (let i = 0; i < n; i++) {
+      batch.rows.rowStart[i] = count;
+      count = appendNonzero(batch, x, indices[start + i] * width, width, count);
+    }
   }
   for (let i = n; i <= batch.capacity; i++) batch.rows.rowStart[i] = count;
   batch.width = batch.allColumns ? width : markedColumns(batch.mark, width, batch.columns);
@@ -175,24 +175,44 @@ function fillActiveColumns(
   if (!batch.sparse) denseFromRows(batch);
 }
 
-/** Appends sample `i`'s stored inputs and marks them. */
-function appendRow(batch: Batch, x: SparseRows, i: number, count: number): number {
-  const from = x.rowStart[i];
-  const n = x.rowStart[i + 1] - from;
-  if (batch.rows.index.length < count + n) growRows(batch, count + n);
-  const { index, value } = batch.rows;
+/**
+ * Appends the stored inputs of samples `indices[start..start+n)`, marks them and sets the
+ * batch's first `n` row starts; returns the entries' count. One loop for the whole batch (it
+ * runs every step): per-sample calls and a value loop beside it cost more here.
+ */
+function appendRows(
+  batch: Batch,
+  x: SparseRows,
+  indices: Int32Array,
+  start: number,
+  n: number,
+): number {
+  let entries = 0;
+  for (let i = 0; i < n; i++) {
+    const sample = indices[start + i];
+    entries += x.rowStart[sample + 1] - x.rowStart[sample];
+  }
+  if (batch.rows.index.length < entries) growRows(batch, entries);
+  const { rowStart, index, value } = batch.rows;
   const { mark } = batch;
   const source = x.index;
   const values = x.value;
-  // Plain loops: this runs for every sample of every step (subarray/set/fill cost more here).
-  for (let e = 0; e < n; e++) {
-    const j = source[from + e];
-    index[count + e] = j;
-    mark[j] = 1;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const sample = indices[start + i];
+    const from = x.rowStart[sample];
+    const to = x.rowStart[sample + 1];
+    rowStart[i] = count;
+    for (let e = from; e < to; e++) {
+      const j = source[e];
+      index[count] = j;
+      mark[j] = 1;
+      if (values) value[count] = values[e];
+      count++;
+    }
   }
-  if (values) for (let e = 0; e < n; e++) value[count + e] = values[from + e];
-  else for (let e = 0; e < n; e++) value[count + e] = 1;
-  return count + n;
+  if (!values) value.fill(1, 0, count);
+  return count;
 }
 
 /**
