@@ -21,9 +21,10 @@ export interface StepForward {
   readonly loss: OutputLoss;
   /**
    * The last layer's outputs for the batch, `capacity × units`, before an activation the loss
-   * fuses (`loss.predictions` applies it): read them before the step's next call.
+   * fuses (`loss.predictions` applies it): read them before the step's next call. `weights`:
+   * the shared memory `params` may be a view of.
    */
-  outputs(params: Float32Array, batch: Batch): Float32Array;
+  outputs(params: Float32Array, batch: Batch, weights?: WebAssembly.Memory): Float32Array;
 }
 
 export interface EvalOptions {
@@ -44,6 +45,7 @@ export function evaluateInChunks(
   options: EvalOptions,
   step: StepForward,
   params: Float32Array,
+  weights?: WebAssembly.Memory,
 ): EvalResult {
   const order = Int32Array.from({ length: set.count }, (_, i) => i);
   const predictions = options.predictions
@@ -58,7 +60,7 @@ export function evaluateInChunks(
     const n = Math.min(batch.capacity, set.count - start);
     // Weight 1 per real sample: the sum of losses, not the mean.
     fillBatch(batch, set, order, start, n, 1);
-    const outputs = step.outputs(params, batch);
+    const outputs = step.outputs(params, batch, weights);
     const chunk = scoreOutputs(step.loss, outputs, batch);
     lossSum += chunk.loss;
     correct += chunk.correct;

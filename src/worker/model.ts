@@ -34,8 +34,16 @@ export interface WorkerModel {
     context: StepContext,
     timings?: Float64Array,
   ): { loss: number; correct: number };
-  /** Loss and accuracy over `set`; with `predictions`, each sample's class and probability. */
-  evaluate(params: Float32Array, set: SampleSet, options?: EvalOptions): EvalResult;
+  /**
+   * Loss and accuracy over `set`; with `predictions`, each sample's class and probability.
+   * `weights`: the shared memory `params` may be a view of (as in `StepContext`).
+   */
+  evaluate(
+    params: Float32Array,
+    set: SampleSet,
+    options?: EvalOptions,
+    weights?: WebAssembly.Memory,
+  ): EvalResult;
   /** Live tfjs tensors (a leak check): 0 unless the tfjs step runs. */
   liveTensors(): number;
 }
@@ -129,10 +137,10 @@ export function workerModel(spec: ModelSpec, engine = GEMM_ENGINE, loss?: LossNa
         : undefined;
       return training.gradientsInto(params, batch, out, timings, masks, weights);
     },
-    evaluate: (params, set, options = {}) => {
+    evaluate: (params, set, options = {}, weights) => {
       evaluation ??= engine.step(layout, EVAL_CHUNK, loss);
       const batch = createBatch(EVAL_CHUNK, shape.inputSize, shape.classes, shape.allColumns);
-      return evaluateInChunks(set, batch, options, evaluation, params);
+      return evaluateInChunks(set, batch, options, evaluation, params, weights);
     },
     liveTensors: () => engine.liveTensors(),
   };

@@ -162,10 +162,11 @@ export class SequentialGemmStep {
   /**
    * The last layer's outputs for the batch, `capacity × units` (Dropout the identity; before
    * the activation the loss fuses): the training forward without the backward, for
-   * evaluation. A view of the step's memory, valid until its next call.
+   * evaluation. A view of the step's memory, valid until its next call. `weights`: the shared
+   * memory `params` may be a view of.
    */
-  outputs(params: Float32Array, batch: Batch): Float32Array {
-    this.forward(params, { batch, masks: [] });
+  outputs(params: Float32Array, batch: Batch, weights?: WebAssembly.Memory): Float32Array {
+    this.forward(params, { batch, masks: [], weights });
     return this.view(this.layers[this.layers.length - 1].output);
   }
 

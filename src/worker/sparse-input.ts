@@ -57,7 +57,10 @@ export class SparseInput {
   #regions: CsrRegions | undefined;
   /** The kernels over the gemm's memory and the last weights memory used. */
   #kernel: SparseRows | undefined;
-  /** The kernel (at 0) and its gradient (after it) when the parameters are not in a memory. */
+  /**
+   * Where the parameters are not in a wasm memory: the forward's kernel rows, then (the first
+   * layer's input needs no gradient, so they are done with) the backward's kernel gradient.
+   */
   #staging: WebAssembly.Memory | undefined;
 
   constructor(
@@ -116,9 +119,8 @@ export class SparseInput {
       return;
     }
     const staging = this.#stagingMemory();
-    const dw = 4 * size;
-    this.#kernelFor(staging).gradient(csr, this.capacity, dz, this.units, dw, this.inputSize);
-    grads.set(new Float32Array(staging.buffer, dw, size), this.kernel);
+    this.#kernelFor(staging).gradient(csr, this.capacity, dz, this.units, 0, this.inputSize);
+    grads.set(new Float32Array(staging.buffer, 0, size), this.kernel);
   }
 
   /** `weights` and the kernel's byte offset in it, where `vector` is a view of it. */
@@ -136,7 +138,7 @@ export class SparseInput {
   }
 
   #stagingMemory(): WebAssembly.Memory {
-    const pages = Math.ceil((2 * 4 * this.inputSize * this.units) / 65536);
+    const pages = Math.ceil((4 * this.inputSize * this.units) / 65536);
     this.#staging ??= new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     return this.#staging;
   }

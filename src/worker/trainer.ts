@@ -150,10 +150,10 @@ export class TrainerWorker {
    * `predictions`, also each sample's predicted class and its probability.
    */
   evaluate(params?: Float32Array, options: EvalOptions = {}): EvalResult {
-    const weights = params ?? this.requireRun().collective.params();
+    const at = params ?? this.requireRun().collective.params();
     const shard = this.requireShard();
     const set = options.split === "train" ? shard.train : shard.test;
-    return this.requireModel().evaluate(weights, set, options);
+    return this.requireModel().evaluate(at, set, options, this.run?.collective.weights);
   }
 
   /**

@@ -6,6 +6,7 @@ import { initParams } from "../../src/core/model/init.ts";
 import { mlpSpec } from "../../src/core/model/presets.ts";
 import { modelLayout } from "../../src/core/model/sequential.ts";
 import { createBatch, fillBatch } from "../../src/worker/batch.ts";
+import { workerModel } from "../../src/worker/model.ts";
 import { SequentialGemmStep } from "../../src/worker/sequential-gemm.ts";
 import type { InputForm } from "../../src/worker/sparse-input.ts";
 import { maxAbsDiff } from "../support/reference.ts";
@@ -95,4 +96,18 @@ describe("batches from sparse sets", () => {
       expect(Math.max(...staged.map(Math.abs))).toBeGreaterThan(1e-3);
     },
   );
+
+  test("evaluation in place on the shared memory equals it staged", () => {
+    const spec = mlpSpec();
+    const params = initParams(spec, 4);
+    const pages = Math.ceil((64 + 4 * params.length) / 65536);
+    const weights = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const inPlace = new Float32Array(weights.buffer, 64, params.length);
+    inPlace.set(params);
+    const model = workerModel(spec);
+    const options = { predictions: true };
+    const staged = model.evaluate(params, sparse, options);
+    expect(model.evaluate(inPlace, sparse, options, weights)).toEqual(staged);
+    expect(staged.count).toBe(sparse.count);
+  });
 });
