@@ -3,8 +3,8 @@ import { WASM_BASE64 as GRADIENT_BASE64 } from "./sparse-gradient.wasm.ts";
 import { WASM_BASE64 as PRODUCT_BASE64 } from "./sparse-product.wasm.ts";
 
 const NEEDS = "SIMD (128-bit), threads and multi-memory";
-export const SPARSE_PRODUCT_KERNEL = new KernelModule(PRODUCT_BASE64, NEEDS);
-export const SPARSE_GRADIENT_KERNEL = new KernelModule(GRADIENT_BASE64, NEEDS);
+const SPARSE_PRODUCT_KERNEL = new KernelModule(PRODUCT_BASE64, NEEDS);
+const SPARSE_GRADIENT_KERNEL = new KernelModule(GRADIENT_BASE64, NEEDS);
 
 /** Why the sparse kernels cannot run here, or undefined when they can. */
 export const sparseRowsUnavailable = (): string | undefined =>
@@ -43,9 +43,8 @@ export const scratchWords = (entries: number, kernelRows: number): number =>
 
 /**
  * A Dense layer's product and kernel gradient for sparse inputs (sparse-product.wat,
- * sparse-gradient.wat): each
- * sample's output is the sum of the kernel rows of its nonzero inputs times their values, its
- * gradient added back into exactly those rows. The kernel and its gradient lie in `weights`, a
+ * sparse-gradient.wat): each sample's output is the sum of the kernel rows of its nonzero
+ * inputs times their values, its gradient added back into exactly those rows. The kernel and its gradient lie in `weights`, a
  * shared memory (the training plane's: no copy in or out); the CSR, the output, dz and the
  * scratch in `memory` (a `Gemm`'s). The same bits as the TS loops named on each method.
  * Offsets are bytes, multiples of 4.

@@ -100,36 +100,40 @@ export class SparseInput {
     active: { readonly columns: Int32Array; readonly width: number },
     weights?: WebAssembly.Memory,
   ): void {
-    let [memory, at] = this.#inPlace(params, weights);
-    if (!memory) {
-      memory = this.#stagingMemory();
-      const staged = new Float32Array(memory.buffer, 0, this.inputSize * this.units);
-      gatherRows(params, this.kernel, this.units, active.columns, active.width, staged, "in place");
-      at = 0;
-    }
+    const [memory, at] = this.#inPlace(params, weights) ?? this.#staged(params, active);
     this.#kernelFor(memory).product(csr, this.capacity, at, this.inputSize, this.units, out);
   }
 
   /** The kernel's gradient into `grads` (flat layout) = rowsᵀ · dz (in the gemm's memory). */
   gradient(csr: CsrRegions, dz: number, grads: Float32Array, weights?: WebAssembly.Memory): void {
-    const size = this.inputSize * this.units;
-    const [memory, at] = this.#inPlace(grads, weights);
-    if (memory) {
-      this.#kernelFor(memory).gradient(csr, this.capacity, dz, this.units, at, this.inputSize);
-      return;
-    }
-    const staging = this.#stagingMemory();
-    this.#kernelFor(staging).gradient(csr, this.capacity, dz, this.units, 0, this.inputSize);
-    grads.set(new Float32Array(staging.buffer, 0, size), this.kernel);
+    const inPlace = this.#inPlace(grads, weights);
+    const [memory, at] = inPlace ?? [this.#stagingMemory(), 0];
+    this.#kernelFor(memory).gradient(csr, this.capacity, dz, this.units, at, this.inputSize);
+    if (!inPlace) grads.set(this.#stagedKernel(), this.kernel);
   }
 
   /** `weights` and the kernel's byte offset in it, where `vector` is a view of it. */
   #inPlace(
     vector: Float32Array,
     weights: WebAssembly.Memory | undefined,
-  ): [WebAssembly.Memory, number] | [undefined, 0] {
-    if (!weights || vector.buffer !== weights.buffer) return [undefined, 0];
+  ): [WebAssembly.Memory, number] | undefined {
+    if (!weights || vector.buffer !== weights.buffer) return undefined;
     return [weights, vector.byteOffset + 4 * this.kernel];
+  }
+
+  /** The staging with the active columns' kernel rows of `params` in their place, at byte 0. */
+  #staged(
+    params: Float32Array,
+    active: { readonly columns: Int32Array; readonly width: number },
+  ): [WebAssembly.Memory, number] {
+    const { columns, width } = active;
+    gatherRows(params, this.kernel, this.units, columns, width, this.#stagedKernel(), "in place");
+    return [this.#stagingMemory(), 0];
+  }
+
+  /** The staging's kernel, `inputSize × units` floats from byte 0. */
+  #stagedKernel(): Float32Array {
+    return new Float32Array(this.#stagingMemory().buffer, 0, this.inputSize * this.units);
   }
 
   #kernelFor(weights: WebAssembly.Memory): SparseRows {
